@@ -1,0 +1,59 @@
+"""Messages for the queues a person resolves (unrouted, dead letter) and registry notices."""
+
+from __future__ import annotations
+
+from typing import Literal
+from uuid import UUID
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+
+class UnroutedEvent(BaseModel):
+    """An accepted event the processors could not place in any grid or route to anyone."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    event_id: UUID
+    type: str
+    category: str
+    lon: float
+    lat: float
+    reason: str
+    description: str
+    received_at: AwareDatetime
+    event: dict[str, object] = Field(description="the event as received, to resolve it by hand")
+
+
+class DeadLetter(BaseModel):
+    """A record no processor could read, with the reason and where it came from."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    source_topic: str
+    partition: int
+    offset: int
+    key: str | None
+    reason: str
+    raw: str = Field(description="the record's bytes, decoded leniently and cut to 64 KiB")
+    received_at: AwareDatetime
+
+
+class QueueChange(BaseModel):
+    """A notice that a person-facing queue gained an item."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    queue: Literal["unrouted", "deadletter"]
+    item_id: str
+    at: AwareDatetime
+
+
+class RegistryChange(BaseModel):
+    """A notice that grids, people or routing rules changed, so in-memory indexes must reload."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    part: Literal["boundaries", "rules", "people"]
+    revision: int
+    at: AwareDatetime
+    reason: str = ""

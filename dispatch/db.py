@@ -1,0 +1,44 @@
+"""asyncpg pools with JSON codecs, and Alembic migration to head."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import orjson
+from alembic import command
+from alembic.config import Config
+
+
+async def _init(conn: asyncpg.Connection) -> None:
+    for name in ("json", "jsonb"):
+        await conn.set_type_codec(
+            name, encoder=lambda v: orjson.dumps(v).decode(), decoder=orjson.loads, schema="pg_catalog"
+        )
+
+
+async def create_pool(database_url: str, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
+    """A connection pool that reads and writes JSON columns as Python values."""
+    pool: asyncpg.Pool = await asyncpg.create_pool(
+        database_url, min_size=min_size, max_size=max_size, init=_init, command_timeout=30
+    )
+    return pool
+
+
+def alembic_config(sqlalchemy_url: str | None = None) -> Config:
+    """The Alembic configuration of this package, optionally pointed at a given database."""
+    cfg = Config(str(Path(__file__).with_name("alembic.ini")))
+    if sqlalchemy_url:
+        cfg.attributes["url"] = sqlalchemy_url
+    return cfg
+
+
+def migrate(sqlalchemy_url: str | None = None, revision: str = "head") -> None:
+    """Apply migrations up to `revision`."""
+    command.upgrade(alembic_config(sqlalchemy_url), revision)
+
+
+def record_to_dict(record: asyncpg.Record) -> dict[str, Any]:
+    """A row as a plain dict."""
+    return dict(record.items())

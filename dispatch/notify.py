@@ -1,0 +1,23 @@
+"""Tell the stream processors that part of the registry changed (compacted registry topic)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from kafka import KafkaProducer
+
+from core import topics
+from core.queues import RegistryChange
+from dispatch.settings import CommonSettings
+
+
+def announce(settings: CommonSettings, part: str, revision: int, reason: str) -> None:
+    """Publish a registry change and wait for the broker to have it."""
+    change = RegistryChange(part=part, revision=revision, at=datetime.now(UTC), reason=reason)  # type: ignore[arg-type]
+    producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all", client_id="gridctl")
+    try:
+        producer.send(
+            settings.topic(topics.REGISTRY.name), key=part.encode(), value=change.model_dump_json().encode()
+        ).get(timeout=15)
+    finally:
+        producer.close()

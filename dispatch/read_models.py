@@ -1,0 +1,121 @@
+"""Queries the command centre reads: cases, grids and units as GeoJSON, and the person-facing queues."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from core.cases import CaseView
+from dispatch.case_store import CASE_COLUMNS, case_from_row
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    """Filters of the case list; None means any."""
+
+    state: str | None = None
+    open_only: bool = False
+    grid_code: str | None = None
+    township_code: str | None = None
+    category: str | None = None
+    limit: int = 200
+
+
+async def list_cases(pool: asyncpg.Pool, f: CaseFilter) -> list[CaseView]:
+    """Cases matching the filter, newest first."""
+    async with pool.acquire() as conn:
+        rows = await conn.fetch(
+            f"SELECT {CASE_COLUMNS} FROM cases WHERE ($1::text IS NULL OR state = $1)"
+            " AND (NOT $2 OR state NOT IN ('closed','cancelled'))"
+            " AND ($3::text IS NULL OR grid_code = $3) AND ($4::text IS NULL OR township_code = $4)"
+            " AND ($5::text IS NULL OR category = $5) ORDER BY opened_at DESC, id LIMIT $6",
+            f.state,
+            f.open_only,
+            f.grid_code,
+            f.township_code,
+            f.category,
+            f.limit,
+        )
+    return [case_from_row(r).view() for r in rows]
+
+
+async def get_case(pool: asyncpg.Pool, case_id: UUID) -> tuple[CaseView, list[dict[str, Any]]] | None:
+    """A case and its log, oldest entry first."""
+    async with pool.acquire() as conn:
+        row = await conn.fetchrow(f"SELECT {CASE_COLUMNS} FROM cases WHERE id = $1", case_id)
+        if row is None:
+            return None
+        log = await conn.fetch(
+            "SELECT seq, kind, actor_id, actor_role, at, payload, hash FROM case_log WHERE case_id = $1 ORDER BY seq",
+            case_id,
+        )
+    return case_from_row(row).view(), [dict(r.items()) for r in log]
+
+
+GRIDS_GEOJSON = """
+SELECT json_build_object('type', 'FeatureCollection', 'features', coalesce(json_agg(json_build_object(
+    'type', 'Feature', 'id', g.code, 'geometry', ST_AsGeoJSON(g.geom, 6)::json,
+    'properties', json_build_object(
+        'code', g.code, 'name', g.name, 'kind', g.kind, 'households', g.households,
+        'village_code', g.village_code, 'village_name', v.name,
+        'township_code', g.township_code, 'township_name', t.name,
+        'member_name', m.name, 'synthetic', g.synthetic_geometry)) ORDER BY g.code), '[]'::json))::text
+FROM grids g
+LEFT JOIN LATERAL (SELECT name FROM admin_units WHERE code = g.village_code ORDER BY valid_from DESC LIMIT 1) v
+    ON true
+LEFT JOIN LATERAL (SELECT name FROM admin_units WHERE code = g.township_code ORDER BY valid_from DESC LIMIT 1) t
+    ON true
+LEFT JOIN LATERAL (
+    SELECT p.name FROM grid_posts gp JOIN people p ON p.id = gp.person_id
+    WHERE gp.grid_code = g.code AND gp.valid_to IS NULL ORDER BY gp.post = 'full_time' DESC, gp.id LIMIT 1
+) m ON true
+WHERE g.valid_to IS NULL AND ($1::text IS NULL OR g.township_code = $1)
+"""
+
+UNITS_GEOJSON = """
+SELECT json_build_object('type', 'FeatureCollection', 'features', coalesce(json_agg(json_build_object(
+    'type', 'Feature', 'id', a.code, 'geometry', ST_AsGeoJSON(a.geom, 6)::json,
+    'properties', json_build_object('code', a.code, 'name', a.name, 'level', a.level,
+        'parent_code', a.parent_code, 'statistical_only', a.statistical_only,
+        'synthetic', a.synthetic_geometry)) ORDER BY a.code), '[]'::json))::text
+FROM admin_units a WHERE a.level = $1 AND a.valid_to IS NULL AND a.geom IS NOT NULL
+"""
+
+
+async def grids_geojson(pool: asyncpg.Pool, township_code: str | None = None) -> str:
+    """Current grids as a GeoJSON FeatureCollection (text, built by PostGIS)."""
+    async with pool.acquire() as conn:
+        text: str = await conn.fetchval(GRIDS_GEOJSON, township_code)
+    return text
+
+
+async def units_geojson(pool: asyncpg.Pool, level: str) -> str:
+    """Current admin units of one level as a GeoJSON FeatureCollection."""
+    async with pool.acquire() as conn:
+        text: str = await conn.fetchval(UNITS_GEOJSON, level)
+    return text
+
+
+async def unrouted(pool: asyncpg.Pool, limit: int = 200) -> list[dict[str, Any]]:
+    """Unresolved unrouted events, newest first."""
+    async with pool.acquire() as conn:
+        rows = await conn.fetch(
+            "SELECT event_id, type, category, description, ST_X(location) AS lon, ST_Y(location) AS lat, reason,"
+            " received_at FROM unrouted_events WHERE resolved_at IS NULL ORDER BY received_at DESC LIMIT $1",
+            limit,
+        )
+    return [dict(r.items()) for r in rows]
+
+
+async def dead_letters(pool: asyncpg.Pool, limit: int = 200) -> list[dict[str, Any]]:
+    """Unresolved dead letters, newest first."""
+    async with pool.acquire() as conn:
+        rows = await conn.fetch(
+            'SELECT id, source_topic, "partition", "offset", key, reason, left(raw, 2000) AS raw, received_at'
+            " FROM dead_letters WHERE resolved_at IS NULL ORDER BY received_at DESC LIMIT $1",
+            limit,
+        )
+    return [dict(r.items()) for r in rows]

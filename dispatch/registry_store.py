@@ -1,0 +1,108 @@
+"""Load the routing snapshot (grids, rules, responsible parties) from PostGIS, and bump revisions."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import asyncpg
+import shapely
+
+from core.vocabulary import PartyKind, Severity
+from dispatch.intake import RoutingSnapshot
+from dispatch.locate import GridIndex
+from dispatch.registry_model import Directory, GridRef, Party, RoutingRule
+from dispatch.routing import RuleBook
+
+GRIDS = """
+SELECT g.code, g.name, g.village_code, g.township_code, g.county_code, g.valid_from, g.valid_to,
+       coalesce(t.name, g.township_code) AS township_name, ST_AsBinary(g.geom) AS wkb
+FROM grids g
+LEFT JOIN LATERAL (
+    SELECT name FROM admin_units a WHERE a.code = g.township_code ORDER BY a.valid_from DESC LIMIT 1
+) t ON true
+"""
+
+MEMBERS = """
+SELECT DISTINCT ON (gp.grid_code) gp.grid_code, p.id, p.name
+FROM grid_posts gp JOIN people p ON p.id = gp.person_id
+WHERE gp.valid_from <= $1 AND (gp.valid_to IS NULL OR $1 < gp.valid_to)
+  AND p.valid_from <= $1 AND (p.valid_to IS NULL OR $1 < p.valid_to)
+ORDER BY gp.grid_code, gp.post = 'full_time' DESC, gp.id
+"""
+
+VALID_NOW = "valid_from <= $1 AND (valid_to IS NULL OR $1 < valid_to)"
+
+
+async def load_snapshot(pool: asyncpg.Pool, today: date) -> RoutingSnapshot:
+    """Everything routing needs, read in one repeatable-read transaction."""
+    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+        revision = await conn.fetchval("SELECT coalesce(sum(revision), 0) FROM registry_revisions")
+        grid_rows = await conn.fetch(GRIDS)
+        rule_rows = await conn.fetch("SELECT * FROM routing_rules")
+        member_rows = await conn.fetch(MEMBERS, today)
+        duty_rows = await conn.fetch(
+            f"SELECT id, name, unit_code FROM people WHERE role = 'duty' AND {VALID_NOW}", today
+        )
+        team_rows = await conn.fetch(
+            f"SELECT id, kind, agency_type, name, unit_code FROM teams WHERE {VALID_NOW}", today
+        )
+    geoms = shapely.from_wkb([r["wkb"] for r in grid_rows]) if grid_rows else []
+    grids = [
+        (
+            GridRef(
+                r["code"],
+                r["name"],
+                r["village_code"],
+                r["township_code"],
+                r["township_name"],
+                r["county_code"],
+                r["valid_from"],
+                r["valid_to"],
+            ),
+            geom,
+        )
+        for r, geom in zip(grid_rows, geoms, strict=True)
+    ]
+    rules = [
+        RoutingRule(
+            id=r["id"],
+            unit_code=r["unit_code"],
+            position=r["position"],
+            target=PartyKind(r["target"]),
+            sla_hours=r["sla_hours"],
+            event_type=r["event_type"],
+            category=r["category"],
+            min_severity=Severity(r["min_severity"]) if r["min_severity"] else None,
+            agency_type=r["agency_type"],
+            priority=Severity(r["priority"]) if r["priority"] else None,
+            valid_from=r["valid_from"],
+            valid_to=r["valid_to"],
+        )
+        for r in rule_rows
+    ]
+    directory = Directory(
+        grid_members={r["grid_code"]: Party(PartyKind.GRID_MEMBER, r["id"], r["name"]) for r in member_rows},
+        duty_posts={r["unit_code"]: Party(PartyKind.GRID_MEMBER, r["id"], r["name"]) for r in duty_rows},
+        enforcement_teams={
+            r["unit_code"]: Party(PartyKind.ENFORCEMENT, r["id"], r["name"])
+            for r in team_rows
+            if r["kind"] == "enforcement"
+        },
+        agencies={
+            (r["unit_code"], r["agency_type"]): Party(PartyKind.AGENCY, r["id"], r["name"])
+            for r in team_rows
+            if r["kind"] == "agency"
+        },
+    )
+    return RoutingSnapshot(GridIndex(grids, revision), RuleBook(rules, revision), directory)
+
+
+async def bump_revision(conn: asyncpg.Connection, part: str) -> int:
+    """Record that a registry part changed; returns its new revision."""
+    revision: int = await conn.fetchval(
+        "INSERT INTO registry_revisions (part, revision) VALUES ($1, 1) "
+        "ON CONFLICT (part) DO UPDATE SET revision = registry_revisions.revision + 1, changed_at = now() "
+        "RETURNING revision",
+        part,
+    )
+    return revision

@@ -1,0 +1,85 @@
+"""The door: `POST /api/v1/events` validates, deduplicates and hands events to the broker."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+from uuid import UUID
+
+from aiokafka.errors import KafkaError
+from fastapi import APIRouter, Body, FastAPI, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from core.events import FieldEvent, implausible_time
+from ingest import receipts
+from ingest.publisher import EventPublisher
+from ingest.receipts import Receipt
+from ingest.settings import IngestSettings
+
+router = APIRouter(tags=["intake"])
+
+
+class Accepted(BaseModel):
+    """The broker has the event; processing continues asynchronously."""
+
+    event_id: UUID
+    status: Literal["accepted"] = "accepted"
+
+
+class Problem(BaseModel):
+    """An error the client can act on."""
+
+    detail: str
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Open the producer for the app's lifetime."""
+    publisher = EventPublisher(IngestSettings())
+    await publisher.start()
+    app.state.event_publisher = publisher
+    try:
+        yield
+    finally:
+        await publisher.stop()
+
+
+@router.post(
+    "/api/v1/events",
+    status_code=202,
+    response_model=Accepted,
+    responses={409: {"model": Problem}, 413: {"model": Problem}, 503: {"model": Problem}},
+    summary="Report a field event (patrol, incident, enforcement lead, citizen report, sensor alert)",
+)
+async def post_event(event: Annotated[FieldEvent, Body()], request: Request) -> Accepted | JSONResponse:
+    """Accept an event once the broker acknowledged it; a retry with the same id and body is harmless."""
+    bad_time = implausible_time(event, datetime.now(UTC))
+    if bad_time is not None:
+        field, reason = bad_time
+        return JSONResponse(
+            status_code=422,
+            content={"detail": [{"loc": ["body", field], "msg": f"{field} {reason}", "type": "value_error"}]},
+        )
+    pool = request.app.state.pool
+    digest = receipts.body_hash(event)
+    state = await receipts.claim(pool, event.event_id, digest)
+    if state is Receipt.CONFLICT:
+        return JSONResponse(
+            status_code=409,
+            content={"detail": f"event_id {event.event_id} was already used for a different event"},
+        )
+    if state is Receipt.ACCEPTED:
+        return Accepted(event_id=event.event_id)
+    try:
+        await request.app.state.event_publisher.publish(event)
+    except (KafkaError, TimeoutError):
+        return JSONResponse(
+            status_code=503,
+            headers={"Retry-After": "5"},
+            content={"detail": "the event broker is unavailable; retry with the same event_id"},
+        )
+    await receipts.mark_accepted(pool, event.event_id)
+    return Accepted(event_id=event.event_id)

@@ -1,0 +1,11 @@
+"""Settings of the intake."""
+
+from __future__ import annotations
+
+from dispatch.settings import CommonSettings
+
+
+class IngestSettings(CommonSettings):
+    """GRID_* variables read once when the intake starts."""
+
+    produce_timeout_ms: int = 10_000

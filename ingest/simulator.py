@@ -1,0 +1,125 @@
+"""Grid workers at a gentle pace: posts realistic events at points inside the demo grids.
+
+`python -m ingest.simulator --url http://127.0.0.1:8000 [--rate 0.3] [--seed 7]`
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import random
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import shapely
+from shapely.geometry import shape
+
+log = logging.getLogger("simulator")
+
+SCENES: tuple[tuple[str, str, str, str], ...] = (
+    ("incident", "environment", "normal", "村道旁垃圾堆放未清运"),
+    ("incident", "road", "normal", "桥头护栏松动，存在安全隐患"),
+    ("incident", "safety", "high", "山体边坡有落石迹象"),
+    ("incident", "flood", "high", "河道水位上涨，漫过便道"),
+    ("incident", "dispute", "normal", "邻里宅基地边界纠纷"),
+    ("incident", "dispute", "high", "土地流转纠纷，双方情绪激动"),
+    ("enforcement_lead", "illegal_construction", "normal", "农户未批先建，已砌二层墙体"),
+    ("enforcement_lead", "market", "normal", "流动摊贩无证销售散装白酒"),
+    ("citizen_report", "public_order", "high", "夜间有人聚集酗酒滋事"),
+    ("citizen_report", "environment", "low", "养殖场异味扰民"),
+    ("incident", "fire", "high", "废旧仓库私拉电线堆放柴草"),
+    ("sensor_alert", "flood", "urgent", "水位监测点超警戒水位"),
+    ("patrol", "other", "normal", ""),
+)
+
+
+def random_point_in(geom: Any, rng: random.Random) -> tuple[float, float]:
+    """A uniformly random point inside a polygon, by rejection in its bounding box."""
+    minx, miny, maxx, maxy = geom.bounds
+    for _ in range(1000):
+        point = shapely.Point(rng.uniform(minx, maxx), rng.uniform(miny, maxy))
+        if geom.contains(point):
+            return point.x, point.y
+    centre = geom.representative_point()
+    return centre.x, centre.y
+
+
+def make_event(grid: dict[str, Any], geom: Any, rng: random.Random) -> dict[str, Any]:
+    """One plausible event posted by the grid's own member from inside the grid."""
+    etype, category, severity, text = rng.choice(SCENES)
+    lon, lat = random_point_in(geom, rng)
+    now = datetime.now(UTC)
+    props = grid["properties"]
+    event: dict[str, Any] = {
+        "event_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+        "type": etype,
+        "occurred_at": (now - timedelta(minutes=rng.randint(0, 20))).isoformat(),
+        "reported_at": now.isoformat(),
+        "source": "sensor" if etype == "sensor_alert" else "simulator",
+        "reporter": {"id": f"gm-{props['code']}", "name": props.get("member_name")},
+        "location": {"lon": round(lon, 6), "lat": round(lat, 6)},
+        "category": category,
+        "severity": severity,
+        "description": text,
+    }
+    if etype == "patrol":
+        event["found_nothing"] = True
+        event["description"] = "例行巡查，未发现异常"
+    if etype == "sensor_alert":
+        event["device_id"] = f"wl-{props['code'][-6:]}"
+        event["reporter"] = {"id": event["device_id"]}
+    return event
+
+
+def run(url: str, rate: float, seed: int | None, count: int | None) -> None:
+    """Post events until interrupted (or `count` are sent)."""
+    rng = random.Random(seed)
+    with httpx.Client(base_url=url, timeout=10) as client:
+        grids = _wait_for_grids(client)
+        shapes = [shape(g["geometry"]) for g in grids]
+        sent = 0
+        while count is None or sent < count:
+            i = rng.randrange(len(grids))
+            event = make_event(grids[i], shapes[i], rng)
+            try:
+                reply = client.post("/api/v1/events", json=event)
+                log.info(
+                    "%s %s %s → %s", event["type"], event["category"], grids[i]["properties"]["name"], reply.status_code
+                )
+            except httpx.HTTPError as exc:
+                log.warning("post failed, will go on: %s", exc)
+            sent += 1
+            time.sleep(rng.expovariate(rate))
+
+
+def _wait_for_grids(client: httpx.Client) -> list[dict[str, Any]]:
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            features: list[dict[str, Any]] = client.get("/api/v1/grids").json()["features"]
+            if features:
+                return features
+        except (httpx.HTTPError, ValueError, KeyError):
+            pass
+        if time.monotonic() > deadline:
+            raise SystemExit("no grids served at /api/v1/grids after 120 s")
+        time.sleep(1)
+
+
+def main() -> None:
+    """Parse arguments and run."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--url", default="http://127.0.0.1:8000")
+    parser.add_argument("--rate", type=float, default=0.3, help="events per second on average")
+    parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--count", type=int, default=None, help="stop after this many events")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    run(args.url, args.rate, args.seed, args.count)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,165 @@
+"""The faust application: topics and agents wired to the domain, built from settings."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+import faust
+from faust.types import EventT, StreamT
+from pydantic import ValidationError
+
+from core import topics
+from core.cases import COMMAND_ADAPTER, OpenCase
+from core.queues import DeadLetter, QueueChange, RegistryChange, UnroutedEvent
+from core.registry import MalformedRecord, UnknownEventType, dump, parse_event
+from dispatch import queue_store
+from dispatch.case_store import PgCaseStore
+from dispatch.case_writer import write
+from dispatch.casework import CommandRefused
+from dispatch.intake import PatrolEntry, decide
+from streams.context import StreamContext
+from streams.settings import StreamSettings
+
+log = logging.getLogger(__name__)
+RAW_CAP = 64 * 1024
+
+
+def create_app(settings: StreamSettings) -> faust.App:
+    """A faust app with every agent registered, each with concurrency 1."""
+    app = faust.App(
+        f"{settings.topic_prefix}{settings.app_id}",
+        broker=f"kafka://{settings.kafka_bootstrap}",
+        web_enabled=False,
+        key_serializer="raw",
+        value_serializer="raw",
+        consumer_auto_offset_reset="earliest",
+        producer_acks=-1,
+        stream_wait_empty=False,
+        broker_commit_every=100,
+    )
+    ctx = StreamContext(settings)
+
+    def topic(spec: topics.TopicSpec) -> Any:
+        return app.topic(settings.topic(spec.name), key_type=bytes, value_type=bytes, partitions=spec.partitions)
+
+    events_t, commands_t, changes_t = topic(topics.EVENTS), topic(topics.CASE_COMMANDS), topic(topics.CASE_CHANGES)
+    unrouted_t, dead_t, queue_t = topic(topics.UNROUTED), topic(topics.DEAD_LETTER), topic(topics.QUEUE_CHANGES)
+    registry_t = topic(topics.REGISTRY)
+
+    async def dead_letter(event: EventT[Any], reason: str) -> None:
+        msg = event.message
+        ctx.counters["dead_letters"] += 1
+        log.warning("dead letter from %s[%d]@%d: %s", msg.topic, msg.partition, msg.offset, reason)
+        letter = DeadLetter(
+            source_topic=msg.topic,
+            partition=msg.partition,
+            offset=msg.offset,
+            key=msg.key.decode(errors="replace") if isinstance(msg.key, bytes) else None,
+            reason=reason[:1000],
+            raw=_lenient_text(msg.value),
+            received_at=datetime.now(UTC),
+        )
+        await (await dead_t.send(key=msg.topic.encode(), value=dump(letter)))
+
+    @app.agent(events_t, concurrency=1)
+    async def locate_and_route(stream: StreamT[Any]) -> None:
+        """Locate each event in its grid, route it, and emit a case command (or queue it for a person)."""
+        async for event in stream.events():
+            raw = event.value
+            if not isinstance(raw, bytes) or len(raw) > settings.max_record_bytes:
+                await dead_letter(event, "record too large or empty")
+                continue
+            try:
+                field_event = parse_event(raw)
+            except UnknownEventType as exc:
+                ctx.counters["unknown_types"] += 1
+                log.info("skipped unknown event type %s", exc)
+                continue
+            except MalformedRecord as exc:
+                await dead_letter(event, str(exc))
+                continue
+            decision = decide(field_event, await ctx.snapshot(), datetime.now(UTC))
+            if isinstance(decision, OpenCase):
+                await (await commands_t.send(key=str(decision.case_id).encode(), value=dump(decision)))
+            elif isinstance(decision, UnroutedEvent):
+                await (await unrouted_t.send(key=str(decision.event_id).encode(), value=dump(decision)))
+            elif isinstance(decision, PatrolEntry):
+                await queue_store.add_patrol(await ctx.pool(), decision)
+            ctx.counters["events"] += 1
+
+    @app.agent(commands_t, concurrency=1)
+    async def case_writer(stream: StreamT[Any]) -> None:
+        """The one writer per case: apply each command once, store it, publish the change."""
+        store: PgCaseStore | None = None
+        async for event in stream.events():
+            if store is None:
+                store = PgCaseStore(await ctx.pool())
+            try:
+                command = COMMAND_ADAPTER.validate_json(event.value)
+            except ValidationError as exc:
+                await dead_letter(event, f"malformed case command: {exc.errors()[0]['msg']}")
+                continue
+            try:
+                result = await write(store, command, datetime.now(UTC))
+            except CommandRefused as exc:
+                await dead_letter(event, f"command refused: {exc}")
+                continue
+            ctx.counters["commands_applied" if result.fresh else "commands_replayed"] += 1
+            await (await changes_t.send(key=str(result.change.case_id).encode(), value=dump(result.change)))
+
+    @app.agent(unrouted_t, concurrency=1)
+    async def unrouted_queue(stream: StreamT[Any]) -> None:
+        """Keep the unrouted queue in PostGIS and tell the command centre."""
+        async for event in stream.events():
+            try:
+                item = UnroutedEvent.model_validate_json(event.value)
+            except ValidationError as exc:
+                await dead_letter(event, f"malformed unrouted record: {exc.errors()[0]['msg']}")
+                continue
+            await queue_store.add_unrouted(await ctx.pool(), item)
+            notice = QueueChange(queue="unrouted", item_id=str(item.event_id), at=datetime.now(UTC))
+            await (await queue_t.send(key=b"unrouted", value=dump(notice)))
+
+    @app.agent(dead_t, concurrency=1)
+    async def dead_letter_queue(stream: StreamT[Any]) -> None:
+        """Keep the dead-letter queue in PostGIS and tell the command centre."""
+        async for event in stream.events():
+            try:
+                item = DeadLetter.model_validate_json(event.value)
+            except ValidationError:
+                log.error("unreadable dead letter at offset %d skipped", event.message.offset)
+                continue
+            await queue_store.add_dead_letter(await ctx.pool(), item)
+            notice = QueueChange(
+                queue="deadletter",
+                item_id=f"{item.source_topic}:{item.partition}:{item.offset}",
+                at=datetime.now(UTC),
+            )
+            await (await queue_t.send(key=b"deadletter", value=dump(notice)))
+
+    @app.agent(registry_t, concurrency=1)
+    async def registry_changes(stream: StreamT[Any]) -> None:
+        """Reload the in-memory grid index and rules when the registry changes, without a restart."""
+        async for event in stream.events():
+            try:
+                change = RegistryChange.model_validate_json(event.value)
+            except ValidationError:
+                log.error("unreadable registry notice at offset %d skipped", event.message.offset)
+                continue
+            await ctx.reload(f"{change.part} revision {change.revision}")
+
+    @app.timer(interval=60.0)
+    async def report_counters() -> None:
+        """Log what the agents have done, for operators."""
+        log.info("stream counters: %s", dict(ctx.counters))
+
+    app.conf.gridcmd_context = ctx  # type: ignore[attr-defined]
+    return app
+
+
+def _lenient_text(value: object) -> str:
+    if isinstance(value, bytes):
+        return value[:RAW_CAP].decode("utf-8", errors="replace")
+    return repr(value)[:RAW_CAP]

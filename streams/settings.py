@@ -1,0 +1,13 @@
+"""Settings of the stream processor process."""
+
+from __future__ import annotations
+
+from dispatch.settings import CommonSettings
+
+
+class StreamSettings(CommonSettings):
+    """GRID_* variables read once when the worker starts."""
+
+    app_id: str = "gridcmd-streams"
+    db_pool_size: int = 4
+    max_record_bytes: int = 256 * 1024

@@ -1,0 +1,99 @@
+"""The web process: command-centre API, intake (loaded as a plugin), websocket hub and the pages."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+from fastapi import FastAPI, Request
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from dispatch.db import create_pool
+from web import api, live
+from web.hub import LiveHub
+from web.limits import BodySizeLimit
+from web.settings import WebSettings
+
+log = logging.getLogger(__name__)
+DIST = Path(__file__).with_name("static") / "dist"
+PLUGIN_GROUP = "gridcmd.api"
+
+
+def _plugins() -> list[Any]:
+    """Modules that contribute routers (the intake): found by entry point, so web never imports them."""
+    return [ep.load() for ep in entry_points(group=PLUGIN_GROUP)]
+
+
+def create_app(settings: WebSettings | None = None) -> FastAPI:
+    """Build the app; settings default to the environment."""
+    settings = settings or WebSettings()
+    plugins = _plugins()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            app.state.pool = await create_pool(settings.database_url, max_size=settings.db_pool_size)
+            stack.push_async_callback(app.state.pool.close)
+            hub = LiveHub(settings)
+            await hub.start()
+            stack.push_async_callback(hub.stop)
+            app.state.hub = hub
+            for plugin in plugins:
+                await stack.enter_async_context(plugin.lifespan(app))
+            yield
+
+    app = FastAPI(
+        title="镇村治理指挥调度 Township grid command centre",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    for plugin in plugins:
+        app.include_router(plugin.router)
+    app.include_router(api.router)
+    app.include_router(live.router)
+    _add_error_handlers(app)
+    _add_pages(app)
+
+    @app.get("/healthz", tags=["ops"])
+    async def healthz(request: Request) -> dict[str, Any]:
+        """Liveness with a real database round trip and the hub's counters."""
+        async with request.app.state.pool.acquire() as conn:
+            await conn.fetchval("SELECT 1")
+        hub: LiveHub = request.app.state.hub
+        return {"status": "ok", "live_clients": hub.clients, "live_messages": hub.delivered}
+
+    return app
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    """Server-side outages answer 503 with a reason; client mistakes are answered by validation."""
+
+    async def unavailable(request: Request, exc: Exception) -> JSONResponse:
+        log.error("dependency unavailable on %s: %s", request.url.path, exc)
+        return JSONResponse(
+            {"detail": "a backing service is unavailable; retry shortly"}, status_code=503, headers={"Retry-After": "5"}
+        )
+
+    for exc_type in (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, ConnectionError):
+        app.add_exception_handler(exc_type, unavailable)
+
+
+def _add_pages(app: FastAPI) -> None:
+    """The browser apps built by the front end into web/static/dist."""
+    if DIST.is_dir():
+        app.mount("/static", StaticFiles(directory=DIST), name="static")
+
+    @app.get("/", include_in_schema=False)
+    async def index() -> Any:
+        page = DIST / "index.html"
+        if page.is_file():
+            return FileResponse(page)
+        return JSONResponse({"detail": "front end not built: run `make run`"}, status_code=503)

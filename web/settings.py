@@ -1,0 +1,14 @@
+"""Settings of the web process (command centre API, intake, websocket hub)."""
+
+from __future__ import annotations
+
+from dispatch.settings import CommonSettings
+
+
+class WebSettings(CommonSettings):
+    """GRID_* variables read once when the web app starts."""
+
+    max_body_bytes: int = 64 * 1024
+    ws_queue_size: int = 1000
+    snapshot_limit: int = 2000
+    db_pool_size: int = 10
