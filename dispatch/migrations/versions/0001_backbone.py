@@ -184,14 +184,12 @@ def upgrade() -> None:
     )
     op.create_index("case_log_command", "case_log", ["case_id", "command_id"])
     op.execute(
-        """
-        CREATE FUNCTION case_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-          RAISE EXCEPTION 'case_log is append-only';
-        END $$;
-        CREATE TRIGGER case_log_no_update BEFORE UPDATE OR DELETE ON case_log
-          FOR EACH ROW EXECUTE FUNCTION case_log_append_only();
-        """
+        "CREATE FUNCTION case_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$"
+        " BEGIN RAISE EXCEPTION 'case_log is append-only'; END $$"
+    )
+    op.execute(
+        "CREATE TRIGGER case_log_no_update BEFORE UPDATE OR DELETE ON case_log"
+        " FOR EACH ROW EXECUTE FUNCTION case_log_append_only()"
     )
 
     op.create_table(

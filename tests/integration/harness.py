@@ -1,0 +1,119 @@
+"""The real stack for integration tests: a fresh database and topic prefix, a streams worker and a web server."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+ROOT = Path(__file__).resolve().parents[2]
+VENV_BIN = Path(sys.executable).parent
+ARTIFACTS = ROOT / "test-artifacts"
+T = TypeVar("T")
+
+
+async def wait_for(probe: Callable[[], Awaitable[T | None]], what: str, within: float = 15.0) -> T:
+    """Poll `probe` until it returns something other than None (or False), or fail naming `what`."""
+    deadline = time.monotonic() + within
+    while True:
+        value = await probe()
+        if value is not None and value is not False:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {within:.0f}s waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def stack(*args: str) -> str:
+    """Run infra/stack.sh with arguments and return its output; fail loudly."""
+    done = subprocess.run(["bash", str(ROOT / "infra" / "stack.sh"), *args], capture_output=True, text=True, cwd=ROOT)
+    if done.returncode != 0:
+        raise RuntimeError(f"infra/stack.sh {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
+    return done.stdout
+
+
+@dataclass
+class Service:
+    """A child process with its log file."""
+
+    name: str
+    proc: subprocess.Popen[bytes]
+    log: Path
+
+    def log_text(self) -> str:
+        """What the process has logged so far."""
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+    def stop(self) -> None:
+        """Terminate, then kill if it does not exit."""
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+@dataclass
+class LiveStack:
+    """Names and addresses of one test session's slice of the real stack."""
+
+    suffix: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
+    port: int = field(default_factory=free_port)
+    services: list[Service] = field(default_factory=list)
+
+    @property
+    def database(self) -> str:
+        return f"gridtest_{self.suffix}"
+
+    @property
+    def env(self) -> dict[str, str]:
+        """Environment of every process of this test session."""
+        base_url = os.environ.get("GRID_DATABASE_URL", "postgresql://grid:grid@127.0.0.1:25432/grid")
+        return {
+            **os.environ,
+            "GRID_DATABASE_URL": base_url.rsplit("/", 1)[0] + "/" + self.database,
+            "GRID_TOPIC_PREFIX": f"test.{self.suffix}.",
+        }
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def run(self, *argv: str) -> None:
+        """Run a command to completion in this session's environment."""
+        done = subprocess.run(argv, env=self.env, cwd=ROOT, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"{' '.join(argv)} failed:\n{done.stdout}\n{done.stderr}")
+
+    def start(self, name: str, *argv: str) -> Service:
+        """Start a long-running process, logging to test-artifacts/."""
+        ARTIFACTS.mkdir(exist_ok=True)
+        log = ARTIFACTS / f"{self.suffix}-{name}.log"
+        with log.open("wb") as out:
+            proc = subprocess.Popen(argv, env=self.env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+        service = Service(name, proc, log)
+        self.services.append(service)
+        return service
+
+    def stop_all(self) -> None:
+        """Stop every started process, newest first."""
+        for service in reversed(self.services):
+            service.stop()
+        self.services.clear()
