@@ -41,6 +41,7 @@ class EventEnvelope(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     event_id: UUID
+    type: str
     version: Literal[1] = 1
     occurred_at: AwareDatetime
     reported_at: AwareDatetime

@@ -14,14 +14,14 @@ from core import events, topics
 class EventKind:
     """A registered event type: its model and the topic it travels on."""
 
-    type: str
+    name: str
     version: int
     model: type[events.EventEnvelope]
     topic: topics.TopicSpec
 
 
 REGISTRY: dict[tuple[str, int], EventKind] = {
-    (k.type, k.version): k
+    (k.name, k.version): k
     for k in (
         EventKind("patrol", 1, events.Patrol, topics.EVENTS),
         EventKind("incident", 1, events.Incident, topics.EVENTS),
@@ -52,7 +52,8 @@ def parse_event(raw: bytes) -> events.EventEnvelope:
     if kind is None:
         raise UnknownEventType(f"{data.get('type')!r} v{data.get('version', 1)}")
     try:
-        return kind.model.model_validate(data)
+        event: events.EventEnvelope = kind.model.model_validate(data)
+        return event
     except ValueError as exc:
         raise MalformedRecord(_first_error(exc)) from exc
 

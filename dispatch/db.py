@@ -9,6 +9,10 @@ import asyncpg
 import orjson
 from alembic import command
 from alembic.config import Config
+from asyncpg.pool import PoolConnectionProxy
+
+Conn = asyncpg.Connection | PoolConnectionProxy
+"""A connection, whether taken from a pool or opened directly."""
 
 
 async def _init(conn: asyncpg.Connection) -> None:

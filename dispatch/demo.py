@@ -12,8 +12,9 @@ import asyncpg
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from dispatch.db import Conn
 from dispatch.registry_store import bump_revision
-from dispatch.synthetic import SyntheticUnit, generate_county, load_county_outline, read_divisions
+from dispatch.synthetic import Division, SyntheticUnit, generate_county, load_county_outline, read_divisions
 
 DATA = Path(__file__).with_name("data") / "guangyuan"
 DEMO_COUNTY = "510822"
@@ -67,7 +68,8 @@ def person_phone(key: str) -> str:
 
 
 def _multi(geom: BaseGeometry) -> bytes:
-    return shapely.to_wkb(geom if geom.geom_type == "MultiPolygon" else shapely.MultiPolygon([geom]))
+    wkb: bytes = shapely.to_wkb(geom if geom.geom_type == "MultiPolygon" else shapely.MultiPolygon([geom]))
+    return wkb
 
 
 async def load_demo(pool: asyncpg.Pool, county: str = DEMO_COUNTY, force: bool = False) -> dict[str, int]:
@@ -100,10 +102,11 @@ async def counts(pool: asyncpg.Pool, county: str) -> dict[str, int]:
             " (SELECT count(*) FROM routing_rules WHERE unit_code=$1) AS rules",
             county,
         )
+    assert row is not None
     return dict(row.items())
 
 
-async def _clear(conn: asyncpg.Connection, county: str) -> None:
+async def _clear(conn: Conn, county: str) -> None:
     like = county + "%"
     await conn.execute("DELETE FROM grid_posts WHERE grid_code LIKE $1", like)
     await conn.execute("DELETE FROM people WHERE unit_code LIKE $1", like)
@@ -114,7 +117,7 @@ async def _clear(conn: asyncpg.Connection, county: str) -> None:
 
 
 async def _load_units(
-    conn: asyncpg.Connection, county: str, divisions: list, outline: BaseGeometry, units: list[SyntheticUnit]
+    conn: Conn, county: str, divisions: list[Division], outline: BaseGeometry, units: list[SyntheticUnit]
 ) -> None:
     by_code = {d.code: d for d in divisions}
     city, cnty = by_code[county[:4] + "00"], by_code[county]
@@ -160,7 +163,7 @@ def _township_of(grid: SyntheticUnit, villages: dict[str, SyntheticUnit]) -> str
     return village.parent_code if village else grid.code[:9]
 
 
-async def _load_people(conn: asyncpg.Connection, units: list[SyntheticUnit]) -> None:
+async def _load_people(conn: Conn, units: list[SyntheticUnit]) -> None:
     people: list[tuple[str, str, str, str, str, str | None]] = []
     posts: list[tuple[str, str]] = []
     teams: list[tuple[str, str, str | None, str, str]] = []
@@ -193,7 +196,7 @@ async def _load_people(conn: asyncpg.Connection, units: list[SyntheticUnit]) -> 
     )
 
 
-async def _load_rules(conn: asyncpg.Connection, county: str) -> None:
+async def _load_rules(conn: Conn, county: str) -> None:
     await conn.executemany(
         "INSERT INTO routing_rules (unit_code, position, event_type, category, min_severity, target, agency_type,"
         " priority, sla_hours, note, updated_by) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,'demo-loader')",

@@ -50,7 +50,7 @@ def local_day(moment: datetime) -> date:
 
 def decide(event: EventEnvelope, snapshot: RoutingSnapshot, now: datetime) -> Decision:
     """Locate the event in its grid and route it; anything that cannot be placed goes to a person."""
-    etype = str(getattr(event, "type", "unknown"))
+    etype = event.type
     day = local_day(event.occurred_at)
     grid = snapshot.index.locate(event.location.lon, event.location.lat, day)
     if isinstance(event, Patrol) and event.found_nothing:

@@ -13,7 +13,7 @@ from dispatch.settings import CommonSettings
 
 def announce(settings: CommonSettings, part: str, revision: int, reason: str) -> None:
     """Publish a registry change and wait for the broker to have it."""
-    change = RegistryChange(part=part, revision=revision, at=datetime.now(UTC), reason=reason)  # type: ignore[arg-type]
+    change = RegistryChange(part=part, revision=revision, at=datetime.now(UTC), reason=reason)
     producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all", client_id="gridctl")
     try:
         producer.send(

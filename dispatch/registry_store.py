@@ -8,6 +8,7 @@ import asyncpg
 import shapely
 
 from core.vocabulary import PartyKind, Severity
+from dispatch.db import Conn
 from dispatch.intake import RoutingSnapshot
 from dispatch.locate import GridIndex
 from dispatch.registry_model import Directory, GridRef, Party, RoutingRule
@@ -97,7 +98,7 @@ async def load_snapshot(pool: asyncpg.Pool, today: date) -> RoutingSnapshot:
     return RoutingSnapshot(GridIndex(grids, revision), RuleBook(rules, revision), directory)
 
 
-async def bump_revision(conn: asyncpg.Connection, part: str) -> int:
+async def bump_revision(conn: Conn, part: str) -> int:
     """Record that a registry part changed; returns its new revision."""
     revision: int = await conn.fetchval(
         "INSERT INTO registry_revisions (part, revision) VALUES ($1, 1) "

@@ -33,6 +33,6 @@ class EventPublisher:
 
     async def publish(self, event: EventEnvelope) -> None:
         """Send one event to its registered topic; returns once every in-sync replica has it."""
-        kind = REGISTRY[(str(event.type), event.version)]
+        kind = REGISTRY[(event.type, event.version)]
         topic = kind.topic.full_name(self._settings.topic_prefix)
         await self._producer.send_and_wait(topic, event.model_dump_json().encode(), key=str(event.event_id).encode())

@@ -150,12 +150,12 @@ def create_app(settings: StreamSettings) -> faust.App:
                 continue
             await ctx.reload(f"{change.part} revision {change.revision}")
 
-    @app.timer(interval=60.0)
+    @app.timer(interval=60.0)  # type: ignore[untyped-decorator]
     async def report_counters() -> None:
         """Log what the agents have done, for operators."""
         log.info("stream counters: %s", dict(ctx.counters))
 
-    app.conf.gridcmd_context = ctx  # type: ignore[attr-defined]
+    app.conf.gridcmd_context = ctx
     return app
 
 

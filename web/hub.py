@@ -96,8 +96,8 @@ class LiveHub:
             client_id="gridcmd-web-hub",
         )
         await self._consumer.start()
-        while not self._consumer.assignment():
-            await asyncio.sleep(0.05)
+        if not self._consumer.assignment():
+            raise RuntimeError(f"live hub: topics {names} have no partitions; run `python -m streams.topics`")
         await self._consumer.seek_to_end()
         for tp in self._consumer.assignment():
             await self._consumer.position(tp)

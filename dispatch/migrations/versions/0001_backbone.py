@@ -26,7 +26,7 @@ def _point() -> Geometry:
     return Geometry("POINT", srid=4326, spatial_index=False)
 
 
-def _validity() -> list[sa.Column]:
+def _validity() -> list[sa.Column[object]]:
     return [
         sa.Column("valid_from", sa.Date, nullable=False, server_default=sa.text("'1900-01-01'")),
         sa.Column("valid_to", sa.Date, nullable=True),
