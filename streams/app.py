@@ -40,6 +40,8 @@ def create_app(settings: StreamSettings) -> faust.App:
         broker_commit_every=100,
     )
     ctx = StreamContext(settings)
+    # Sends are not awaited per record: faust flushes the producer before it commits consumed offsets,
+    # so a record's outputs reach the broker before the record counts as done (at-least-once).
 
     def topic(spec: topics.TopicSpec) -> Any:
         return app.topic(settings.topic(spec.name), key_type=bytes, value_type=bytes, partitions=spec.partitions)
@@ -61,7 +63,7 @@ def create_app(settings: StreamSettings) -> faust.App:
             raw=_lenient_text(msg.value),
             received_at=datetime.now(UTC),
         )
-        await (await dead_t.send(key=msg.topic.encode(), value=dump(letter)))
+        await dead_t.send(key=msg.topic.encode(), value=dump(letter))
 
     @app.agent(events_t, concurrency=1)
     async def locate_and_route(stream: StreamT[Any]) -> None:
@@ -82,9 +84,9 @@ def create_app(settings: StreamSettings) -> faust.App:
                 continue
             decision = decide(field_event, await ctx.snapshot(), datetime.now(UTC))
             if isinstance(decision, OpenCase):
-                await (await commands_t.send(key=str(decision.case_id).encode(), value=dump(decision)))
+                await commands_t.send(key=str(decision.case_id).encode(), value=dump(decision))
             elif isinstance(decision, UnroutedEvent):
-                await (await unrouted_t.send(key=str(decision.event_id).encode(), value=dump(decision)))
+                await unrouted_t.send(key=str(decision.event_id).encode(), value=dump(decision))
             elif isinstance(decision, PatrolEntry):
                 await queue_store.add_patrol(await ctx.pool(), decision)
             ctx.counters["events"] += 1
@@ -107,7 +109,7 @@ def create_app(settings: StreamSettings) -> faust.App:
                 await dead_letter(event, f"command refused: {exc}")
                 continue
             ctx.counters["commands_applied" if result.fresh else "commands_replayed"] += 1
-            await (await changes_t.send(key=str(result.change.case_id).encode(), value=dump(result.change)))
+            await changes_t.send(key=str(result.change.case_id).encode(), value=dump(result.change))
 
     @app.agent(unrouted_t, concurrency=1)
     async def unrouted_queue(stream: StreamT[Any]) -> None:
@@ -120,7 +122,7 @@ def create_app(settings: StreamSettings) -> faust.App:
                 continue
             await queue_store.add_unrouted(await ctx.pool(), item)
             notice = QueueChange(queue="unrouted", item_id=str(item.event_id), at=datetime.now(UTC))
-            await (await queue_t.send(key=b"unrouted", value=dump(notice)))
+            await queue_t.send(key=b"unrouted", value=dump(notice))
 
     @app.agent(dead_t, concurrency=1)
     async def dead_letter_queue(stream: StreamT[Any]) -> None:
@@ -137,7 +139,7 @@ def create_app(settings: StreamSettings) -> faust.App:
                 item_id=f"{item.source_topic}:{item.partition}:{item.offset}",
                 at=datetime.now(UTC),
             )
-            await (await queue_t.send(key=b"deadletter", value=dump(notice)))
+            await queue_t.send(key=b"deadletter", value=dump(notice))
 
     @app.agent(registry_t, concurrency=1)
     async def registry_changes(stream: StreamT[Any]) -> None:

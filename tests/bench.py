@@ -1,0 +1,132 @@
+"""`make bench`: figures for the in-memory locate, the intake, and event-to-case latency on the real stack."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import statistics
+import time
+import uuid
+from datetime import UTC, date, datetime
+
+import asyncpg
+import httpx
+import shapely
+
+from core.cases import case_id_for_event
+from dispatch.db import create_pool
+from dispatch.registry_store import load_snapshot
+from tests.integration.conftest import _delete_topics, _wait_ready
+from tests.integration.harness import VENV_BIN, LiveStack, stack
+from tests.integration.helpers import event
+
+
+def pct(values: list[float], q: float) -> float:
+    """The q-th percentile (0..100) of values."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q / 100 * len(ordered)))]
+
+
+async def bench_locate(db_url: str, points: int = 200_000) -> None:
+    """Locate random points of the county with the STRtree index, as the stream processor does."""
+    pool = await create_pool(db_url, max_size=1)
+    snapshot = await load_snapshot(pool, date.today())
+    await pool.close()
+    minx, miny, maxx, maxy = 104.6, 32.2, 105.6, 32.9
+    rng = random.Random(1)
+    coords = [(rng.uniform(minx, maxx), rng.uniform(miny, maxy)) for _ in range(points)]
+    today = date.today()
+    start = time.perf_counter()
+    found = sum(1 for lon, lat in coords if snapshot.index.locate(lon, lat, today) is not None)
+    elapsed = time.perf_counter() - start
+    print(
+        f"locate: {points} points over {len(snapshot.index)} grids in {elapsed:.2f} s "
+        f"= {points / elapsed:,.0f} points/s ({found} inside a grid)"
+    )
+
+
+async def bench_pipeline(ts: LiveStack, db_url: str, n: int = 2000, concurrency: int = 16) -> None:
+    """Post n incidents inside grids; measure intake latency and time until every case is in PostGIS."""
+    pool = await asyncpg.create_pool(db_url, min_size=1, max_size=2)
+    geoms = [shapely.from_wkb(r["wkb"]) for r in await pool.fetch("SELECT ST_AsBinary(geom) AS wkb FROM grids")]
+    rng = random.Random(2)
+    bodies = []
+    for _ in range(n):
+        p = geoms[rng.randrange(len(geoms))].representative_point()
+        bodies.append(event(lon=p.x, lat=p.y))
+    latencies: list[float] = []
+    queue: asyncio.Queue[dict[str, object]] = asyncio.Queue()
+    for b in bodies:
+        queue.put_nowait(b)
+
+    async def poster(client: httpx.AsyncClient) -> None:
+        while not queue.empty():
+            body = queue.get_nowait()
+            t0 = time.perf_counter()
+            reply = await client.post("/api/v1/events", json=body)
+            latencies.append(time.perf_counter() - t0)
+            assert reply.status_code == 202, reply.text
+
+    ids = [case_id_for_event(uuid.UUID(str(b["event_id"]))) for b in bodies]
+    start = time.perf_counter()
+    async with httpx.AsyncClient(base_url=ts.base_url, timeout=30) as client:
+        await asyncio.gather(*(poster(client) for _ in range(concurrency)))
+    posted = time.perf_counter() - start
+    while await pool.fetchval("SELECT count(*) FROM cases WHERE id = ANY($1::uuid[])", ids) < n:
+        if time.perf_counter() - start > 600:
+            raise SystemExit("cases did not all appear within 600 s")
+        await asyncio.sleep(0.1)
+    done = time.perf_counter() - start
+    lag = await pool.fetch(
+        "SELECT extract(epoch FROM (c.updated_at - e.received_at)) AS s FROM cases c"
+        " JOIN case_events ce ON ce.case_id = c.id JOIN ingest_receipts e ON e.event_id = ce.event_id"
+        " WHERE c.id = ANY($1::uuid[])",
+        ids,
+    )
+    await pool.close()
+    lags = [float(r["s"]) for r in lag]
+    print(
+        f"intake: {n} events, {concurrency} concurrent clients: {n / posted:,.0f} events/s accepted, "
+        f"latency p50 {pct(latencies, 50) * 1000:.1f} ms, p99 {pct(latencies, 99) * 1000:.1f} ms"
+    )
+    print(
+        f"pipeline: all {n} cases stored {done:.1f} s after the first post = {n / done:,.0f} cases/s; "
+        f"receipt→case p50 {statistics.median(lags):.2f} s, p99 {pct(lags, 99):.2f} s"
+    )
+
+
+def main() -> None:
+    """Start a private slice of the stack, run the benchmarks, clean up."""
+    stack("up")
+    ts = LiveStack()
+    stack("createdb", ts.database)
+    try:
+        ts.run(str(VENV_BIN / "python"), "-m", "streams.topics")
+        ts.run(str(VENV_BIN / "gridctl"), "migrate")
+        ts.run(str(VENV_BIN / "gridctl"), "demo", "load", "--no-notify")
+        ts.start("streams", str(VENV_BIN / "python"), "-m", "streams", "worker", "-l", "info")
+        ts.start(
+            "web",
+            str(VENV_BIN / "uvicorn"),
+            "web.app:create_app",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(ts.port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        )
+        _wait_ready(ts)
+        print(f"bench on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, 2 cores, broker and PostGIS on this machine")
+        asyncio.run(bench_locate(ts.env["GRID_DATABASE_URL"]))
+        asyncio.run(bench_pipeline(ts, ts.env["GRID_DATABASE_URL"]))
+    finally:
+        ts.stop_all()
+        _delete_topics(ts)
+        stack("dropdb", ts.database)
+
+
+if __name__ == "__main__":
+    main()
