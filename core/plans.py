@@ -1,0 +1,93 @@
+"""Redistricting plans (区划调整): merges, splits, transfers, renames and new units, with an effective date."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+TOWNSHIP_CODE = r"^[0-9]{9}$"
+VILLAGE_CODE = r"^[0-9]{12}$"
+UNIT_CODE = r"^([0-9]{9}|[0-9]{12})$"
+
+
+class Item(BaseModel):
+    """Base of plan items: each may carry a note explaining how it was established."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    note: str = Field(default="", max_length=500)
+
+
+class Merge(Item):
+    """撤并: the sources are abolished and their area joins `into` (existing, or new when `name` is given)."""
+
+    op: Literal["merge"]
+    sources: list[Annotated[str, Field(pattern=UNIT_CODE)]] = Field(min_length=1)
+    into: str = Field(pattern=UNIT_CODE)
+    name: str | None = Field(default=None, max_length=60, description="name of `into` when the plan creates it")
+    parent: str | None = Field(default=None, pattern=TOWNSHIP_CODE, description="township of a new village")
+
+
+class Recode(Item):
+    """划转/改码: a whole village gets a new code, e.g. because it moved to another township."""
+
+    op: Literal["recode"]
+    code: str = Field(pattern=VILLAGE_CODE)
+    new_code: str = Field(pattern=VILLAGE_CODE)
+    name: str | None = Field(default=None, max_length=60)
+
+
+class Rename(Item):
+    """更名: same unit and code, new name."""
+
+    op: Literal["rename"]
+    code: str = Field(pattern=UNIT_CODE)
+    name: str = Field(min_length=1, max_length=60)
+
+
+class TransferPart(Item):
+    """A drawn part of a village moves to another village (GeoJSON polygon, lon/lat)."""
+
+    op: Literal["transfer_part"]
+    source: str = Field(pattern=VILLAGE_CODE)
+    target: str = Field(pattern=VILLAGE_CODE)
+    area: dict[str, Any]
+
+
+class SplitPart(BaseModel):
+    """One successor of a split: a new village and the area it takes."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    code: str = Field(pattern=VILLAGE_CODE)
+    name: str = Field(min_length=1, max_length=60)
+    area: dict[str, Any]
+
+
+class Split(Item):
+    """拆分: a village is abolished and its area divided among new villages that together cover it."""
+
+    op: Literal["split"]
+    code: str = Field(pattern=VILLAGE_CODE)
+    parts: list[SplitPart] = Field(min_length=2)
+
+
+PlanItem = Annotated[Merge | Recode | Rename | TransferPart | Split, Field(discriminator="op")]
+
+
+class RedistrictingPlan(BaseModel):
+    """A whole plan: one county, one effective date, its legal basis, and its items in order."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    plan_id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{2,63}$")
+    county: str = Field(pattern=r"^[0-9]{6}$")
+    effective_date: date
+    legal_basis: str = Field(min_length=2, max_length=200, description="e.g. 广府〔2019〕118号")
+    title: str = Field(default="", max_length=200)
+    items: list[PlanItem] = Field(min_length=1)
+
+
+PLAN_ADAPTER: TypeAdapter[RedistrictingPlan] = TypeAdapter(RedistrictingPlan)
