@@ -80,7 +80,21 @@ class OpenCase(CommandBase):
     due_at: AwareDatetime
 
 
-CaseCommand = Annotated[OpenCase, Field(discriminator="kind")]
+class TransferCase(CommandBase):
+    """Move an open case to other responsible people (e.g. the successor unit after redistricting)."""
+
+    kind: Literal["transfer"] = "transfer"
+    grid_code: str
+    grid_name: str
+    village_code: str
+    township_code: str
+    township_name: str
+    assignee: Assignee
+    reason: str = Field(min_length=1, max_length=500)
+    plan_id: str | None = None
+
+
+CaseCommand = Annotated[OpenCase | TransferCase, Field(discriminator="kind")]
 COMMAND_ADAPTER: TypeAdapter[CaseCommand] = TypeAdapter(CaseCommand)
 
 

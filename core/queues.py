@@ -53,7 +53,8 @@ class RegistryChange(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    part: Literal["boundaries", "rules", "people"]
+    part: Literal["boundaries", "rules", "people", "plan"]
     revision: int
     at: AwareDatetime
     reason: str = ""
+    plan_id: str | None = None

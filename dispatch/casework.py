@@ -10,7 +10,7 @@ from uuid import UUID
 
 import orjson
 
-from core.cases import Actor, Assignee, CaseCommand, CaseView, OpenCase
+from core.cases import Actor, Assignee, CaseCommand, CaseView, CommandBase, OpenCase, TransferCase
 from core.vocabulary import CaseState, Category, Severity
 
 GENESIS = "0" * 64
@@ -123,6 +123,8 @@ def apply(case: CaseRecord | None, command: CaseCommand, last_hash: str = GENESI
     """Apply one command to a case (None when it does not exist yet)."""
     if isinstance(command, OpenCase):
         return _open(case, command, last_hash)
+    if isinstance(command, TransferCase):
+        return _transfer(case, command, last_hash)
     raise CommandRefused(f"unknown command {type(command).__name__}")
 
 
@@ -173,7 +175,38 @@ def _open(case: CaseRecord | None, cmd: OpenCase, last_hash: str) -> Outcome:
     return Outcome(record, entries, "opened")
 
 
-def _chain(cmd: OpenCase, last_hash: str, last_seq: int, items: list[tuple[str, dict[str, Any]]]) -> list[LogEntry]:
+def _transfer(case: CaseRecord | None, cmd: TransferCase, last_hash: str) -> Outcome:
+    if case is None:
+        raise CommandRefused(f"case {cmd.case_id} does not exist")
+    if not case.state.is_open:
+        raise CommandRefused(f"case {cmd.case_id} is {case.state}: only open cases can be transferred")
+    before = {
+        "grid_code": case.grid_code,
+        "township_code": case.township_code,
+        "assignee": case.assignee.model_dump(mode="json") if case.assignee else None,
+    }
+    after = {
+        "grid_code": cmd.grid_code,
+        "township_code": cmd.township_code,
+        "assignee": cmd.assignee.model_dump(mode="json"),
+    }
+    payload = {"from": before, "to": after, "reason": cmd.reason, "plan_id": cmd.plan_id}
+    entries = _chain(cmd, last_hash, case.version, [("transferred", payload)])
+    record = replace(
+        case,
+        version=case.version + 1,
+        grid_code=cmd.grid_code,
+        grid_name=cmd.grid_name,
+        village_code=cmd.village_code,
+        township_code=cmd.township_code,
+        township_name=cmd.township_name,
+        assignee=cmd.assignee,
+        updated_at=cmd.issued_at,
+    )
+    return Outcome(record, entries, "transferred")
+
+
+def _chain(cmd: CommandBase, last_hash: str, last_seq: int, items: list[tuple[str, dict[str, Any]]]) -> list[LogEntry]:
     entries: list[LogEntry] = []
     prev = last_hash
     for offset, (kind, payload) in enumerate(items, start=1):

@@ -1,21 +1,65 @@
-"""`gridctl`: operate the grid registry and the database from the command line."""
+"""`gridctl`: operate the grid registry (镇村治理一张网) and the database from the command line."""
 
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated
+import sys
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from datetime import date
+from pathlib import Path
+from typing import Annotated, TypeVar
 
+import asyncpg
+import orjson
 import typer
+from pydantic import ValidationError
 from rich.console import Console
+from rich.progress import Progress
+from shapely.geometry.base import BaseGeometry
 
-from dispatch import db, demo
+from core.plans import PLAN_ADAPTER, RedistrictingPlan
+from dispatch import db, demo, history, plan_store
+from dispatch.division_import import BadDivisionFile, read_checked
 from dispatch.notify import announce
+from dispatch.plan_builder import build_plan
+from dispatch.redistricting import PlanInvalid
+from dispatch.registry_load import load_county
+from dispatch.registry_store import bump_revision
 from dispatch.settings import CommonSettings
+from dispatch.synthetic import load_county_outline
+from dispatch.tiling import tiling_errors
 
 app = typer.Typer(help="Grid registry and database operations (镇村治理一张网).", no_args_is_help=True)
 demo_app = typer.Typer(help="Demo data: 青川县 with synthetic grids.", no_args_is_help=True)
+plan_app = typer.Typer(help="Redistricting plans (区划调整): build, validate, apply.", no_args_is_help=True)
+history_app = typer.Typer(help="Ask the registry about the past.", no_args_is_help=True)
 app.add_typer(demo_app, name="demo")
+app.add_typer(plan_app, name="plan")
+app.add_typer(history_app, name="history")
 console = Console(stderr=True)
+T = TypeVar("T")
+OUTLINES = demo.DATA / "counties.geojson"
+
+
+def _with_pool(work: Callable[[asyncpg.Pool], Awaitable[T]]) -> T:
+    settings = CommonSettings()
+
+    async def run() -> T:
+        pool = await db.create_pool(settings.database_url, max_size=2)
+        try:
+            return await work(pool)
+        finally:
+            await pool.close()
+
+    return asyncio.run(run())
+
+
+def _fail(message: str, problems: list[str] | None = None) -> None:
+    console.print(f"[red]{message}[/red]")
+    for problem in problems or []:
+        console.print(f"  - {problem}")
+    raise typer.Exit(1)
 
 
 @app.command()
@@ -25,27 +69,196 @@ def migrate(revision: Annotated[str, typer.Argument(help="target revision")] = "
     console.print(f"[green]database migrated to {revision}[/green]")
 
 
+@app.command()
+def generate(
+    divisions: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV: code,name,level,parent_code")],
+    county: Annotated[list[str] | None, typer.Option(help="county code(s); default: every county in the file")] = None,
+    outlines: Annotated[
+        Path, typer.Option(exists=True, help="GeoJSON of county outlines (property `code`)")
+    ] = OUTLINES,
+    valid_from: Annotated[str, typer.Option(help="first day the list applies, YYYY-MM-DD")] = "2000-01-01",
+    seed: Annotated[int, typer.Option(help="seed of the synthetic polygons")] = 2020,
+    notify: Annotated[bool, typer.Option(help="tell running stream processors to reload")] = True,
+) -> None:
+    """Import a division list and generate synthetic township, village and grid polygons for its counties.
+
+    All counties are written in one transaction: a bad row or a failed county changes nothing.
+    """
+    try:
+        rows = read_checked(divisions)
+    except BadDivisionFile as exc:
+        _fail(f"{divisions}: nothing imported", exc.problems)
+        return
+    counties = county or sorted(d.code for d in rows if d.level == "county")
+    start = date.fromisoformat(valid_from)
+
+    async def work(pool: asyncpg.Pool) -> list[tuple[str, int, int, int]]:
+        summary: list[tuple[str, int, int, int]] = []
+        async with pool.acquire() as conn, conn.transaction():
+            with Progress(console=console, transient=True) as progress:
+                task = progress.add_task("generating", total=len(counties))
+                for code in counties:
+                    progress.update(task, description=f"county {code}")
+                    units = await load_county(conn, code, rows, load_county_outline(outlines, code), start, seed)
+                    count = Counter(u.level for u in units)
+                    summary.append((code, count["township"], count["village"], count["grid"]))
+                    progress.advance(task)
+        return summary
+
+    try:
+        summary = _with_pool(work)
+    except KeyError as exc:
+        _fail(f"nothing imported: no outline for county {exc}")
+        return
+    for code, towns, villages, grids in summary:
+        console.print(f"{code}: {towns} townships, {villages} villages, {grids} grids (polygons synthetic)")
+    if notify:
+        announce(CommonSettings(), "boundaries", 0, f"divisions imported from {divisions.name}")
+
+
+@app.command()
+def check(
+    county: Annotated[str, typer.Argument(help="6-digit county code")],
+    on: Annotated[str | None, typer.Option(help="day, YYYY-MM-DD (default today)")] = None,
+) -> None:
+    """Check that townships tile the county, villages their township and grids their village."""
+    day = date.fromisoformat(on) if on else date.today()
+
+    async def work(pool: asyncpg.Pool) -> list[str]:
+        async with pool.acquire() as conn:
+            outline, units, grids = await plan_store.load_county(conn, county, day)
+        problems = tiling_errors(county, outline, {c: u.geom for c, u in units.items() if u.level == "township"})
+        villages_of: dict[str, dict[str, BaseGeometry]] = {}
+        for u in units.values():
+            if u.level == "village":
+                villages_of.setdefault(u.parent, {})[u.code] = u.geom
+        grids_of: dict[str, dict[str, BaseGeometry]] = {}
+        for g in grids.values():
+            grids_of.setdefault(g.village, {})[g.code] = g.geom
+        for parent, children in sorted((villages_of | grids_of).items()):
+            problems += tiling_errors(parent, units[parent].geom, children)
+        return problems
+
+    problems = _with_pool(work)
+    if problems:
+        _fail(f"{county} does not tile on {day}", problems)
+    console.print(f"[green]{county} tiles on {day}: no gaps, no overlaps[/green]")
+
+
+@app.command()
+def export(
+    level: Annotated[str, typer.Argument(help="township, village or grid")],
+    county: Annotated[str, typer.Option(help="6-digit county code")],
+    on: Annotated[str | None, typer.Option(help="day, YYYY-MM-DD (default today)")] = None,
+) -> None:
+    """Write one level of a county as GeoJSON to standard output."""
+    day = date.fromisoformat(on) if on else date.today()
+    text = _with_pool(lambda pool: history.export_geojson(pool, county, level, day))
+    sys.stdout.write(text + "\n")
+
+
 @demo_app.command("load")
 def demo_load(
     county: Annotated[str, typer.Option(help="6-digit county code")] = demo.DEMO_COUNTY,
     force: Annotated[bool, typer.Option(help="replace the county's demo data")] = False,
     notify: Annotated[bool, typer.Option(help="tell running stream processors to reload")] = True,
+    divisions: Annotated[Path, typer.Option(exists=True, help="division list")] = demo.DATA / "divisions-2020.csv",
+    valid_from: Annotated[str, typer.Option(help="YYYY-MM-DD")] = demo.DEMO_VALID_FROM.isoformat(),
 ) -> None:
-    """Load one county's divisions with synthetic polygons, people, teams and routing rules."""
-    settings = CommonSettings()
-
-    async def run() -> dict[str, int]:
-        pool = await db.create_pool(settings.database_url, max_size=2)
-        try:
-            return await demo.load_demo(pool, county, force)
-        finally:
-            await pool.close()
-
+    """Load one county's divisions (2020 by default) with synthetic polygons, people, teams and routing rules."""
+    start = date.fromisoformat(valid_from)
     with console.status(f"loading demo county {county}…"):
-        result = asyncio.run(run())
+        result = _with_pool(lambda pool: demo.load_demo(pool, county, force, divisions, start))
     if notify:
-        announce(settings, "boundaries", 0, f"demo county {county} loaded")
+        announce(CommonSettings(), "boundaries", 0, f"demo county {county} loaded")
     console.print("demo data: " + ", ".join(f"{k} {v}" for k, v in result.items()) + " (polygons synthetic)")
+
+
+def _read_plan(path: Path) -> RedistrictingPlan:
+    try:
+        return PLAN_ADAPTER.validate_json(path.read_bytes())
+    except ValidationError as exc:
+        _fail(
+            f"{path} is not a valid plan", [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
+        )
+        raise
+
+
+@plan_app.command("build")
+def plan_build(
+    county: Annotated[str, typer.Option(help="6-digit county code")],
+    before: Annotated[Path, typer.Option(exists=True, help="division list before")],
+    after: Annotated[Path, typer.Option(exists=True, help="division list after")],
+    effective: Annotated[str, typer.Option(help="effective date, YYYY-MM-DD")],
+    basis: Annotated[str, typer.Option(help="legal basis, e.g. 广府〔2019〕118号")],
+    plan_id: Annotated[str, typer.Option(help="plan id")],
+) -> None:
+    """Build a plan from two division lists (matching villages by code and name) and print it as JSON."""
+    try:
+        plan = build_plan(
+            read_checked(before), read_checked(after), county, plan_id, date.fromisoformat(effective), basis
+        )
+    except BadDivisionFile as exc:
+        _fail("cannot read the division lists", exc.problems)
+        return
+    sys.stdout.write(orjson.dumps(plan.model_dump(mode="json"), option=orjson.OPT_INDENT_2).decode() + "\n")
+    inferred = sum(1 for i in plan.items if i.note.startswith("inferred"))
+    console.print(f"{len(plan.items)} items, {inferred} inferred without a name match (review them)")
+
+
+@plan_app.command("validate")
+def plan_validate(path: Annotated[Path, typer.Argument(exists=True, dir_okay=False)]) -> None:
+    """Check a plan against the registry without changing anything."""
+    plan = _read_plan(path)
+    try:
+        out = _with_pool(lambda pool: plan_store.validate(pool, plan))
+    except PlanInvalid as exc:
+        _fail(f"plan {plan.plan_id} is invalid", exc.errors)
+        return
+    console.print(
+        f"[green]plan {plan.plan_id} is valid[/green]: {len(out.changed_units)} units and "
+        f"{len(out.changed_grids)} grids change on {plan.effective_date}"
+    )
+
+
+@plan_app.command("apply")
+def plan_apply(
+    path: Annotated[Path, typer.Argument(exists=True, dir_okay=False)],
+    by: Annotated[str, typer.Option(help="who applies it (recorded)")],
+) -> None:
+    """Apply a plan: the registry changes from its effective date and open cases move to the successors."""
+    plan = _read_plan(path)
+
+    async def work(pool: asyncpg.Pool) -> int:
+        await plan_store.apply(pool, plan, by)
+        async with pool.acquire() as conn:
+            return await bump_revision(conn, "plan")
+
+    try:
+        revision = _with_pool(work)
+    except PlanInvalid as exc:
+        _fail(f"plan {plan.plan_id} is invalid; nothing changed", exc.errors)
+        return
+    except plan_store.PlanAlreadyApplied:
+        console.print(f"plan {plan.plan_id} was already applied; announcing it again")
+        revision = 0
+    announce(CommonSettings(), "plan", revision, f"plan {plan.plan_id} applied", plan_id=plan.plan_id)
+    console.print(f"[green]plan {plan.plan_id} applied[/green], effective {plan.effective_date}")
+
+
+@history_app.command("point")
+def history_point(lon: float, lat: float, on: Annotated[str, typer.Option(help="YYYY-MM-DD")]) -> None:
+    """Who was responsible for this point on a given day."""
+    found = _with_pool(lambda pool: history.responsible_at(pool, lon, lat, date.fromisoformat(on)))
+    if found is None:
+        _fail(f"({lon}, {lat}) was in no grid on {on}")
+    console.print_json(data=found)
+
+
+@history_app.command("code")
+def history_code(code: str) -> None:
+    """Which units an old code became (following merges, recodes and splits)."""
+    console.print_json(data=_with_pool(lambda pool: history.successors(pool, code)))
 
 
 if __name__ == "__main__":

@@ -65,6 +65,10 @@ def decide(event: EventEnvelope, snapshot: RoutingSnapshot, now: datetime) -> De
         )
     if grid is None:
         return _unrouted(event, etype, "outside every grid", now)
+    responsible = snapshot.index.current(grid.code, local_day(now))
+    if responsible is None:
+        return _unrouted(event, etype, f"grid {grid.code} has no successor today", now)
+    grid = responsible
     try:
         routing = route(grid, snapshot.book, snapshot.directory, etype, event.category, event.severity, day)
     except NoRoute as exc:

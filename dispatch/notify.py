@@ -11,9 +11,11 @@ from core.queues import RegistryChange
 from dispatch.settings import CommonSettings
 
 
-def announce(settings: CommonSettings, part: str, revision: int, reason: str) -> None:
+def announce(settings: CommonSettings, part: str, revision: int, reason: str, plan_id: str | None = None) -> None:
     """Publish a registry change and wait for the broker to have it."""
-    change = RegistryChange(part=part, revision=revision, at=datetime.now(UTC), reason=reason)
+    change = RegistryChange.model_validate(
+        {"part": part, "revision": revision, "at": datetime.now(UTC), "reason": reason, "plan_id": plan_id}
+    )
     producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all", client_id="gridctl")
     try:
         producer.send(

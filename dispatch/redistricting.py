@@ -231,8 +231,10 @@ def _cut_grids(out: Outcome, village: str, parts: list[tuple[str, BaseGeometry]]
             continue
         if keep_rest:
             rest = grid.geom.difference(shapely.union_all([p for _, p in pieces]))
-            out.grids[grid.code] = replace(grid, geom=rest) if rest.area > grid.geom.area * 1e-6 else grid
-            if rest.area <= grid.geom.area * 1e-6:
+            if rest.area > grid.geom.area * 1e-6:
+                out.grids[grid.code] = replace(grid, geom=_polygonal(rest))
+                out.changed_grids[grid.code] = grid.code
+            else:
                 del out.grids[grid.code]
         else:
             del out.grids[grid.code]

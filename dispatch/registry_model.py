@@ -34,6 +34,7 @@ class Party:
     kind: PartyKind
     id: str
     name: str
+    agency_type: str | None = None
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,9 @@ async def load_snapshot(pool: asyncpg.Pool, today: date) -> RoutingSnapshot:
         revision = await conn.fetchval("SELECT coalesce(sum(revision), 0) FROM registry_revisions")
         grid_rows = await conn.fetch(GRIDS)
         rule_rows = await conn.fetch("SELECT * FROM routing_rules")
+        lineage_rows = await conn.fetch(
+            "SELECT from_code, to_code FROM unit_lineage WHERE level = 'grid' ORDER BY effective_date, id"
+        )
         member_rows = await conn.fetch(MEMBERS, today)
         duty_rows = await conn.fetch(
             f"SELECT id, name, unit_code FROM people WHERE role = 'duty' AND {VALID_NOW}", today
@@ -90,12 +93,13 @@ async def load_snapshot(pool: asyncpg.Pool, today: date) -> RoutingSnapshot:
             if r["kind"] == "enforcement"
         },
         agencies={
-            (r["unit_code"], r["agency_type"]): Party(PartyKind.AGENCY, r["id"], r["name"])
+            (r["unit_code"], r["agency_type"]): Party(PartyKind.AGENCY, r["id"], r["name"], r["agency_type"])
             for r in team_rows
             if r["kind"] == "agency"
         },
     )
-    return RoutingSnapshot(GridIndex(grids, revision), RuleBook(rules, revision), directory)
+    successors = {r["from_code"]: r["to_code"] for r in lineage_rows if r["from_code"] != r["to_code"]}
+    return RoutingSnapshot(GridIndex(grids, revision, successors), RuleBook(rules, revision), directory)
 
 
 async def bump_revision(conn: Conn, part: str) -> int:

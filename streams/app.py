@@ -14,11 +14,11 @@ from core import topics
 from core.cases import COMMAND_ADAPTER, OpenCase
 from core.queues import DeadLetter, QueueChange, RegistryChange, UnroutedEvent
 from core.registry import MalformedRecord, UnknownEventType, dump, parse_event
-from dispatch import queue_store
+from dispatch import queue_store, transfers
 from dispatch.case_store import PgCaseStore
 from dispatch.case_writer import write
 from dispatch.casework import CommandRefused
-from dispatch.intake import PatrolEntry, decide
+from dispatch.intake import PatrolEntry, decide, local_day
 from streams.context import StreamContext
 from streams.settings import StreamSettings
 
@@ -151,6 +151,43 @@ def create_app(settings: StreamSettings) -> faust.App:
                 log.error("unreadable registry notice at offset %d skipped", event.message.offset)
                 continue
             await ctx.reload(f"{change.part} revision {change.revision}")
+            if change.part == "plan":
+                await carry_cases()
+
+    async def carry_cases() -> None:
+        """Send every open case stranded in a grid that no longer exists to its successor's people.
+
+        Runs on each plan notice and on a timer, so a case opened from an event routed just before the
+        reload is carried on the next round; transfer ids are per plan and case, so repeats are harmless.
+        """
+        pool, now = await ctx.pool(), datetime.now(UTC)
+        today = local_day(now)
+        plans = await transfers.plans_in_effect(pool, today)
+        if not plans:
+            return
+        snap = await ctx.snapshot()
+        latest = plans[-1][0]
+        for case in await transfers.stranded_cases(pool, today):
+            try:
+                command = transfers.transfer_for(case, snap, today, now, latest)
+            except transfers.NoSuccessor as exc:
+                ctx.counters["transfers_without_successor"] += 1
+                log.error("%s", exc)
+                continue
+            await commands_t.send(key=str(case.id).encode(), value=dump(command))
+            ctx.counters["transfers"] += 1
+        await app.producer.flush()
+        for plan_id, done in plans:
+            if not done:
+                await transfers.mark_done(pool, plan_id)
+                log.info("plan %s in effect: stranded cases sent to their successors", plan_id)
+
+    @app.timer(interval=settings.transfer_check_seconds, on_leader=True)  # type: ignore[untyped-decorator]
+    async def plans_coming_into_effect() -> None:
+        """Plans applied ahead of their effective date move their cases when the day comes."""
+        if ctx.loaded_on != local_day(datetime.now(UTC)):
+            await ctx.reload("a new day")
+        await carry_cases()
 
     @app.timer(interval=60.0)  # type: ignore[untyped-decorator]
     async def report_counters() -> None:

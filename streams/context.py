@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import asyncpg
 
@@ -26,6 +26,7 @@ class StreamContext:
         self._pool: asyncpg.Pool | None = None
         self._snapshot: RoutingSnapshot | None = None
         self._lock = asyncio.Lock()
+        self.loaded_on: date | None = None
 
     async def pool(self) -> asyncpg.Pool:
         """The database pool, opened on first use."""
@@ -46,6 +47,7 @@ class StreamContext:
         """Load a fresh snapshot and swap it in; events in flight keep the one they started with."""
         snapshot = await load_snapshot(await self.pool(), local_day(datetime.now(UTC)))
         self._snapshot = snapshot
+        self.loaded_on = local_day(datetime.now(UTC))
         self.counters["registry_reloads"] += 1
         log.info(
             "routing snapshot loaded (%s): %d grids, revision %d", reason, len(snapshot.index), snapshot.index.revision

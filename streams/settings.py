@@ -11,3 +11,4 @@ class StreamSettings(CommonSettings):
     app_id: str = "gridcmd-streams"
     db_pool_size: int = 4
     max_record_bytes: int = 256 * 1024
+    transfer_check_seconds: float = 60.0
