@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import faust
@@ -28,10 +29,12 @@ RAW_CAP = 64 * 1024
 
 def create_app(settings: StreamSettings) -> faust.App:
     """A faust app with every agent registered, each with concurrency 1."""
+    Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
     app = faust.App(
         f"{settings.topic_prefix}{settings.app_id}",
         broker=f"kafka://{settings.kafka_bootstrap}",
         web_enabled=False,
+        datadir=f"{settings.data_dir}/{{conf.name}}-data",
         key_serializer="raw",
         value_serializer="raw",
         consumer_auto_offset_reset="earliest",

@@ -12,3 +12,4 @@ class StreamSettings(CommonSettings):
     db_pool_size: int = 4
     max_record_bytes: int = 256 * 1024
     transfer_check_seconds: float = 60.0
+    data_dir: str = ".stack/faust"

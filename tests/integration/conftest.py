@@ -3,6 +3,7 @@ prefix per session, the demo county loaded, and the streams worker and web serve
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 
@@ -19,16 +20,17 @@ from tests.integration.harness import VENV_BIN, LiveStack, stack
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(scope="session")
-def live_stack() -> Iterator[LiveStack]:
-    """Broker and database up, a fresh database migrated with the demo county, topics, worker and web."""
+@contextlib.contextmanager
+def running_stack(*setup: list[str], extra_env: dict[str, str] | None = None) -> Iterator[LiveStack]:
+    """A fresh database and topic prefix, set up by gridctl commands, with a streams worker and a web server."""
     stack("up")
-    ts = LiveStack()
+    ts = LiveStack(extra_env=extra_env or {})
     stack("createdb", ts.database)
     try:
         ts.run(str(VENV_BIN / "python"), "-m", "streams.topics")
         ts.run(str(VENV_BIN / "gridctl"), "migrate")
-        ts.run(str(VENV_BIN / "gridctl"), "demo", "load", "--no-notify")
+        for command in setup:
+            ts.run(str(VENV_BIN / "gridctl"), *command)
         ts.start("streams", str(VENV_BIN / "python"), "-m", "streams", "worker", "-l", "info")
         ts.start(
             "web",
@@ -46,6 +48,13 @@ def live_stack() -> Iterator[LiveStack]:
         ts.stop_all()
         _delete_topics(ts)
         stack("dropdb", ts.database)
+
+
+@pytest.fixture(scope="session")
+def live_stack() -> Iterator[LiveStack]:
+    """The product on the demo county (青川县, 2020 list)."""
+    with running_stack(["demo", "load", "--no-notify"]) as ts:
+        yield ts
 
 
 def _wait_ready(ts: LiveStack) -> None:

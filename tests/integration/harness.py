@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -77,6 +79,7 @@ class LiveStack:
     suffix: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
     port: int = field(default_factory=free_port)
     services: list[Service] = field(default_factory=list)
+    extra_env: dict[str, str] = field(default_factory=dict)
 
     @property
     def database(self) -> str:
@@ -90,6 +93,8 @@ class LiveStack:
             **os.environ,
             "GRID_DATABASE_URL": base_url.rsplit("/", 1)[0] + "/" + self.database,
             "GRID_TOPIC_PREFIX": f"test.{self.suffix}.",
+            "GRID_DATA_DIR": str(Path(tempfile.gettempdir()) / f"gridtest-{self.suffix}"),
+            **self.extra_env,
         }
 
     @property
@@ -117,3 +122,4 @@ class LiveStack:
         for service in reversed(self.services):
             service.stop()
         self.services.clear()
+        shutil.rmtree(self.env["GRID_DATA_DIR"], ignore_errors=True)

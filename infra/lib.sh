@@ -1,0 +1,113 @@
+# Shared settings and helpers for infra/*.sh. Source it; it sets no shell options.
+# shellcheck shell=bash disable=SC2034  # variables are used by the scripts that source this
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+STACK="$ROOT/.stack"        # all local state; git-ignored
+LOGS="$STACK/logs"
+RUN_DIR="$STACK/run"        # pid files
+STAMPS="$STACK/stamps"      # hashes that let setup skip work already done
+VENV="$ROOT/.venv"
+
+# Ports (overridable). Everything listens on 127.0.0.1 only.
+GRID_KAFKA_PORT="${GRID_KAFKA_PORT:-29092}"
+GRID_KAFKA_CONTROLLER_PORT="${GRID_KAFKA_CONTROLLER_PORT:-$((GRID_KAFKA_PORT + 1))}"
+GRID_PG_PORT="${GRID_PG_PORT:-25432}"
+GRID_WEB_PORT="${GRID_WEB_PORT:-8000}"
+
+# What the Python side reads (see dispatch/settings.py).
+export GRID_KAFKA_BOOTSTRAP="${GRID_KAFKA_BOOTSTRAP:-127.0.0.1:$GRID_KAFKA_PORT}"
+export GRID_DATABASE_URL="${GRID_DATABASE_URL:-postgresql://grid:grid@127.0.0.1:$GRID_PG_PORT/grid}"
+export GRID_WEB_PORT
+
+log() { printf '[%s] %s\n' "${LOG_TAG:-stack}" "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+# sha256 of the given files' contents (one line, no file names).
+hash_files() { cat "$@" | sha256sum | cut -d' ' -f1; }
+
+# stamp_ok NAME HASH: true if the stamp NAME was written with HASH.
+stamp_ok() { [[ -f "$STAMPS/$1" && "$(<"$STAMPS/$1")" == "$2" ]]; }
+stamp_write() { mkdir -p "$STAMPS" && printf '%s\n' "$2" >"$STAMPS/$1"; }
+
+# port_open PORT: something accepts TCP connections on 127.0.0.1:PORT.
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# pid_of FILE PATTERN: print the pid recorded in FILE if that process is alive and its
+# command line contains PATTERN, so a stale pid file (or a recycled pid) is not trusted.
+pid_of() {
+  local file=$1 pattern=$2 pid
+  [[ -s $file ]] || return 1
+  pid=$(<"$file")
+  [[ $pid =~ ^[0-9]+$ && -r /proc/$pid/cmdline ]] || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$pattern" || return 1
+  echo "$pid"
+}
+
+# rotate_log FILE: keep one previous copy once a log passes 50 MB.
+rotate_log() {
+  local file=$1
+  if [[ -f $file && $(stat -c %s "$file") -gt 52428800 ]]; then
+    mv -f "$file" "$file.1"
+  fi
+}
+
+# start_bg PIDFILE LOGFILE CMD...: start CMD detached (own session, so Ctrl-C in the
+# terminal does not reach it), output appended to LOGFILE, pid written to PIDFILE.
+start_bg() {
+  local pidfile=$1 logfile=$2
+  shift 2
+  mkdir -p "$(dirname "$pidfile")" "$(dirname "$logfile")"
+  rotate_log "$logfile"
+  printf '\n===== %s start: %s\n' "$(date -Is)" "$*" >>"$logfile"
+  setsid nohup "$@" >>"$logfile" 2>&1 </dev/null 9>&- & # fd 9: stack.sh's lock
+  echo $! >"$pidfile"
+}
+
+# stop_pidfile PIDFILE PATTERN NAME [TIMEOUT]: SIGTERM the process (and its process
+# group), wait for it to exit, SIGKILL after TIMEOUT seconds.
+stop_pidfile() {
+  local file=$1 pattern=$2 name=$3 timeout=${4:-30} pid i
+  if ! pid=$(pid_of "$file" "$pattern"); then
+    rm -f "$file"
+    return 0
+  fi
+  log "stopping $name (pid $pid)"
+  kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < timeout * 5; i++)); do
+    if ! pid_of "$file" "$pattern" >/dev/null; then
+      rm -f "$file"
+      return 0
+    fi
+    sleep 0.2
+  done
+  log "$name did not exit within ${timeout}s; sending SIGKILL"
+  kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+  sleep 0.5
+  rm -f "$file"
+}
+
+# tail_log FILE: the end of a log, for failure messages.
+tail_log() {
+  local file=$1
+  [[ -f $file ]] || return 0
+  log "last lines of $file:"
+  tail -n "${2:-40}" "$file" | sed 's/^/    /' >&2
+}
+
+# --- app processes started by infra/run.sh ---------------------------------------------
+
+APPS=(simulator web worker) # stop order: producers first, the stream processor last
+
+# app_pid NAME: pid of a running app process (its command line runs from our venv).
+app_pid() { pid_of "$RUN_DIR/$1.pid" "$VENV/bin/"; }
+
+stop_apps() {
+  local app
+  for app in "${APPS[@]}"; do
+    stop_pidfile "$RUN_DIR/$app.pid" "$VENV/bin/" "$app" 20
+  done
+}
+
+# Faust (the stream worker) keeps its local state in a data dir, by default in the current
+# folder; keep it under .stack instead. Faust fills in {conf.name}.
+export F_DATADIR="${F_DATADIR:-$STACK/faust/{conf.name\}-data}"

@@ -1,0 +1,374 @@
+#!/usr/bin/env bash
+# The local stack: Kafka 3.9 (KRaft, one node) and PostgreSQL 15 + PostGIS 3, state in .stack/.
+#
+#   infra/stack.sh setup           install what is missing (infra/setup.sh)
+#   infra/stack.sh up              setup, start what is not running, wait until healthy
+#   infra/stack.sh down            stop app processes (make run), then Kafka, then PostgreSQL
+#   infra/stack.sh status          one line per service; exit 1 if Kafka or PostgreSQL is down
+#   infra/stack.sh createdb NAME   new database owned by grid, with PostGIS (from grid_template)
+#   infra/stack.sh dropdb NAME
+#   infra/stack.sh clean           down, then delete the data (keeps downloaded jars)
+set -euo pipefail
+LOG_TAG=stack
+# shellcheck source=infra/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+KAFKA_DIR="$STACK/kafka"
+KAFKA_CONF="$KAFKA_DIR/server.properties"
+KAFKA_PID="$RUN_DIR/kafka.pid"
+KAFKA_LOG="$LOGS/kafka.log"
+KAFKA_TIMEOUT="${GRID_KAFKA_TIMEOUT:-60}"
+
+PGBIN=/usr/lib/postgresql/15/bin
+PG_DIR="$STACK/pg"
+PG_DATA="$PG_DIR/data"
+PG_LOG="$LOGS/postgres.log"
+# A unix socket path must stay under ~107 bytes; fall back to /tmp for deep checkouts.
+PG_SOCKET_DIR="$PG_DIR/run"
+if ((${#PG_SOCKET_DIR} > 90)); then
+  PG_SOCKET_DIR="/tmp/gridcmd-pg-$(printf '%s' "$ROOT" | sha256sum | cut -c1-12)"
+fi
+
+# ======================================================================================
+# Kafka
+# ======================================================================================
+
+kafka_pid() { pid_of "$KAFKA_PID" "kafka.Kafka $KAFKA_CONF"; }
+
+# kafka_tool CLASS ARGS...: run a one-shot Kafka tool with quiet logging.
+kafka_tool() {
+  java -Dlog4j.configuration="file:$ROOT/infra/kafka/log4j-tools.properties" \
+    -cp "$KAFKA_DIR/libs/*" "$@"
+}
+
+kafka_render_config() {
+  sed -e "s|@PORT@|$GRID_KAFKA_PORT|g" \
+    -e "s|@CONTROLLER_PORT@|$GRID_KAFKA_CONTROLLER_PORT|g" \
+    -e "s|@DATA_DIR@|$KAFKA_DIR/data|g" \
+    "$ROOT/infra/kafka/server.properties.in" >"$KAFKA_CONF"
+}
+
+# KRaft storage must be formatted once with a cluster id; the id is made once and kept.
+kafka_format() {
+  [[ -f $KAFKA_DIR/data/meta.properties ]] && return
+  if [[ ! -s $KAFKA_DIR/cluster.id ]]; then
+    local id
+    id=$(kafka_tool kafka.tools.StorageTool random-uuid | tail -n 1)
+    [[ $id =~ ^[A-Za-z0-9_-]{22}$ ]] || die "StorageTool random-uuid printed '$id'"
+    echo "$id" >"$KAFKA_DIR/cluster.id"
+  fi
+  log "kafka: formatting storage (cluster id $(<"$KAFKA_DIR/cluster.id"))"
+  kafka_tool kafka.tools.StorageTool format --ignore-formatted \
+    --cluster-id "$(<"$KAFKA_DIR/cluster.id")" --config "$KAFKA_CONF" >>"$KAFKA_LOG" 2>&1 ||
+    { tail_log "$KAFKA_LOG"; die "kafka storage format failed"; }
+}
+
+kafka_start() {
+  compgen -G "$KAFKA_DIR/libs/kafka_2.13-*.jar" >/dev/null || die "no Kafka jars; run infra/stack.sh setup"
+  mkdir -p "$KAFKA_DIR/data" "$LOGS" "$RUN_DIR"
+  kafka_render_config
+  kafka_format
+  log "kafka: starting on 127.0.0.1:$GRID_KAFKA_PORT (log $KAFKA_LOG)"
+  start_bg "$KAFKA_PID" "$KAFKA_LOG" \
+    java -Xms256m -Xmx768m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true \
+    -Dlog4j.configuration="file:$ROOT/infra/kafka/log4j.properties" \
+    -cp "$KAFKA_DIR/libs/*" kafka.Kafka "$KAFKA_CONF"
+}
+
+# kafka_answers SECONDS: the broker on our port answers metadata within SECONDS.
+kafka_answers() {
+  "$VENV/bin/python" "$ROOT/infra/kafka_ready.py" \
+    --bootstrap "127.0.0.1:$GRID_KAFKA_PORT" --timeout "$1" 2>/dev/null
+}
+
+# Wait for our broker, failing fast if its process dies.
+kafka_wait() {
+  if ! "$VENV/bin/python" -c 'import kafka' 2>/dev/null; then
+    die "kafka-python is missing from $VENV; run infra/stack.sh setup"
+  fi
+  local start=$SECONDS
+  until kafka_answers 3; do
+    if ! kafka_pid >/dev/null; then
+      tail_log "$KAFKA_LOG"
+      die "kafka exited during start-up (log $KAFKA_LOG)"
+    fi
+    if ((SECONDS - start >= KAFKA_TIMEOUT)); then
+      tail_log "$KAFKA_LOG"
+      die "kafka did not answer on 127.0.0.1:$GRID_KAFKA_PORT within ${KAFKA_TIMEOUT}s (log $KAFKA_LOG)"
+    fi
+    sleep 1
+  done
+  log "kafka: ready on 127.0.0.1:$GRID_KAFKA_PORT ($((SECONDS - start))s)"
+}
+
+# Start Kafka unless it runs; returns without waiting (see kafka_wait). Sets KAFKA_EXTERNAL
+# when a broker this checkout did not start already serves the port (another clone's stack).
+KAFKA_EXTERNAL=0
+kafka_up_begin() {
+  local pid
+  if pid=$(kafka_pid); then
+    log "kafka: already running (pid $pid)"
+  elif port_open "$GRID_KAFKA_PORT"; then
+    kafka_answers 10 || die "127.0.0.1:$GRID_KAFKA_PORT is taken by something that is not a working Kafka"
+    log "kafka: using the broker already on 127.0.0.1:$GRID_KAFKA_PORT (not started by this checkout)"
+    KAFKA_EXTERNAL=1
+  else
+    kafka_start
+  fi
+}
+
+kafka_down() {
+  stop_pidfile "$KAFKA_PID" "kafka.Kafka $KAFKA_CONF" kafka 90
+}
+
+# ======================================================================================
+# PostgreSQL + PostGIS
+# ======================================================================================
+
+# as_pg CMD...: run as the owner of the cluster (postgres when we are root).
+as_pg() {
+  if [[ $EUID -eq 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+pg_superuser() { if [[ $EUID -eq 0 ]]; then echo postgres; else id -un; fi; }
+
+# pg_pid: pid of our postmaster. Checks the process behind postmaster.pid really is a
+# postgres on our data dir (after a hard kill the pid may now belong to anything).
+pg_pid() {
+  local pid
+  [[ -s $PG_DATA/postmaster.pid ]] || return 1
+  pid=$(head -n 1 "$PG_DATA/postmaster.pid")
+  [[ $pid =~ ^[0-9]+$ && -r /proc/$pid/cmdline ]] || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "-D $PG_DATA" || return 1
+  echo "$pid"
+}
+pg_running() { pg_pid >/dev/null; }
+
+# psql_super DB: superuser session over our unix socket (peer auth), SQL on stdin.
+psql_super() {
+  PGOPTIONS="-c client_min_messages=warning" as_pg "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$PG_SOCKET_DIR" -p "$GRID_PG_PORT" \
+    -U "$(pg_superuser)" -d "$1"
+}
+
+# psql_grid DB ARGS...: session as role grid over TCP, the way the application connects.
+psql_grid() {
+  local db=$1
+  shift
+  PGPASSWORD=grid PGCONNECT_TIMEOUT=5 PGOPTIONS="-c client_min_messages=warning" "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 \
+    -h 127.0.0.1 -p "$GRID_PG_PORT" -U grid -d "$db" "$@"
+}
+
+pg_answers() { psql_grid grid -Atc 'select postgis_version()' 2>/dev/null; }
+
+# Data and socket folders belong to postgres; the folders above them must be traversable.
+pg_prepare_dirs() {
+  mkdir -p "$PG_DATA" "$PG_SOCKET_DIR" "$LOGS"
+  chmod a+rx "$STACK" "$PG_DIR" "$LOGS"
+  chmod 700 "$PG_DATA"
+  touch "$PG_LOG"
+  if [[ $EUID -eq 0 ]]; then
+    chown postgres:postgres "$PG_DATA" "$PG_SOCKET_DIR" "$PG_LOG"
+    runuser -u postgres -- test -w "$PG_SOCKET_DIR" -a -w "$PG_LOG" ||
+      die "user postgres cannot reach $PG_DIR: make every folder above it traversable (chmod o+x)"
+  fi
+}
+
+pg_initdb() {
+  [[ -f $PG_DATA/PG_VERSION ]] && return
+  [[ -z "$(ls -A "$PG_DATA")" ]] || die "$PG_DATA is not empty but holds no cluster; remove it (make clean-stack)"
+  log "postgres: initdb $PG_DATA"
+  as_pg "$PGBIN/initdb" -D "$PG_DATA" -U "$(pg_superuser)" -E UTF8 --locale=C.UTF-8 \
+    --auth-local=peer --auth-host=scram-sha-256 >>"$PG_LOG" 2>&1 ||
+    { tail_log "$PG_LOG"; die "initdb failed"; }
+  echo "include = 'grid.conf'" | as_pg tee -a "$PG_DATA/postgresql.conf" >/dev/null
+}
+
+# Our settings, rewritten on every start so port changes apply. Durability settings
+# (fsync, synchronous_commit) stay at their safe defaults.
+pg_write_config() {
+  as_pg tee "$PG_DATA/grid.conf" >/dev/null <<EOF
+# Written by infra/stack.sh on every start: edit the script, not this file.
+listen_addresses = '127.0.0.1'
+port = $GRID_PG_PORT
+unix_socket_directories = '$PG_SOCKET_DIR'
+max_connections = 200
+timezone = 'UTC'
+log_timezone = 'UTC'
+log_line_prefix = '%m [%p] %q%u@%d '
+EOF
+}
+
+pg_start() {
+  pg_prepare_dirs
+  pg_initdb
+  pg_write_config
+  rm -f "$PG_DATA/postmaster.pid" # not running (checked), so any pid file is stale
+  rotate_log "$PG_LOG"
+  log "postgres: starting on 127.0.0.1:$GRID_PG_PORT (log $PG_LOG)"
+  as_pg "$PGBIN/pg_ctl" start -D "$PG_DATA" -l "$PG_LOG" -w -t 60 >/dev/null 9>&- ||
+    { tail_log "$PG_LOG"; die "postgres did not start"; }
+}
+
+# Role grid (password grid, may create databases), database grid_template with PostGIS
+# (a template: tests clone it as grid, no superuser needed) and database grid cloned from it.
+pg_bootstrap() {
+  psql_super postgres <<'SQL'
+SELECT 'CREATE ROLE grid LOGIN' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'grid') \gexec
+ALTER ROLE grid WITH LOGIN CREATEDB PASSWORD 'grid';
+SELECT 'CREATE DATABASE grid_template OWNER grid'
+  WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'grid_template') \gexec
+\c grid_template
+CREATE EXTENSION IF NOT EXISTS postgis;
+\c postgres
+ALTER DATABASE grid_template IS_TEMPLATE true;
+SELECT 'CREATE DATABASE grid OWNER grid TEMPLATE grid_template'
+  WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'grid') \gexec
+\c grid
+CREATE EXTENSION IF NOT EXISTS postgis;
+SQL
+}
+
+# Start PostgreSQL unless it runs, then make sure role, databases and PostGIS exist.
+pg_up() {
+  if pg_running; then
+    log "postgres: already running"
+  elif port_open "$GRID_PG_PORT"; then
+    pg_answers >/dev/null ||
+      die "127.0.0.1:$GRID_PG_PORT is taken by something that does not accept grid/grid with PostGIS"
+    log "postgres: using the server already on 127.0.0.1:$GRID_PG_PORT (not started by this checkout)"
+    return
+  else
+    pg_start
+  fi
+  pg_bootstrap || die "could not create role/database grid"
+  local version
+  version=$(pg_answers) || { tail_log "$PG_LOG"; die "postgres does not answer as grid"; }
+  log "postgres: ready on 127.0.0.1:$GRID_PG_PORT (PostGIS ${version%% *})"
+}
+
+pg_down() {
+  pg_running || return 0
+  log "postgres: stopping"
+  as_pg "$PGBIN/pg_ctl" stop -D "$PG_DATA" -m fast -w -t 60 >/dev/null
+}
+
+valid_db_name() {
+  [[ $1 =~ ^[a-z_][a-z0-9_]{0,62}$ ]] || die "database name must match [a-z_][a-z0-9_]*: '$1'"
+  case $1 in
+    grid | grid_template | postgres | template0 | template1) die "refusing to touch database '$1'" ;;
+  esac
+}
+
+cmd_createdb() {
+  local name=${1:?usage: stack.sh createdb NAME}
+  valid_db_name "$name"
+  psql_grid grid -v name="$name" <<'SQL'
+SELECT format('CREATE DATABASE %I TEMPLATE grid_template', :'name')
+  WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = :'name') \gexec
+SQL
+  log "database $name ready: postgresql://grid:grid@127.0.0.1:$GRID_PG_PORT/$name"
+}
+
+cmd_dropdb() {
+  local name=${1:?usage: stack.sh dropdb NAME}
+  valid_db_name "$name"
+  psql_grid grid -v name="$name" <<'SQL'
+SELECT format('DROP DATABASE IF EXISTS %I WITH (FORCE)', :'name') \gexec
+SQL
+  log "database $name dropped"
+}
+
+# ======================================================================================
+# Commands
+# ======================================================================================
+
+cmd_setup() { bash "$ROOT/infra/setup.sh"; }
+
+cmd_up() {
+  bash "$ROOT/infra/setup.sh" apt venv kafka
+  # Kafka and PostgreSQL do not need the frontend: a failing frontend build is reported,
+  # not fatal, here (make setup does fail on it).
+  bash "$ROOT/infra/setup.sh" frontend ||
+    log "WARNING: frontend setup failed (see above); web/static/dist may be missing or stale"
+  kafka_up_begin # the JVM starts while PostgreSQL does
+  pg_up
+  ((KAFKA_EXTERNAL)) || kafka_wait
+  cmd_status
+}
+
+cmd_down() {
+  stop_apps
+  kafka_down
+  pg_down
+  log "stack stopped"
+}
+
+# status_line NAME STATE DETAIL
+status_line() { printf '%-10s %-5s %s\n' "$1" "$2" "$3"; }
+
+cmd_status() {
+  local down=0 pid version app
+  if kafka_answers 5; then
+    if pid=$(kafka_pid); then
+      status_line kafka up "127.0.0.1:$GRID_KAFKA_PORT  pid $pid"
+    else
+      status_line kafka up "127.0.0.1:$GRID_KAFKA_PORT  (not started by this checkout)"
+    fi
+  else
+    if pid=$(kafka_pid); then
+      status_line kafka down "127.0.0.1:$GRID_KAFKA_PORT  pid $pid runs but does not answer"
+    else
+      status_line kafka down "127.0.0.1:$GRID_KAFKA_PORT"
+    fi
+    down=1
+  fi
+  if version=$(pg_answers); then
+    status_line postgres up "127.0.0.1:$GRID_PG_PORT  db grid, PostGIS ${version%% *}$(pg_running || echo '  (not started by this checkout)')"
+  else
+    status_line postgres down "127.0.0.1:$GRID_PG_PORT"
+    down=1
+  fi
+  for app in "${APPS[@]}"; do # informational: started by make run
+    [[ -e $RUN_DIR/$app.pid ]] || continue
+    if pid=$(app_pid "$app"); then status_line "$app" up "pid $pid"; else status_line "$app" down "(make run)"; fi
+  done
+  return "$down"
+}
+
+# Delete the data; downloaded jars and setup stamps are kept.
+cmd_clean() {
+  cmd_down
+  log "deleting stack data in $STACK"
+  rm -rf "$PG_DIR" "$KAFKA_DIR/data" "$KAFKA_DIR/cluster.id" "$KAFKA_CONF" "$LOGS" "$RUN_DIR"
+  [[ $PG_SOCKET_DIR == "$PG_DIR/run" ]] || rm -rf "$PG_SOCKET_DIR"
+}
+
+# One setup/up/down at a time (parallel test runs, two terminals). Fd 9 holds the lock;
+# daemons are started with it closed, so they do not keep it.
+take_lock() {
+  mkdir -p "$STACK"
+  exec 9>"$STACK/.lock"
+  flock -w 900 9 || die "another infra/stack.sh has held $STACK/.lock for 15 minutes"
+}
+
+main() {
+  local cmd=${1:-}
+  shift || true
+  case $cmd in
+    setup | up | down | clean) take_lock ;;
+  esac
+  case $cmd in
+    setup) cmd_setup ;;
+    up) cmd_up ;;
+    down) cmd_down ;;
+    status) cmd_status ;;
+    createdb) cmd_createdb "$@" ;;
+    dropdb) cmd_dropdb "$@" ;;
+    clean) cmd_clean ;;
+    *)
+      sed -n '2,10s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
+      exit 2
+      ;;
+  esac
+}
+
+main "$@"
