@@ -19,13 +19,14 @@ from rich.progress import Progress
 from shapely.geometry.base import BaseGeometry
 
 from core.plans import PLAN_ADAPTER, RedistrictingPlan
-from dispatch import db, demo, history, plan_store
+from dispatch import db, demo, history, plan_store, read_models, rules_store
 from dispatch.division_import import BadDivisionFile, read_checked
 from dispatch.notify import announce
 from dispatch.plan_builder import build_plan
 from dispatch.redistricting import PlanInvalid
 from dispatch.registry_load import load_county
 from dispatch.registry_store import bump_revision
+from dispatch.rules_store import RuleSpec
 from dispatch.settings import CommonSettings
 from dispatch.synthetic import load_county_outline
 from dispatch.tiling import tiling_errors
@@ -34,9 +35,11 @@ app = typer.Typer(help="Grid registry and database operations (镇村治理一�
 demo_app = typer.Typer(help="Demo data: 青川县 with synthetic grids.", no_args_is_help=True)
 plan_app = typer.Typer(help="Redistricting plans (区划调整): build, validate, apply.", no_args_is_help=True)
 history_app = typer.Typer(help="Ask the registry about the past.", no_args_is_help=True)
+rules_app = typer.Typer(help="Routing rules and SLAs (data, audited).", no_args_is_help=True)
 app.add_typer(demo_app, name="demo")
 app.add_typer(plan_app, name="plan")
 app.add_typer(history_app, name="history")
+app.add_typer(rules_app, name="rules")
 console = Console(stderr=True)
 T = TypeVar("T")
 OUTLINES = demo.DATA / "counties.geojson"
@@ -259,6 +262,77 @@ def history_point(lon: float, lat: float, on: Annotated[str, typer.Option(help="
 def history_code(code: str) -> None:
     """Which units an old code became (following merges, recodes and splits)."""
     console.print_json(data=_with_pool(lambda pool: history.successors(pool, code)))
+
+
+@rules_app.command("list")
+def rules_list(unit: Annotated[str | None, typer.Option(help="county or township code")] = None) -> None:
+    """Rules in force today, by unit and position."""
+    rows = _with_pool(lambda pool: rules_store.list_rules(pool, unit, date.today()))
+    for r in rows:
+        match = " ".join(f"{k}={r[k]}" for k in ("event_type", "category", "min_severity") if r[k])
+        to = f"{r['target']}:{r['agency_type']}" if r["agency_type"] else r["target"]
+        console.print(
+            f"#{r['id']:<5} {r['unit_code']:<10} {r['position']:>5}  {match or '(any)'} → {to}, "
+            f"SLA {r['sla_hours']} h  {r['note']}"
+        )
+
+
+@rules_app.command("add")
+def rules_add(
+    unit: Annotated[str, typer.Option(help="county (default) or township (override) code")],
+    position: Annotated[int, typer.Option(help="order within the unit")],
+    target: Annotated[str, typer.Option(help="grid_member, team or agency")],
+    sla_hours: Annotated[int, typer.Option(help="hours to finish")],
+    by: Annotated[str, typer.Option(help="who makes the change (recorded)")],
+    category: Annotated[str | None, typer.Option()] = None,
+    event_type: Annotated[str | None, typer.Option()] = None,
+    min_severity: Annotated[str | None, typer.Option()] = None,
+    agency_type: Annotated[str | None, typer.Option()] = None,
+    priority: Annotated[str | None, typer.Option()] = None,
+    note: Annotated[str, typer.Option()] = "",
+) -> None:
+    """Add a routing rule, in force from today."""
+    try:
+        spec = RuleSpec.model_validate(
+            {
+                "unit_code": unit,
+                "position": position,
+                "target": target,
+                "sla_hours": sla_hours,
+                "category": category,
+                "event_type": event_type,
+                "min_severity": min_severity,
+                "agency_type": agency_type,
+                "priority": priority,
+                "note": note,
+            }
+        )
+    except ValidationError as exc:
+        _fail("rule refused", [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()])
+        return
+    row = _with_pool(lambda pool: rules_store.add_rule(pool, spec, by))
+    announce(CommonSettings(), "rules", 0, f"rule {row['id']} added by {by}")
+    console.print(f"[green]rule {row['id']} added[/green]")
+
+
+@rules_app.command("retire")
+def rules_retire(rule_id: int, by: Annotated[str, typer.Option(help="who (recorded)")]) -> None:
+    """Retire a rule from today."""
+    try:
+        _with_pool(lambda pool: rules_store.retire_rule(pool, rule_id, by))
+    except rules_store.RuleNotFound as exc:
+        _fail(str(exc))
+    announce(CommonSettings(), "rules", 0, f"rule {rule_id} retired by {by}")
+    console.print(f"rule {rule_id} retired")
+
+
+@app.command()
+def vacancies() -> None:
+    """Grids without a member today, and the duty post answering for each (属地兜底)."""
+    rows = _with_pool(lambda pool: read_models.vacant_grids(pool, date.today()))
+    for r in rows:
+        console.print(f"{r['code']} {r['name']}: vacant → {r['fallback'] or 'NO FALLBACK'} {r['fallback_name'] or ''}")
+    console.print(f"{len(rows)} vacant grid(s)")
 
 
 if __name__ == "__main__":

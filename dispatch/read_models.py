@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -118,4 +119,23 @@ async def dead_letters(pool: asyncpg.Pool, limit: int = 200) -> list[dict[str, A
             " FROM dead_letters WHERE resolved_at IS NULL ORDER BY received_at DESC LIMIT $1",
             limit,
         )
+    return [dict(r.items()) for r in rows]
+
+
+async def vacant_grids(pool: asyncpg.Pool, day: date) -> list[dict[str, Any]]:
+    """Current grids with no member on `day`, with the village's or else the township's duty post."""
+    rows = await pool.fetch(
+        "SELECT g.code, g.name, g.village_code, g.township_code,"
+        " coalesce(vd.id, td.id) AS fallback_id, coalesce(vd.name, td.name) AS fallback_name,"
+        " CASE WHEN vd.id IS NOT NULL THEN 'village duty post' WHEN td.id IS NOT NULL THEN 'township duty post'"
+        " END AS fallback"
+        " FROM grids g"
+        " LEFT JOIN people vd ON vd.id = 'duty-' || g.village_code AND vd.valid_to IS NULL"
+        " LEFT JOIN people td ON td.id = 'duty-' || g.township_code AND td.valid_to IS NULL"
+        " WHERE g.valid_from <= $1 AND (g.valid_to IS NULL OR $1 < g.valid_to) AND NOT EXISTS ("
+        "   SELECT 1 FROM grid_posts gp JOIN people p ON p.id = gp.person_id WHERE gp.grid_code = g.code"
+        "   AND gp.valid_from <= $1 AND (gp.valid_to IS NULL OR $1 < gp.valid_to)"
+        "   AND (p.valid_to IS NULL OR $1 < p.valid_to)) ORDER BY g.code",
+        day,
+    )
     return [dict(r.items()) for r in rows]

@@ -15,9 +15,10 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from dispatch.db import create_pool
-from web import api, live
+from web import api, live, registry_api
 from web.hub import LiveHub
 from web.limits import BodySizeLimit
+from web.notices import RegistryNotices
 from web.settings import WebSettings
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,9 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
             await hub.start()
             stack.push_async_callback(hub.stop)
             app.state.hub = hub
+            app.state.notices = RegistryNotices(settings)
+            await app.state.notices.start()
+            stack.push_async_callback(app.state.notices.stop)
             for plugin in plugins:
                 await stack.enter_async_context(plugin.lifespan(app))
             yield
@@ -58,6 +62,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     for plugin in plugins:
         app.include_router(plugin.router)
     app.include_router(api.router)
+    app.include_router(registry_api.router)
     app.include_router(live.router)
     _add_error_handlers(app)
     _add_pages(app)
