@@ -20,6 +20,7 @@ from shapely.geometry.base import BaseGeometry
 
 from core.plans import PLAN_ADAPTER, RedistrictingPlan
 from dispatch import db, demo, history, plan_store, read_models, rules_store
+from dispatch.boundary_import import BadBoundaryFile, read_boundaries, store_boundaries
 from dispatch.division_import import BadDivisionFile, read_checked
 from dispatch.notify import announce
 from dispatch.plan_builder import build_plan
@@ -158,6 +159,36 @@ def export(
     day = date.fromisoformat(on) if on else date.today()
     text = _with_pool(lambda pool: history.export_geojson(pool, county, level, day))
     sys.stdout.write(text + "\n")
+
+
+@app.command("import-boundaries")
+def import_boundaries(
+    path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="GeoJSON or .shp, lon/lat")],
+    valid_from: Annotated[str, typer.Option(help="first day of the new boundaries, YYYY-MM-DD")],
+    code_field: Annotated[str, typer.Option(help="attribute holding the division code")] = "code",
+    notify: Annotated[bool, typer.Option(help="tell running stream processors to reload")] = True,
+) -> None:
+    """Import real boundaries for units already in the registry; their previous versions end that day."""
+    try:
+        boundaries = read_boundaries(path, code_field)
+    except BadBoundaryFile as exc:
+        _fail(f"{path}: nothing imported", exc.problems)
+        return
+
+    async def work(pool: asyncpg.Pool) -> int:
+        async with pool.acquire() as conn, conn.transaction():
+            stored = await store_boundaries(conn, boundaries, date.fromisoformat(valid_from))
+            await bump_revision(conn, "boundaries")
+            return stored
+
+    try:
+        stored = _with_pool(work)
+    except BadBoundaryFile as exc:
+        _fail(f"{path}: nothing imported", exc.problems)
+        return
+    if notify:
+        announce(CommonSettings(), "boundaries", 0, f"boundaries imported from {path.name}")
+    console.print(f"[green]{stored} boundaries imported[/green], in force from {valid_from}")
 
 
 @demo_app.command("load")

@@ -34,11 +34,11 @@ SELECT code, kind, plan_id, effective_date, depth FROM chain ORDER BY depth, cod
 """
 
 EXPORT = {
-    "township": "SELECT code, name, parent_code AS parent, geom FROM admin_units WHERE level = 'township'"
+    "township": "SELECT code, name, parent_code AS parent, synthetic_geometry AS synthetic, geom FROM admin_units WHERE level = 'township'"
     " AND parent_code = $1",
-    "village": "SELECT code, name, parent_code AS parent, geom FROM admin_units WHERE level = 'village'"
+    "village": "SELECT code, name, parent_code AS parent, synthetic_geometry AS synthetic, geom FROM admin_units WHERE level = 'village'"
     " AND left(code, 6) = $1",
-    "grid": "SELECT code, name, village_code AS parent, geom FROM grids WHERE county_code = $1",
+    "grid": "SELECT code, name, village_code AS parent, synthetic_geometry AS synthetic, geom FROM grids WHERE county_code = $1",
 }
 
 
@@ -55,13 +55,13 @@ async def successors(pool: asyncpg.Pool, code: str) -> list[dict[str, Any]]:
 
 
 async def export_geojson(pool: asyncpg.Pool, county: str, level: str, day: date) -> str:
-    """One level of a county on `day` as a GeoJSON FeatureCollection, marked synthetic."""
+    """One level of a county on `day` as a GeoJSON FeatureCollection; generated polygons say `synthetic`."""
     if level not in EXPORT:
         raise ValueError(f"level must be one of {', '.join(EXPORT)}")
     sql = (
         "SELECT json_build_object('type','FeatureCollection','features',coalesce(json_agg(json_build_object("
         "'type','Feature','geometry',ST_AsGeoJSON(x.geom,6)::json,'properties',json_build_object("
-        "'code',x.code,'name',x.name,'parent',x.parent,'synthetic',true)) ORDER BY x.code),'[]'::json))::text"
+        "'code',x.code,'name',x.name,'parent',x.parent,'synthetic',x.synthetic)) ORDER BY x.code),'[]'::json))::text"
         f" FROM ({EXPORT[level]} AND valid_from <= $2 AND (valid_to IS NULL OR $2 < valid_to)) x"
     )
     text: str = await pool.fetchval(sql, county, day)

@@ -269,3 +269,67 @@ def test_both_guangyuan_lists_import_and_tile_in_every_county() -> None:
 
 async def _truthy(value: bool) -> bool:
     return value
+
+
+def test_boundaries_import_from_geojson_and_shapefile_as_new_versions(tmp_path: Path) -> None:
+    import shapefile
+    import shapely
+    from shapely.geometry import mapping
+
+    from dispatch.synthetic import load_county_outline
+
+    stack("up")
+    ts = LiveStack()
+    stack("createdb", ts.database)
+    try:
+        ts.run(str(VENV_BIN / "gridctl"), "migrate")
+        ts.run(
+            str(VENV_BIN / "gridctl"), "generate", str(DATA / "divisions-2020.csv"), "--county", COUNTY, "--no-notify"
+        )
+        outline = load_county_outline(DATA / "counties.geojson", COUNTY)
+        geojson = tmp_path / "county.geojson"
+        geojson.write_bytes(
+            orjson.dumps(
+                {
+                    "type": "FeatureCollection",
+                    "features": [{"type": "Feature", "properties": {"code": COUNTY}, "geometry": mapping(outline)}],
+                }
+            )
+        )
+        bowtie = {"type": "Polygon", "coordinates": [[[105, 32], [105.1, 32.1], [105.1, 32], [105, 32.1], [105, 32]]]}
+        bad = tmp_path / "bad.geojson"
+        bad.write_bytes(
+            orjson.dumps(
+                {
+                    "type": "FeatureCollection",
+                    "features": [
+                        {"type": "Feature", "properties": {"code": COUNTY}, "geometry": mapping(outline)},
+                        {"type": "Feature", "properties": {"code": "510822100"}, "geometry": bowtie},
+                    ],
+                }
+            )
+        )
+        refused = gridctl(ts, "import-boundaries", str(bad), "--valid-from", "2021-01-01", "--no-notify")
+        assert refused.returncode == 1 and "feature 2 (510822100): invalid polygon" in refused.stderr
+        done = gridctl(ts, "import-boundaries", str(geojson), "--valid-from", "2021-01-01", "--no-notify")
+        assert done.returncode == 0, done.stderr
+        town = shapely.box(105.0, 32.3, 105.2, 32.5)
+        with shapefile.Writer(str(tmp_path / "towns"), shapeType=shapefile.POLYGON) as shp:
+            shp.field("code", "C", size=12)
+            shp.shape(mapping(town))
+            shp.record("510822100")
+        done = gridctl(
+            ts, "import-boundaries", str(tmp_path / "towns.shp"), "--valid-from", "2021-01-01", "--no-notify"
+        )
+        assert done.returncode == 0, done.stderr
+        exported = gridctl(ts, "export", "township", "--county", COUNTY)
+        features = {f["properties"]["code"]: f for f in orjson.loads(exported.stdout)["features"]}
+        assert len(features) == 21
+        assert abs(shapely.geometry.shape(features["510822100"]["geometry"]).area - town.area) < 1e-9
+        assert features["510822100"]["properties"]["synthetic"] is False
+        assert features["510822101"]["properties"]["synthetic"] is True
+        before = gridctl(ts, "export", "township", "--county", COUNTY, "--on", "2020-06-01")
+        old = orjson.loads(before.stdout)["features"]
+        assert len(old) == 21 and all(f["properties"]["synthetic"] for f in old)
+    finally:
+        stack("dropdb", ts.database)
