@@ -34,11 +34,14 @@ SELECT code, kind, plan_id, effective_date, depth FROM chain ORDER BY depth, cod
 """
 
 EXPORT = {
-    "township": "SELECT code, name, parent_code AS parent, synthetic_geometry AS synthetic, geom FROM admin_units WHERE level = 'township'"
+    "township": "SELECT code, name, parent_code AS parent, synthetic_geometry AS synthetic, geom FROM admin_units"
+    " WHERE level = 'township'"
     " AND parent_code = $1",
-    "village": "SELECT code, name, parent_code AS parent, synthetic_geometry AS synthetic, geom FROM admin_units WHERE level = 'village'"
+    "village": "SELECT code, name, parent_code AS parent, synthetic_geometry AS synthetic, geom FROM admin_units"
+    " WHERE level = 'village'"
     " AND left(code, 6) = $1",
-    "grid": "SELECT code, name, village_code AS parent, synthetic_geometry AS synthetic, geom FROM grids WHERE county_code = $1",
+    "grid": "SELECT code, name, village_code AS parent, synthetic_geometry AS synthetic, geom FROM grids"
+    " WHERE county_code = $1",
 }
 
 
