@@ -64,32 +64,31 @@ class CommandBase(Frozen):
     actor: Actor
 
 
-class OpenCase(CommandBase):
-    """Register a case from a located, routed event and dispatch it (受理登记 + 分类转办)."""
+class Placement(Frozen):
+    """Where a case belongs (grid, village, township) and who has it."""
 
-    kind: Literal["open"] = "open"
-    source: CaseSource
     grid_code: str
     grid_name: str
     village_code: str
     township_code: str
     township_name: str
     assignee: Assignee
+
+
+class OpenCase(CommandBase, Placement):
+    """Register a case from a located, routed event and dispatch it (受理登记 + 分类转办)."""
+
+    kind: Literal["open"] = "open"
+    source: CaseSource
     rule_id: int
     priority: Severity
     due_at: AwareDatetime
 
 
-class TransferCase(CommandBase):
+class TransferCase(CommandBase, Placement):
     """Move an open case to other responsible people (e.g. the successor unit after redistricting)."""
 
     kind: Literal["transfer"] = "transfer"
-    grid_code: str
-    grid_name: str
-    village_code: str
-    township_code: str
-    township_name: str
-    assignee: Assignee
     reason: str = Field(min_length=1, max_length=500)
     plan_id: str | None = None
 

@@ -11,7 +11,7 @@ from shapely.geometry.base import BaseGeometry
 from core.plans import RedistrictingPlan
 from dispatch.db import Conn
 from dispatch.redistricting import Grid, Outcome, PlanInvalid, Unit, apply_plan
-from dispatch.registry_load import person_name, person_phone, township_teams
+from dispatch.registry_load import multipolygon_wkb, person_name, person_phone, township_teams
 from dispatch.registry_store import bump_revision
 
 VALID_ON = "valid_from <= $2 AND (valid_to IS NULL OR $2 < valid_to)"
@@ -70,12 +70,6 @@ async def validate(pool: asyncpg.Pool, plan: RedistrictingPlan) -> Outcome:
     return outcome
 
 
-def _multi(geom: BaseGeometry) -> bytes:
-    polygonal = geom if geom.geom_type == "MultiPolygon" else shapely.MultiPolygon([geom])
-    wkb: bytes = shapely.to_wkb(polygonal)
-    return wkb
-
-
 async def apply(pool: asyncpg.Pool, plan: RedistrictingPlan, applied_by: str) -> Outcome:
     """Validate and write the plan in one transaction: old rows end at the effective date, new rows start."""
     eff = plan.effective_date
@@ -121,7 +115,7 @@ async def _write_units(conn: Conn, out: Outcome, before: dict[str, Unit], eff: d
     await conn.executemany(
         "INSERT INTO admin_units (code, name, level, parent_code, statistical_only, synthetic_geometry, geom,"
         " valid_from) VALUES ($1,$2,$3,$4,$5,true,ST_SetSRID(ST_GeomFromWKB($6),4326),$7)",
-        [(u.code, u.name, u.level, u.parent, u.statistical_only, _multi(u.geom), eff) for u in opening],
+        [(u.code, u.name, u.level, u.parent, u.statistical_only, multipolygon_wkb(u.geom), eff) for u in opening],
     )
 
 
@@ -145,7 +139,7 @@ async def _write_grids(conn: Conn, out: Outcome, county: str, eff: date) -> None
                 g.kind,
                 g.households,
                 g.population,
-                _multi(g.geom),
+                multipolygon_wkb(g.geom),
                 eff,
             )
             for g in (out.grids[c] for c in fresh)
@@ -192,8 +186,10 @@ async def _move_people(conn: Conn, out: Outcome, before: dict[str, Unit], eff: d
         ],
     )
     await conn.executemany(
-        "UPDATE people SET team_id = $2, unit_code = $3 WHERE team_id = $1",
-        [(f"enf-{old}", f"enf-{new}", new) for old, new in successor.items()],
+        "UPDATE people p SET team_id = new.id, unit_code = new.unit_code FROM teams old, teams new"
+        " WHERE p.team_id = old.id AND old.unit_code = $1 AND old.kind = 'enforcement'"
+        " AND new.unit_code = $2 AND new.kind = 'enforcement' AND new.valid_to IS NULL",
+        list(successor.items()),
     )
     await conn.execute(
         "UPDATE teams SET valid_to = $2 WHERE unit_code = ANY($1::text[]) AND valid_to IS NULL AND valid_from < $2",

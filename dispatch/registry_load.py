@@ -51,7 +51,8 @@ def person_phone(key: str) -> str:
     return f"1{zlib.crc32(key.encode()) % 10**10:010d}"[:11]
 
 
-def _multi(geom: BaseGeometry) -> bytes:
+def multipolygon_wkb(geom: BaseGeometry) -> bytes:
+    """A polygon or multipolygon as MultiPolygon WKB, the type of every area column."""
     wkb: bytes = shapely.to_wkb(geom if geom.geom_type == "MultiPolygon" else shapely.MultiPolygon([geom]))
     return wkb
 
@@ -83,10 +84,10 @@ async def _load_units(
         city.name,
     )
     rows = [
-        (cnty.code, cnty.name, "county", city.code, False, False, _multi(outline)),
+        (cnty.code, cnty.name, "county", city.code, False, False, multipolygon_wkb(outline)),
     ]
     rows += [
-        (u.code, u.name, u.level, u.parent_code, u.statistical_only, True, _multi(u.polygon))
+        (u.code, u.name, u.level, u.parent_code, u.statistical_only, True, multipolygon_wkb(u.polygon))
         for u in units
         if u.level in ("township", "village")
     ]
@@ -109,7 +110,7 @@ async def _load_units(
                 g.kind,
                 g.households,
                 g.population,
-                _multi(g.polygon),
+                multipolygon_wkb(g.polygon),
                 valid_from,
             )
             for g in units

@@ -16,8 +16,8 @@ import shapely
 from core.cases import case_id_for_event
 from dispatch.db import create_pool
 from dispatch.registry_store import load_snapshot
-from tests.integration.conftest import _delete_topics, _wait_ready
-from tests.integration.harness import VENV_BIN, LiveStack, stack
+from tests.integration.conftest import running_stack
+from tests.integration.harness import LiveStack
 from tests.integration.helpers import event
 
 
@@ -97,35 +97,11 @@ async def bench_pipeline(ts: LiveStack, db_url: str, n: int = 2000, concurrency:
 
 def main() -> None:
     """Start a private slice of the stack, run the benchmarks, clean up."""
-    stack("up")
-    ts = LiveStack()
-    stack("createdb", ts.database)
-    try:
-        ts.run(str(VENV_BIN / "python"), "-m", "streams.topics")
-        ts.run(str(VENV_BIN / "gridctl"), "migrate")
-        ts.run(str(VENV_BIN / "gridctl"), "demo", "load", "--no-notify")
-        ts.start("streams", str(VENV_BIN / "python"), "-m", "streams", "worker", "-l", "info")
-        ts.start(
-            "web",
-            str(VENV_BIN / "uvicorn"),
-            "web.app:create_app",
-            "--factory",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(ts.port),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        )
-        _wait_ready(ts)
+    quiet = ("--log-level", "warning", "--no-access-log")
+    with running_stack(["demo", "load", "--no-notify"], web_args=quiet) as ts:
         print(f"bench on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, 2 cores, broker and PostGIS on this machine")
         asyncio.run(bench_locate(ts.env["GRID_DATABASE_URL"]))
         asyncio.run(bench_pipeline(ts, ts.env["GRID_DATABASE_URL"]))
-    finally:
-        ts.stop_all()
-        _delete_topics(ts)
-        stack("dropdb", ts.database)
 
 
 if __name__ == "__main__":

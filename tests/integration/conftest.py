@@ -15,39 +15,39 @@ from kafka import KafkaProducer
 from kafka.admin import KafkaAdminClient
 
 from core.topics import ALL_TOPICS
-from tests.integration.harness import VENV_BIN, LiveStack, stack
+from tests.integration.harness import VENV_BIN, LiveStack, scratch_stack
 
 pytestmark = pytest.mark.integration
 
 
 @contextlib.contextmanager
-def running_stack(*setup: list[str], extra_env: dict[str, str] | None = None) -> Iterator[LiveStack]:
+def running_stack(
+    *setup: list[str], extra_env: dict[str, str] | None = None, web_args: tuple[str, ...] = ()
+) -> Iterator[LiveStack]:
     """A fresh database and topic prefix, set up by gridctl commands, with a streams worker and a web server."""
-    stack("up")
-    ts = LiveStack(extra_env=extra_env or {})
-    stack("createdb", ts.database)
-    try:
-        ts.run(str(VENV_BIN / "python"), "-m", "streams.topics")
-        ts.run(str(VENV_BIN / "gridctl"), "migrate")
-        for command in setup:
-            ts.run(str(VENV_BIN / "gridctl"), *command)
-        ts.start("streams", str(VENV_BIN / "python"), "-m", "streams", "worker", "-l", "info")
-        ts.start(
-            "web",
-            str(VENV_BIN / "uvicorn"),
-            "web.app:create_app",
-            "--factory",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(ts.port),
-        )
-        _wait_ready(ts)
-        yield ts
-    finally:
-        ts.stop_all()
-        _delete_topics(ts)
-        stack("dropdb", ts.database)
+    with scratch_stack(extra_env) as ts:
+        try:
+            ts.run(str(VENV_BIN / "python"), "-m", "streams.topics")
+            ts.run(str(VENV_BIN / "gridctl"), "migrate")
+            for command in setup:
+                ts.run(str(VENV_BIN / "gridctl"), *command)
+            ts.start("streams", str(VENV_BIN / "python"), "-m", "streams", "worker", "-l", "info")
+            ts.start(
+                "web",
+                str(VENV_BIN / "uvicorn"),
+                "web.app:create_app",
+                "--factory",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(ts.port),
+                *web_args,
+            )
+            _wait_ready(ts)
+            yield ts
+        finally:
+            ts.stop_all()
+            _delete_topics(ts)
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import socket
@@ -11,7 +12,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
@@ -123,3 +124,15 @@ class LiveStack:
             service.stop()
         self.services.clear()
         shutil.rmtree(self.env["GRID_DATA_DIR"], ignore_errors=True)
+
+
+@contextlib.contextmanager
+def scratch_stack(extra_env: dict[str, str] | None = None) -> Iterator[LiveStack]:
+    """The broker and PostGIS up, and a fresh database (dropped afterwards) for one test or benchmark."""
+    stack("up")
+    ts = LiveStack(extra_env=extra_env or {})
+    stack("createdb", ts.database)
+    try:
+        yield ts
+    finally:
+        stack("dropdb", ts.database)

@@ -22,7 +22,7 @@ from dispatch.intake import local_day
 from dispatch.registry_store import load_snapshot
 from dispatch.synthetic import read_divisions
 from tests.integration.conftest import running_stack
-from tests.integration.harness import ROOT, VENV_BIN, LiveStack, stack, wait_for
+from tests.integration.harness import ROOT, VENV_BIN, LiveStack, scratch_stack, wait_for
 from tests.integration.helpers import event
 
 DATA = ROOT / "dispatch" / "data" / "guangyuan"
@@ -251,10 +251,7 @@ async def test_history_answers_who_was_responsible_and_what_a_code_became(regist
 
 
 def test_both_guangyuan_lists_import_and_tile_in_every_county() -> None:
-    stack("up")
-    ts = LiveStack()
-    stack("createdb", ts.database)
-    try:
+    with scratch_stack() as ts:
         ts.run(str(VENV_BIN / "gridctl"), "migrate")
         counties = sorted(d.code for d in read_divisions(DATA / "divisions-2019.csv") if d.level == "county")
         assert len(counties) == 7
@@ -263,8 +260,6 @@ def test_both_guangyuan_lists_import_and_tile_in_every_county() -> None:
             for county in counties:
                 checked = gridctl(ts, "check", county)
                 assert checked.returncode == 0, checked.stderr
-    finally:
-        stack("dropdb", ts.database)
 
 
 async def _truthy(value: bool) -> bool:
@@ -278,10 +273,7 @@ def test_boundaries_import_from_geojson_and_shapefile_as_new_versions(tmp_path: 
 
     from dispatch.synthetic import load_county_outline
 
-    stack("up")
-    ts = LiveStack()
-    stack("createdb", ts.database)
-    try:
+    with scratch_stack() as ts:
         ts.run(str(VENV_BIN / "gridctl"), "migrate")
         ts.run(
             str(VENV_BIN / "gridctl"), "generate", str(DATA / "divisions-2020.csv"), "--county", COUNTY, "--no-notify"
@@ -331,5 +323,3 @@ def test_boundaries_import_from_geojson_and_shapefile_as_new_versions(tmp_path: 
         before = gridctl(ts, "export", "township", "--county", COUNTY, "--on", "2020-06-01")
         old = orjson.loads(before.stdout)["features"]
         assert len(old) == 21 and all(f["properties"]["synthetic"] for f in old)
-    finally:
-        stack("dropdb", ts.database)
