@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID, uuid5
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
 
+from core.enforcement import Decision, Evidence
 from core.geo import LonLat
-from core.vocabulary import CaseState, Category, PartyKind, Severity
+from core.vocabulary import CaseState, Category, EnforcementStage, PartyKind, Severity, Step
 
 CASE_NAMESPACE = UUID("5b0c7f0e-6a57-4d0e-9c39-2f1d6a6c0a11")
 
@@ -26,10 +27,12 @@ class Frozen(BaseModel):
 
 
 class Actor(Frozen):
-    """Who issued a command: a person with a role, or the system."""
+    """Who issued a command: a person with a role, the unit they serve and their team, or the system."""
 
     id: str
     role: str
+    unit_code: str | None = None
+    team_id: str | None = None
 
 
 class Assignee(Frozen):
@@ -75,6 +78,13 @@ class Placement(Frozen):
     assignee: Assignee
 
 
+class StepSla(Frozen):
+    """How long the assignee has to accept and to verify a case (the rule's SLA is the time to finish)."""
+
+    accept_minutes: int = Field(gt=0)
+    verify_minutes: int = Field(gt=0)
+
+
 class OpenCase(CommandBase, Placement):
     """Register a case from a located, routed event and dispatch it (受理登记 + 分类转办)."""
 
@@ -83,6 +93,7 @@ class OpenCase(CommandBase, Placement):
     rule_id: int
     priority: Severity
     due_at: AwareDatetime
+    sla: StepSla = StepSla(accept_minutes=60, verify_minutes=240)
 
 
 class TransferCase(CommandBase, Placement):
@@ -93,8 +104,345 @@ class TransferCase(CommandBase, Placement):
     plan_id: str | None = None
 
 
-CaseCommand = Annotated[OpenCase | TransferCase, Field(discriminator="kind")]
+class AttachEvent(CommandBase):
+    """Attach a duplicate event (same category, near, recent) to an open case instead of opening another."""
+
+    kind: Literal["attach"] = "attach"
+    source: CaseSource
+    event: dict[str, Any] = Field(description="the event as reported, kept so it can be split off again")
+    from_case: UUID | None = None
+
+
+class Supervise(CommandBase):
+    """A supervision record (督办): by the clock when a step is overdue, or by a dispatcher or leader."""
+
+    kind: Literal["supervise"] = "supervise"
+    level: int = Field(ge=1, le=3)
+    reason: str = Field(min_length=1, max_length=500)
+    notified: tuple[str, ...] = ()
+
+
+Reason = Annotated[str, Field(min_length=1, max_length=500)]
+Note = Annotated[str, Field(default="", max_length=2000)]
+
+
+class AcceptBody(Frozen):
+    """The assignee takes the case."""
+
+    kind: Literal["accept"] = "accept"
+
+
+class ReturnBody(Frozen):
+    """The assignee returns it to the dispatcher as "not ours" (退回)."""
+
+    kind: Literal["return"] = "return"
+    reason: Reason
+
+
+class AssignBody(Frozen):
+    """The dispatcher dispatches (again) to a party (分类转办)."""
+
+    kind: Literal["assign"] = "assign"
+    assignee: Assignee
+    reason: Reason
+
+
+class VerifyBody(Frozen):
+    """Verified on site (快速核查), by someone other than the reporter."""
+
+    kind: Literal["verify"] = "verify"
+    finding: Reason
+    evidence: tuple[Evidence, ...] = Field(default=(), max_length=20)
+
+
+class StartBody(Frozen):
+    """Handling starts (研究处理)."""
+
+    kind: Literal["start"] = "start"
+    note: Note = ""
+
+
+class SubmitBody(Frozen):
+    """The result, with evidence of it."""
+
+    kind: Literal["submit"] = "submit"
+    summary: Reason
+    evidence: tuple[Evidence, ...] = Field(min_length=1, max_length=20)
+
+
+class CheckBody(Frozen):
+    """The dispatcher checks the result: passed, or back for rework (返工)."""
+
+    kind: Literal["check"] = "check"
+    passed: bool
+    note: Note = ""
+
+
+class CloseBody(Frozen):
+    """办结销号, after a passed check."""
+
+    kind: Literal["close"] = "close"
+    note: Note = ""
+
+
+class CancelBody(Frozen):
+    """Cancel an open case, with the reason."""
+
+    kind: Literal["cancel"] = "cancel"
+    reason: Reason
+
+
+class ReopenBody(Frozen):
+    """Reopen a closed or cancelled case."""
+
+    kind: Literal["reopen"] = "reopen"
+    reason: Reason
+
+
+class MergeBody(Frozen):
+    """Merge this case into another as a duplicate; its events move there."""
+
+    kind: Literal["merge"] = "merge"
+    into: UUID
+    reason: Note = ""
+
+
+class SplitBody(Frozen):
+    """Split an attached event off into a case of its own."""
+
+    kind: Literal["split"] = "split"
+    event_id: UUID
+    reason: Note = ""
+
+
+class SuperviseBody(Frozen):
+    """A dispatcher's or leader's own supervision note (督办)."""
+
+    kind: Literal["supervise"] = "supervise"
+    reason: Reason
+
+
+class RequestExtensionBody(Frozen):
+    """The assignee asks for more time (延期申请)."""
+
+    kind: Literal["request_extension"] = "request_extension"
+    until: AwareDatetime
+    reason: Reason
+
+
+class DecideExtensionBody(Frozen):
+    """The dispatcher grants or refuses the extension asked for."""
+
+    kind: Literal["decide_extension"] = "decide_extension"
+    granted: bool
+    note: Note = ""
+
+
+class StageBody(Frozen):
+    """One enforcement stage done, with its officers and evidence (全过程记录)."""
+
+    kind: Literal["stage"] = "stage"
+    stage: EnforcementStage
+    officers: tuple[str, ...] = Field(min_length=1, max_length=10)
+    evidence: tuple[Evidence, ...] = Field(default=(), max_length=50)
+    decision: Decision | None = None
+    note: Note = ""
+
+
+class RequestReviewBody(Frozen):
+    """Ask for the legal review (法制审核) of a proposed decision."""
+
+    kind: Literal["request_review"] = "request_review"
+    decision: Decision
+
+
+class ReviewBody(Frozen):
+    """The legal reviewer's opinion: approve or reject the proposed decision."""
+
+    kind: Literal["review"] = "review"
+    approved: bool
+    opinion: Reason
+
+
+CommandBody = Annotated[
+    AcceptBody
+    | ReturnBody
+    | AssignBody
+    | VerifyBody
+    | StartBody
+    | SubmitBody
+    | CheckBody
+    | CloseBody
+    | CancelBody
+    | ReopenBody
+    | MergeBody
+    | SplitBody
+    | SuperviseBody
+    | RequestExtensionBody
+    | DecideExtensionBody
+    | StageBody
+    | RequestReviewBody
+    | ReviewBody,
+    Field(discriminator="kind"),
+]
+BODY_ADAPTER: TypeAdapter[CommandBody] = TypeAdapter(CommandBody)
+
+
+class AcceptCase(CommandBase, AcceptBody):
+    """Accept, as a command."""
+
+
+class ReturnCase(CommandBase, ReturnBody):
+    """Return, as a command."""
+
+
+class AssignCase(CommandBase, AssignBody):
+    """Assign, as a command."""
+
+
+class VerifyCase(CommandBase, VerifyBody):
+    """Verify, as a command."""
+
+
+class StartCase(CommandBase, StartBody):
+    """Start handling, as a command."""
+
+
+class SubmitResult(CommandBase, SubmitBody):
+    """Submit the result, as a command."""
+
+
+class CheckResult(CommandBase, CheckBody):
+    """Check the result, as a command."""
+
+
+class CloseCase(CommandBase, CloseBody):
+    """Close, as a command."""
+
+
+class CancelCase(CommandBase, CancelBody):
+    """Cancel, as a command."""
+
+
+class ReopenCase(CommandBase, ReopenBody):
+    """Reopen, as a command."""
+
+
+class MergeCase(CommandBase, MergeBody):
+    """Merge as duplicate, as a command."""
+
+
+class SplitEvent(CommandBase, SplitBody):
+    """Split an event off, as a command."""
+
+
+class RequestExtension(CommandBase, RequestExtensionBody):
+    """Ask for an extension, as a command."""
+
+
+class DecideExtension(CommandBase, DecideExtensionBody):
+    """Grant or refuse an extension, as a command."""
+
+
+class RecordStage(CommandBase, StageBody):
+    """Record an enforcement stage, as a command."""
+
+
+class RequestReview(CommandBase, RequestReviewBody):
+    """Ask for legal review, as a command."""
+
+
+class ReviewDecision(CommandBase, ReviewBody):
+    """The legal review, as a command."""
+
+
+CaseCommand = Annotated[
+    OpenCase
+    | TransferCase
+    | AttachEvent
+    | Supervise
+    | AcceptCase
+    | ReturnCase
+    | AssignCase
+    | VerifyCase
+    | StartCase
+    | SubmitResult
+    | CheckResult
+    | CloseCase
+    | CancelCase
+    | ReopenCase
+    | MergeCase
+    | SplitEvent
+    | RequestExtension
+    | DecideExtension
+    | RecordStage
+    | RequestReview
+    | ReviewDecision,
+    Field(discriminator="kind"),
+]
 COMMAND_ADAPTER: TypeAdapter[CaseCommand] = TypeAdapter(CaseCommand)
+
+
+def command_from_body(
+    body: CommandBody, case_id: UUID, actor: Actor, issued_at: datetime, command_id: UUID
+) -> CaseCommand:
+    """The full command a person's request body stands for."""
+    fields = body.model_dump(mode="json")
+    if isinstance(body, SuperviseBody):
+        fields["level"] = 1
+    return COMMAND_ADAPTER.validate_python(
+        {**fields, "case_id": case_id, "actor": actor.model_dump(), "issued_at": issued_at, "command_id": command_id}
+    )
+
+
+class AttachedEvent(Frozen):
+    """An event that belongs to a case: the one that opened it, or a duplicate attached later."""
+
+    event_id: UUID
+    reporter_id: str
+    attached_at: AwareDatetime
+    opening: bool = False
+    event: dict[str, Any] | None = None
+
+
+class StageDone(Frozen):
+    """An enforcement stage as recorded."""
+
+    stage: EnforcementStage
+    officers: tuple[str, ...]
+    evidence: tuple[Evidence, ...]
+    decision: Decision | None = None
+    by: str
+    at: AwareDatetime
+
+
+class LegalReview(Frozen):
+    """The legal review (法制审核) of a proposed decision."""
+
+    status: Literal["pending", "approved", "rejected"]
+    decision: Decision
+    requested_by: str
+    reviewer: str | None = None
+    opinion: str | None = None
+
+
+class ExtensionAsked(Frozen):
+    """An extension asked for and not yet decided."""
+
+    until: AwareDatetime
+    reason: str
+    by: str
+
+
+class CaseDetail(Frozen):
+    """The parts of a case's state that are read with the case rather than queried across cases."""
+
+    sla: StepSla = StepSla(accept_minutes=60, verify_minutes=240)
+    events: tuple[AttachedEvent, ...] = ()
+    handlers: tuple[str, ...] = ()
+    stages: tuple[StageDone, ...] = ()
+    review: LegalReview | None = None
+    extension: ExtensionAsked | None = None
 
 
 class CaseView(Frozen):
@@ -118,6 +466,16 @@ class CaseView(Frozen):
     due_at: datetime | None
     updated_at: datetime
     event_count: int
+    step: Step = Step.ACCEPT
+    step_due_at: datetime | None = None
+    closed_at: datetime | None = None
+    rework_count: int = 0
+    extension_count: int = 0
+    supervision_level: int = 0
+    merged_into: UUID | None = None
+    stages_done: tuple[EnforcementStage, ...] = ()
+    review_status: str | None = None
+    extension_until: datetime | None = None
 
 
 class CaseChange(Frozen):
@@ -128,3 +486,4 @@ class CaseChange(Frozen):
     change: str
     at: AwareDatetime
     case: CaseView
+    command_id: UUID | None = None

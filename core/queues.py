@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+from core.plans import RedistrictingPlan
 
 
 class UnroutedEvent(BaseModel):
@@ -58,3 +60,15 @@ class RegistryChange(BaseModel):
     at: AwareDatetime
     reason: str = ""
     plan_id: str | None = None
+    plan: RedistrictingPlan | None = Field(default=None, description="the applied plan itself (part `plan`)")
+
+    @model_validator(mode="after")
+    def _plan_matches(self) -> RegistryChange:
+        if self.plan is not None and (self.part != "plan" or self.plan_id != self.plan.plan_id):
+            raise ValueError("a plan travels only on a `plan` notice with its own plan_id")
+        return self
+
+    @property
+    def key(self) -> bytes:
+        """The record key on the compacted topic: one per part, and one per plan so compaction keeps every plan."""
+        return (f"plan:{self.plan_id}" if self.part == "plan" and self.plan_id else self.part).encode()

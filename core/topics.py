@@ -36,7 +36,15 @@ CASE_CHANGES = TopicSpec("case.changes", partitions=3, key="case_id", retention_
 UNROUTED = TopicSpec("grid.unrouted", partitions=1, key="event_id", retention_ms=4 * WEEK_MS)
 DEAD_LETTER = TopicSpec("grid.deadletter", partitions=1, key="source topic", retention_ms=4 * WEEK_MS)
 QUEUE_CHANGES = TopicSpec("queue.changes", partitions=1, key="queue name", retention_ms=WEEK_MS)
-REGISTRY = TopicSpec("grid.registry", partitions=1, key="registry part", compacted=True)
+REGISTRY_MAX_BYTES = 8 * 1024 * 1024
+"""Largest registry record (a plan with drawn areas can pass the broker's 1 MB default); producers match it."""
+REGISTRY = TopicSpec(
+    "grid.registry",
+    partitions=1,
+    key="registry part, or plan:<plan_id>",
+    compacted=True,
+    config={"max.message.bytes": str(REGISTRY_MAX_BYTES)},
+)
 
 ALL_TOPICS: tuple[TopicSpec, ...] = (
     EVENTS,

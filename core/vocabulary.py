@@ -55,10 +55,56 @@ class CaseState(StrEnum):
     VERIFIED = "verified"
     IN_PROGRESS = "in_progress"
     SUBMITTED = "submitted"
+    CHECKED = "checked"
     CLOSED = "closed"
     CANCELLED = "cancelled"
+    MERGED = "merged"
 
     @property
     def is_open(self) -> bool:
         """Whether work remains on a case in this state."""
-        return self not in (CaseState.CLOSED, CaseState.CANCELLED)
+        return self not in (CaseState.CLOSED, CaseState.CANCELLED, CaseState.MERGED)
+
+
+class Step(StrEnum):
+    """Whose move it is on a case, and so which clock runs (跟踪督办 watches these)."""
+
+    DISPATCH = "dispatch"
+    ACCEPT = "accept"
+    VERIFY = "verify"
+    HANDLE = "handle"
+    CHECK = "check"
+    CLOSE = "close"
+    DONE = "done"
+
+
+class Role(StrEnum):
+    """What a person does; decides which case commands they may issue."""
+
+    SYSTEM = "system"
+    GRID_MEMBER = "grid_member"
+    DUTY = "duty"
+    OFFICER = "officer"
+    LEGAL_REVIEWER = "legal_reviewer"
+    AGENCY_STAFF = "agency_staff"
+    DISPATCHER = "dispatcher"
+    TOWNSHIP_LEADER = "township_leader"
+    COUNTY_SUPERVISOR = "county_supervisor"
+    ADMIN = "admin"
+
+
+class EnforcementStage(StrEnum):
+    """综合执法 stages, in order: 立案, 调查取证, 审查决定, 送达执行, 结案归档."""
+
+    FILE = "file"
+    INVESTIGATE = "investigate"
+    DECIDE = "decide"
+    SERVE = "serve"
+    ARCHIVE = "archive"
+
+
+class EvidenceKind(StrEnum):
+    """What a piece of evidence is, judged from its bytes."""
+
+    PHOTO = "photo"
+    DOCUMENT = "document"

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 from uuid import UUID
 
 from core.cases import CaseChange, CaseCommand
-from dispatch.casework import GENESIS, CaseRecord, LogEntry, apply
+from dispatch.casework import GENESIS, CaseRecord, CommandRefused, LogEntry, apply
 
 
 class CaseStore(Protocol):
@@ -19,20 +19,27 @@ class CaseStore(Protocol):
         ...
 
     async def applied(self, case_id: UUID, command_id: UUID) -> bool:
-        """Whether this command is already in the case's log."""
+        """Whether this command is already in the case's log, or was refused."""
         ...
 
-    async def commit(self, case: CaseRecord, entries: list[LogEntry], event_ids: list[tuple[UUID, str]]) -> None:
+    async def commit(self, case: CaseRecord, entries: list[LogEntry]) -> None:
         """Append the entries and write the case, atomically."""
+        ...
+
+    async def refuse(self, case_id: UUID, command_id: UUID, kind: str, actor_id: str, reason: str) -> None:
+        """Record why a command was refused."""
         ...
 
 
 @dataclass(frozen=True)
 class WriteResult:
-    """The change to publish, and whether this delivery changed anything."""
+    """What to publish: the change (None when refused), work for other cases, events to route again."""
 
-    change: CaseChange
+    change: CaseChange | None
     fresh: bool
+    refused: str | None = None
+    follow_ups: tuple[CaseCommand, ...] = ()
+    republish: tuple[dict[str, Any], ...] = ()
 
 
 async def write(store: CaseStore, command: CaseCommand, now: datetime) -> WriteResult:
@@ -40,15 +47,24 @@ async def write(store: CaseStore, command: CaseCommand, now: datetime) -> WriteR
     if await store.applied(command.case_id, command.command_id):
         case, _ = await store.load(command.case_id)
         if case is None:
-            raise RuntimeError(f"case {command.case_id} has a log but no state")
-        return WriteResult(_change(case, "replayed", now), fresh=False)
+            return WriteResult(None, fresh=False, refused="refused before")
+        return WriteResult(_change(case, "replayed", now, command.command_id), fresh=False)
     case, last_hash = await store.load(command.case_id)
-    outcome = apply(case, command, last_hash if case else GENESIS)
-    src = getattr(command, "source", None)
-    event_ids = [(src.event_id, src.reporter_id)] if src is not None else []
-    await store.commit(outcome.case, outcome.entries, event_ids)
-    return WriteResult(_change(outcome.case, outcome.change, now), fresh=True)
+    try:
+        outcome = apply(case, command, last_hash if case else GENESIS)
+    except CommandRefused as exc:
+        await store.refuse(command.case_id, command.command_id, command.kind, command.actor.id, str(exc))
+        return WriteResult(None, fresh=True, refused=str(exc))
+    await store.commit(outcome.case, outcome.entries)
+    return WriteResult(
+        _change(outcome.case, outcome.change, now, command.command_id),
+        fresh=True,
+        follow_ups=outcome.follow_ups,
+        republish=outcome.republish,
+    )
 
 
-def _change(case: CaseRecord, change: str, now: datetime) -> CaseChange:
-    return CaseChange(case_id=case.id, version=case.version, change=change, at=now, case=case.view())
+def _change(case: CaseRecord, change: str, now: datetime, command_id: UUID) -> CaseChange:
+    return CaseChange(
+        case_id=case.id, version=case.version, change=change, at=now, case=case.view(), command_id=command_id
+    )

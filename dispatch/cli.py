@@ -21,8 +21,10 @@ from shapely.geometry.base import BaseGeometry
 from core.plans import PLAN_ADAPTER, RedistrictingPlan
 from dispatch import db, demo, history, plan_store, read_models, rules_store
 from dispatch.boundary_import import BadBoundaryFile, read_boundaries, store_boundaries
+from dispatch.case_cli import audit_app, cases_app
 from dispatch.division_import import BadDivisionFile, read_checked
 from dispatch.notify import announce
+from dispatch.people_cli import people_app
 from dispatch.plan_builder import build_plan
 from dispatch.redistricting import PlanInvalid
 from dispatch.registry_load import load_county
@@ -41,6 +43,9 @@ app.add_typer(demo_app, name="demo")
 app.add_typer(plan_app, name="plan")
 app.add_typer(history_app, name="history")
 app.add_typer(rules_app, name="rules")
+app.add_typer(people_app, name="people")
+app.add_typer(audit_app, name="audit")
+app.add_typer(cases_app, name="cases")
 console = Console(stderr=True)
 T = TypeVar("T")
 OUTLINES = demo.DATA / "counties.geojson"
@@ -275,8 +280,9 @@ def plan_apply(
         return
     except plan_store.PlanAlreadyApplied:
         console.print(f"plan {plan.plan_id} was already applied; announcing it again")
+        plan = _with_pool(lambda pool: history.applied_plan(pool, plan.plan_id)) or plan
         revision = 0
-    announce(CommonSettings(), "plan", revision, f"plan {plan.plan_id} applied", plan_id=plan.plan_id)
+    announce(CommonSettings(), "plan", revision, f"plan {plan.plan_id} applied by {by}", plan=plan)
     console.print(f"[green]plan {plan.plan_id} applied[/green], effective {plan.effective_date}")
 
 

@@ -47,6 +47,26 @@ COUNTY_RULES = (
 )
 
 
+@dataclass(frozen=True)
+class DefaultStepSla:
+    """A step SLA of the county default table (minutes to accept, minutes to verify)."""
+
+    accept_minutes: int
+    verify_minutes: int
+    category: str | None = None
+    priority: str | None = None
+
+
+COUNTY_STEP_SLAS = (
+    DefaultStepSla(60, 240),
+    DefaultStepSla(30, 120, priority="high"),
+    DefaultStepSla(10, 30, priority="urgent"),
+    DefaultStepSla(10, 30, category="fire"),
+    DefaultStepSla(10, 60, category="flood"),
+    DefaultStepSla(30, 120, category="safety"),
+)
+
+
 async def load_demo(
     pool: asyncpg.Pool,
     county: str = DEMO_COUNTY,
@@ -65,6 +85,12 @@ async def load_demo(
         await load_county(conn, county, divisions, outline, valid_from)
         await conn.execute("DELETE FROM routing_rules WHERE unit_code = $1", county)
         await _load_rules(conn, county)
+        await conn.execute("DELETE FROM step_slas WHERE unit_code = $1", county)
+        await conn.executemany(
+            "INSERT INTO step_slas (unit_code, category, priority, accept_minutes, verify_minutes, updated_by)"
+            " VALUES ($1,$2,$3,$4,$5,'demo-loader')",
+            [(county, s.category, s.priority, s.accept_minutes, s.verify_minutes) for s in COUNTY_STEP_SLAS],
+        )
         await bump_revision(conn, "rules")
     return await counts(pool, county)
 

@@ -7,6 +7,8 @@ from typing import Any
 
 import asyncpg
 
+from core.plans import PLAN_ADAPTER, RedistrictingPlan
+
 RESPONSIBLE = """
 SELECT g.code AS grid_code, g.name AS grid_name, g.village_code, g.township_code, g.valid_from, g.valid_to,
        (SELECT json_build_object('id', p.id, 'name', p.name) FROM grid_posts gp JOIN people p ON p.id = gp.person_id
@@ -55,6 +57,31 @@ async def successors(pool: asyncpg.Pool, code: str) -> list[dict[str, Any]]:
     """Every unit or grid an old code became, nearest first, with the plan that did it."""
     rows = await pool.fetch(SUCCESSORS, code)
     return [{**dict(r.items()), "effective_date": str(r["effective_date"])} for r in rows]
+
+
+async def known_code(pool: asyncpg.Pool, code: str) -> bool:
+    """Whether a unit or grid ever had this code."""
+    found = await pool.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM admin_units WHERE code = $1) OR EXISTS (SELECT 1 FROM grids WHERE code = $1)",
+        code,
+    )
+    return bool(found)
+
+
+async def applied_plans(pool: asyncpg.Pool) -> list[dict[str, Any]]:
+    """Every applied redistricting plan, newest effective date first, without its items."""
+    rows = await pool.fetch(
+        "SELECT plan_id, county, effective_date, legal_basis, title, applied_by, applied_at, transfers_done_at,"
+        " jsonb_array_length(body -> 'items') AS items FROM redistricting_plans"
+        " ORDER BY effective_date DESC, applied_at DESC"
+    )
+    return [dict(r.items()) for r in rows]
+
+
+async def applied_plan(pool: asyncpg.Pool, plan_id: str) -> RedistrictingPlan | None:
+    """The plan as it was applied."""
+    body = await pool.fetchval("SELECT body FROM redistricting_plans WHERE plan_id = $1", plan_id)
+    return None if body is None else PLAN_ADAPTER.validate_python(body)
 
 
 async def export_geojson(pool: asyncpg.Pool, county: str, level: str, day: date) -> str:

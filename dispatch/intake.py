@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -12,7 +12,8 @@ from core.events import EventEnvelope, Patrol
 from core.queues import UnroutedEvent
 from dispatch.locate import GridIndex
 from dispatch.registry_model import Directory
-from dispatch.routing import NoRoute, RuleBook, route
+from dispatch.routing import NoRoute, RuleBook, route, unit_chain
+from dispatch.step_sla import StepSlaBook
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 ROUTER = Actor(id="system:router", role="system")
@@ -25,6 +26,7 @@ class RoutingSnapshot:
     index: GridIndex
     book: RuleBook
     directory: Directory
+    slas: StepSlaBook = field(default_factory=StepSlaBook)
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,7 @@ def decide(event: EventEnvelope, snapshot: RoutingSnapshot, now: datetime) -> De
         routing = route(grid, snapshot.book, snapshot.directory, etype, event.category, event.severity, day)
     except NoRoute as exc:
         return _unrouted(event, etype, str(exc), now)
+    priority = routing.rule.priority or event.severity
     return OpenCase(
         command_id=event.event_id,
         case_id=case_id_for_event(event.event_id),
@@ -98,8 +101,9 @@ def decide(event: EventEnvelope, snapshot: RoutingSnapshot, now: datetime) -> De
             kind=routing.party.kind, id=routing.party.id, name=routing.party.name, fallback=routing.fallback
         ),
         rule_id=routing.rule.id,
-        priority=routing.rule.priority or event.severity,
+        priority=priority,
         due_at=event.reported_at + timedelta(hours=routing.rule.sla_hours),
+        sla=snapshot.slas.for_case(unit_chain(grid), event.category, priority, day),
     )
 
 

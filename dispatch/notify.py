@@ -7,19 +7,40 @@ from datetime import UTC, datetime
 from kafka import KafkaProducer
 
 from core import topics
+from core.plans import RedistrictingPlan
 from core.queues import RegistryChange
 from dispatch.settings import CommonSettings
 
 
-def announce(settings: CommonSettings, part: str, revision: int, reason: str, plan_id: str | None = None) -> None:
-    """Publish a registry change and wait for the broker to have it."""
+def announce(
+    settings: CommonSettings,
+    part: str,
+    revision: int,
+    reason: str,
+    plan_id: str | None = None,
+    plan: RedistrictingPlan | None = None,
+) -> None:
+    """Publish a registry change (with the plan itself, when given) and wait for the broker to have it."""
     change = RegistryChange.model_validate(
-        {"part": part, "revision": revision, "at": datetime.now(UTC), "reason": reason, "plan_id": plan_id}
+        {
+            "part": part,
+            "revision": revision,
+            "at": datetime.now(UTC),
+            "reason": reason,
+            "plan_id": plan.plan_id if plan is not None else plan_id,
+            "plan": plan,
+        }
     )
-    producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all", client_id="gridctl")
+    producer = KafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap,
+        acks="all",
+        client_id="gridctl",
+        compression_type="gzip",
+        max_request_size=topics.REGISTRY_MAX_BYTES,
+    )
     try:
         producer.send(
-            settings.topic(topics.REGISTRY.name), key=part.encode(), value=change.model_dump_json().encode()
+            settings.topic(topics.REGISTRY.name), key=change.key, value=change.model_dump_json().encode()
         ).get(timeout=15)
     finally:
         producer.close()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -22,6 +22,11 @@ class CaseFilter:
     grid_code: str | None = None
     township_code: str | None = None
     category: str | None = None
+    assignee: str | None = None
+    overdue: bool = False
+    opened_from: datetime | None = None
+    opened_to: datetime | None = None
+    search: str | None = None
     limit: int = 200
 
 
@@ -30,16 +35,36 @@ async def list_cases(pool: asyncpg.Pool, f: CaseFilter) -> list[CaseView]:
     async with pool.acquire() as conn:
         rows = await conn.fetch(
             f"SELECT {CASE_COLUMNS} FROM cases WHERE ($1::text IS NULL OR state = $1)"
-            " AND (NOT $2 OR state NOT IN ('closed','cancelled'))"
+            " AND (NOT $2 OR closed_at IS NULL)"
             " AND ($3::text IS NULL OR grid_code = $3) AND ($4::text IS NULL OR township_code = $4)"
-            " AND ($5::text IS NULL OR category = $5) ORDER BY opened_at DESC, id LIMIT $6",
+            " AND ($5::text IS NULL OR category = $5) AND ($7::text IS NULL OR assignee_id = $7)"
+            " AND (NOT $8 OR (closed_at IS NULL AND step_due_at < now()))"
+            " AND ($9::timestamptz IS NULL OR opened_at >= $9) AND ($10::timestamptz IS NULL OR opened_at < $10)"
+            " AND ($11::text IS NULL OR strpos(description, $11) > 0 OR grid_name = $11 OR id::text = $11)"
+            " ORDER BY opened_at DESC, id LIMIT $6",
             f.state,
             f.open_only,
             f.grid_code,
             f.township_code,
             f.category,
             f.limit,
+            f.assignee,
+            f.overdue,
+            f.opened_from,
+            f.opened_to,
+            f.search,
         )
+    return [case_from_row(r).view() for r in rows]
+
+
+async def cases_reported_by(pool: asyncpg.Pool, reporter: str, limit: int) -> list[CaseView]:
+    """Cases holding an event this person reported, newest first."""
+    rows = await pool.fetch(
+        f"SELECT {CASE_COLUMNS} FROM cases WHERE id IN (SELECT case_id FROM case_events WHERE reporter_id = $1"
+        " AND split_at IS NULL) ORDER BY opened_at DESC LIMIT $2",
+        reporter,
+        limit,
+    )
     return [case_from_row(r).view() for r in rows]
 
 

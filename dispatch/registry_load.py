@@ -34,6 +34,15 @@ async def load_county(
     await _clear(conn, county)
     await _load_units(conn, county, divisions, outline, units, valid_from)
     await _load_people(conn, units, valid_from)
+    supervisor = f"sup-{county}"
+    await conn.execute(
+        "INSERT INTO people (id, name, phone, role, unit_code, valid_from) VALUES ($1,$2,$3,'county_supervisor',$4,$5)",
+        supervisor,
+        person_name(supervisor),
+        person_phone(supervisor),
+        county,
+        valid_from,
+    )
     for part in ("boundaries", "people"):
         await bump_revision(conn, part)
     return units
@@ -150,6 +159,16 @@ async def _load_people(conn: Conn, units: list[SyntheticUnit], valid_from: date)
             for n in range(1, 5):
                 pid = f"off-{u.code}-{n}"
                 people.append((pid, person_name(pid), person_phone(pid), "officer", u.code, team_id))
+            for role, prefix, team in (
+                ("legal_reviewer", "legal", team_id),
+                ("dispatcher", "disp", None),
+                ("township_leader", "lead", None),
+            ):
+                pid = f"{prefix}-{u.code}"
+                people.append((pid, person_name(pid), person_phone(pid), role, u.code, team))
+            for kind, _ in AGENCIES:
+                pid = f"{kind}-{u.code}-1"
+                people.append((pid, person_name(pid), person_phone(pid), "agency_staff", u.code, f"{kind}-{u.code}"))
     await conn.executemany(
         "INSERT INTO teams (id, kind, agency_type, name, unit_code, valid_from) VALUES ($1,$2,$3,$4,$5,$6)",
         [(*t, valid_from) for t in teams],

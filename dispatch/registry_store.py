@@ -13,6 +13,7 @@ from dispatch.intake import RoutingSnapshot
 from dispatch.locate import GridIndex
 from dispatch.registry_model import Directory, GridRef, Party, RoutingRule
 from dispatch.routing import RuleBook
+from dispatch.step_sla import StepSlaBook, StepSlaPolicy
 
 GRIDS = """
 SELECT g.code, g.name, g.village_code, g.township_code, g.county_code, g.valid_from, g.valid_to,
@@ -49,6 +50,9 @@ async def load_snapshot(pool: asyncpg.Pool, today: date) -> RoutingSnapshot:
         )
         team_rows = await conn.fetch(
             f"SELECT id, kind, agency_type, name, unit_code FROM teams WHERE {VALID_NOW}", today
+        )
+        sla_rows = await conn.fetch(
+            "SELECT unit_code, accept_minutes, verify_minutes, category, priority, valid_from, valid_to FROM step_slas"
         )
     geoms = shapely.from_wkb([r["wkb"] for r in grid_rows]) if grid_rows else []
     grids = [
@@ -99,7 +103,8 @@ async def load_snapshot(pool: asyncpg.Pool, today: date) -> RoutingSnapshot:
         },
     )
     successors = {r["from_code"]: r["to_code"] for r in lineage_rows if r["from_code"] != r["to_code"]}
-    return RoutingSnapshot(GridIndex(grids, revision, successors), RuleBook(rules, revision), directory)
+    slas = StepSlaBook(StepSlaPolicy(**dict(r)) for r in sla_rows)
+    return RoutingSnapshot(GridIndex(grids, revision, successors), RuleBook(rules, revision), directory, slas)
 
 
 async def bump_revision(conn: Conn, part: str) -> int:

@@ -13,6 +13,8 @@ class CommonSettings(BaseSettings):
     kafka_bootstrap: str = "127.0.0.1:29092"
     database_url: str = "postgresql://grid:grid@127.0.0.1:25432/grid"
     topic_prefix: str = ""
+    media_dir: str = ".stack/media"
+    media_max_bytes: int = 10 * 1024 * 1024
 
     def topic(self, name: str) -> str:
         """A declared topic's name on the broker."""

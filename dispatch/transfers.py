@@ -33,11 +33,17 @@ class NoSuccessor(Exception):
     """The case's grid has no successor today; the case stays and is reported."""
 
 
+class StaleSnapshot(Exception):
+    """The routing snapshot predates the plan: it still has the case's grid; retry after a reload."""
+
+
 def transfer_for(case: OpenCaseRef, snap: RoutingSnapshot, today: date, now: datetime, plan_id: str) -> TransferCase:
     """The command that moves a case to the successor grid's responsible people of the same kind."""
     grid = snap.index.current(case.grid_code, today)
     if grid is None:
         raise NoSuccessor(f"case {case.id}: grid {case.grid_code} has no successor on {today}")
+    if grid.code == case.grid_code:
+        raise StaleSnapshot(f"case {case.id}: the snapshot still routes to {grid.code}")
     party = _successor_party(case, grid.code, grid.township_code, snap)
     return TransferCase(
         command_id=uuid5(TRANSFER_NAMESPACE, f"{plan_id}:{case.id}"),
@@ -74,7 +80,7 @@ async def stranded_cases(pool: asyncpg.Pool, today: date) -> list[OpenCaseRef]:
     rows = await pool.fetch(
         "SELECT c.id, c.grid_code, c.township_code, c.assignee_kind, c.assignee_id, t.agency_type FROM cases c"
         " LEFT JOIN teams t ON t.id = c.assignee_id"
-        " WHERE c.state NOT IN ('closed', 'cancelled') AND c.grid_code IS NOT NULL AND NOT EXISTS ("
+        " WHERE c.closed_at IS NULL AND c.grid_code IS NOT NULL AND NOT EXISTS ("
         "   SELECT 1 FROM grids g WHERE g.code = c.grid_code AND g.valid_from <= $1"
         "   AND (g.valid_to IS NULL OR $1 < g.valid_to))",
         today,

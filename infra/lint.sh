@@ -17,5 +17,6 @@ step() {
 }
 
 step "$VENV/bin/ruff" check .
+step "$VENV/bin/ruff" format --check .
 step "$VENV/bin/mypy"
 step "$VENV/bin/lint-imports"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install whatever is missing for the local stack. Idempotent and quick when nothing changed:
-#   apt packages (PostgreSQL 15 + PostGIS 3, Chromium, and Java/Maven/Node if absent),
+#   apt packages (PostgreSQL 15 + PostGIS 3, Chromium and a CJK font for the browser tests, and
+#   Java/Maven/Node if absent),
 #   the Python venv .venv (pip install -e '.[dev]'), the Kafka jars (Maven Central),
 #   and the web frontend build (web/frontend -> web/static/dist).
 set -euo pipefail
@@ -19,7 +20,7 @@ installed() { [[ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" == "install 
 # Packages to install: the fixed list plus tool packages for commands that are absent.
 missing_apt_packages() {
   local p
-  for p in postgresql-15-postgis-3 chromium; do
+  for p in postgresql-15-postgis-3 chromium fonts-wqy-microhei; do
     installed "$p" || echo "$p"
   done
   command -v java >/dev/null || echo openjdk-17-jre-headless

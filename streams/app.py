@@ -3,22 +3,23 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import faust
+import orjson
 from faust.types import EventT, StreamT
 from pydantic import ValidationError
 
 from core import topics
-from core.cases import COMMAND_ADAPTER, OpenCase
+from core.cases import COMMAND_ADAPTER, AttachEvent, OpenCase
 from core.queues import DeadLetter, QueueChange, RegistryChange, UnroutedEvent
 from core.registry import MalformedRecord, UnknownEventType, dump, parse_event
-from dispatch import queue_store, transfers
+from dispatch import clock, queue_store, supervision, transfers
 from dispatch.case_store import PgCaseStore
 from dispatch.case_writer import write
-from dispatch.casework import CommandRefused
+from dispatch.duplicates import DuplicatePolicy, Opened, RecentOpens, attach_instead, open_case_near, was_split
 from dispatch.intake import PatrolEntry, decide, local_day
 from streams.context import StreamContext
 from streams.settings import StreamSettings
@@ -52,6 +53,8 @@ def create_app(settings: StreamSettings) -> faust.App:
     events_t, commands_t, changes_t = topic(topics.EVENTS), topic(topics.CASE_COMMANDS), topic(topics.CASE_CHANGES)
     unrouted_t, dead_t, queue_t = topic(topics.UNROUTED), topic(topics.DEAD_LETTER), topic(topics.QUEUE_CHANGES)
     registry_t = topic(topics.REGISTRY)
+    duplicates = DuplicatePolicy(settings.duplicate_radius_m, timedelta(minutes=settings.duplicate_window_minutes))
+    recent = RecentOpens(duplicates)
 
     async def dead_letter(event: EventT[Any], reason: str) -> None:
         msg = event.message
@@ -87,12 +90,28 @@ def create_app(settings: StreamSettings) -> faust.App:
                 continue
             decision = decide(field_event, await ctx.snapshot(), datetime.now(UTC))
             if isinstance(decision, OpenCase):
-                await commands_t.send(key=str(decision.case_id).encode(), value=dump(decision))
+                command = await _unless_duplicate(decision, field_event.model_dump(mode="json"))
+                await commands_t.send(key=str(command.case_id).encode(), value=dump(command))
             elif isinstance(decision, UnroutedEvent):
                 await unrouted_t.send(key=str(decision.event_id).encode(), value=dump(decision))
             elif isinstance(decision, PatrolEntry):
                 await queue_store.add_patrol(await ctx.pool(), decision)
             ctx.counters["events"] += 1
+
+    async def _unless_duplicate(command: OpenCase, raw: dict[str, Any]) -> OpenCase | AttachEvent:
+        """Attach the event to a near, recent open case of its category instead of opening another."""
+        if duplicates.radius_m <= 0:
+            return command
+        src, now = command.source, command.issued_at
+        lon, lat = src.location.lon, src.location.lat
+        found = recent.near(src.category, lon, lat, now)
+        if found is None:
+            found = await open_case_near(await ctx.pool(), duplicates, src.category, lon, lat, now)
+        if found is not None and found != command.case_id and not await was_split(await ctx.pool(), src.event_id):
+            ctx.counters["duplicates_attached"] += 1
+            return attach_instead(command, found, raw)
+        recent.remember(Opened(command.case_id, src.category, lon, lat, now))
+        return command
 
     @app.agent(commands_t, concurrency=1)
     async def case_writer(stream: StreamT[Any]) -> None:
@@ -106,13 +125,24 @@ def create_app(settings: StreamSettings) -> faust.App:
             except ValidationError as exc:
                 await dead_letter(event, f"malformed case command: {exc.errors()[0]['msg']}")
                 continue
-            try:
-                result = await write(store, command, datetime.now(UTC))
-            except CommandRefused as exc:
-                await dead_letter(event, f"command refused: {exc}")
+            result = await write(store, command, datetime.now(UTC))
+            if result.refused is not None:
+                ctx.counters["commands_refused"] += 1
+                log.info(
+                    "command %s (%s) on case %s refused: %s",
+                    command.command_id,
+                    command.kind,
+                    command.case_id,
+                    result.refused,
+                )
                 continue
+            assert result.change is not None
             ctx.counters["commands_applied" if result.fresh else "commands_replayed"] += 1
             await changes_t.send(key=str(result.change.case_id).encode(), value=dump(result.change))
+            for follow in result.follow_ups:
+                await commands_t.send(key=str(follow.case_id).encode(), value=dump(follow))
+            for raw in result.republish:
+                await events_t.send(key=str(raw["event_id"]).encode(), value=orjson.dumps(raw))
 
     @app.agent(unrouted_t, concurrency=1)
     async def unrouted_queue(stream: StreamT[Any]) -> None:
@@ -172,7 +202,14 @@ def create_app(settings: StreamSettings) -> faust.App:
         latest = plans[-1][0]
         for case in await transfers.stranded_cases(pool, today):
             try:
-                command = transfers.transfer_for(case, snap, today, now, latest)
+                try:
+                    command = transfers.transfer_for(case, snap, today, now, latest)
+                except transfers.StaleSnapshot:
+                    snap = await ctx.reload("a plan newer than the snapshot")
+                    command = transfers.transfer_for(case, snap, today, now, latest)
+            except transfers.StaleSnapshot as exc:
+                log.warning("%s; retried on the next round", exc)
+                continue
             except transfers.NoSuccessor as exc:
                 ctx.counters["transfers_without_successor"] += 1
                 log.error("%s", exc)
@@ -191,6 +228,15 @@ def create_app(settings: StreamSettings) -> faust.App:
         if ctx.loaded_on != local_day(datetime.now(UTC)):
             await ctx.reload("a new day")
         await carry_cases()
+
+    @app.timer(interval=settings.deadline_check_seconds, on_leader=True)  # type: ignore[untyped-decorator]
+    async def deadlines() -> None:
+        """跟踪督办: supervise every case past its step's deadline, escalating as the delay grows."""
+        now = clock.now(settings.clock_file)
+        every = timedelta(minutes=settings.escalate_every_minutes)
+        for command in await supervision.supervision_round(await ctx.pool(), now, every):
+            await commands_t.send(key=str(command.case_id).encode(), value=dump(command))
+            ctx.counters["supervisions"] += 1
 
     @app.timer(interval=60.0)  # type: ignore[untyped-decorator]
     async def report_counters() -> None:

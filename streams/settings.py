@@ -12,4 +12,9 @@ class StreamSettings(CommonSettings):
     db_pool_size: int = 4
     max_record_bytes: int = 256 * 1024
     transfer_check_seconds: float = 60.0
+    deadline_check_seconds: float = 30.0
+    escalate_every_minutes: float = 120.0
+    duplicate_radius_m: float = 50.0
+    duplicate_window_minutes: float = 120.0
+    clock_file: str | None = None
     data_dir: str = ".stack/faust"

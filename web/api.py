@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
-from pydantic import BaseModel
+from pydantic import AwareDatetime, BaseModel
 
 from core.cases import CaseView
 from core.vocabulary import CaseState, Category
@@ -33,11 +33,26 @@ async def cases(
     grid: Annotated[str | None, Query(pattern=CODE)] = None,
     township: Annotated[str | None, Query(pattern=CODE)] = None,
     category: Category | None = None,
+    assignee: Annotated[str | None, Query(max_length=64, description="person or team id")] = None,
+    overdue: bool = False,
+    opened_from: Annotated[AwareDatetime | None, Query(alias="from")] = None,
+    opened_to: Annotated[AwareDatetime | None, Query(alias="to")] = None,
+    q: Annotated[str | None, Query(min_length=1, max_length=100, description="text in the description")] = None,
     limit: Annotated[int, Query(ge=1, le=2000)] = 200,
 ) -> list[CaseView]:
-    """Cases, newest first, filtered by state, grid, township and category."""
+    """Cases, newest first, filtered by state, grid, township, category, assignee, overdue, date and text."""
     f = CaseFilter(
-        state=state, open_only=open_only, grid_code=grid, township_code=township, category=category, limit=limit
+        state=state,
+        open_only=open_only,
+        grid_code=grid,
+        township_code=township,
+        category=category,
+        assignee=assignee,
+        overdue=overdue,
+        opened_from=opened_from,
+        opened_to=opened_to,
+        search=q,
+        limit=limit,
     )
     return await read_models.list_cases(request.app.state.pool, f)
 

@@ -15,7 +15,8 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from dispatch.db import create_pool
-from web import api, live, registry_api
+from web import api, case_commands_api, casework_api, live, media_api, people_api, plans_api, registry_api
+from web.commands import CommandPublisher
 from web.hub import LiveHub
 from web.limits import BodySizeLimit
 from web.notices import RegistryNotices
@@ -48,6 +49,9 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
             app.state.notices = RegistryNotices(settings)
             await app.state.notices.start()
             stack.push_async_callback(app.state.notices.stop)
+            app.state.commands = CommandPublisher(settings)
+            await app.state.commands.start()
+            stack.push_async_callback(app.state.commands.stop)
             for plugin in plugins:
                 await stack.enter_async_context(plugin.lifespan(app))
             yield
@@ -58,11 +62,23 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_body_bytes,
+        allowances={
+            media_api.UPLOAD_PATH: settings.media_max_bytes,
+            **dict.fromkeys(plans_api.PLAN_PATHS, settings.max_plan_bytes),
+        },
+    )
     for plugin in plugins:
         app.include_router(plugin.router)
     app.include_router(api.router)
     app.include_router(registry_api.router)
+    app.include_router(people_api.router)
+    app.include_router(plans_api.router)
+    app.include_router(media_api.router)
+    app.include_router(case_commands_api.router)
+    app.include_router(casework_api.router)
     app.include_router(live.router)
     _add_error_handlers(app)
     _add_pages(app)
@@ -96,9 +112,22 @@ def _add_pages(app: FastAPI) -> None:
     if DIST.is_dir():
         app.mount("/static", StaticFiles(directory=DIST), name="static")
 
+    def page(relative: str) -> Any:
+        built = DIST / relative
+        if built.is_file():
+            return FileResponse(built)
+        return JSONResponse({"detail": "front end not built: run `make run`"}, status_code=503)
+
     @app.get("/", include_in_schema=False)
     async def index() -> Any:
-        page = DIST / "index.html"
-        if page.is_file():
-            return FileResponse(page)
-        return JSONResponse({"detail": "front end not built: run `make run`"}, status_code=503)
+        return page("index.html")
+
+    @app.get("/m/worker", include_in_schema=False)
+    async def worker_page() -> Any:
+        """The grid worker's phone page (Vite multi-page build: dist/m/worker/index.html)."""
+        return page("m/worker/index.html")
+
+    @app.get("/m/officer", include_in_schema=False)
+    async def officer_page() -> Any:
+        """The enforcement officer's phone page."""
+        return page("m/officer/index.html")

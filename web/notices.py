@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from aiokafka import AIOKafkaProducer
 
 from core import topics
+from core.plans import RedistrictingPlan
 from core.queues import RegistryChange
 from web.settings import WebSettings
 
@@ -17,7 +18,11 @@ class RegistryNotices:
     def __init__(self, settings: WebSettings) -> None:
         self._topic = settings.topic(topics.REGISTRY.name)
         self._producer = AIOKafkaProducer(
-            bootstrap_servers=settings.kafka_bootstrap, acks="all", client_id="gridcmd-web-registry"
+            bootstrap_servers=settings.kafka_bootstrap,
+            acks="all",
+            client_id="gridcmd-web-registry",
+            compression_type="gzip",
+            max_request_size=topics.REGISTRY_MAX_BYTES,
         )
 
     async def start(self) -> None:
@@ -28,7 +33,18 @@ class RegistryNotices:
         """Flush and disconnect."""
         await self._producer.stop()
 
-    async def announce(self, part: str, reason: str) -> None:
-        """Tell every stream processor that `part` of the registry changed."""
-        change = RegistryChange.model_validate({"part": part, "revision": 0, "at": datetime.now(UTC), "reason": reason})
-        await self._producer.send_and_wait(self._topic, change.model_dump_json().encode(), key=part.encode())
+    async def announce(
+        self, part: str, reason: str, *, revision: int = 0, plan: RedistrictingPlan | None = None
+    ) -> None:
+        """Tell every stream processor that `part` of the registry changed; a plan notice carries the plan."""
+        change = RegistryChange.model_validate(
+            {
+                "part": part,
+                "revision": revision,
+                "at": datetime.now(UTC),
+                "reason": reason,
+                "plan_id": plan.plan_id if plan is not None else None,
+                "plan": plan,
+            }
+        )
+        await self._producer.send_and_wait(self._topic, change.model_dump_json().encode(), key=change.key)

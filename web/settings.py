@@ -9,6 +9,7 @@ class WebSettings(CommonSettings):
     """GRID_* variables read once when the web app starts."""
 
     max_body_bytes: int = 64 * 1024
+    max_plan_bytes: int = 4 * 1024 * 1024
     ws_queue_size: int = 1000
     snapshot_limit: int = 2000
     db_pool_size: int = 10

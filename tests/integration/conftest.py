@@ -1,17 +1,16 @@
-"""Session fixtures: the real broker and PostGIS (started by infra/stack.sh), a fresh database and topic
-prefix per session, the demo county loaded, and the streams worker and web server running."""
+"""The real stack for integration tests: the broker and PostGIS (started by infra/stack.sh), a fresh database and
+topic prefix, the streams worker and web server running. The session fixtures built on it (live_stack, db, http,
+producer) are in tests/conftest.py, shared with the browser tests in tests/browser."""
 
 from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
-import asyncpg
 import httpx
 import pytest
-import pytest_asyncio
-from kafka import KafkaProducer
 from kafka.admin import KafkaAdminClient
 
 from core.topics import ALL_TOPICS
@@ -26,6 +25,8 @@ def running_stack(
 ) -> Iterator[LiveStack]:
     """A fresh database and topic prefix, set up by gridctl commands, with a streams worker and a web server."""
     with scratch_stack(extra_env) as ts:
+        # Media under the session's data dir, which stop_all removes.
+        ts.extra_env = {"GRID_MEDIA_DIR": str(Path(ts.env["GRID_DATA_DIR"]) / "media"), **ts.extra_env}
         try:
             ts.run(str(VENV_BIN / "python"), "-m", "streams.topics")
             ts.run(str(VENV_BIN / "gridctl"), "migrate")
@@ -48,13 +49,6 @@ def running_stack(
         finally:
             ts.stop_all()
             _delete_topics(ts)
-
-
-@pytest.fixture(scope="session")
-def live_stack() -> Iterator[LiveStack]:
-    """The product on the demo county (青川县, 2020 list)."""
-    with running_stack(["demo", "load", "--no-notify"]) as ts:
-        yield ts
 
 
 def _wait_ready(ts: LiveStack) -> None:
@@ -95,29 +89,6 @@ def _delete_topics(ts: LiveStack) -> None:
             admin.delete_topics(mine)
     finally:
         admin.close()
-
-
-@pytest_asyncio.fixture(scope="session")
-async def db(live_stack: LiveStack) -> AsyncIterator[asyncpg.Pool]:
-    """A pool on the session's database, for assertions."""
-    pool = await asyncpg.create_pool(live_stack.env["GRID_DATABASE_URL"], min_size=1, max_size=4)
-    yield pool
-    await pool.close()
-
-
-@pytest_asyncio.fixture(scope="session")
-async def http(live_stack: LiveStack) -> AsyncIterator[httpx.AsyncClient]:
-    """An HTTP client on the session's web server."""
-    async with httpx.AsyncClient(base_url=live_stack.base_url, timeout=15) as client:
-        yield client
-
-
-@pytest.fixture(scope="session")
-def producer(live_stack: LiveStack) -> Iterator[KafkaProducer]:
-    """A raw producer, to put records on topics the way a misbehaving client would."""
-    p = KafkaProducer(bootstrap_servers=live_stack.env.get("GRID_KAFKA_BOOTSTRAP", "127.0.0.1:29092"), acks="all")
-    yield p
-    p.close()
 
 
 def topic_name(ts: LiveStack, base: str) -> str:

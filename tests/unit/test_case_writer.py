@@ -23,18 +23,22 @@ class MemoryStore:
         self.cases: dict[UUID, CaseRecord] = {}
         self.log: list[LogEntry] = []
         self.links: dict[UUID, UUID] = {}
+        self.refused: dict[UUID, str] = {}
 
     async def load(self, case_id: UUID) -> tuple[CaseRecord | None, str]:
         entries = [e for e in self.log if e.case_id == case_id]
         return self.cases.get(case_id), entries[-1].hash if entries else GENESIS
 
     async def applied(self, case_id: UUID, command_id: UUID) -> bool:
-        return any(e.case_id == case_id and e.command_id == command_id for e in self.log)
+        return any(e.case_id == case_id and e.command_id == command_id for e in self.log) or command_id in self.refused
 
-    async def commit(self, case: CaseRecord, entries: list[LogEntry], event_ids: list[tuple[UUID, str]]) -> None:
+    async def commit(self, case: CaseRecord, entries: list[LogEntry]) -> None:
         self.log.extend(entries)
         self.cases[case.id] = case
-        self.links.update({eid: case.id for eid, _ in event_ids})
+        self.links.update({UUID(e.payload["source"]["event_id"]): case.id for e in entries if "source" in e.payload})
+
+    async def refuse(self, case_id: UUID, command_id: UUID, kind: str, actor_id: str, reason: str) -> None:
+        self.refused[command_id] = reason
 
 
 def open_command() -> OpenCase:
@@ -46,7 +50,7 @@ def open_command() -> OpenCase:
 async def test_opening_registers_and_dispatches_the_case() -> None:
     store, cmd = MemoryStore(), open_command()
     result = await write(store, cmd, datetime.now(UTC))
-    assert result.fresh
+    assert result.fresh and result.change is not None
     assert result.change.case.state is CaseState.DISPATCHED and result.change.version == 2
     assert [e.kind for e in store.log] == ["registered", "dispatched"]
     assert store.links == {cmd.source.event_id: cmd.case_id}
@@ -56,7 +60,7 @@ async def test_a_replayed_command_changes_nothing_and_republishes_the_same_versi
     store, cmd = MemoryStore(), open_command()
     first = await write(store, cmd, datetime.now(UTC))
     again = await write(store, cmd, datetime.now(UTC))
-    assert not again.fresh
+    assert not again.fresh and again.change is not None and first.change is not None
     assert again.change.version == first.change.version
     assert len(store.log) == 2 and len(store.cases) == 1
 

@@ -1,0 +1,22 @@
+"""Who is acting: a person of the registry, with the role, unit and team the case rules check."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import asyncpg
+
+from core.cases import Actor
+
+PERSON = """
+SELECT id, role, unit_code, team_id FROM people
+WHERE id = $1 AND valid_from <= $2 AND (valid_to IS NULL OR $2 < valid_to)
+"""
+
+
+async def resolve(pool: asyncpg.Pool, person_id: str, day: date) -> Actor | None:
+    """The actor for a person serving on `day`, or None when there is no such person."""
+    row = await pool.fetchrow(PERSON, person_id, day)
+    if row is None:
+        return None
+    return Actor(id=row["id"], role=row["role"], unit_code=row["unit_code"], team_id=row["team_id"])

@@ -1,0 +1,45 @@
+"""Session fixtures shared by the integration and browser tests: one product stack per test session (the demo
+county on a fresh database and topic prefix, with a streams worker and a web server), and clients on it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+import asyncpg
+import httpx
+import pytest
+import pytest_asyncio
+from kafka import KafkaProducer
+
+from tests.integration.conftest import running_stack
+from tests.integration.harness import LiveStack
+
+
+@pytest.fixture(scope="session")
+def live_stack() -> Iterator[LiveStack]:
+    """The product on the demo county (青川县, 2020 list); duplicate detection off, since tests post at one point."""
+    with running_stack(["demo", "load", "--no-notify"], extra_env={"GRID_DUPLICATE_RADIUS_M": "0"}) as ts:
+        yield ts
+
+
+@pytest_asyncio.fixture(scope="session")
+async def db(live_stack: LiveStack) -> AsyncIterator[asyncpg.Pool]:
+    """A pool on the session's database, for assertions."""
+    pool = await asyncpg.create_pool(live_stack.env["GRID_DATABASE_URL"], min_size=1, max_size=4)
+    yield pool
+    await pool.close()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def http(live_stack: LiveStack) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client on the session's web server."""
+    async with httpx.AsyncClient(base_url=live_stack.base_url, timeout=15) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def producer(live_stack: LiveStack) -> Iterator[KafkaProducer]:
+    """A raw producer, to put records on topics the way a misbehaving client would."""
+    p = KafkaProducer(bootstrap_servers=live_stack.env.get("GRID_KAFKA_BOOTSTRAP", "127.0.0.1:29092"), acks="all")
+    yield p
+    p.close()

@@ -1,0 +1,68 @@
+"""Read endpoints of the case lifecycle: metrics, supervision records, the public disclosure feed, my reports."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, HTTPException, Query, Request
+
+from core.cases import CaseView
+from dispatch import disclosure, metrics, read_models
+
+router = APIRouter(prefix="/api/v1", tags=["case lifecycle"])
+Dimension = Literal["township", "village", "grid", "team", "person"]
+PERSON = r"^[A-Za-z0-9:_.-]{1,64}$"
+
+
+@router.get("/metrics")
+async def case_metrics(
+    request: Request,
+    by: Dimension = "township",
+    start: Annotated[datetime | None, Query(alias="from", description="period start (default: 30 days ago)")] = None,
+    end: Annotated[datetime | None, Query(alias="to", description="period end, exclusive (default: now)")] = None,
+) -> list[dict[str, Any]]:
+    """结案率, 按期结案率, 返工率, 延期率, median minutes per step, open and overdue, per group (see README)."""
+    end = _aware(end, "to") or datetime.now(UTC)
+    start = _aware(start, "from") or end - timedelta(days=30)
+    if start >= end:
+        raise HTTPException(status_code=422, detail=[{"loc": ["query", "from"], "msg": "from must be before to"}])
+    return await metrics.compute(request.app.state.pool, by, start, end)
+
+
+@router.get("/supervisions")
+async def supervision_records(
+    request: Request,
+    person: Annotated[str | None, Query(pattern=PERSON, description="records this person was told of")] = None,
+    case: UUID | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> list[dict[str, Any]]:
+    """督办 records, newest first."""
+    return await disclosure.supervisions(request.app.state.pool, person, case, limit)
+
+
+@router.get("/disclosures")
+async def disclosures(
+    request: Request,
+    unit: Annotated[str | None, Query(pattern=r"^[0-9]{6}([0-9]{3})?$")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[dict[str, Any]]:
+    """行政执法公示: enforcement decisions with personal data masked."""
+    return await disclosure.feed(request.app.state.pool, unit, limit)
+
+
+@router.get("/reports", response_model=list[CaseView])
+async def my_reports(
+    request: Request,
+    reporter: Annotated[str, Query(pattern=PERSON, description="the reporter's id")],
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[CaseView]:
+    """The cases a person's reports belong to (also when attached to another's case), newest first."""
+    return await read_models.cases_reported_by(request.app.state.pool, reporter, limit)
+
+
+def _aware(moment: datetime | None, name: str) -> datetime | None:
+    if moment is not None and moment.tzinfo is None:
+        raise HTTPException(status_code=422, detail=[{"loc": ["query", name], "msg": "needs a time zone offset"}])
+    return moment

@@ -1,0 +1,35 @@
+"""Publish case commands from the web process to the command topic, where the single case writer applies them."""
+
+from __future__ import annotations
+
+from aiokafka import AIOKafkaProducer
+
+from core import topics
+from core.cases import CaseCommand
+from core.registry import dump
+from web.settings import WebSettings
+
+
+class CommandPublisher:
+    """An idempotent producer keyed by case id, so one case's commands stay in order."""
+
+    def __init__(self, settings: WebSettings) -> None:
+        self._topic = settings.topic(topics.CASE_COMMANDS.name)
+        self._producer = AIOKafkaProducer(
+            bootstrap_servers=settings.kafka_bootstrap,
+            acks="all",
+            enable_idempotence=True,
+            client_id="gridcmd-web-commands",
+        )
+
+    async def start(self) -> None:
+        """Connect."""
+        await self._producer.start()
+
+    async def stop(self) -> None:
+        """Flush and disconnect."""
+        await self._producer.stop()
+
+    async def send(self, command: CaseCommand) -> None:
+        """Publish and wait for the broker's acknowledgement."""
+        await self._producer.send_and_wait(self._topic, dump(command), key=str(command.case_id).encode())

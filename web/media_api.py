@@ -1,0 +1,96 @@
+"""Evidence media over HTTP: upload raw bytes (judged by content, not name or header) and fetch them by hash."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, HTTPException, Path, Request, Response
+from fastapi.responses import FileResponse
+
+from dispatch import media_store
+from dispatch.media_store import EmptyMedia, MediaTooLarge, UnsupportedMedia
+from web.registry_api import Actor
+from web.settings import WebSettings
+
+log = logging.getLogger(__name__)
+UPLOAD_PATH = "/api/v1/media"
+router = APIRouter(prefix="/api/v1", tags=["media"])
+Sha256 = Annotated[str, Path(pattern=media_store.SHA256_PATTERN, description="lower-case hex SHA-256 of the bytes")]
+
+
+def _too_large(limit: int) -> HTTPException:
+    return HTTPException(status_code=413, detail=f"media larger than {limit} bytes")
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    """The request body, refused as soon as it passes the limit (never buffered beyond it)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise _too_large(limit)
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise _too_large(limit)
+    return bytes(body)
+
+
+@router.post(
+    "/media",
+    status_code=201,
+    responses={
+        413: {"description": "larger than the media limit"},
+        415: {"description": "not an allowed type, or not the declared type"},
+    },
+)
+async def upload_media(
+    request: Request,
+    actor: Actor,
+    content_type: Annotated[str | None, Header(description="declared type; the bytes decide")] = None,
+) -> dict[str, Any]:
+    """Store a photo (JPEG, PNG, WebP) or document (PDF) sent as the raw body; the same bytes again are one file."""
+    settings: WebSettings = request.app.state.settings
+    data = await _read_body(request, settings.media_max_bytes)
+    try:
+        info = await media_store.store(
+            request.app.state.pool, settings.media_dir, data, content_type, actor, settings.media_max_bytes
+        )
+    except MediaTooLarge as exc:
+        raise HTTPException(status_code=413, detail=str(exc)) from exc
+    except UnsupportedMedia as exc:
+        raise HTTPException(status_code=415, detail=str(exc)) from exc
+    except EmptyMedia as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from exc
+    return {
+        "sha256": info.sha256,
+        "content_type": info.content_type,
+        "kind": info.kind,
+        "size": info.size,
+        "url": f"{UPLOAD_PATH}/{info.sha256}",
+    }
+
+
+@router.get(
+    "/media/{sha256}",
+    response_class=FileResponse,
+    responses={200: {"description": "the stored bytes"}, 404: {"description": "no such media"}},
+)
+async def get_media(sha256: Sha256, request: Request) -> Response:
+    """The stored bytes with their sniffed type; the ETag is the hash, so caches never need to revalidate."""
+    settings: WebSettings = request.app.state.settings
+    found = await media_store.describe(request.app.state.pool, [sha256])
+    if sha256 not in found:
+        raise HTTPException(status_code=404, detail=f"no media {sha256}")
+    headers = {
+        "ETag": f'"{sha256}"',
+        "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "private, max-age=31536000, immutable",
+    }
+    if sha256 in request.headers.get("if-none-match", ""):
+        return Response(status_code=304, headers=headers)
+    path = media_store.path_for(settings.media_dir, sha256)
+    if not path.is_file():
+        log.error("media %s is recorded but its file is missing at %s", sha256, path)
+        raise HTTPException(status_code=404, detail=f"the file of media {sha256} is missing; run the audit")
+    return FileResponse(path, media_type=found[sha256].content_type, headers=headers)

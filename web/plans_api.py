@@ -1,0 +1,147 @@
+"""Redistricting plans and the registry's past over HTTP: validate, apply and list plans; who was responsible for
+a point on a day, and what an old code became."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from datetime import date
+from typing import Annotated, Any, TypeVar
+
+import asyncpg
+from fastapi import APIRouter, HTTPException, Path, Query, Request
+
+from core.plans import RedistrictingPlan
+from dispatch import history, plan_store
+from dispatch.db import create_pool
+from dispatch.redistricting import Outcome, PlanInvalid
+from dispatch.registry_store import bump_revision
+from web.registry_api import Actor
+
+log = logging.getLogger(__name__)
+router = APIRouter(prefix="/api/v1", tags=["redistricting"])
+PLAN_PATHS = ("/api/v1/plans", "/api/v1/plans/validate")
+"""Paths that take a whole plan, which may be larger than other bodies (drawn areas)."""
+ITEM = re.compile(r"^item (\d+) \(")
+INVALID: dict[int | str, dict[str, Any]] = {422: {"description": "the plan is invalid; each error names its item"}}
+T = TypeVar("T")
+
+
+def plan_error_loc(error: str) -> list[str | int]:
+    """Where a plan error points: the item it names (`item 3 (merge): …` is body.items.2), else the whole plan."""
+    found = ITEM.match(error)
+    return ["body", "items", int(found.group(1)) - 1] if found else ["body"]
+
+
+def invalid_plan(errors: list[str]) -> HTTPException:
+    """A 422 in FastAPI's shape, one entry per error."""
+    return HTTPException(
+        status_code=422, detail=[{"loc": plan_error_loc(e), "msg": e, "type": "plan_invalid"} for e in errors]
+    )
+
+
+def outcome_summary(plan: RedistrictingPlan, out: Outcome) -> dict[str, Any]:
+    """What a plan changes, in counts."""
+    return {
+        "plan_id": plan.plan_id,
+        "county": plan.county,
+        "effective_date": plan.effective_date,
+        "legal_basis": plan.legal_basis,
+        "items": len(plan.items),
+        "units_changed": len(out.changed_units),
+        "grids_changed": len(out.changed_grids),
+        "lineage": dict(sorted(Counter(f"{e.level} {e.kind}" for e in out.lineage).items())),
+    }
+
+
+async def off_loop(database_url: str, work: Callable[[asyncpg.Pool], Awaitable[T]]) -> T:
+    """Run plan work (about a second of geometry for a county) on a thread with its own pool, so intake goes on."""
+
+    def run() -> T:
+        async def go() -> T:
+            pool = await create_pool(database_url, max_size=1)
+            try:
+                return await work(pool)
+            finally:
+                await pool.close()
+
+        return asyncio.run(go())
+
+    return await asyncio.to_thread(run)
+
+
+@router.post("/plans/validate", responses=INVALID)
+async def validate_plan(plan: RedistrictingPlan, request: Request) -> dict[str, Any]:
+    """Check a plan against the registry of the day before it takes effect; nothing changes."""
+    try:
+        out = await off_loop(request.app.state.settings.database_url, lambda pool: plan_store.validate(pool, plan))
+    except PlanInvalid as exc:
+        raise invalid_plan(exc.errors) from exc
+    return {"valid": True, **outcome_summary(plan, out)}
+
+
+@router.post("/plans", status_code=201, responses={**INVALID, 409: {"description": "a plan with this id exists"}})
+async def apply_plan(plan: RedistrictingPlan, request: Request, actor: Actor) -> dict[str, Any]:
+    """Validate and apply a plan; it travels on the registry topic and open cases move to the successors."""
+    pool: asyncpg.Pool = request.app.state.pool
+    try:
+        out = await off_loop(request.app.state.settings.database_url, lambda db: plan_store.apply(db, plan, actor))
+    except PlanInvalid as exc:
+        raise invalid_plan(exc.errors) from exc
+    except plan_store.PlanAlreadyApplied as exc:
+        stored = await history.applied_plan(pool, plan.plan_id)
+        if stored is not None:  # announce what is recorded again, in case the first notice was lost
+            await request.app.state.notices.announce("plan", f"plan {plan.plan_id} re-announced", plan=stored)
+        raise HTTPException(status_code=409, detail=f"plan {plan.plan_id} was already applied") from exc
+    except asyncpg.SerializationError as exc:
+        raise HTTPException(status_code=409, detail="the registry changed meanwhile; try again") from exc
+    async with pool.acquire() as conn:
+        revision = await bump_revision(conn, "plan")
+    log.info("plan %s applied by %s", plan.plan_id, actor)
+    await request.app.state.notices.announce(
+        "plan", f"plan {plan.plan_id} applied by {actor}", revision=revision, plan=plan
+    )
+    return {**outcome_summary(plan, out), "applied_by": actor, "revision": revision}
+
+
+@router.get("/plans")
+async def plans(request: Request) -> list[dict[str, Any]]:
+    """Applied plans, newest effective date first."""
+    return await history.applied_plans(request.app.state.pool)
+
+
+@router.get("/plans/{plan_id}", responses={404: {"description": "no such plan"}})
+async def plan(plan_id: str, request: Request) -> RedistrictingPlan:
+    """A plan as it was applied."""
+    found = await history.applied_plan(request.app.state.pool, plan_id)
+    if found is None:
+        raise HTTPException(status_code=404, detail=f"plan {plan_id} was not applied")
+    return found
+
+
+@router.get("/history/point", responses={404: {"description": "no grid covered the point that day"}})
+async def responsible_at(
+    request: Request,
+    lon: Annotated[float, Query(ge=-180, le=180)],
+    lat: Annotated[float, Query(ge=-90, le=90)],
+    on: Annotated[date, Query(description="YYYY-MM-DD")],
+) -> dict[str, Any]:
+    """Which grid covered the point on a day, its member and the township's enforcement team then."""
+    found = await history.responsible_at(request.app.state.pool, lon, lat, on)
+    if found is None:
+        raise HTTPException(status_code=404, detail=f"no grid covered ({lon}, {lat}) on {on}")
+    return found
+
+
+@router.get("/history/code/{code}", responses={404: {"description": "no unit or grid ever had the code"}})
+async def successors(
+    request: Request, code: Annotated[str, Path(pattern=r"^([0-9]{9}|[0-9]{12}|[0-9]{15})$")]
+) -> dict[str, Any]:
+    """What an old unit or grid code became, nearest first, with the plan that did it (empty when unchanged)."""
+    pool = request.app.state.pool
+    if not await history.known_code(pool, code):
+        raise HTTPException(status_code=404, detail=f"no unit or grid ever had code {code}")
+    return {"code": code, "successors": await history.successors(pool, code)}
