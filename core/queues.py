@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Literal
 from uuid import UUID
 
@@ -67,6 +68,22 @@ class RegistryChange(BaseModel):
         if self.plan is not None and (self.part != "plan" or self.plan_id != self.plan.plan_id):
             raise ValueError("a plan travels only on a `plan` notice with its own plan_id")
         return self
+
+    @classmethod
+    def now(
+        cls, part: str, revision: int, reason: str, plan_id: str | None = None, plan: RedistrictingPlan | None = None
+    ) -> RegistryChange:
+        """A notice stamped now; a plan, when given, names its own id."""
+        return cls.model_validate(
+            {
+                "part": part,
+                "revision": revision,
+                "at": datetime.now(UTC),
+                "reason": reason,
+                "plan_id": plan.plan_id if plan is not None else plan_id,
+                "plan": plan,
+            }
+        )
 
     @property
     def key(self) -> bytes:

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from collections import Counter
-from collections.abc import Awaitable, Callable
 from datetime import date
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 import asyncpg
 import orjson
 import typer
 from pydantic import ValidationError
-from rich.console import Console
 from rich.progress import Progress
 from shapely.geometry.base import BaseGeometry
 
@@ -22,6 +19,7 @@ from core.plans import PLAN_ADAPTER, RedistrictingPlan
 from dispatch import db, demo, history, plan_store, read_models, rules_store
 from dispatch.boundary_import import BadBoundaryFile, read_boundaries, store_boundaries
 from dispatch.case_cli import audit_app, cases_app
+from dispatch.cli_support import console, fail, with_pool
 from dispatch.division_import import BadDivisionFile, read_checked
 from dispatch.notify import announce
 from dispatch.people_cli import people_app
@@ -46,29 +44,7 @@ app.add_typer(rules_app, name="rules")
 app.add_typer(people_app, name="people")
 app.add_typer(audit_app, name="audit")
 app.add_typer(cases_app, name="cases")
-console = Console(stderr=True)
-T = TypeVar("T")
 OUTLINES = demo.DATA / "counties.geojson"
-
-
-def _with_pool(work: Callable[[asyncpg.Pool], Awaitable[T]]) -> T:
-    settings = CommonSettings()
-
-    async def run() -> T:
-        pool = await db.create_pool(settings.database_url, max_size=2)
-        try:
-            return await work(pool)
-        finally:
-            await pool.close()
-
-    return asyncio.run(run())
-
-
-def _fail(message: str, problems: list[str] | None = None) -> None:
-    console.print(f"[red]{message}[/red]")
-    for problem in problems or []:
-        console.print(f"  - {problem}")
-    raise typer.Exit(1)
 
 
 @app.command()
@@ -96,7 +72,7 @@ def generate(
     try:
         rows = read_checked(divisions)
     except BadDivisionFile as exc:
-        _fail(f"{divisions}: nothing imported", exc.problems)
+        fail(f"{divisions}: nothing imported", exc.problems)
         return
     counties = county or sorted(d.code for d in rows if d.level == "county")
     start = date.fromisoformat(valid_from)
@@ -115,9 +91,9 @@ def generate(
         return summary
 
     try:
-        summary = _with_pool(work)
+        summary = with_pool(work)
     except KeyError as exc:
-        _fail(f"nothing imported: no outline for county {exc}")
+        fail(f"nothing imported: no outline for county {exc}")
         return
     for code, towns, villages, grids in summary:
         console.print(f"{code}: {towns} townships, {villages} villages, {grids} grids (polygons synthetic)")
@@ -148,9 +124,9 @@ def check(
             problems += tiling_errors(parent, units[parent].geom, children)
         return problems
 
-    problems = _with_pool(work)
+    problems = with_pool(work)
     if problems:
-        _fail(f"{county} does not tile on {day}", problems)
+        fail(f"{county} does not tile on {day}", problems)
     console.print(f"[green]{county} tiles on {day}: no gaps, no overlaps[/green]")
 
 
@@ -162,7 +138,7 @@ def export(
 ) -> None:
     """Write one level of a county as GeoJSON to standard output."""
     day = date.fromisoformat(on) if on else date.today()
-    text = _with_pool(lambda pool: history.export_geojson(pool, county, level, day))
+    text = with_pool(lambda pool: history.export_geojson(pool, county, level, day))
     sys.stdout.write(text + "\n")
 
 
@@ -177,7 +153,7 @@ def import_boundaries(
     try:
         boundaries = read_boundaries(path, code_field)
     except BadBoundaryFile as exc:
-        _fail(f"{path}: nothing imported", exc.problems)
+        fail(f"{path}: nothing imported", exc.problems)
         return
 
     async def work(pool: asyncpg.Pool) -> int:
@@ -187,9 +163,9 @@ def import_boundaries(
             return stored
 
     try:
-        stored = _with_pool(work)
+        stored = with_pool(work)
     except BadBoundaryFile as exc:
-        _fail(f"{path}: nothing imported", exc.problems)
+        fail(f"{path}: nothing imported", exc.problems)
         return
     if notify:
         announce(CommonSettings(), "boundaries", 0, f"boundaries imported from {path.name}")
@@ -207,7 +183,7 @@ def demo_load(
     """Load one county's divisions (2020 by default) with synthetic polygons, people, teams and routing rules."""
     start = date.fromisoformat(valid_from)
     with console.status(f"loading demo county {county}…"):
-        result = _with_pool(lambda pool: demo.load_demo(pool, county, force, divisions, start))
+        result = with_pool(lambda pool: demo.load_demo(pool, county, force, divisions, start))
     if notify:
         announce(CommonSettings(), "boundaries", 0, f"demo county {county} loaded")
     console.print("demo data: " + ", ".join(f"{k} {v}" for k, v in result.items()) + " (polygons synthetic)")
@@ -217,9 +193,7 @@ def _read_plan(path: Path) -> RedistrictingPlan:
     try:
         return PLAN_ADAPTER.validate_json(path.read_bytes())
     except ValidationError as exc:
-        _fail(
-            f"{path} is not a valid plan", [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
-        )
+        fail(f"{path} is not a valid plan", [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()])
         raise
 
 
@@ -238,7 +212,7 @@ def plan_build(
             read_checked(before), read_checked(after), county, plan_id, date.fromisoformat(effective), basis
         )
     except BadDivisionFile as exc:
-        _fail("cannot read the division lists", exc.problems)
+        fail("cannot read the division lists", exc.problems)
         return
     sys.stdout.write(orjson.dumps(plan.model_dump(mode="json"), option=orjson.OPT_INDENT_2).decode() + "\n")
     inferred = sum(1 for i in plan.items if i.note.startswith("inferred"))
@@ -250,9 +224,9 @@ def plan_validate(path: Annotated[Path, typer.Argument(exists=True, dir_okay=Fal
     """Check a plan against the registry without changing anything."""
     plan = _read_plan(path)
     try:
-        out = _with_pool(lambda pool: plan_store.validate(pool, plan))
+        out = with_pool(lambda pool: plan_store.validate(pool, plan))
     except PlanInvalid as exc:
-        _fail(f"plan {plan.plan_id} is invalid", exc.errors)
+        fail(f"plan {plan.plan_id} is invalid", exc.errors)
         return
     console.print(
         f"[green]plan {plan.plan_id} is valid[/green]: {len(out.changed_units)} units and "
@@ -274,13 +248,13 @@ def plan_apply(
             return await bump_revision(conn, "plan")
 
     try:
-        revision = _with_pool(work)
+        revision = with_pool(work)
     except PlanInvalid as exc:
-        _fail(f"plan {plan.plan_id} is invalid; nothing changed", exc.errors)
+        fail(f"plan {plan.plan_id} is invalid; nothing changed", exc.errors)
         return
     except plan_store.PlanAlreadyApplied:
         console.print(f"plan {plan.plan_id} was already applied; announcing it again")
-        plan = _with_pool(lambda pool: history.applied_plan(pool, plan.plan_id)) or plan
+        plan = with_pool(lambda pool: history.applied_plan(pool, plan.plan_id)) or plan
         revision = 0
     announce(CommonSettings(), "plan", revision, f"plan {plan.plan_id} applied by {by}", plan=plan)
     console.print(f"[green]plan {plan.plan_id} applied[/green], effective {plan.effective_date}")
@@ -289,22 +263,22 @@ def plan_apply(
 @history_app.command("point")
 def history_point(lon: float, lat: float, on: Annotated[str, typer.Option(help="YYYY-MM-DD")]) -> None:
     """Who was responsible for this point on a given day."""
-    found = _with_pool(lambda pool: history.responsible_at(pool, lon, lat, date.fromisoformat(on)))
+    found = with_pool(lambda pool: history.responsible_at(pool, lon, lat, date.fromisoformat(on)))
     if found is None:
-        _fail(f"({lon}, {lat}) was in no grid on {on}")
+        fail(f"({lon}, {lat}) was in no grid on {on}")
     console.print_json(data=found)
 
 
 @history_app.command("code")
 def history_code(code: str) -> None:
     """Which units an old code became (following merges, recodes and splits)."""
-    console.print_json(data=_with_pool(lambda pool: history.successors(pool, code)))
+    console.print_json(data=with_pool(lambda pool: history.successors(pool, code)))
 
 
 @rules_app.command("list")
 def rules_list(unit: Annotated[str | None, typer.Option(help="county or township code")] = None) -> None:
     """Rules in force today, by unit and position."""
-    rows = _with_pool(lambda pool: rules_store.list_rules(pool, unit, date.today()))
+    rows = with_pool(lambda pool: rules_store.list_rules(pool, unit, date.today()))
     for r in rows:
         match = " ".join(f"{k}={r[k]}" for k in ("event_type", "category", "min_severity") if r[k])
         to = f"{r['target']}:{r['agency_type']}" if r["agency_type"] else r["target"]
@@ -345,9 +319,9 @@ def rules_add(
             }
         )
     except ValidationError as exc:
-        _fail("rule refused", [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()])
+        fail("rule refused", [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()])
         return
-    row = _with_pool(lambda pool: rules_store.add_rule(pool, spec, by))
+    row = with_pool(lambda pool: rules_store.add_rule(pool, spec, by))
     announce(CommonSettings(), "rules", 0, f"rule {row['id']} added by {by}")
     console.print(f"[green]rule {row['id']} added[/green]")
 
@@ -356,9 +330,9 @@ def rules_add(
 def rules_retire(rule_id: int, by: Annotated[str, typer.Option(help="who (recorded)")]) -> None:
     """Retire a rule from today."""
     try:
-        _with_pool(lambda pool: rules_store.retire_rule(pool, rule_id, by))
+        with_pool(lambda pool: rules_store.retire_rule(pool, rule_id, by))
     except rules_store.RuleNotFound as exc:
-        _fail(str(exc))
+        fail(str(exc))
     announce(CommonSettings(), "rules", 0, f"rule {rule_id} retired by {by}")
     console.print(f"rule {rule_id} retired")
 
@@ -366,7 +340,7 @@ def rules_retire(rule_id: int, by: Annotated[str, typer.Option(help="who (record
 @app.command()
 def vacancies() -> None:
     """Grids without a member today, and the duty post answering for each (属地兜底)."""
-    rows = _with_pool(lambda pool: read_models.vacant_grids(pool, date.today()))
+    rows = with_pool(lambda pool: read_models.vacant_grids(pool, date.today()))
     for r in rows:
         console.print(f"{r['code']} {r['name']}: vacant → {r['fallback'] or 'NO FALLBACK'} {r['fallback_name'] or ''}")
     console.print(f"{len(rows)} vacant grid(s)")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from kafka import KafkaProducer
 
 from core import topics
@@ -21,16 +19,7 @@ def announce(
     plan: RedistrictingPlan | None = None,
 ) -> None:
     """Publish a registry change (with the plan itself, when given) and wait for the broker to have it."""
-    change = RegistryChange.model_validate(
-        {
-            "part": part,
-            "revision": revision,
-            "at": datetime.now(UTC),
-            "reason": reason,
-            "plan_id": plan.plan_id if plan is not None else plan_id,
-            "plan": plan,
-        }
-    )
+    change = RegistryChange.now(part, revision, reason, plan_id, plan)
     producer = KafkaProducer(
         bootstrap_servers=settings.kafka_bootstrap,
         acks="all",

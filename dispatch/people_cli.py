@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
-import asyncpg
 import typer
 from pydantic import ValidationError
-from rich.console import Console
 
-from dispatch import db, people_store
+from dispatch import people_store
+from dispatch.cli_support import console, with_pool
 from dispatch.intake import local_day
 from dispatch.notify import announce
 from dispatch.people_model import PersonSpec, PostSpec
@@ -21,21 +18,8 @@ from dispatch.settings import CommonSettings
 people_app = typer.Typer(
     help="People and posts: grid members, officers, legal reviewers, agency staff.", no_args_is_help=True
 )
-console = Console(stderr=True)
-T = TypeVar("T")
 By = Annotated[str, typer.Option(help="who makes the change (announced and logged)")]
 PROBLEMS = (people_store.Refused, people_store.NotFound, people_store.Conflict)
-
-
-def _run(work: Callable[[asyncpg.Pool], Awaitable[T]]) -> T:
-    async def run() -> T:
-        pool = await db.create_pool(CommonSettings().database_url, max_size=2)
-        try:
-            return await work(pool)
-        finally:
-            await pool.close()
-
-    return asyncio.run(run())
 
 
 def _today() -> date:
@@ -78,7 +62,7 @@ def people_list(
 ) -> None:
     """Who serves a unit or a grid on a day, with their posts."""
     day = date.fromisoformat(on) if on else _today()
-    rows = _run(lambda pool: people_store.list_people(pool, day, unit, grid, role, limit=5000))
+    rows = with_pool(lambda pool: people_store.list_people(pool, day, unit, grid, role, limit=5000))
     for row in rows:
         _show(row)
     console.print(f"{len(rows)} people on {day}")
@@ -87,7 +71,7 @@ def people_list(
 @people_app.command("teams")
 def people_teams(unit: Annotated[str | None, typer.Option(help="county or township code")] = None) -> None:
     """Enforcement teams and stationed agencies in service today."""
-    for t in _run(lambda pool: people_store.list_teams(pool, _today(), unit)):
+    for t in with_pool(lambda pool: people_store.list_teams(pool, _today(), unit)):
         print(f"{t['id']:<24} {t['kind']:<12} {t['agency_type'] or '':<10} {t['name']}  {t['members']} people")
 
 
@@ -110,7 +94,7 @@ def people_add(
     fields |= {"agency_type": agency_type, "phone": phone, "id": person_id}
     try:
         spec = PersonSpec.model_validate(fields)
-        row = _run(lambda pool: people_store.add_person(pool, spec, _today()))
+        row = with_pool(lambda pool: people_store.add_person(pool, spec, _today()))
     except (ValidationError, *PROBLEMS) as exc:
         _refuse("person refused; nothing changed", _problems(exc))
         return
@@ -129,7 +113,7 @@ def people_post(
     """Post a grid member to one more grid of their unit, from today."""
     try:
         spec = PostSpec.model_validate({"grid_code": grid, "post": post})
-        _run(lambda pool: people_store.add_post(pool, person_id, spec, _today()))
+        with_pool(lambda pool: people_store.add_post(pool, person_id, spec, _today()))
     except (ValidationError, *PROBLEMS) as exc:
         _refuse("post refused; nothing changed", _problems(exc))
         return
@@ -146,10 +130,10 @@ def people_end(
     """End a post (with --grid) or a person's service with all their posts, today; history keeps them."""
     try:
         if grid is not None:
-            _run(lambda pool: people_store.end_post(pool, person_id, grid, _today()))
+            with_pool(lambda pool: people_store.end_post(pool, person_id, grid, _today()))
             reason = f"{person_id} left grid {grid}, ended by {by}"
         else:
-            posts = _run(lambda pool: people_store.end_person(pool, person_id, _today()))
+            posts = with_pool(lambda pool: people_store.end_person(pool, person_id, _today()))
             reason = f"{person_id} ended with {posts} post(s) by {by}"
     except PROBLEMS as exc:
         _refuse("nothing ended", _problems(exc))

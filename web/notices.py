@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from aiokafka import AIOKafkaProducer
 
 from core import topics
@@ -37,14 +35,5 @@ class RegistryNotices:
         self, part: str, reason: str, *, revision: int = 0, plan: RedistrictingPlan | None = None
     ) -> None:
         """Tell every stream processor that `part` of the registry changed; a plan notice carries the plan."""
-        change = RegistryChange.model_validate(
-            {
-                "part": part,
-                "revision": revision,
-                "at": datetime.now(UTC),
-                "reason": reason,
-                "plan_id": plan.plan_id if plan is not None else None,
-                "plan": plan,
-            }
-        )
+        change = RegistryChange.now(part, revision, reason, plan=plan)
         await self._producer.send_and_wait(self._topic, change.model_dump_json().encode(), key=change.key)
