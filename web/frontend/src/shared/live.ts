@@ -1,6 +1,55 @@
 // Websocket client for /ws/live that reconnects by itself with capped exponential backoff.
+// Every (re)connect starts with a snapshot of the open cases; the CaseStore merges it by version,
+// so a reconnect catches up without gaps or duplicates.
 
-import { parseLiveMessage, type LiveMessage } from './api';
+import type { CaseView } from './api';
+
+export type LiveMessage =
+  | { type: 'snapshot'; cases: CaseView[] }
+  | { type: 'case_changed'; change: string; case: CaseView }
+  | { type: 'unrouted'; item: { event_id: string } }
+  | { type: 'deadletter'; item: { id: string } };
+
+function isCaseView(value: unknown): value is CaseView {
+  if (typeof value !== 'object' || value === null) return false;
+  const c = value as Partial<CaseView>;
+  return (
+    typeof c.id === 'string' &&
+    typeof c.version === 'number' &&
+    typeof c.state === 'string' &&
+    typeof c.lon === 'number' &&
+    typeof c.lat === 'number'
+  );
+}
+
+/** Parses one websocket frame; returns null for anything this page does not understand. */
+export function parseLiveMessage(raw: string): LiveMessage | null {
+  let data: unknown;
+  try {
+    data = JSON.parse(raw);
+  } catch {
+    return null;
+  }
+  if (typeof data !== 'object' || data === null) return null;
+  const msg = data as Record<string, unknown>;
+  switch (msg['type']) {
+    case 'snapshot': {
+      const cases = msg['cases'];
+      if (!Array.isArray(cases)) return null;
+      return { type: 'snapshot', cases: cases.filter(isCaseView) };
+    }
+    case 'case_changed':
+      return isCaseView(msg['case'])
+        ? { type: 'case_changed', change: String(msg['change'] ?? ''), case: msg['case'] }
+        : null;
+    case 'unrouted':
+      return { type: 'unrouted', item: msg['item'] as { event_id: string } };
+    case 'deadletter':
+      return { type: 'deadletter', item: msg['item'] as { id: string } };
+    default:
+      return null;
+  }
+}
 
 export type LiveStatus = 'connecting' | 'open' | 'closed';
 
@@ -32,6 +81,18 @@ export class LiveClient {
     this.stopped = false;
     this.handlers.onStatus('connecting');
     this.connect();
+    // Back on the network: try at once instead of waiting out the backoff.
+    window.addEventListener('online', () => {
+      if (this.stopped || this.socket) return;
+      window.clearTimeout(this.timer);
+      this.delay = MIN_DELAY_MS;
+      this.connect();
+    });
+  }
+
+  /** Drops the connection as a network failure would (test hook): the client reconnects by itself. */
+  drop(): void {
+    this.socket?.close(4000, 'dropped by the page');
   }
 
   stop(): void {

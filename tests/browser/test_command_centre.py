@@ -1,0 +1,179 @@
+"""The command centre in Chromium: the map renders the grids, a worker's report shows up live within two seconds,
+the case view acts through the API, the metrics view charts, and the language switch relabels the page."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+import httpx
+from playwright.async_api import BrowserContext, Page
+
+from tests.browser.conftest import TOWNSHIP, grid_point, people, screenshot
+from tests.integration.harness import wait_for
+from tests.media_samples import png
+
+Contexts = Callable[..., Awaitable[BrowserContext]]
+Opener = Callable[..., Awaitable[Page]]
+
+
+def event_body(kind: str, reporter: str, lon: float, lat: float, description: str, **extra: Any) -> dict[str, Any]:
+    now = datetime.now(UTC).isoformat()
+    return {
+        "event_id": str(uuid.uuid4()),
+        "type": kind,
+        "occurred_at": now,
+        "reported_at": now,
+        "source": "phone",
+        "reporter": {"id": reporter},
+        "location": {"lon": lon, "lat": lat},
+        "description": description,
+        **extra,
+    }
+
+
+async def test_the_map_renders_grid_and_township_features(contexts: Contexts, open_page: Opener) -> None:
+    page = await open_page(await contexts("desk"), "/")
+    rendered = await page.evaluate(
+        """() => {
+            const map = window.__app.map;
+            const grids = map.queryRenderedFeatures({ layers: ['grids-fill'] });
+            const towns = map.queryRenderedFeatures({ layers: ['townships-line'] });
+            return { grids: new Set(grids.map((f) => f.properties.code)).size, towns: towns.length };
+        }"""
+    )
+    assert rendered["grids"] > 100, rendered
+    assert rendered["towns"] > 0, rendered
+    await screenshot(page, "command-centre")
+
+
+async def test_a_report_from_the_worker_page_appears_on_the_command_centre_within_two_seconds(
+    contexts: Contexts, open_page: Opener, http: httpx.AsyncClient, db: asyncpg.Pool
+) -> None:
+    member = (await people(http, "grid_member"))[0]
+    grid = member["posts"][0]["grid_code"]
+    lon, lat = await grid_point(http, grid)
+    centre = await open_page(await contexts("desk"), "/")
+    phone = await contexts("phone", geolocation={"longitude": lon, "latitude": lat})
+    worker = await open_page(phone, f"/m/worker?as={member['id']}")
+    await worker.evaluate("([lon, lat]) => window.__app.setPosition(lon, lat)", [lon, lat])
+
+    token = f"村口垃圾堆放-{uuid.uuid4().hex[:8]}"
+    await worker.select_option("select[name=category]", "environment")
+    await worker.fill("textarea[name=description]", token)
+    await worker.set_input_files(
+        "input[name=photos]", files=[{"name": "scene.png", "mimeType": "image/png", "buffer": png(8, 6, token)}]
+    )
+    await screenshot(worker, "worker-report")
+    async with worker.expect_response(lambda r: r.url.endswith("/api/v1/events") and r.status == 202) as posted:
+        await worker.click("button.submit")
+    await posted.value
+    started = time.monotonic()
+    await centre.wait_for_function(
+        """(token) => [...document.querySelectorAll('.case-list [data-case-id]')]
+            .some((li) => li.textContent.includes(token))""",
+        arg=token,
+        timeout=2_000,
+    )
+    elapsed = time.monotonic() - started
+    assert elapsed < 2.0, f"shown after {elapsed:.2f}s"
+    # On the map too, as a case feature of the new case's id.
+    event_id = await worker.evaluate("() => window.__app.lastEventId()")
+    case_id = await db.fetchval("SELECT case_id FROM case_events WHERE event_id = $1", uuid.UUID(event_id))
+    assert case_id is not None
+    assert await db.fetchval("SELECT count(*) FROM media") >= 1
+    await centre.evaluate("(id) => window.__app.openCase(id)", str(case_id))
+    await centre.wait_for_selector(f".drawer[data-case-id='{case_id}'] .timeline li[data-kind='registered']")
+    await screenshot(centre, "command-centre-case-view")
+
+
+async def test_the_case_view_supervises_and_reassigns_through_the_api(
+    contexts: Contexts, open_page: Opener, http: httpx.AsyncClient, db: asyncpg.Pool
+) -> None:
+    member = (await people(http, "grid_member"))[1]
+    lon, lat = await grid_point(http, member["posts"][0]["grid_code"])
+    body = event_body("incident", member["id"], lon, lat, f"道路塌陷-{uuid.uuid4().hex[:6]}", category="road")
+    assert (await http.post("/api/v1/events", json=body)).status_code == 202
+    case_id = await wait_for(
+        lambda: db.fetchval("SELECT case_id FROM case_events WHERE event_id = $1", uuid.UUID(body["event_id"])),
+        "the case of the report",
+    )
+    dispatcher = (await people(http, "dispatcher"))[0]["id"]
+    centre = await open_page(await contexts("desk"), f"/?as={dispatcher}")
+    await centre.evaluate("(id) => window.__app.openCase(id)", str(case_id))
+    drawer = centre.locator(f".drawer[data-case-id='{case_id}']")
+    await drawer.locator("form[data-action=supervise] summary").click()
+    await drawer.locator("form[data-action=supervise] input[name=reason]").fill("请尽快处理")
+    await drawer.locator("form[data-action=supervise] button[type=submit]").click()
+    await centre.wait_for_selector(f".drawer[data-case-id='{case_id}'] .timeline li[data-kind='supervised']")
+
+    await drawer.locator("form[data-action=assign] summary").click()
+    team = f"enf-{TOWNSHIP}"
+    await drawer.locator("select[name=assignee]").select_option(team)
+    await drawer.locator("form[data-action=assign] input[name=reason]").fill("需执法队处理")
+    await drawer.locator("form[data-action=assign] button[type=submit]").click()
+    await wait_for(
+        lambda: db.fetchval("SELECT assignee_id = $2 FROM cases WHERE id = $1", case_id, team),
+        "the case to be assigned to the team",
+    )
+    await centre.wait_for_selector(f".drawer[data-case-id='{case_id}'] .timeline li[data-kind='dispatched'] >> nth=1")
+    await screenshot(centre, "command-centre-actions")
+
+
+async def test_the_metrics_view_charts_by_township(contexts: Contexts, open_page: Opener) -> None:
+    page = await open_page(await contexts("desk"), "/")
+    await page.click("button.metrics-toggle")
+    await page.wait_for_selector(".metrics-view[data-rows]")
+    assert await page.locator(".metrics-view canvas").count() == 2
+    await screenshot(page, "command-centre-metrics")
+
+
+async def test_switching_language_switches_the_labels(
+    contexts: Contexts, open_page: Opener, http: httpx.AsyncClient
+) -> None:
+    page = await open_page(await contexts("desk"), "/")
+    assert await page.text_content("h1.title") == "镇村治理指挥调度中心"
+    assert "案件" in (await page.text_content(".tab[data-tab=cases]") or "")
+    await page.click("button.lang-switch")
+    assert await page.text_content("h1.title") == "Township Command Centre"
+    assert "Cases" in (await page.text_content(".tab[data-tab=cases]") or "")
+    assert await page.get_attribute("html", "lang") == "en"
+    await screenshot(page, "command-centre-en")
+
+    member = (await people(http, "grid_member"))[2]
+    worker = await open_page(await contexts("phone"), f"/m/worker?as={member['id']}")
+    assert await worker.text_content(".nav-item[data-view=report] .nav-label") == "上报"
+    await worker.click("button.lang-switch")
+    assert await worker.text_content(".nav-item[data-view=report] .nav-label") == "Report"
+    assert await worker.text_content("button.submit") == "Send report"
+    await screenshot(worker, "worker-en")
+
+
+async def test_a_dropped_connection_shows_reconnects_and_catches_up_without_duplicates(
+    contexts: Contexts, open_page: Opener, http: httpx.AsyncClient, db: asyncpg.Pool
+) -> None:
+    member = (await people(http, "grid_member"))[8]
+    lon, lat = await grid_point(http, member["posts"][0]["grid_code"])
+    page = await open_page(await contexts("desk"), "/")
+    body = event_body("incident", member["id"], lon, lat, f"井盖缺失-{uuid.uuid4().hex[:6]}", category="road")
+
+    await page.evaluate("() => window.__app.live.drop()")
+    await page.wait_for_selector("body[data-ws='closed']", state="attached")
+    assert await page.get_attribute(".conn", "data-status") == "closed"
+    await screenshot(page, "command-centre-disconnected")
+    # The case opens while the page is disconnected; it comes with the snapshot after the reconnect.
+    assert (await http.post("/api/v1/events", json=body)).status_code == 202
+    case_id = await wait_for(
+        lambda: db.fetchval("SELECT case_id FROM case_events WHERE event_id = $1", uuid.UUID(body["event_id"])),
+        "the case opened while disconnected",
+    )
+    await page.wait_for_selector("body[data-ws='open']", state="attached", timeout=10_000)
+    item = page.locator(f".case-list [data-case-id='{case_id}']")
+    await item.wait_for(timeout=5_000)
+    assert await item.count() == 1
+    shown = await page.evaluate("() => window.__app.shown()")
+    assert len(shown) == len(set(shown))

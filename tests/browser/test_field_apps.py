@@ -1,0 +1,222 @@
+"""The two phone pages in Chromium: a dispatch reaches the officer live and is accepted, returned or taken through
+an enforcement stage with evidence; the worker's offline queue sends each report exactly once."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Awaitable, Callable
+
+import asyncpg
+import httpx
+from playwright.async_api import BrowserContext, Locator, Page, Request
+
+from tests.browser.conftest import TOWNSHIP, grid_point, people, screenshot
+from tests.browser.test_command_centre import event_body
+from tests.integration.harness import wait_for
+from tests.media_samples import PDF, png
+
+Contexts = Callable[..., Awaitable[BrowserContext]]
+Opener = Callable[..., Awaitable[Page]]
+TEAM = f"enf-{TOWNSHIP}"
+
+
+async def post_lead(http: httpx.AsyncClient, db: asyncpg.Pool, grid_index: int, text: str) -> uuid.UUID:
+    """An enforcement lead in the test township (routed to its enforcement team); returns its case id."""
+    member = (await people(http, "grid_member"))[grid_index]
+    lon, lat = await grid_point(http, member["posts"][0]["grid_code"])
+    body = event_body(
+        "enforcement_lead", member["id"], lon, lat, text, category="illegal_construction", severity="high"
+    )
+    assert (await http.post("/api/v1/events", json=body)).status_code == 202
+    case_id: uuid.UUID = await wait_for(
+        lambda: db.fetchval("SELECT case_id FROM case_events WHERE event_id = $1", uuid.UUID(body["event_id"])),
+        "the lead's case",
+    )
+    return case_id
+
+
+async def case_state(db: asyncpg.Pool, case_id: uuid.UUID) -> str:
+    state: str = await db.fetchval("SELECT state FROM cases WHERE id = $1", case_id)
+    return state
+
+
+async def test_a_dispatch_reaches_the_officer_live_and_is_accepted(
+    contexts: Contexts, open_page: Opener, http: httpx.AsyncClient, db: asyncpg.Pool
+) -> None:
+    officer = (await people(http, "officer"))[0]
+    page = await open_page(await contexts("phone"), f"/m/officer?as={officer['id']}")
+    cues_before = await page.evaluate("() => window.__app.cues()")
+
+    text = f"河道旁违建-{uuid.uuid4().hex[:6]}"
+    case_id = await post_lead(http, db, 3, text)
+    card = page.locator(f".group-waiting [data-case-id='{case_id}']")
+    await card.wait_for(timeout=5_000)
+    assert text in (await card.text_content() or "")
+    assert await page.evaluate("() => window.__app.cues()") == cues_before + 1
+    assert await page.locator(f".banner[data-case-id='{case_id}']").is_visible()
+    await screenshot(page, "officer-dispatch")
+
+    await card.locator("button.accept").click()
+    await wait_for(lambda: _is(db, case_id, "accepted"), "the case to be accepted")
+    await page.locator(f".group-working [data-case-id='{case_id}'][data-state='accepted']").wait_for(timeout=5_000)
+
+
+async def test_the_officer_returns_a_dispatch_with_a_reason(
+    contexts: Contexts, open_page: Opener, http: httpx.AsyncClient, db: asyncpg.Pool
+) -> None:
+    officer = (await people(http, "officer"))[1]
+    page = await open_page(await contexts("phone"), f"/m/officer?as={officer['id']}")
+    case_id = await post_lead(http, db, 4, f"占道经营-{uuid.uuid4().hex[:6]}")
+    card = page.locator(f"article[data-case-id='{case_id}']")
+    await card.wait_for(timeout=5_000)
+    await card.locator("button.return-open").click()
+    await card.locator(".form-return input[name=reason]").fill("不属于本队职责，应由市场监管所处理")
+    await card.locator(".form-return button[type=submit]").click()
+    await wait_for(lambda: _is(db, case_id, "returned"), "the case to be returned")
+    reason = await db.fetchval(
+        "SELECT payload->>'reason' FROM case_log WHERE case_id = $1 AND kind = 'returned'", case_id
+    )
+    assert reason == "不属于本队职责，应由市场监管所处理"
+
+
+async def test_the_officer_records_an_enforcement_stage_with_evidence_and_officers(
+    contexts: Contexts, open_page: Opener, http: httpx.AsyncClient, db: asyncpg.Pool
+) -> None:
+    officers = await people(http, "officer")
+    me = next(o for o in officers if o.get("team_id") == TEAM)
+    mate = next(o for o in officers if o.get("team_id") == TEAM and o["id"] != me["id"])
+    page = await open_page(await contexts("phone"), f"/m/officer?as={me['id']}")
+    case_id = await post_lead(http, db, 5, f"私搭乱建-{uuid.uuid4().hex[:6]}")
+    card = page.locator(f"article[data-case-id='{case_id}']")
+    await card.wait_for(timeout=5_000)
+    await card.locator("button.accept").click()
+    await wait_for(lambda: _is(db, case_id, "accepted"), "accepted")
+
+    card = page.locator(f"article[data-case-id='{case_id}'][data-state='accepted']")
+    await open_panel(card)
+    await card.locator(".form-verify input[name=finding]").fill("现场核实：新建彩钢棚约40平方米")
+    await card.locator(".form-verify button[type=submit]").click()
+    await wait_for(lambda: _is(db, case_id, "verified"), "verified")
+    card = page.locator(f"article[data-case-id='{case_id}'][data-state='verified']")
+    await open_panel(card)
+    await card.locator("button.start").click()
+    await wait_for(lambda: _is(db, case_id, "in_progress"), "in progress")
+
+    card = page.locator(f"article[data-case-id='{case_id}'][data-state='in_progress']")
+    await open_panel(card)
+    form = card.locator(".form-stage[data-stage='file']")
+    await form.locator(f"input[name=officer][value='{mate['id']}']").check()
+    await form.locator("input[name=evidence]").set_input_files(
+        files=[
+            {"name": "立案审批表.pdf", "mimeType": "application/pdf", "buffer": PDF},
+            {"name": "现场.png", "mimeType": "image/png", "buffer": png(5, 5, str(case_id))},
+        ]
+    )
+    await form.locator(".evidence-list [data-sha256]").nth(1).wait_for(timeout=5_000)
+    await form.locator("input[name=note]").fill("立案")
+    await screenshot(page, "officer-stage")
+    await form.locator("button[type=submit]").click()
+    row = await wait_for(
+        lambda: db.fetchrow("SELECT payload FROM case_log WHERE case_id = $1 AND kind = 'stage'", case_id),
+        "the file stage in the log",
+    )
+    payload = json.loads(row["payload"]) if isinstance(row["payload"], str) else row["payload"]
+    assert payload["stage"] == "file"
+    assert sorted(payload["officers"]) == sorted([me["id"], mate["id"]])
+    assert {e["kind"] for e in payload["evidence"]} == {"document", "photo"}
+    next_stage = page.locator(f"article[data-case-id='{case_id}'] .form-stage[data-stage='investigate']")
+    await next_stage.wait_for(timeout=5_000)
+
+
+async def test_the_offline_queue_sends_each_report_once_when_the_network_returns(
+    contexts: Contexts, open_page: Opener, http: httpx.AsyncClient, db: asyncpg.Pool
+) -> None:
+    member = (await people(http, "grid_member"))[6]
+    lon, lat = await grid_point(http, member["posts"][0]["grid_code"])
+    phone = await contexts("phone", geolocation={"longitude": lon, "latitude": lat})
+    page = await open_page(phone, f"/m/worker?as={member['id']}")
+    await page.evaluate("([lon, lat]) => window.__app.setPosition(lon, lat)", [lon, lat])
+    sent_events: list[str] = []
+
+    def record(request: Request) -> None:
+        if request.url.endswith("/api/v1/events") and request.method == "POST":
+            sent_events.append(request.post_data or "")
+
+    page.on("request", record)
+
+    await phone.set_offline(True)
+    token = f"路灯损坏-{uuid.uuid4().hex[:6]}"
+    await page.select_option("select[name=category]", "road")
+    await page.fill("textarea[name=description]", token)
+    await page.set_input_files(
+        "input[name=photos]", files=[{"name": "lamp.png", "mimeType": "image/png", "buffer": png(6, 6, token)}]
+    )
+    await page.click("button.submit")
+    await page.wait_for_selector("body[data-outbox='1']", state="attached")
+    event_id = await page.evaluate("() => window.__app.lastEventId()")
+    await page.click(".nav-item[data-view=queue]")
+    await page.wait_for_selector(f".queue-item[data-event-id='{event_id}']")
+    await page.click("button.retry")  # a retry while offline changes nothing
+    await page.wait_for_timeout(500)
+    assert await page.get_attribute("body", "data-outbox") == "1"
+    await screenshot(page, "worker-outbox-offline")
+    assert await db.fetchval("SELECT count(*) FROM ingest_receipts WHERE event_id = $1", uuid.UUID(event_id)) == 0
+
+    await phone.set_offline(False)
+    await page.wait_for_selector("body[data-outbox='0']", state="attached", timeout=15_000)
+    await page.wait_for_selector(f".sent-item[data-event-id='{event_id}']")
+    case_id = await wait_for(
+        lambda: db.fetchval("SELECT case_id FROM case_events WHERE event_id = $1", uuid.UUID(event_id)),
+        "the queued report's case",
+    )
+    await page.wait_for_timeout(1_000)  # time for any second send to show up
+    assert await db.fetchval("SELECT count(*) FROM ingest_receipts WHERE event_id = $1", uuid.UUID(event_id)) == 1
+    assert await db.fetchval("SELECT count(*) FROM case_events WHERE event_id = $1", uuid.UUID(event_id)) == 1
+    assert sum(event_id in body for body in sent_events) == 1, sent_events
+    assert token in (await db.fetchval("SELECT description FROM cases WHERE id = $1", case_id))
+    await screenshot(page, "worker-outbox-sent")
+
+    await page.click(".nav-item[data-view=mine]")
+    await page.wait_for_selector(f".view-mine [data-case-id='{case_id}']", timeout=10_000)
+    await page.click(".nav-item[data-view=grid]")
+    await page.wait_for_selector(f".view-grid [data-case-id='{case_id}']", timeout=10_000)
+    await screenshot(page, "worker-my-grid")
+
+
+async def test_a_report_queued_offline_survives_closing_the_page(
+    contexts: Contexts, open_page: Opener, http: httpx.AsyncClient, db: asyncpg.Pool
+) -> None:
+    member = (await people(http, "grid_member"))[7]
+    lon, lat = await grid_point(http, member["posts"][0]["grid_code"])
+    phone = await contexts("phone", geolocation={"longitude": lon, "latitude": lat})
+    page = await open_page(phone, f"/m/worker?as={member['id']}")
+    await page.evaluate("([lon, lat]) => window.__app.setPosition(lon, lat)", [lon, lat])
+    await phone.set_offline(True)
+    await page.fill("textarea[name=description]", f"巡查-{uuid.uuid4().hex[:6]}")
+    await page.click(".segment:has(input[value=patrol])")
+    await page.click("button.submit")
+    await page.wait_for_selector("body[data-outbox='1']", state="attached")
+    event_id = await page.evaluate("() => window.__app.lastEventId()")
+    await page.close()
+
+    await phone.set_offline(False)
+    again = await open_page(phone, f"/m/worker?as={member['id']}")  # sends what the outbox holds at start
+    await again.wait_for_selector("body[data-outbox='0']", state="attached", timeout=15_000)
+    await wait_for(
+        lambda: db.fetchval("SELECT count(*) FROM ingest_receipts WHERE event_id = $1", uuid.UUID(event_id)),
+        "the receipt of the queued patrol",
+    )
+    assert await db.fetchval("SELECT count(*) FROM ingest_receipts WHERE event_id = $1", uuid.UUID(event_id)) == 1
+
+
+async def open_panel(card: Locator) -> None:
+    """Open a case card's action panel unless it is open already."""
+    await card.wait_for(timeout=5_000)
+    if await card.locator(".case-panel").count() == 0:
+        await card.locator("button.more").click()
+    await card.locator(".case-panel").wait_for(timeout=5_000)
+
+
+async def _is(db: asyncpg.Pool, case_id: uuid.UUID, state: str) -> bool:
+    return await case_state(db, case_id) == state

@@ -1,0 +1,335 @@
+// The command centre (/): header, map, side panel, case view and metrics, fed by the live feed.
+
+import '../../shared/base.css';
+import './command.css';
+import {
+  api,
+  isOverdue,
+  type CaseView,
+  type GridCollection,
+  type MetricsDimension,
+  type Person,
+} from '../../shared/api';
+import { CaseStore } from '../../shared/cases';
+import { button, el, sleep } from '../../shared/dom';
+import { Header } from '../../shared/header';
+import { exposeForTests } from '../../shared/test-hook';
+import { onLangChange, t } from '../../shared/i18n';
+import { LiveClient, liveUrl, type LiveMessage } from '../../shared/live';
+import { CaseDrawer } from './case-view';
+import { NO_FILTERS, isEmpty, matches, toQuery, type Filters } from './filters';
+import { CommandMap } from './map';
+import { MetricsView } from './metrics';
+import { Panel } from './panel';
+import { tc } from './texts';
+
+const LIST_LIMIT = 300;
+const ACTOR_KEY = 'gridcmd.person.command';
+
+function layout() {
+  const app = document.getElementById('app');
+  if (!app) throw new Error('#app is missing from index.html');
+  const header = el('header');
+  const main = el('main', 'layout');
+  const mapWrap = el('div', 'map-wrap');
+  const map = el('div');
+  map.id = 'map';
+  const toast = el('div', 'toast');
+  toast.hidden = true;
+  const legend = el('div', 'legend');
+  mapWrap.append(map, toast, legend);
+  const panel = el('aside');
+  main.append(mapWrap, panel);
+  app.append(header, main);
+  return { header, mapWrap, map, panel, toast, legend };
+}
+
+// ---- who acts: ?as=<id>, else the last choice, else picked in the case view ----
+
+let actor: Person | null = null;
+
+async function loadActor(): Promise<void> {
+  const asked = new URLSearchParams(location.search).get('as') ?? localStorage.getItem(ACTOR_KEY);
+  if (!asked) return;
+  try {
+    setActor(await api.person(asked));
+  } catch {
+    // unknown id: the case view asks
+  }
+}
+
+function setActor(person: Person): void {
+  actor = person;
+  try {
+    localStorage.setItem(ACTOR_KEY, person.id);
+  } catch {
+    // private mode
+  }
+  header.setPerson(() => `${t('whoAmI')}: ${person.name}`);
+}
+
+const dom = layout();
+const store = new CaseStore();
+const metricsButton = button('secondary metrics-toggle', tc('metrics'), () => toggleMetrics());
+const header = new Header(dom.header, () => tc('title'));
+dom.header.insertBefore(metricsButton, dom.header.querySelector('.spacer'));
+const commandMap = new CommandMap(dom.map, (id) => store.get(id), (id) => void drawer.open(id));
+const drawer = new CaseDrawer({
+  actor: () => actor,
+  setActor,
+  lookup: (id) => store.get(id),
+  openCases: () => store.all().filter((c) => !['closed', 'cancelled', 'merged'].includes(c.state)),
+  flyTo: (c) => commandMap.flyToCase(c),
+});
+dom.mapWrap.append(drawer.root);
+
+const names = {
+  township: new Map<string, string>(),
+  village: new Map<string, string>(),
+  grid: new Map<string, string>(),
+  team: new Map<string, string>(),
+  person: new Map<string, string>(),
+};
+const metrics = new MetricsView(
+  () => toggleMetrics(false),
+  (by: MetricsDimension, key: string) => names[by].get(key),
+);
+dom.mapWrap.append(metrics.root);
+
+function toggleMetrics(show = !metrics.visible): void {
+  if (show) metrics.show();
+  else metrics.hide();
+  metricsButton.classList.toggle('active', show);
+}
+
+let filters: Filters = { ...NO_FILTERS };
+
+const panel = new Panel(dom.panel, {
+  onSelectCase(id) {
+    const c = store.get(id);
+    if (c) commandMap.flyToCase(c);
+    void drawer.open(id);
+  },
+  onSelectPoint(lon, lat) {
+    commandMap.flyTo(lon, lat);
+  },
+  onFilters(next) {
+    filters = next;
+    scheduleRender();
+    void queryCases();
+  },
+});
+
+// ---- rendering: coalesce bursts of changes into one update per frame ----
+
+let mapReady = false;
+let renderQueued = false;
+
+function shownCases(): CaseView[] {
+  const now = Date.now();
+  return store.latest(LIST_LIMIT, (c) => matches(filters, c, now));
+}
+
+function render(): void {
+  renderQueued = false;
+  const shown = shownCases();
+  let open = 0;
+  let overdue = 0;
+  const now = Date.now();
+  for (const c of store.byId.values()) {
+    if (['closed', 'cancelled', 'merged'].includes(c.state)) continue;
+    open++;
+    if (isOverdue(c, now)) overdue++;
+  }
+  panel.setCases(shown, { open, overdue });
+  if (mapReady) commandMap.showCases(shown);
+}
+
+function scheduleRender(): void {
+  if (renderQueued) return;
+  renderQueued = true;
+  requestAnimationFrame(render);
+}
+
+store.onChange((changed) => {
+  scheduleRender();
+  const open = drawer.openId;
+  if (open && changed.some((c) => c.id === open)) {
+    const c = store.get(open);
+    if (c) drawer.changed(c);
+  }
+});
+// Overdue is a matter of time passing, not only of changes: redraw every half minute.
+setInterval(scheduleRender, 30_000);
+
+onLangChange(() => {
+  header.refreshLanguage();
+  metricsButton.textContent = tc('metrics');
+  panel.refreshLanguage();
+  drawer.refreshLanguage();
+  metrics.refreshLanguage();
+  commandMap.closePopup();
+  renderLegend();
+});
+
+function renderLegend(): void {
+  const item = (cls: string, text: string) => {
+    const span = el('span', `legend-item ${cls}`);
+    span.append(el('i'), document.createTextNode(text));
+    return span;
+  };
+  dom.legend.replaceChildren(
+    item('waiting', tc('legendWaiting')),
+    item('working', tc('legendWorking')),
+    item('finished', tc('legendFinished')),
+    item('overdue', t('overdue')),
+  );
+}
+
+// ---- filtered reads: the server has closed and older cases the live snapshot leaves out ----
+
+let querySeq = 0;
+
+async function queryCases(): Promise<void> {
+  if (isEmpty(filters)) return;
+  const seq = ++querySeq;
+  try {
+    const found = await api.cases(toQuery(filters));
+    if (seq === querySeq) store.addAll(found);
+  } catch (error) {
+    console.warn('cases', error);
+  }
+}
+
+// ---- the two queues: refetch on demand, never two requests at once ----
+
+function refresher(load: () => Promise<void>): () => void {
+  let busy = false;
+  let again = false;
+  return () => {
+    if (busy) {
+      again = true;
+      return;
+    }
+    busy = true;
+    void (async () => {
+      try {
+        do {
+          again = false;
+          await load();
+        } while (again);
+      } finally {
+        busy = false;
+      }
+    })();
+  };
+}
+
+const refreshUnrouted = refresher(async () => {
+  try {
+    panel.setUnrouted({ kind: 'items', items: await api.unrouted() });
+  } catch (error) {
+    console.warn('unrouted queue', error);
+    panel.setUnrouted({ kind: 'error' });
+  }
+});
+
+const refreshDeadLetters = refresher(async () => {
+  try {
+    panel.setDeadLetters({ kind: 'items', items: await api.deadLetters() });
+  } catch (error) {
+    console.warn('dead letters', error);
+    panel.setDeadLetters({ kind: 'error' });
+  }
+});
+
+// ---- live feed ----
+
+function onLiveMessage(message: LiveMessage): void {
+  switch (message.type) {
+    case 'snapshot':
+      store.mergeSnapshot(message.cases);
+      // We may have missed queue changes and filtered cases while offline.
+      refreshUnrouted();
+      refreshDeadLetters();
+      void queryCases();
+      break;
+    case 'case_changed':
+      store.apply(message.case);
+      break;
+    case 'unrouted':
+      refreshUnrouted();
+      break;
+    case 'deadletter':
+      refreshDeadLetters();
+      break;
+  }
+}
+
+// ---- grids and outlines: retry until the API answers, then draw and declare the page ready ----
+
+async function loadGrids(): Promise<GridCollection> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const grids = await api.grids();
+      dom.toast.hidden = true;
+      return grids;
+    } catch (error) {
+      console.warn('grids', error);
+      dom.toast.textContent = t('loadFailed');
+      dom.toast.hidden = false;
+      await sleep(Math.min(1000 * 2 ** attempt, 10_000));
+    }
+  }
+}
+
+async function loadNames(grids: GridCollection): Promise<void> {
+  for (const f of grids.features) {
+    names.grid.set(f.properties.code, f.properties.name);
+    names.village.set(f.properties.village_code, f.properties.village_name);
+    names.township.set(f.properties.township_code, f.properties.township_name);
+  }
+  try {
+    for (const team of await api.teams()) names.team.set(team.id, team.name);
+  } catch {
+    // ids are shown instead
+  }
+}
+
+async function loadUnits(): Promise<void> {
+  for (const level of ['village', 'township'] as const) {
+    try {
+      commandMap.showUnits(level, await api.units(level));
+    } catch (error) {
+      console.warn(level, error);
+    }
+  }
+}
+
+const live = new LiveClient(liveUrl(), { onMessage: onLiveMessage, onStatus: (s) => header.setStatus(s) });
+
+async function start(): Promise<void> {
+  void loadActor();
+  live.start();
+  refreshUnrouted();
+  refreshDeadLetters();
+  const [grids] = await Promise.all([loadGrids(), commandMap.loaded]);
+  commandMap.showGrids(grids);
+  await loadUnits();
+  void loadNames(grids);
+  mapReady = true;
+  render();
+  commandMap.map.once('idle', () => {
+    exposeForTests({
+      map: commandMap.map,
+      cases: store.byId,
+      live,
+      shown: () => shownCases().map((c) => c.id),
+      openCase: (id: string) => drawer.open(id),
+    });
+  });
+}
+
+renderLegend();
+panel.setCases([], { open: 0, overdue: 0 });
+void start();

@@ -1,0 +1,364 @@
+// Right-hand side panel: the case list with its filters, and the two queues a person resolves
+// (unrouted events and dead letters).
+
+import { isOverdue, stateGroup, type CaseView, type DeadLetter, type UnroutedItem } from '../../shared/api';
+import { el, field, fillSelect } from '../../shared/dom';
+import {
+  CATEGORY_CODES,
+  STATE_CODES,
+  assigneeKindLabel,
+  categoryLabel,
+  eventTypeLabel,
+  formatTime,
+  priorityLabel,
+  stateLabel,
+  t,
+} from '../../shared/i18n';
+import { NO_FILTERS, type Filters } from './filters';
+import { tc } from './texts';
+
+export type Tab = 'cases' | 'unrouted' | 'deadletter';
+const TABS: Tab[] = ['cases', 'unrouted', 'deadletter'];
+const TAB_LABEL = { cases: 'tabCases', unrouted: 'tabUnrouted', deadletter: 'tabDeadLetters' } as const;
+
+export interface PanelCallbacks {
+  onSelectCase(id: string): void;
+  onSelectPoint(lon: number, lat: number): void;
+  onFilters(filters: Filters): void;
+}
+
+type QueueView<T> = { kind: 'loading' } | { kind: 'error' } | { kind: 'items'; items: T[] };
+
+export class Panel {
+  private readonly tabButtons = {} as Record<Tab, HTMLButtonElement>;
+  private readonly tabLabels = {} as Record<Tab, HTMLSpanElement>;
+  private readonly tabBadges = {} as Record<Tab, HTMLSpanElement>;
+  private readonly panes = {} as Record<Tab, HTMLElement>;
+  private readonly stats = el('div', 'stats');
+  private readonly caseList = el('ul', 'case-list');
+  private readonly unroutedHint = el('p', 'hint');
+  private readonly unroutedList = el('ul', 'unrouted-list');
+  private readonly deadHint = el('p', 'hint');
+  private readonly deadList = el('ul', 'unrouted-list dead-list');
+  private readonly filterForm = el('form', 'filters');
+  private readonly controls = {
+    q: el('input'),
+    state: el('select'),
+    category: el('select'),
+    grid: el('input'),
+    assignee: el('input'),
+    from: el('input'),
+    to: el('input'),
+    overdue: el('input'),
+    openOnly: el('input'),
+  };
+  private readonly clearButton = el('button', 'link clear-filters');
+
+  private cases: CaseView[] = [];
+  private counts = { open: 0, overdue: 0 };
+  private unrouted: QueueView<UnroutedItem> = { kind: 'loading' };
+  private dead: QueueView<DeadLetter> = { kind: 'loading' };
+
+  constructor(
+    root: HTMLElement,
+    private readonly callbacks: PanelCallbacks,
+  ) {
+    root.classList.add('panel');
+    const tabs = el('div', 'tabs');
+    tabs.setAttribute('role', 'tablist');
+    for (const tab of TABS) {
+      const b = el('button', 'tab');
+      b.type = 'button';
+      b.dataset['tab'] = tab;
+      b.setAttribute('role', 'tab');
+      const label = el('span');
+      const badge = el('span', 'badge');
+      b.append(label, badge);
+      b.addEventListener('click', () => this.selectTab(tab));
+      tabs.append(b);
+      this.tabButtons[tab] = b;
+      this.tabLabels[tab] = label;
+      this.tabBadges[tab] = badge;
+    }
+
+    this.buildFilters();
+    const casesPane = el('section', 'pane cases-pane');
+    casesPane.append(this.filterForm, this.stats, this.caseList);
+    const unroutedPane = el('section', 'pane');
+    unroutedPane.append(this.unroutedHint, this.unroutedList);
+    const deadPane = el('section', 'pane');
+    deadPane.append(this.deadHint, this.deadList);
+    this.panes.cases = casesPane;
+    this.panes.unrouted = unroutedPane;
+    this.panes.deadletter = deadPane;
+    root.append(tabs, casesPane, unroutedPane, deadPane);
+
+    const activate = (list: HTMLElement, handler: (e: Event) => void) => {
+      list.addEventListener('click', handler);
+      list.addEventListener('keydown', (e) => {
+        if (e.key === 'Enter' || e.key === ' ') handler(e);
+      });
+    };
+    activate(this.caseList, (e) => this.onCaseActivate(e));
+    activate(this.unroutedList, (e) => this.onUnroutedActivate(e));
+
+    this.selectTab('cases');
+    this.refreshLanguage();
+  }
+
+  private buildFilters(): void {
+    const c = this.controls;
+    c.q.type = 'search';
+    c.q.name = 'q';
+    c.q.className = 'search';
+    c.state.name = 'state';
+    c.category.name = 'category';
+    c.grid.name = 'grid';
+    c.grid.inputMode = 'numeric';
+    c.grid.placeholder = '510822100001001';
+    c.assignee.name = 'assignee';
+    c.assignee.placeholder = 'enf-510822100';
+    c.from.type = 'date';
+    c.from.name = 'from';
+    c.to.type = 'date';
+    c.to.name = 'to';
+    c.overdue.type = 'checkbox';
+    c.overdue.name = 'overdue';
+    c.openOnly.type = 'checkbox';
+    c.openOnly.name = 'openOnly';
+    this.clearButton.type = 'button';
+    this.clearButton.addEventListener('click', () => {
+      this.setFilters(NO_FILTERS);
+      this.callbacks.onFilters(this.filters());
+    });
+    let timer: number | undefined;
+    const changed = () => {
+      window.clearTimeout(timer);
+      timer = window.setTimeout(() => this.callbacks.onFilters(this.filters()), 250);
+    };
+    this.filterForm.addEventListener('input', changed);
+    this.filterForm.addEventListener('change', changed);
+    this.filterForm.addEventListener('submit', (e) => e.preventDefault());
+  }
+
+  private layoutFilters(): void {
+    const c = this.controls;
+    const check = (input: HTMLInputElement, text: string) => {
+      const label = el('label', 'check');
+      label.append(input, document.createTextNode(text));
+      return label;
+    };
+    const grid2 = el('div', 'filter-grid');
+    grid2.append(
+      field(tc('filterState'), c.state),
+      field(tc('filterCategory'), c.category),
+      field(tc('filterGrid'), c.grid),
+      field(tc('filterAssignee'), c.assignee),
+      field(tc('filterFrom'), c.from),
+      field(tc('filterTo'), c.to),
+    );
+    const checks = el('div', 'filter-checks');
+    checks.append(check(c.openOnly, tc('filterOpen')), check(c.overdue, tc('filterOverdue')), this.clearButton);
+    this.filterForm.replaceChildren(c.q, grid2, checks);
+  }
+
+  filters(): Filters {
+    const c = this.controls;
+    return {
+      q: c.q.value,
+      state: c.state.value,
+      category: c.category.value,
+      grid: c.grid.value.trim(),
+      assignee: c.assignee.value.trim(),
+      from: c.from.value,
+      to: c.to.value,
+      overdue: c.overdue.checked,
+      openOnly: c.openOnly.checked,
+    };
+  }
+
+  setFilters(f: Filters): void {
+    const c = this.controls;
+    c.q.value = f.q;
+    c.state.value = f.state;
+    c.category.value = f.category;
+    c.grid.value = f.grid;
+    c.assignee.value = f.assignee;
+    c.from.value = f.from;
+    c.to.value = f.to;
+    c.overdue.checked = f.overdue;
+    c.openOnly.checked = f.openOnly;
+  }
+
+  selectTab(tab: Tab): void {
+    for (const key of TABS) {
+      const active = key === tab;
+      this.tabButtons[key].classList.toggle('active', active);
+      this.tabButtons[key].setAttribute('aria-selected', String(active));
+      this.panes[key].hidden = !active;
+    }
+  }
+
+  setCases(shown: CaseView[], counts: { open: number; overdue: number }): void {
+    this.cases = shown;
+    this.counts = counts;
+    this.renderCases();
+  }
+
+  setUnrouted(view: QueueView<UnroutedItem>): void {
+    // Keep showing the last good list if a refresh fails.
+    if (view.kind === 'error' && this.unrouted.kind === 'items') return;
+    this.unrouted = view;
+    this.renderUnrouted();
+  }
+
+  setDeadLetters(view: QueueView<DeadLetter>): void {
+    if (view.kind === 'error' && this.dead.kind === 'items') return;
+    this.dead = view;
+    this.renderDead();
+  }
+
+  refreshLanguage(): void {
+    for (const tab of TABS) this.tabLabels[tab].textContent = tc(TAB_LABEL[tab]);
+    const c = this.controls;
+    c.q.placeholder = tc('search');
+    fillSelect(c.state, [['', tc('any')], ...STATE_CODES.map((s): [string, string] => [s, stateLabel(s)])]);
+    fillSelect(c.category, [
+      ['', tc('any')],
+      ...CATEGORY_CODES.map((s): [string, string] => [s, categoryLabel(s)]),
+    ]);
+    this.clearButton.textContent = tc('clear');
+    this.layoutFilters();
+    this.unroutedHint.textContent = tc('unroutedHint');
+    this.deadHint.textContent = tc('deadLetterHint');
+    this.renderCases();
+    this.renderUnrouted();
+    this.renderDead();
+  }
+
+  private renderCases(): void {
+    const stat = (label: string, value: number, cls: string) => {
+      const box = el('div', `stat ${cls}`);
+      box.append(el('span', 'stat-value', String(value)), el('span', 'stat-label', label));
+      return box;
+    };
+    this.stats.replaceChildren(
+      stat(tc('openCases'), this.counts.open, 'stat-open'),
+      stat(tc('overdueCases'), this.counts.overdue, 'stat-overdue'),
+      stat(tc('shown'), this.cases.length, 'stat-shown'),
+    );
+    this.tabBadges.cases.textContent = String(this.counts.open);
+    if (this.cases.length === 0) {
+      this.caseList.replaceChildren(el('li', 'empty', tc('noCases')));
+      return;
+    }
+    const now = Date.now();
+    this.caseList.replaceChildren(...this.cases.map((c) => caseItem(c, now)));
+  }
+
+  private renderUnrouted(): void {
+    const view = this.unrouted;
+    if (view.kind !== 'items') {
+      this.tabBadges.unrouted.textContent = '';
+      this.unroutedList.replaceChildren(el('li', 'empty', view.kind === 'error' ? t('loadFailed') : '…'));
+      return;
+    }
+    this.tabBadges.unrouted.textContent = view.items.length ? String(view.items.length) : '';
+    if (view.items.length === 0) {
+      this.unroutedList.replaceChildren(el('li', 'empty', tc('noUnrouted')));
+      return;
+    }
+    const items = [...view.items].sort((a, b) => Date.parse(b.received_at) - Date.parse(a.received_at));
+    this.unroutedList.replaceChildren(...items.map(unroutedItem));
+  }
+
+  private renderDead(): void {
+    const view = this.dead;
+    if (view.kind !== 'items') {
+      this.tabBadges.deadletter.textContent = '';
+      this.deadList.replaceChildren(el('li', 'empty', view.kind === 'error' ? t('loadFailed') : '…'));
+      return;
+    }
+    this.tabBadges.deadletter.textContent = view.items.length ? String(view.items.length) : '';
+    if (view.items.length === 0) {
+      this.deadList.replaceChildren(el('li', 'empty', tc('noDeadLetters')));
+      return;
+    }
+    this.deadList.replaceChildren(...view.items.map(deadItem));
+  }
+
+  private onCaseActivate(e: Event): void {
+    const item = (e.target as Element).closest<HTMLElement>('[data-case-id]');
+    const id = item?.dataset['caseId'];
+    if (!id) return;
+    e.preventDefault();
+    this.callbacks.onSelectCase(id);
+  }
+
+  private onUnroutedActivate(e: Event): void {
+    const item = (e.target as Element).closest<HTMLElement>('[data-lon]');
+    if (!item) return;
+    const lon = Number(item.dataset['lon']);
+    const lat = Number(item.dataset['lat']);
+    if (!Number.isFinite(lon) || !Number.isFinite(lat)) return;
+    e.preventDefault();
+    this.callbacks.onSelectPoint(lon, lat);
+  }
+}
+
+function caseItem(c: CaseView, now: number): HTMLLIElement {
+  const li = el('li', `case-item state-${stateGroup(c.state)}`);
+  li.dataset['caseId'] = c.id;
+  li.dataset['state'] = c.state;
+  li.tabIndex = 0;
+
+  const head = el('div', 'item-head');
+  head.append(el('span', 'dot'), el('span', 'item-title', categoryLabel(c.category)));
+  if (c.priority === 'high' || c.priority === 'urgent') {
+    head.append(el('span', `tag prio-${c.priority}`, priorityLabel(c.priority)));
+  }
+  head.append(el('span', 'state', stateLabel(c.state)));
+
+  const grid = [c.grid_name ?? t('noGrid'), c.township_name].filter(Boolean).join(' · ');
+  const assignee = c.assignee ? `${c.assignee.name} · ${assigneeKindLabel(c.assignee.kind)}` : t('unassigned');
+
+  const foot = el('div', 'item-meta');
+  foot.append(el('span', '', `${t('opened')} ${formatTime(c.opened_at)}`));
+  if (c.step_due_at) foot.append(el('span', '', `${t('stepDue')} ${formatTime(c.step_due_at)}`));
+  if (isOverdue(c, now)) foot.append(el('span', 'tag overdue', t('overdue')));
+
+  li.append(head, el('div', 'item-line', grid), el('div', 'item-line', assignee));
+  if (c.description) li.append(el('div', 'item-desc', c.description));
+  li.append(foot);
+  return li;
+}
+
+function unroutedItem(item: UnroutedItem): HTMLLIElement {
+  const li = el('li', 'unrouted-item');
+  li.dataset['eventId'] = item.event_id;
+  const located = typeof item.lon === 'number' && typeof item.lat === 'number';
+  if (located) {
+    li.dataset['lon'] = String(item.lon);
+    li.dataset['lat'] = String(item.lat);
+    li.tabIndex = 0;
+    li.title = tc('resolveHint');
+  }
+  const head = el('div', 'item-head');
+  head.append(el('span', 'item-title', eventTypeLabel(item.type)), el('span', 'state', categoryLabel(item.category)));
+  li.append(head, el('div', 'item-line', `${t('reason')}: ${item.reason}`));
+  if (item.description) li.append(el('div', 'item-desc', item.description));
+  const where = located ? ` · ${item.lon?.toFixed(5)}, ${item.lat?.toFixed(5)}` : '';
+  li.append(el('div', 'item-meta', `${tc('received')} ${formatTime(item.received_at)}${where}`));
+  return li;
+}
+
+function deadItem(item: DeadLetter): HTMLLIElement {
+  const li = el('li', 'unrouted-item dead-item');
+  li.dataset['deadId'] = String(item.id);
+  const head = el('div', 'item-head');
+  head.append(el('span', 'item-title', item.source_topic), el('span', 'state', `#${item.offset}`));
+  li.append(head, el('div', 'item-line', `${t('reason')}: ${item.reason}`));
+  const raw = el('pre', 'raw', item.raw.length > 300 ? `${item.raw.slice(0, 300)}…` : item.raw);
+  li.append(raw, el('div', 'item-meta', `${tc('received')} ${formatTime(item.received_at)}`));
+  return li;
+}

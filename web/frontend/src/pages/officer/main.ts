@@ -1,0 +1,451 @@
+// The enforcement officer's phone page (/m/officer): dispatches to my team arrive live with a
+// sound and vibration cue; accept, or return with a reason; verify, start, record each
+// enforcement stage with its officers and evidence, and submit the result; deadlines in view.
+
+import '../../shared/base.css';
+import '../phone.css';
+import './officer.css';
+import {
+  api,
+  describeError as describe,
+  type CaseView,
+  type CommandBody,
+  type Decision,
+  type EnforcementStage,
+  type Evidence,
+  type Person,
+} from '../../shared/api';
+import { caseCard } from '../../shared/case-card';
+import { CaseStore } from '../../shared/cases';
+import { cue, cues } from '../../shared/cue';
+import { button, el, field, select, toast } from '../../shared/dom';
+import { Header } from '../../shared/header';
+import { forget, whoAmI } from '../../shared/identity';
+import { categoryLabel, onLangChange, stageLabel, t } from '../../shared/i18n';
+import { LiveClient, liveUrl } from '../../shared/live';
+import { exposeForTests } from '../../shared/test-hook';
+import { to } from './texts';
+
+/** States in which the case is ours to work on (after accepting, before it is closed). */
+const IN_HAND = new Set(['accepted', 'verified', 'in_progress', 'submitted', 'checked']);
+const STAGES: EnforcementStage[] = ['file', 'investigate', 'decide', 'serve', 'archive'];
+const MEASURES = [
+  ['warning', 'warning'],
+  ['fine', 'fineMeasure'],
+  ['confiscation', 'confiscation'],
+  ['order_to_correct', 'order_to_correct'],
+  ['closure', 'closure'],
+  ['demolition', 'demolition'],
+  ['license_revocation', 'license_revocation'],
+] as const;
+
+const root = document.getElementById('app') as HTMLElement;
+const headerEl = el('header');
+const main = el('main', 'phone-main');
+root.append(headerEl, main);
+const header = new Header(headerEl, () => to('title'), () => forget('officer'));
+
+const person = await whoAmI('officer', main, () => api.people({ role: 'officer', limit: 40 }));
+const team = person.team_id;
+header.setPerson(() => `${person.name}${person.team_name ? ` · ${person.team_name}` : ''}`);
+
+const store = new CaseStore();
+/** Cases that arrived as a new dispatch while this page was open (highlighted until opened). */
+const fresh = new Set<string>();
+/** The case whose action panel is open. */
+let expanded: string | null = null;
+let teamMates: Person[] = [person];
+
+const banner = el('div', 'banner');
+banner.hidden = true;
+const sections = {
+  waiting: el('section', 'group group-waiting'),
+  working: el('section', 'group group-working'),
+  finished: el('details', 'group group-finished'),
+};
+main.replaceChildren(banner, sections.waiting, sections.working, sections.finished);
+
+const mine = (c: CaseView): boolean => team !== null && c.assignee?.id === team;
+
+// ---- live feed: my team's dispatches ----
+
+function isNewDispatch(c: CaseView): boolean {
+  if (c.state !== 'dispatched' || !mine(c)) return false;
+  const held = store.get(c.id);
+  return !held || held.state !== 'dispatched' || held.assignee?.id !== team;
+}
+
+const live = new LiveClient(liveUrl(), {
+  onMessage(message) {
+    if (message.type === 'snapshot') {
+      store.mergeSnapshot(message.cases.filter(mine));
+    } else if (message.type === 'case_changed') {
+      const c = message.case;
+      if (!mine(c) && !store.get(c.id)) return;
+      const arriving = isNewDispatch(c);
+      if (store.apply(c) && arriving) {
+        fresh.add(c.id);
+        cue();
+        showBanner(c);
+      }
+    }
+  },
+  onStatus: (s) => header.setStatus(s),
+});
+
+function showBanner(c: CaseView): void {
+  banner.hidden = false;
+  banner.dataset['caseId'] = c.id;
+  banner.textContent = `${to('newDispatch')}: ${categoryLabel(c.category)} · ${c.grid_name ?? ''} · ${c.description}`;
+  banner.onclick = () => {
+    expanded = c.id;
+    banner.hidden = true;
+    render();
+    document.querySelector(`[data-case-id="${c.id}"]`)?.scrollIntoView({ block: 'center' });
+  };
+}
+
+// ---- rendering ----
+
+let renderQueued = false;
+function scheduleRender(): void {
+  if (renderQueued) return;
+  renderQueued = true;
+  requestAnimationFrame(() => {
+    renderQueued = false;
+    render();
+  });
+}
+store.onChange(scheduleRender);
+setInterval(scheduleRender, 30_000); // deadlines count down
+
+function render(): void {
+  const now = Date.now();
+  const all = store.latest(500).filter((c) => mine(c) || store.get(c.id));
+  const byDue = (a: CaseView, b: CaseView) =>
+    Date.parse(a.step_due_at ?? a.opened_at) - Date.parse(b.step_due_at ?? b.opened_at);
+  const waiting = all.filter((c) => c.state === 'dispatched' && mine(c)).sort(byDue);
+  const working = all.filter((c) => IN_HAND.has(c.state) && mine(c)).sort(byDue);
+  const finished = all.filter((c) => !waiting.includes(c) && !working.includes(c));
+  document.body.dataset['dispatches'] = String(waiting.length);
+  const group = (box: HTMLElement, title: string, cases: CaseView[], summary = false) => {
+    const heading = el(summary ? 'summary' : 'h3', 'list-heading', `${title} · ${cases.length}`);
+    const cards = cases.map((c) => officerCard(c, now));
+    box.replaceChildren(heading, ...(cases.length || summary ? cards : [el('p', 'empty', to('noDispatches'))]));
+  };
+  if (team === null) {
+    sections.waiting.replaceChildren(el('p', 'error', to('noTeam')));
+    return;
+  }
+  group(sections.waiting, to('toAccept'), waiting);
+  group(sections.working, to('inHand'), working);
+  group(sections.finished, to('finished'), finished, true);
+}
+
+function officerCard(c: CaseView, now: number): HTMLElement {
+  const card = caseCard(c, now);
+  card.classList.toggle('fresh', fresh.has(c.id));
+  card.classList.toggle('expanded', expanded === c.id);
+  if (c.stages_done?.length) {
+    const stages = el('div', 'stages');
+    for (const s of STAGES) {
+      stages.append(el('span', `stage ${c.stages_done.includes(s) ? 'done' : ''}`, stageLabel(s)));
+    }
+    card.append(stages);
+  }
+  if (!mine(c) || !(c.state === 'dispatched' || IN_HAND.has(c.state))) return card;
+  const actions = el('div', 'card-actions');
+  if (c.state === 'dispatched') {
+    actions.append(
+      button('primary accept', to('accept'), () => void command(c, { kind: 'accept' })),
+      button('danger return-open', to('return'), () => toggle(c.id)),
+    );
+  } else {
+    actions.append(button('secondary more', `${to('act')} ▾`, () => toggle(c.id)));
+  }
+  card.append(actions);
+  card.addEventListener('click', () => fresh.delete(c.id), { once: true });
+  if (expanded === c.id) card.append(cachedPanel(c));
+  return card;
+}
+
+/** The open panel survives redraws (its typed text and uploaded evidence) while the case's step is the same. */
+let panelCache: { id: string; key: string; node: HTMLElement } | null = null;
+
+function cachedPanel(c: CaseView): HTMLElement {
+  const key = `${c.state}:${c.stages_done?.length ?? 0}:${c.extension_until ?? ''}:${c.review_status ?? ''}`;
+  if (panelCache?.id !== c.id || panelCache.key !== key) panelCache = { id: c.id, key, node: panelFor(c) };
+  return panelCache.node;
+}
+
+function toggle(id: string): void {
+  expanded = expanded === id ? null : id;
+  fresh.delete(id);
+  render();
+}
+
+/** The forms of the case's next moves. */
+function panelFor(c: CaseView): HTMLElement {
+  const panel = el('div', 'case-panel');
+  if (c.state === 'dispatched') panel.append(reasonForm(c, 'return', to('returnReason'), to('return')));
+  if (c.state === 'accepted') panel.append(reasonForm(c, 'verify', to('finding'), to('verify')));
+  if (c.state === 'verified') {
+    panel.append(button('primary wide start', to('start'), () => void command(c, { kind: 'start', note: '' })));
+  }
+  if (c.state === 'in_progress') {
+    const done = c.stages_done?.length ?? 0;
+    const next = STAGES[done];
+    if (next) panel.append(stageForm(c, next));
+    else panel.append(el('p', 'muted', to('allStagesDone')), submitForm(c));
+  }
+  if (['accepted', 'verified', 'in_progress'].includes(c.state) && !c.extension_until) panel.append(extensionForm(c));
+  return panel;
+}
+
+async function command(c: CaseView, body: CommandBody, out?: HTMLElement): Promise<boolean> {
+  try {
+    await api.command(c.id, person.id, body);
+    toast(t('done'));
+    if (out) out.textContent = '';
+    return true;
+  } catch (error) {
+    const text = describe(error);
+    if (out) out.textContent = text;
+    toast(text, 'error', 6000);
+    return false;
+  }
+}
+
+function reasonForm(c: CaseView, kind: 'return' | 'verify', label: string, action: string): HTMLElement {
+  const form = el('form', `act-form form-${kind}`);
+  const input = el('input');
+  input.name = kind === 'verify' ? 'finding' : 'reason';
+  input.required = true;
+  input.maxLength = 500;
+  const out = el('p', 'error');
+  const go = el('button', kind === 'return' ? 'danger' : 'primary', action);
+  go.type = 'submit';
+  form.append(field(label, input), go, out);
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const text = input.value.trim();
+    if (!text) return;
+    const body: CommandBody = kind === 'return' ? { kind, reason: text } : { kind, finding: text, evidence: [] };
+    void command(c, body, out).then((ok) => {
+      if (ok) expanded = null;
+    });
+  });
+  return form;
+}
+
+/** A file input whose files are uploaded at once; `value()` lists the stored evidence. */
+function evidencePicker(): { box: HTMLElement; value: () => Evidence[]; busy: () => boolean } {
+  const input = el('input');
+  input.type = 'file';
+  input.name = 'evidence';
+  input.accept = 'image/*,application/pdf';
+  input.setAttribute('capture', 'environment');
+  input.multiple = true;
+  const list = el('div', 'photos evidence-list');
+  const items: Evidence[] = [];
+  let uploading = 0;
+  input.addEventListener('change', () => {
+    for (const file of [...(input.files ?? [])]) {
+      uploading++;
+      const chip = el('span', 'chip', `${file.name} · ${to('uploading')}`);
+      list.append(chip);
+      void api
+        .uploadMedia(file, person.id)
+        .then((stored) => {
+          items.push({ sha256: stored.sha256, kind: stored.kind, caption: file.name.slice(0, 200) });
+          chip.textContent = `${stored.kind === 'document' ? t('document') : t('photo')} · ${file.name}`;
+          chip.dataset['sha256'] = stored.sha256;
+        })
+        .catch((error: unknown) => {
+          chip.textContent = `${file.name}: ${describe(error)}`;
+          chip.classList.add('error');
+        })
+        .finally(() => uploading--);
+    }
+    input.value = '';
+  });
+  const box = el('div');
+  box.append(field(to('evidence'), input), list);
+  return { box, value: () => [...items], busy: () => uploading > 0 };
+}
+
+function stageForm(c: CaseView, stage: EnforcementStage): HTMLElement {
+  const form = el('form', 'act-form form-stage');
+  form.dataset['stage'] = stage;
+  form.append(el('h4', undefined, `${to('nextStage')}: ${stageLabel(stage)}`));
+  const officers = el('div', 'officers');
+  for (const mate of teamMates) {
+    const label = el('label', 'check');
+    const box = el('input');
+    box.type = 'checkbox';
+    box.name = 'officer';
+    box.value = mate.id;
+    box.checked = mate.id === person.id;
+    label.append(box, document.createTextNode(`${mate.name}`));
+    officers.append(label);
+  }
+  form.append(field(to('officers'), officers));
+  const evidence = evidencePicker();
+  form.append(evidence.box);
+  const note = el('input');
+  note.name = 'note';
+  form.append(field(t('note'), note));
+  const decision = stage === 'decide' ? decisionFields() : null;
+  if (decision) form.append(decision.box);
+  const out = el('p', 'error');
+  const go = el('button', 'primary wide', `${to('stage')}: ${stageLabel(stage)}`);
+  go.type = 'submit';
+  form.append(go);
+  if (decision) {
+    form.append(
+      button('secondary wide review', to('requestReview'), () => {
+        void command(c, { kind: 'request_review', decision: decision.value() }, out);
+      }),
+    );
+  }
+  form.append(out);
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    if (evidence.busy()) {
+      out.textContent = to('uploading');
+      return;
+    }
+    const chosen = [...officers.querySelectorAll<HTMLInputElement>('input:checked')].map((i) => i.value);
+    const body: CommandBody = {
+      kind: 'stage',
+      stage,
+      officers: chosen,
+      evidence: evidence.value(),
+      note: note.value,
+      ...(decision ? { decision: decision.value() } : {}),
+    };
+    void command(c, body, out);
+  });
+  return form;
+}
+
+function decisionFields(): { box: HTMLElement; value: () => Decision } {
+  const box = el('fieldset', 'decision');
+  box.append(el('legend', undefined, stageLabel('decide')));
+  const kind = select('party-kind', [
+    ['person', to('person')],
+    ['organisation', to('organisation')],
+  ]);
+  const name = el('input');
+  name.name = 'party_name';
+  const idNumber = el('input');
+  idNumber.name = 'party_id_number';
+  const violation = el('input');
+  violation.name = 'violation';
+  const basis = el('input');
+  basis.name = 'legal_basis';
+  const fine = el('input');
+  fine.type = 'number';
+  fine.min = '0';
+  fine.name = 'fine_yuan';
+  fine.value = '0';
+  const measures = el('div', 'measures');
+  for (const [code, key] of MEASURES) {
+    const label = el('label', 'check');
+    const input = el('input');
+    input.type = 'checkbox';
+    input.name = 'measure';
+    input.value = code;
+    label.append(input, document.createTextNode(to(key)));
+    measures.append(label);
+  }
+  box.append(
+    field(to('partyKind'), kind),
+    field(to('partyName'), name),
+    field(to('partyId'), idNumber),
+    field(to('violation'), violation),
+    field(to('legalBasis'), basis),
+    field(to('measures'), measures),
+    field(to('fine'), fine),
+  );
+  const value = (): Decision => ({
+    party_kind: kind.value as Decision['party_kind'],
+    party_name: name.value.trim(),
+    party_id_number: idNumber.value.trim() || null,
+    violation: violation.value.trim(),
+    legal_basis: basis.value.trim(),
+    measures: [...measures.querySelectorAll<HTMLInputElement>('input:checked')].map(
+      (i) => i.value as Decision['measures'][number],
+    ),
+    fine_yuan: Number(fine.value) || 0,
+  });
+  return { box, value };
+}
+
+function submitForm(c: CaseView): HTMLElement {
+  const form = el('form', 'act-form form-submit');
+  const summary = el('input');
+  summary.name = 'summary';
+  summary.required = true;
+  const evidence = evidencePicker();
+  const out = el('p', 'error');
+  const go = el('button', 'primary wide', to('submit'));
+  go.type = 'submit';
+  form.append(field(to('summary'), summary), evidence.box, go, out);
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    if (evidence.busy()) return;
+    void command(c, { kind: 'submit', summary: summary.value.trim(), evidence: evidence.value() }, out);
+  });
+  return form;
+}
+
+function extensionForm(c: CaseView): HTMLElement {
+  const form = el('details', 'act-form form-extension');
+  form.append(el('summary', undefined, to('extension')));
+  const until = el('input');
+  until.type = 'datetime-local';
+  until.name = 'until';
+  const reason = el('input');
+  reason.name = 'reason';
+  const out = el('p', 'error');
+  const go = button('secondary', to('extension'), () => {
+    if (!until.value || !reason.value.trim()) return;
+    const moment = new Date(`${until.value}:00+08:00`).toISOString();
+    void command(c, { kind: 'request_extension', until: moment, reason: reason.value.trim() }, out);
+  });
+  form.append(field(to('until'), until), field(t('reason'), reason), go, out);
+  return form;
+}
+
+// ---- start ----
+
+async function loadTeam(): Promise<void> {
+  if (!team) return;
+  try {
+    const people = await api.people({ unit: person.unit_code.slice(0, 9), role: 'officer', limit: 100 });
+    const mates = people.filter((p) => p.team_id === team);
+    if (mates.length) teamMates = mates;
+  } catch {
+    // only me
+  }
+}
+
+async function loadMine(): Promise<void> {
+  if (!team) return;
+  try {
+    store.addAll(await api.cases({ assignee: team, limit: 200 }));
+  } catch {
+    // the live snapshot fills in
+  }
+}
+
+onLangChange(() => {
+  header.refreshLanguage();
+  render();
+});
+
+live.start();
+await Promise.all([loadTeam(), loadMine()]);
+render();
+exposeForTests({ cases: store.byId, live, person, cues: () => cues });

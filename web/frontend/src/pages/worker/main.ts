@@ -1,0 +1,493 @@
+// The grid worker's phone page (/m/worker): report what you see (with photos and a position),
+// offline-first through the outbox; the cases of my grid; what became of my reports.
+
+import '../../shared/base.css';
+import '../phone.css';
+import './worker.css';
+import { GeolocateControl, Marker } from 'maplibre-gl';
+import {
+  api,
+  type CaseView,
+  type EventBody,
+  type GridCollection,
+  type PhoneEventType,
+} from '../../shared/api';
+import { caseCard } from '../../shared/case-card';
+import { CaseStore } from '../../shared/cases';
+import { button, el, fillSelect, toast } from '../../shared/dom';
+import { Header } from '../../shared/header';
+import { forget, whoAmI } from '../../shared/identity';
+import {
+  CATEGORY_CODES,
+  categoryLabel,
+  eventTypeLabel,
+  formatTime,
+  onLangChange,
+  priorityLabel,
+  t,
+} from '../../shared/i18n';
+import { LiveClient, liveUrl } from '../../shared/live';
+import { blankMap, boundsOf, loaded } from '../../shared/map-base';
+import { exposeForTests } from '../../shared/test-hook';
+import { NETWORK_ERROR, Outbox, type OutboxItem, type SentItem } from './outbox';
+import { tw } from './texts';
+
+type View = 'report' | 'grid' | 'mine' | 'queue';
+const VIEWS: View[] = ['report', 'grid', 'mine', 'queue'];
+const VIEW_LABEL = { report: 'tabReport', grid: 'tabGrid', mine: 'tabMine', queue: 'tabQueue' } as const;
+const TYPES: PhoneEventType[] = ['incident', 'patrol', 'enforcement_lead'];
+const SEVERITIES = ['low', 'normal', 'high', 'urgent'] as const;
+
+const root = document.getElementById('app') as HTMLElement;
+const headerEl = el('header');
+const main = el('main', 'phone-main');
+const nav = el('nav', 'bottom-nav');
+root.append(headerEl, main, nav);
+const header = new Header(headerEl, () => tw('title'), () => forget('worker'));
+
+const person = await whoAmI('worker', main, () => api.people({ role: 'grid_member', limit: 40 }));
+const myGrid = person.posts.find((p) => p.valid_to === null)?.grid_code ?? person.posts[0]?.grid_code ?? null;
+header.setPerson(() => `${person.name}${myGrid ? ` · ${myGrid.slice(-6)}` : ''}`);
+
+const outbox = new Outbox();
+const store = new CaseStore();
+let myReports: CaseView[] = [];
+let lastEventId: string | null = null;
+
+// ---- views and bottom navigation ----
+
+const views = {} as Record<View, HTMLElement>;
+const navButtons = {} as Record<View, HTMLButtonElement>;
+const navBadges = {} as Record<View, HTMLSpanElement>;
+for (const view of VIEWS) {
+  const section = el('section', `view view-${view}`);
+  section.dataset['view'] = view;
+  views[view] = section;
+  main.append(section);
+  const b = el('button', 'nav-item');
+  b.type = 'button';
+  b.dataset['view'] = view;
+  const label = el('span', 'nav-label');
+  const badge = el('span', 'badge');
+  b.append(label, badge);
+  b.addEventListener('click', () => show(view));
+  nav.append(b);
+  navButtons[view] = b;
+  navBadges[view] = badge;
+}
+
+function show(view: View): void {
+  for (const v of VIEWS) {
+    views[v].hidden = v !== view;
+    navButtons[v].classList.toggle('active', v === view);
+  }
+  document.body.dataset['view'] = view;
+  if (view === 'grid') void refreshGrid();
+  if (view === 'mine') void refreshReports();
+  if (view === 'report') map.resize();
+}
+
+// ---- the report form ----
+
+const form = el('form', 'report-form');
+form.noValidate = true;
+const typeBox = el('div', 'segmented');
+const typeInputs = TYPES.map((type) => {
+  const input = el('input');
+  input.type = 'radio';
+  input.name = 'type';
+  input.value = type;
+  input.checked = type === 'incident';
+  const label = el('label', 'segment');
+  const text = el('span');
+  label.append(input, text);
+  typeBox.append(label);
+  return { input, text };
+});
+const category = el('select');
+category.name = 'category';
+const severity = el('select');
+severity.name = 'severity';
+const description = el('textarea');
+description.name = 'description';
+description.rows = 3;
+description.maxLength = 2000;
+const foundNothing = el('input');
+foundNothing.type = 'checkbox';
+foundNothing.name = 'found_nothing';
+const foundNothingLabel = el('label', 'check found-nothing');
+const foundNothingText = el('span');
+foundNothingLabel.append(foundNothing, foundNothingText);
+const photos = el('input');
+photos.type = 'file';
+photos.name = 'photos';
+photos.accept = 'image/*';
+photos.setAttribute('capture', 'environment');
+photos.multiple = true;
+const previews = el('div', 'photos previews');
+const mapBox = el('div', 'pin-map');
+const coords = el('div', 'coords muted');
+const gpsButton = button('secondary gps', '', () => locate());
+const submit = el('button', 'primary submit');
+submit.type = 'submit';
+const labels = {
+  type: el('span', 'field-label'),
+  category: el('span', 'field-label'),
+  severity: el('span', 'field-label'),
+  description: el('span', 'field-label'),
+  photos: el('span', 'field-label'),
+  position: el('span', 'field-label'),
+};
+const wrapField = (label: HTMLElement, ...controls: HTMLElement[]) => {
+  const box = el('div', 'field');
+  box.append(label, ...controls);
+  return box;
+};
+const positionRow = el('div', 'row');
+positionRow.append(gpsButton, coords);
+form.append(
+  wrapField(labels.type, typeBox),
+  wrapField(labels.category, category),
+  wrapField(labels.severity, severity),
+  wrapField(labels.description, description),
+  foundNothingLabel,
+  wrapField(labels.photos, photos, previews),
+  wrapField(labels.position, positionRow, mapBox),
+  submit,
+);
+views.report.append(form);
+
+photos.addEventListener('change', () => {
+  previews.replaceChildren(
+    ...[...(photos.files ?? [])].map((file) => {
+      const img = el('img');
+      img.src = URL.createObjectURL(file);
+      img.alt = file.name;
+      return img;
+    }),
+  );
+});
+typeBox.addEventListener('change', () => {
+  foundNothingLabel.hidden = selectedType() !== 'patrol';
+});
+
+function selectedType(): PhoneEventType {
+  return (typeInputs.find((x) => x.input.checked)?.input.value ?? 'incident') as PhoneEventType;
+}
+
+// ---- position: GPS, or a pin on the map ----
+
+const map = blankMap(mapBox, { zoom: 12, compact: true });
+const marker = new Marker({ draggable: true, color: '#e03131' });
+let position: { lon: number; lat: number } | null = null;
+
+function setPosition(lon: number, lat: number, from: 'gps' | 'pin' = 'pin'): void {
+  position = { lon, lat };
+  marker.setLngLat([lon, lat]).addTo(map);
+  coords.textContent = `${lon.toFixed(5)}, ${lat.toFixed(5)}${from === 'gps' ? ' · GPS' : ''}`;
+  coords.dataset['lon'] = String(lon);
+  coords.dataset['lat'] = String(lat);
+}
+
+marker.on('dragend', () => {
+  const at = marker.getLngLat();
+  setPosition(at.lng, at.lat);
+});
+map.on('click', (e) => setPosition(e.lngLat.lng, e.lngLat.lat));
+map.addControl(new GeolocateControl({ positionOptions: { enableHighAccuracy: true } }), 'top-right');
+
+function locate(): void {
+  if (!('geolocation' in navigator)) {
+    toast(tw('gpsFailed'), 'error');
+    return;
+  }
+  navigator.geolocation.getCurrentPosition(
+    (p) => {
+      setPosition(p.coords.longitude, p.coords.latitude, 'gps');
+      map.easeTo({ center: [p.coords.longitude, p.coords.latitude], zoom: Math.max(map.getZoom(), 14) });
+    },
+    () => toast(tw('gpsFailed'), 'error'),
+    { enableHighAccuracy: true, timeout: 10_000, maximumAge: 60_000 },
+  );
+}
+
+async function drawMyGrid(): Promise<void> {
+  await loaded(map);
+  if (!myGrid) return;
+  let grids: GridCollection;
+  try {
+    grids = await api.grids();
+  } catch {
+    return; // offline: the pin still works on the blank map
+  }
+  const mine: GridCollection = { ...grids, features: grids.features.filter((f) => f.properties.code === myGrid) };
+  const township = myGrid.slice(0, 9);
+  const near: GridCollection = {
+    ...grids,
+    features: grids.features.filter((f) => f.properties.township_code === township),
+  };
+  map.addSource('township-grids', { type: 'geojson', data: near });
+  map.addLayer({
+    id: 'township-grids-line',
+    type: 'line',
+    source: 'township-grids',
+    paint: { 'line-color': '#6c87a3', 'line-width': 0.8 },
+  });
+  map.addSource('my-grid', { type: 'geojson', data: mine });
+  map.addLayer({
+    id: 'my-grid-fill',
+    type: 'fill',
+    source: 'my-grid',
+    paint: { 'fill-color': '#1c7ed6', 'fill-opacity': 0.15 },
+  });
+  map.addLayer({
+    id: 'my-grid-line',
+    type: 'line',
+    source: 'my-grid',
+    paint: { 'line-color': '#1c5d99', 'line-width': 2 },
+  });
+  const bounds = boundsOf(mine);
+  if (bounds) map.fitBounds(bounds, { padding: 20, duration: 0 });
+  if (position) map.jumpTo({ center: [position.lon, position.lat] });
+  if (!position && bounds) {
+    const c = bounds.getCenter();
+    setPosition(c.lng, c.lat);
+  }
+}
+
+// ---- sending ----
+
+form.addEventListener('submit', (e) => {
+  e.preventDefault();
+  void report();
+});
+
+async function report(): Promise<void> {
+  if (!position) {
+    toast(tw('noPosition'), 'error');
+    return;
+  }
+  const now = new Date().toISOString();
+  const type = selectedType();
+  const eventId = crypto.randomUUID();
+  const event = {
+    event_id: eventId,
+    type,
+    occurred_at: now,
+    reported_at: now,
+    source: 'phone',
+    reporter: { id: person.id, name: person.name },
+    location: { lon: position.lon, lat: position.lat },
+    category: category.value,
+    severity: severity.value,
+    description: description.value.trim(),
+    ...(type === 'patrol' && foundNothing.checked ? { found_nothing: true } : {}),
+  } as EventBody;
+  submit.disabled = true;
+  try {
+    await outbox.add({ event_id: eventId, event, photos: [...(photos.files ?? [])], actor: person.id });
+    lastEventId = eventId;
+    document.body.dataset['lastEventId'] = eventId;
+    form.reset();
+    typeInputs[0]!.input.checked = true;
+    foundNothingLabel.hidden = true;
+    previews.replaceChildren();
+    if (!navigator.onLine) toast(tw('queued'));
+    await outbox.flush();
+  } finally {
+    submit.disabled = false;
+  }
+}
+
+// ---- the outbox view ----
+
+const queueHead = el('div', 'queue-head');
+const queueList = el('div', 'queue-list');
+const sentHead = el('h3', 'list-heading');
+const sentList = el('div', 'sent-list');
+const retryButton = button('secondary retry', '', () => void outbox.flush());
+views.queue.append(queueHead, queueList, sentHead, sentList);
+let outboxState: { items: OutboxItem[]; sent: SentItem[]; sending: boolean } = { items: [], sent: [], sending: false };
+
+outbox.onChange((state) => {
+  outboxState = state;
+  renderQueue();
+  if (state.sent.length) void refreshReports();
+});
+
+function renderQueue(): void {
+  const { items, sent, sending } = outboxState;
+  const pending = items.filter((i) => i.status === 'pending').length;
+  const rejected = items.length - pending;
+  document.body.dataset['outbox'] = String(pending);
+  document.body.dataset['outboxRejected'] = String(rejected);
+  navBadges.queue.textContent = items.length ? String(items.length) : '';
+  const online = navigator.onLine;
+  const counts = el('div', 'queue-counts');
+  counts.append(
+    el('span', `net ${online ? 'on' : 'off'}`, online ? tw('online') : tw('offline')),
+    el('span', 'count pending-count', `${tw('pending')} ${pending}`),
+    el('span', 'count rejected-count', `${tw('rejected')} ${rejected}`),
+    el('span', 'count sent-count', `${tw('sent')} ${sent.length}`),
+  );
+  retryButton.textContent = sending ? tw('sending') : tw('retry');
+  retryButton.disabled = sending || pending === 0;
+  queueHead.replaceChildren(counts, retryButton);
+  queueList.replaceChildren(
+    ...(items.length ? items.map(queueItem) : [el('p', 'empty', tw('emptyQueue'))]),
+  );
+  sentHead.textContent = tw('recentlySent');
+  sentList.replaceChildren(
+    ...sent.slice(0, 20).map((s) => {
+      const row = el('div', 'card sent-item');
+      row.dataset['eventId'] = s.event_id;
+      row.append(
+        el('div', 'item-head', `${eventTypeLabel(s.type)} · ${s.description || '—'}`),
+        el('div', 'item-meta', `${tw('sent')} ${formatTime(s.sent_at)} · HTTP ${s.http_status}`),
+      );
+      return row;
+    }),
+  );
+}
+
+function queueItem(item: OutboxItem): HTMLElement {
+  const card = el('div', `card queue-item ${item.status}`);
+  card.dataset['eventId'] = item.event_id;
+  card.dataset['status'] = item.status;
+  const e = item.event;
+  card.append(
+    el(
+      'div',
+      'item-head',
+      `${eventTypeLabel(e.type)} · ${categoryLabel(e.category ?? 'other')} · ${priorityLabel(e.severity ?? 'normal')}`,
+    ),
+  );
+  if (e.description) card.append(el('div', 'item-desc', e.description));
+  const photoCount = item.photos.length + item.media.length;
+  const meta = `${formatTime(item.queued_at)} · ${item.status === 'pending' ? tw('pending') : tw('rejected')} · ${tw('attempts')} ${item.attempts}${photoCount ? ` · ${photoCount} ${tw('photoCount')}` : ''}`;
+  card.append(el('div', 'item-meta', meta));
+  if (item.error) card.append(el('div', 'error', item.error === NETWORK_ERROR ? tw('networkError') : item.error));
+  if (item.status === 'rejected') card.append(button('danger', tw('remove'), () => void outbox.remove(item.event_id)));
+  return card;
+}
+
+window.addEventListener('online', renderQueue);
+window.addEventListener('offline', renderQueue);
+
+// ---- my grid and my reports ----
+
+const gridHead = el('div', 'list-head');
+const gridList = el('div', 'case-cards');
+views.grid.append(gridHead, gridList);
+const mineList = el('div', 'case-cards');
+views.mine.append(mineList);
+
+async function refreshGrid(): Promise<void> {
+  if (!myGrid) return;
+  try {
+    store.addAll(await api.cases({ grid: myGrid, limit: 200 }));
+  } catch {
+    // offline: what we hold stays
+  }
+}
+
+async function refreshReports(): Promise<void> {
+  try {
+    myReports = await api.reports(person.id);
+    store.addAll(myReports);
+    renderMine();
+  } catch {
+    // offline
+  }
+}
+
+function renderGrid(): void {
+  gridHead.replaceChildren(
+    el('h3', 'list-heading', `${tw('myGridCases')} · ${myGrid ?? tw('noGridPost')}`),
+    button('link', tw('refresh'), () => void refreshGrid()),
+  );
+  const now = Date.now();
+  const mine = store.latest(200, (c) => c.grid_code === myGrid);
+  gridList.replaceChildren(...(mine.length ? mine.map((c) => caseCard(c, now)) : [el('p', 'empty', t('empty'))]));
+}
+
+function renderMine(): void {
+  const now = Date.now();
+  const cases = myReports.map((c) => store.get(c.id) ?? c);
+  mineList.replaceChildren(...(cases.length ? cases.map((c) => caseCard(c, now)) : [el('p', 'empty', t('empty'))]));
+}
+
+store.onChange(() => {
+  renderGrid();
+  renderMine();
+});
+
+// ---- live updates of my grid's cases ----
+
+const live = new LiveClient(liveUrl(), {
+  onMessage(message) {
+    if (message.type === 'snapshot') {
+      store.addAll(message.cases.filter((c) => c.grid_code === myGrid || myReports.some((r) => r.id === c.id)));
+    } else if (message.type === 'case_changed') {
+      const c = message.case;
+      if (c.grid_code === myGrid || store.get(c.id)) store.apply(c);
+    }
+  },
+  onStatus: (s) => header.setStatus(s),
+});
+
+// ---- language ----
+
+function refreshLanguage(): void {
+  header.refreshLanguage();
+  for (const v of VIEWS) navButtons[v].querySelector('.nav-label')!.textContent = tw(VIEW_LABEL[v]);
+  typeInputs.forEach(({ input, text }) => (text.textContent = eventTypeLabel(input.value)));
+  fillSelect(
+    category,
+    CATEGORY_CODES.map((c): [string, string] => [c, categoryLabel(c)]),
+    category.value || 'environment',
+  );
+  fillSelect(
+    severity,
+    SEVERITIES.map((s): [string, string] => [s, priorityLabel(s)]),
+    severity.value || 'normal',
+  );
+  labels.type.textContent = tw('type');
+  labels.category.textContent = t('category');
+  labels.severity.textContent = tw('severity');
+  labels.description.textContent = t('description');
+  labels.photos.textContent = tw('photos');
+  labels.position.textContent = tw('position');
+  description.placeholder = tw('describe');
+  foundNothingText.textContent = tw('foundNothing');
+  gpsButton.textContent = tw('useGps');
+  submit.textContent = tw('submit');
+  mapBox.title = tw('pinHint');
+  renderQueue();
+  renderGrid();
+  renderMine();
+}
+
+onLangChange(refreshLanguage);
+refreshLanguage();
+foundNothingLabel.hidden = true;
+show('report');
+live.start();
+locate();
+void drawMyGrid().then(() => {
+  map.once('idle', () => {
+    exposeForTests({
+      map,
+      outbox,
+      cases: store.byId,
+      person,
+      setPosition,
+      live,
+      lastEventId: () => lastEventId,
+    });
+  });
+  map.triggerRepaint();
+});
+void refreshGrid();
+void refreshReports();
+void outbox.flush();

@@ -1,0 +1,252 @@
+// The HTTP client of every page. Wire types come from api-types.ts, which is generated from the
+// FastAPI app's OpenAPI schema (npm run api); only shapes the schema leaves open are written here.
+
+import type { FeatureCollection, MultiPolygon, Polygon } from 'geojson';
+import type { components, paths } from './api-types';
+import { t } from './i18n';
+
+type Schemas = components['schemas'];
+type JsonBody<T> = T extends { content: { 'application/json': infer B } } ? B : never;
+
+export type CaseView = Schemas['CaseView'];
+export type CaseDetail = Schemas['CaseDetail'];
+export type CaseState = Schemas['CaseState'];
+export type Category = Schemas['Category'];
+export type Severity = Schemas['Severity'];
+export type Priority = Severity;
+export type Assignee = Schemas['Assignee'];
+export type PartyKind = Schemas['PartyKind'];
+export type Step = Schemas['Step'];
+export type EnforcementStage = Schemas['EnforcementStage'];
+export type Evidence = Schemas['Evidence'];
+export type MediaRef = Schemas['MediaRef'];
+export type Decision = Schemas['Decision'];
+/** A report from a phone: patrol, incident, enforcement lead (and the other event types). */
+export type EventBody = JsonBody<paths['/api/v1/events']['post']['requestBody']>;
+export type PhoneEventType = 'incident' | 'patrol' | 'enforcement_lead';
+/** Any command on a case, tagged by `kind`. */
+export type CommandBody = JsonBody<paths['/api/v1/cases/{case_id}/commands']['post']['requestBody']>;
+export type CommandKind = CommandBody['kind'];
+export type CasesQuery = NonNullable<paths['/api/v1/cases']['get']['parameters']['query']>;
+export type MetricsDimension = NonNullable<
+  NonNullable<paths['/api/v1/metrics']['get']['parameters']['query']>['by']
+>;
+
+/** One entry of a case's log (the schema leaves its payload open). */
+export interface LogEntry {
+  seq: number;
+  kind: string;
+  actor_id: string;
+  actor_role: string;
+  at: string;
+  payload: Record<string, unknown>;
+}
+
+/** GET /api/v1/metrics rows (an open object in the schema; see dispatch/metrics.py). */
+export interface MetricsRow {
+  key: string;
+  received: number;
+  cancelled: number;
+  closed: number;
+  closure_rate: number | null;
+  on_time_rate: number | null;
+  rework_rate: number | null;
+  extension_rate: number | null;
+  median_minutes: Record<string, number>;
+  open: number;
+  overdue: number;
+}
+
+export interface UnroutedItem {
+  event_id: string;
+  type: string;
+  category: string;
+  lon: number | null;
+  lat: number | null;
+  reason: string;
+  received_at: string;
+  description: string;
+}
+
+export interface DeadLetter {
+  id: number | string;
+  source_topic: string;
+  partition: number;
+  offset: number;
+  key: string | null;
+  reason: string;
+  raw: string;
+  received_at: string;
+}
+
+export interface Person {
+  id: string;
+  name: string;
+  role: string;
+  unit_code: string;
+  team_id: string | null;
+  team_name: string | null;
+  posts: Array<{ grid_code: string; post: string; valid_to: string | null }>;
+}
+
+export interface Team {
+  id: string;
+  kind: 'enforcement' | 'agency';
+  name: string;
+  unit_code: string;
+  members: number;
+}
+
+export interface StoredMedia {
+  sha256: string;
+  content_type: MediaRef['content_type'];
+  kind: Evidence['kind'];
+  size: number;
+  url: string;
+}
+
+export interface GridProperties {
+  code: string;
+  name: string;
+  village_code: string;
+  village_name: string;
+  township_code: string;
+  township_name: string;
+  member_name: string | null;
+  synthetic: boolean;
+}
+export type GridCollection = FeatureCollection<Polygon | MultiPolygon, GridProperties>;
+
+export interface UnitProperties {
+  code: string;
+  name: string;
+  level: string;
+  parent_code: string | null;
+  synthetic: boolean;
+}
+export type UnitCollection = FeatureCollection<Polygon | MultiPolygon, UnitProperties>;
+
+/** States in which a case waits for someone to pick it up. */
+export const WAITING_STATES = ['registered', 'dispatched', 'returned'] as const satisfies readonly CaseState[];
+/** States in which a case no longer needs anyone's work. */
+export const FINISHED_STATES = ['closed', 'cancelled', 'merged'] as const satisfies readonly CaseState[];
+export const FINAL_STATES: ReadonlySet<string> = new Set(FINISHED_STATES);
+
+export type StateGroup = 'waiting' | 'working' | 'finished';
+
+export function stateGroup(state: string): StateGroup {
+  if ((WAITING_STATES as readonly string[]).includes(state)) return 'waiting';
+  if (FINAL_STATES.has(state)) return 'finished';
+  return 'working';
+}
+
+/** Past its current step's deadline and still open. */
+export function isOverdue(c: CaseView, now = Date.now()): boolean {
+  if (FINAL_STATES.has(c.state)) return false;
+  const due = c.step_due_at;
+  return due !== null && due !== undefined && Date.parse(due) < now;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly url: string,
+    readonly status: number,
+    readonly detail: string,
+  ) {
+    super(`${url}: ${status} ${detail}`);
+  }
+}
+
+/** An error as one line for the person: the server's reason when it gave one. */
+export function describeError(error: unknown): string {
+  if (error instanceof ApiError) return `${t('failed')} (${error.status}): ${error.detail}`;
+  return `${t('failed')}: ${String(error)}`;
+}
+
+/** The server's reason: {"detail": "..."} or a validation error list, as one line. */
+function describe(body: unknown, fallback: string): string {
+  if (typeof body !== 'object' || body === null) return fallback;
+  const detail = (body as { detail?: unknown }).detail;
+  if (typeof detail === 'string') return detail;
+  if (Array.isArray(detail)) {
+    return detail
+      .map((d: { loc?: unknown[]; msg?: string }) => `${(d.loc ?? []).slice(1).join('.')}: ${d.msg ?? ''}`)
+      .join('; ');
+  }
+  return fallback;
+}
+
+async function request<T>(url: string, init: RequestInit = {}): Promise<T> {
+  const response = await fetch(url, {
+    ...init,
+    headers: { Accept: 'application/json, application/geo+json', ...init.headers },
+  });
+  const text = await response.text();
+  let body: unknown = null;
+  try {
+    body = text ? JSON.parse(text) : null;
+  } catch {
+    body = text;
+  }
+  if (!response.ok) throw new ApiError(url, response.status, describe(body, response.statusText));
+  return body as T;
+}
+
+function withQuery(path: string, query: Record<string, string | number | boolean | null | undefined>): string {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (value === undefined || value === null || value === '' || value === false) continue;
+    params.set(key, String(value));
+  }
+  const qs = params.toString();
+  return qs ? `${path}?${qs}` : path;
+}
+
+export const api = {
+  grids: (signal?: AbortSignal) =>
+    request<GridCollection>('/api/v1/grids', signal ? { signal } : {}),
+  units: (level: 'township' | 'village' | 'county') =>
+    request<UnitCollection>(withQuery('/api/v1/units', { level })),
+  cases: (query: CasesQuery) => request<CaseView[]>(withQuery('/api/v1/cases', query)),
+  caseDetail: (id: string) => request<CaseDetail>(`/api/v1/cases/${encodeURIComponent(id)}`),
+  reports: (reporter: string) => request<CaseView[]>(withQuery('/api/v1/reports', { reporter, limit: 100 })),
+  unrouted: () => request<UnroutedItem[]>('/api/v1/queues/unrouted'),
+  deadLetters: () => request<DeadLetter[]>('/api/v1/queues/deadletter'),
+  person: (id: string) => request<Person>(`/api/v1/people/${encodeURIComponent(id)}`),
+  people: (query: { unit?: string; role?: string; limit?: number }) =>
+    request<Person[]>(withQuery('/api/v1/people', query)),
+  teams: (unit?: string) => request<Team[]>(withQuery('/api/v1/teams', { unit })),
+  metrics: (by: MetricsDimension, from?: Date, to?: Date) =>
+    request<MetricsRow[]>(
+      withQuery('/api/v1/metrics', { by, from: from?.toISOString(), to: to?.toISOString() }),
+    ),
+
+  /** 202 for a new event and for the same event again (the server is idempotent by event id). */
+  postEvent: (event: EventBody) =>
+    request<{ event_id: string; status: string }>('/api/v1/events', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(event),
+    }),
+
+  /** A command on a case, as `actor`; `key` makes a resend harmless. */
+  command: (caseId: string, actor: string, body: CommandBody, key: string = crypto.randomUUID()) =>
+    request<{ status: string; command_id: string }>(
+      `/api/v1/cases/${encodeURIComponent(caseId)}/commands`,
+      {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', 'X-Actor': actor, 'Idempotency-Key': key },
+        body: JSON.stringify(body),
+      },
+    ),
+
+  /** Stores a photo or PDF; the same bytes again are the same file. */
+  uploadMedia: (blob: Blob, actor: string) =>
+    request<StoredMedia>('/api/v1/media', {
+      method: 'POST',
+      headers: { 'Content-Type': blob.type || 'application/octet-stream', 'X-Actor': actor },
+      body: blob,
+    }),
+};
+
+export const mediaUrl = (sha256: string): string => `/api/v1/media/${sha256}`;

@@ -1,0 +1,268 @@
+// Chinese first, English on request. Every label on every page goes through here: the shared
+// words below, plus each page's own dictionary made with `dictionary()`.
+
+export type Lang = 'zh' | 'en';
+export type Entry = Readonly<Record<Lang, string>>;
+
+const STORAGE_KEY = 'gridcmd.lang';
+
+function initialLang(): Lang {
+  const asked = new URLSearchParams(location.search).get('lang');
+  if (asked === 'en' || asked === 'zh') return asked;
+  try {
+    return localStorage.getItem(STORAGE_KEY) === 'en' ? 'en' : 'zh';
+  } catch {
+    return 'zh';
+  }
+}
+
+let current: Lang = initialLang();
+const listeners = new Set<(lang: Lang) => void>();
+
+export function getLang(): Lang {
+  return current;
+}
+
+export function setLang(lang: Lang): void {
+  if (lang === current) return;
+  current = lang;
+  try {
+    localStorage.setItem(STORAGE_KEY, lang);
+  } catch {
+    // storage may be unavailable (private mode); the choice then lasts for this page only
+  }
+  document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
+  for (const listener of listeners) listener(lang);
+}
+
+export function toggleLang(): void {
+  setLang(current === 'zh' ? 'en' : 'zh');
+}
+
+export function onLangChange(listener: (lang: Lang) => void): void {
+  listeners.add(listener);
+}
+
+/** A page's dictionary: `const t = dictionary({...})`, then `t('key')` in the current language. */
+export function dictionary<K extends string>(table: Readonly<Record<K, Entry>>): (key: K) => string {
+  return (key) => table[key][current];
+}
+
+const COMMON = {
+  langSwitch: { zh: 'EN', en: '中文' },
+  langSwitchHint: { zh: 'Switch to English', en: '切换到中文' },
+  wsOpen: { zh: '已连接', en: 'Live' },
+  wsConnecting: { zh: '连接中…', en: 'Connecting…' },
+  wsClosed: { zh: '连接中断，重连中…', en: 'Offline, reconnecting…' },
+  loadFailed: { zh: '加载失败，稍后重试', en: 'Loading failed, retrying' },
+  unassigned: { zh: '未分派', en: 'Unassigned' },
+  noGrid: { zh: '网格外', en: 'Outside grids' },
+  overdue: { zh: '超期', en: 'Overdue' },
+  opened: { zh: '受理', en: 'Opened' },
+  due: { zh: '办结时限', en: 'Due' },
+  stepDue: { zh: '本环节时限', en: 'Step due' },
+  events: { zh: '关联事件', en: 'Events' },
+  assignee: { zh: '承办', en: 'Assignee' },
+  priority: { zh: '紧急程度', en: 'Priority' },
+  grid: { zh: '网格', en: 'Grid' },
+  gridCode: { zh: '网格编码', en: 'Grid code' },
+  village: { zh: '村（社区）', en: 'Village' },
+  township: { zh: '乡镇', en: 'Township' },
+  member: { zh: '网格员', en: 'Grid member' },
+  state: { zh: '状态', en: 'State' },
+  category: { zh: '类别', en: 'Category' },
+  description: { zh: '描述', en: 'Description' },
+  whoAmI: { zh: '当前人员', en: 'Signed in as' },
+  pickPerson: { zh: '选择人员', en: 'Choose a person' },
+  personId: { zh: '人员编号', en: 'Person id' },
+  use: { zh: '确定', en: 'Use' },
+  change: { zh: '切换', en: 'Change' },
+  unknownPerson: { zh: '未找到该人员', en: 'No such person' },
+  send: { zh: '提交', en: 'Send' },
+  cancel: { zh: '取消', en: 'Cancel' },
+  reason: { zh: '原因', en: 'Reason' },
+  note: { zh: '说明', en: 'Note' },
+  done: { zh: '已完成', en: 'Done' },
+  failed: { zh: '失败', en: 'Failed' },
+  empty: { zh: '暂无', en: 'Nothing yet' },
+  photo: { zh: '照片', en: 'Photo' },
+  document: { zh: '文书', en: 'Document' },
+  syntheticBoundary: { zh: '合成边界', en: 'Synthetic boundary' },
+  attribution: { zh: '合成网格 synthetic grids', en: '合成网格 synthetic grids' },
+  minutesLeft: { zh: '剩余', en: 'left' },
+  overdueBy: { zh: '已超期', en: 'overdue by' },
+} as const satisfies Record<string, Entry>;
+
+export type CommonKey = keyof typeof COMMON;
+export const t = dictionary(COMMON);
+
+const STATES: Record<string, Entry> = {
+  registered: { zh: '受理登记', en: 'Registered' },
+  dispatched: { zh: '已转办', en: 'Dispatched' },
+  accepted: { zh: '已接收', en: 'Accepted' },
+  returned: { zh: '已退回', en: 'Returned' },
+  verified: { zh: '已核查', en: 'Verified' },
+  in_progress: { zh: '处置中', en: 'In progress' },
+  submitted: { zh: '已提交', en: 'Submitted' },
+  checked: { zh: '已验收', en: 'Checked' },
+  closed: { zh: '已办结', en: 'Closed' },
+  cancelled: { zh: '已撤销', en: 'Cancelled' },
+  merged: { zh: '已合并', en: 'Merged' },
+};
+
+export const CATEGORY_CODES = [
+  'environment',
+  'road',
+  'safety',
+  'dispute',
+  'illegal_construction',
+  'market',
+  'public_order',
+  'fire',
+  'flood',
+  'other',
+] as const;
+
+const CATEGORIES: Record<string, Entry> = {
+  environment: { zh: '环境卫生', en: 'Environment & sanitation' },
+  road: { zh: '道路设施', en: 'Roads & facilities' },
+  safety: { zh: '安全隐患', en: 'Safety hazard' },
+  dispute: { zh: '矛盾纠纷', en: 'Dispute' },
+  illegal_construction: { zh: '违法建设', en: 'Illegal construction' },
+  market: { zh: '市场监管', en: 'Market regulation' },
+  public_order: { zh: '治安', en: 'Public order' },
+  fire: { zh: '消防', en: 'Fire' },
+  flood: { zh: '防汛', en: 'Flood control' },
+  other: { zh: '其他', en: 'Other' },
+};
+
+const EVENT_TYPES: Record<string, Entry> = {
+  patrol: { zh: '巡查', en: 'Patrol' },
+  incident: { zh: '事件', en: 'Incident' },
+  enforcement_lead: { zh: '执法线索', en: 'Enforcement lead' },
+  citizen_report: { zh: '群众诉求', en: 'Citizen report' },
+  sensor_alert: { zh: '感知告警', en: 'Sensor alert' },
+};
+
+const ASSIGNEE_KINDS: Record<string, Entry> = {
+  grid_member: { zh: '网格员', en: 'Grid member' },
+  team: { zh: '综合执法队', en: 'Enforcement team' },
+  agency: { zh: '派驻机构', en: 'Agency' },
+};
+
+const PRIORITIES: Record<string, Entry> = {
+  low: { zh: '低', en: 'Low' },
+  normal: { zh: '一般', en: 'Normal' },
+  high: { zh: '紧急', en: 'High' },
+  urgent: { zh: '特急', en: 'Urgent' },
+};
+
+const STEPS: Record<string, Entry> = {
+  dispatch: { zh: '待分派', en: 'To dispatch' },
+  accept: { zh: '待接收', en: 'To accept' },
+  verify: { zh: '待核查', en: 'To verify' },
+  handle: { zh: '处置', en: 'Handling' },
+  check: { zh: '待验收', en: 'To check' },
+  close: { zh: '待办结', en: 'To close' },
+  done: { zh: '完成', en: 'Done' },
+};
+
+const STAGES: Record<string, Entry> = {
+  file: { zh: '立案', en: 'File' },
+  investigate: { zh: '调查取证', en: 'Investigate' },
+  decide: { zh: '审查决定', en: 'Decide' },
+  serve: { zh: '送达执行', en: 'Serve' },
+  archive: { zh: '结案归档', en: 'Archive' },
+};
+
+const LOG_KINDS: Record<string, Entry> = {
+  registered: { zh: '受理登记', en: 'Registered' },
+  dispatched: { zh: '分类转办', en: 'Dispatched' },
+  accepted: { zh: '接收', en: 'Accepted' },
+  returned: { zh: '退回', en: 'Returned' },
+  verified: { zh: '快速核查', en: 'Verified' },
+  started: { zh: '开始处置', en: 'Handling started' },
+  submitted: { zh: '提交结果', en: 'Result submitted' },
+  checked: { zh: '验收', en: 'Checked' },
+  closed: { zh: '办结销号', en: 'Closed' },
+  cancelled: { zh: '撤销', en: 'Cancelled' },
+  reopened: { zh: '重新打开', en: 'Reopened' },
+  merged: { zh: '合并', en: 'Merged' },
+  attached: { zh: '关联事件', en: 'Event attached' },
+  split: { zh: '拆分', en: 'Split off' },
+  supervised: { zh: '督办', en: 'Supervised' },
+  extension_requested: { zh: '申请延期', en: 'Extension asked' },
+  extension_decided: { zh: '延期审批', en: 'Extension decided' },
+  stage: { zh: '执法环节', en: 'Enforcement stage' },
+  review_requested: { zh: '申请法制审核', en: 'Legal review asked' },
+  reviewed: { zh: '法制审核', en: 'Legal review' },
+  transferred: { zh: '区划调整移交', en: 'Transferred' },
+};
+
+function lookup(table: Record<string, Entry>, code: string): string {
+  return table[code]?.[current] ?? code;
+}
+
+export const stateLabel = (code: string): string => lookup(STATES, code);
+export const categoryLabel = (code: string): string => lookup(CATEGORIES, code);
+export const eventTypeLabel = (code: string): string => lookup(EVENT_TYPES, code);
+export const assigneeKindLabel = (code: string): string => lookup(ASSIGNEE_KINDS, code);
+export const priorityLabel = (code: string): string => lookup(PRIORITIES, code);
+export const stepLabel = (code: string): string => lookup(STEPS, code);
+export const stageLabel = (code: string): string => lookup(STAGES, code);
+export const logKindLabel = (code: string): string => lookup(LOG_KINDS, code);
+export const STATE_CODES = Object.keys(STATES);
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatter(withDate: boolean): Intl.DateTimeFormat {
+  const key = `${current}:${withDate}`;
+  let fmt = formatters.get(key);
+  if (!fmt) {
+    fmt = new Intl.DateTimeFormat(current === 'zh' ? 'zh-CN' : 'en-GB', {
+      timeZone: 'Asia/Shanghai',
+      ...(withDate ? { month: '2-digit', day: '2-digit' } : {}),
+      hour: '2-digit',
+      minute: '2-digit',
+      hour12: false,
+    });
+    formatters.set(key, fmt);
+  }
+  return fmt;
+}
+
+/** Times are stored in UTC and always shown in Asia/Shanghai. */
+export function formatTime(iso: string | null | undefined, withDate = true): string {
+  if (!iso) return '—';
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  return formatter(withDate).format(date);
+}
+
+/** "2 h 5 min left" / "overdue by 12 min". */
+export function formatDue(iso: string | null | undefined, now = Date.now()): string {
+  if (!iso) return '—';
+  const ms = Date.parse(iso) - now;
+  if (Number.isNaN(ms)) return iso;
+  const minutes = Math.round(Math.abs(ms) / 60_000);
+  const span =
+    minutes >= 60 * 24
+      ? `${Math.floor(minutes / 1440)}${current === 'zh' ? '天' : ' d'}${Math.floor((minutes % 1440) / 60)}${current === 'zh' ? '小时' : ' h'}`
+      : minutes >= 60
+        ? `${Math.floor(minutes / 60)}${current === 'zh' ? '小时' : ' h'}${minutes % 60}${current === 'zh' ? '分' : ' min'}`
+        : `${minutes}${current === 'zh' ? '分钟' : ' min'}`;
+  if (ms < 0) return current === 'zh' ? `${t('overdueBy')}${span}` : `${t('overdueBy')} ${span}`;
+  return current === 'zh' ? `${t('minutesLeft')}${span}` : `${span} ${t('minutesLeft')}`;
+}
+
+/** "YYYY-MM-DD" of a moment in Asia/Shanghai (for date inputs). */
+export function shanghaiDay(date: Date): string {
+  return new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(date);
+}
+
+/** Midnight of a Shanghai day ("YYYY-MM-DD") as an instant. */
+export function shanghaiMidnight(day: string): Date {
+  return new Date(`${day}T00:00:00+08:00`);
+}
+
+document.documentElement.lang = current === 'zh' ? 'zh-CN' : 'en';
