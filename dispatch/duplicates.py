@@ -15,10 +15,14 @@ from core.cases import AttachEvent, OpenCase
 from core.vocabulary import Category
 
 EARTH_RADIUS_M = 6_371_008.8
+# A degree of longitude is at least this long south of 45°N, so a box this many degrees wide holds the circle
+# (the bounding-box test uses the GiST index on cases.location; the exact distance is then on the geography).
+METRES_PER_DEGREE_LOWER_BOUND = 78_000.0
 
 NEAREST_OPEN = """
 SELECT id FROM cases
 WHERE category = $1 AND closed_at IS NULL AND opened_at >= $5
+  AND location && ST_Expand(ST_SetSRID(ST_MakePoint($2, $3), 4326), $6)
   AND ST_DWithin(location::geography, ST_SetSRID(ST_MakePoint($2, $3), 4326)::geography, $4)
 ORDER BY location::geography <-> ST_SetSRID(ST_MakePoint($2, $3), 4326)::geography
 LIMIT 1
@@ -67,7 +71,12 @@ class RecentOpens:
         """The nearest remembered case of this category within the radius, if any."""
         while self._items and self._items[0].at < now - self.policy.window:
             self._items.popleft()
-        close = [(distance_m(lon, lat, o.lon, o.lat), o.case_id) for o in self._items if o.category == category]
+        box = self.policy.radius_m / METRES_PER_DEGREE_LOWER_BOUND
+        close = [
+            (distance_m(lon, lat, o.lon, o.lat), o.case_id)
+            for o in self._items
+            if abs(o.lat - lat) <= box and abs(o.lon - lon) <= box and o.category == category
+        ]
         close = [c for c in close if c[0] <= self.policy.radius_m]
         return min(close)[1] if close else None
 
@@ -76,8 +85,9 @@ async def open_case_near(
     pool: asyncpg.Pool, policy: DuplicatePolicy, category: Category, lon: float, lat: float, now: datetime
 ) -> UUID | None:
     """The nearest open case of this category within the radius, opened within the window."""
+    box = policy.radius_m / METRES_PER_DEGREE_LOWER_BOUND
     found: UUID | None = await pool.fetchval(
-        NEAREST_OPEN, category.value, lon, lat, policy.radius_m, now - policy.window
+        NEAREST_OPEN, category.value, lon, lat, policy.radius_m, now - policy.window, box
     )
     return found
 
