@@ -398,11 +398,20 @@ def command_from_body(
 class AttachedEvent(Frozen):
     """An event that belongs to a case: the one that opened it, or a duplicate attached later."""
 
-    event_id: UUID
-    reporter_id: str
+    source: CaseSource
     attached_at: AwareDatetime
     opening: bool = False
     event: dict[str, Any] | None = None
+
+    @property
+    def event_id(self) -> UUID:
+        """The event's id."""
+        return self.source.event_id
+
+    @property
+    def reporter_id(self) -> str:
+        """Who reported it."""
+        return self.source.reporter_id
 
 
 class StageDone(Frozen):
