@@ -9,6 +9,7 @@ from uuid import UUID, uuid5
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
 
 from core.enforcement import Decision, Evidence
+from core.events import MediaRef
 from core.geo import LonLat
 from core.vocabulary import CaseState, Category, EnforcementStage, PartyKind, Severity, Step
 
@@ -56,6 +57,7 @@ class CaseSource(Frozen):
     reporter_id: str
     occurred_at: AwareDatetime
     reported_at: AwareDatetime
+    media: tuple[MediaRef, ...] = Field(default=(), description="the reporter's photos, videos and documents")
 
 
 class CommandBase(Frozen):

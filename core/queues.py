@@ -89,3 +89,33 @@ class RegistryChange(BaseModel):
     def key(self) -> bytes:
         """The record key on the compacted topic: one per part, and one per plan so compaction keeps every plan."""
         return (f"plan:{self.plan_id}" if self.part == "plan" and self.plan_id else self.part).encode()
+
+
+class UnroutedResolution(BaseModel):
+    """A person's decision on an unrouted event: route it again (after fixing grids, people or rules) or dismiss it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    action: Literal["retry", "dismiss"]
+    note: str = Field(default="", max_length=500, description="why; required to dismiss")
+
+    @model_validator(mode="after")
+    def _dismissal_says_why(self) -> UnroutedResolution:
+        if self.action == "dismiss" and not self.note.strip():
+            raise ValueError("note: say why the event is dismissed")
+        return self
+
+
+class DeadLetterResolution(BaseModel):
+    """An administrator's decision on a dead letter: replay it to its topic (after a fix) or dismiss it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    action: Literal["replay", "dismiss"]
+    note: str = Field(default="", max_length=500, description="why; required to dismiss")
+
+    @model_validator(mode="after")
+    def _dismissal_says_why(self) -> DeadLetterResolution:
+        if self.action == "dismiss" and not self.note.strip():
+            raise ValueError("note: say why the record is dismissed")
+        return self

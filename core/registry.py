@@ -33,7 +33,7 @@ REGISTRY: dict[tuple[str, int], EventKind] = {
 
 
 class UnknownEventType(Exception):
-    """A well-formed record whose (type, version) this build does not know: skipped and counted."""
+    """A well-formed record whose (type, version) this build does not know: quarantined with its type, and counted."""
 
 
 class MalformedRecord(Exception):

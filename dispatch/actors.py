@@ -7,6 +7,8 @@ from datetime import date
 import asyncpg
 
 from core.cases import Actor
+from core.vocabulary import Role
+from dispatch.scope import Scope
 
 PERSON = """
 SELECT id, role, unit_code, team_id FROM people
@@ -20,3 +22,15 @@ async def resolve(pool: asyncpg.Pool, person_id: str, day: date) -> Actor | None
     if row is None:
         return None
     return Actor(id=row["id"], role=row["role"], unit_code=row["unit_code"], team_id=row["team_id"])
+
+
+async def for_caller(pool: asyncpg.Pool, scope: Scope, day: date) -> Actor | None:
+    """The actor a signed-in user acts as: their registry person, or the account itself for an admin.
+
+    A system account (an intake gateway) never acts on cases over HTTP: system commands are the processors'.
+    """
+    if scope.person_id is not None:
+        return await resolve(pool, scope.person_id, day)
+    if scope.role is Role.ADMIN:
+        return Actor(id=scope.username, role=scope.role, unit_code=scope.unit_code or None)
+    return None

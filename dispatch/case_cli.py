@@ -12,6 +12,7 @@ from rich.table import Table
 
 from dispatch import audit, metrics, projection
 from dispatch.cli_support import console, fail, with_pool
+from dispatch.scope import OPERATOR
 from dispatch.settings import CommonSettings
 
 audit_app = typer.Typer(help="The tamper-evident record: check every case log chain and every evidence file.")
@@ -52,7 +53,7 @@ def cases_metrics(
     if by not in metrics.DIMENSIONS:
         fail(f"--by must be one of {', '.join(metrics.DIMENSIONS)}")
     end = datetime.now(UTC)
-    rows = with_pool(lambda pool: metrics.compute(pool, by, end - timedelta(days=days), end))
+    rows = with_pool(lambda pool: metrics.compute(pool, by, end - timedelta(days=days), end, OPERATOR))
     if as_json:
         typer.echo(orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode())
         return

@@ -31,6 +31,7 @@ from dispatch.rules_store import RuleSpec
 from dispatch.settings import CommonSettings
 from dispatch.synthetic import load_county_outline
 from dispatch.tiling import tiling_errors
+from dispatch.users_cli import users_app
 
 app = typer.Typer(help="Grid registry and database operations (镇村治理一张网).", no_args_is_help=True)
 demo_app = typer.Typer(help="Demo data: 青川县 with synthetic grids.", no_args_is_help=True)
@@ -44,6 +45,7 @@ app.add_typer(rules_app, name="rules")
 app.add_typer(people_app, name="people")
 app.add_typer(audit_app, name="audit")
 app.add_typer(cases_app, name="cases")
+app.add_typer(users_app, name="users")
 OUTLINES = demo.DATA / "counties.geojson"
 
 

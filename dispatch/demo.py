@@ -10,6 +10,7 @@ from pathlib import Path
 import asyncpg
 
 from dispatch.db import Conn
+from dispatch.demo_accounts import create_demo_accounts
 from dispatch.registry_load import load_county
 from dispatch.registry_store import bump_revision
 from dispatch.synthetic import load_county_outline, read_divisions
@@ -80,6 +81,7 @@ async def load_demo(
     async with pool.acquire() as conn:
         present = await conn.fetchval("SELECT count(*) FROM grids WHERE county_code = $1", county)
     if present and not force:
+        await create_demo_accounts(pool, county)
         return await counts(pool, county)
     async with pool.acquire() as conn, conn.transaction():
         await load_county(conn, county, divisions, outline, valid_from)
@@ -92,6 +94,7 @@ async def load_demo(
             [(county, s.category, s.priority, s.accept_minutes, s.verify_minutes) for s in COUNTY_STEP_SLAS],
         )
         await bump_revision(conn, "rules")
+    await create_demo_accounts(pool, county)
     return await counts(pool, county)
 
 
@@ -103,7 +106,8 @@ async def counts(pool: asyncpg.Pool, county: str) -> dict[str, int]:
             " (SELECT count(*) FROM admin_units WHERE level='village' AND left(code,6)=$1) AS villages,"
             " (SELECT count(*) FROM grids WHERE county_code=$1) AS grids,"
             " (SELECT count(*) FROM people WHERE left(unit_code,6)=$1) AS people,"
-            " (SELECT count(*) FROM routing_rules WHERE unit_code=$1) AS rules",
+            " (SELECT count(*) FROM routing_rules WHERE unit_code=$1) AS rules,"
+            " (SELECT count(*) FROM users WHERE demo) AS demo_accounts",
             county,
         )
     assert row is not None

@@ -7,6 +7,8 @@ from typing import Any
 
 import asyncpg
 
+from dispatch.scope import Scope
+
 DECISIONS = """
 SELECT l.case_id, l.at, l.payload->'decision' AS decision, c.township_name, c.category
 FROM case_log l JOIN cases c ON c.id = l.case_id
@@ -65,16 +67,18 @@ async def feed(pool: asyncpg.Pool, unit: str | None = None, limit: int = 100) ->
 
 
 async def supervisions(
-    pool: asyncpg.Pool, person: str | None, case_id: Any | None, limit: int = 200
+    pool: asyncpg.Pool, person: str | None, case_id: Any | None, limit: int, scope: Scope
 ) -> list[dict[str, Any]]:
-    """Supervision records (督办), newest first: of one case, or those a person (or their team) was told of."""
+    """Supervision records (督办) of cases within `scope`, newest first: of one case, or those a person (or their
+    team) was told of; a user also sees every record they were told of."""
+    args: list[object] = [person, case_id, limit, scope.me]
+    reach = scope.case_sql(args, alias="c")
     rows = await pool.fetch(
         "SELECT s.case_id, s.seq, s.level, s.step, s.due_at, s.at, s.by_id, s.reason, s.notified"
-        " FROM supervisions s LEFT JOIN people p ON p.id = $1"
+        " FROM supervisions s JOIN cases c ON c.id = s.case_id LEFT JOIN people p ON p.id = $1"
         " WHERE ($1::text IS NULL OR $1 = ANY(s.notified) OR p.team_id = ANY(s.notified))"
-        " AND ($2::uuid IS NULL OR s.case_id = $2) ORDER BY s.at DESC LIMIT $3",
-        person,
-        case_id,
-        limit,
+        f" AND ($2::uuid IS NULL OR s.case_id = $2) AND ({reach} OR $4 = ANY(s.notified))"
+        " ORDER BY s.at DESC LIMIT $3",
+        *args,
     )
     return [dict(r.items()) for r in rows]

@@ -91,6 +91,7 @@ def decide(event: EventEnvelope, snapshot: RoutingSnapshot, now: datetime) -> De
             reporter_id=event.reporter.id,
             occurred_at=event.occurred_at,
             reported_at=event.reported_at,
+            media=tuple(event.media),
         ),
         grid_code=grid.code,
         grid_name=grid.name,

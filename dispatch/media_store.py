@@ -19,6 +19,7 @@ import filetype
 from filetype.types import archive, image
 
 from dispatch.db import Conn
+from dispatch.scope import EVERYWHERE, Scope
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 SHA256_PATTERN = r"^[0-9a-f]{64}$"
@@ -206,3 +207,18 @@ async def verify_files(pool: Executor, media_dir: str | Path, hashes: Iterable[s
         problems += [f"media {h}: no record in the media table" for h in valid if h not in known]
         wanted = [h for h in valid if h in known]
     return problems + await asyncio.to_thread(_file_problems, Path(media_dir), wanted)
+
+
+async def visible(pool: Executor, sha256: str, scope: Scope) -> bool:
+    """Whether the user uploaded the media or it belongs to a case within their reach."""
+    if scope.role in EVERYWHERE:
+        return True
+    args: list[object] = [sha256, scope.me]
+    reach = scope.case_sql(args, alias="c")
+    found = await pool.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM media WHERE sha256 = $1 AND uploaded_by = $2)"
+        " OR EXISTS (SELECT 1 FROM case_log l JOIN cases c ON c.id = l.case_id"
+        f" WHERE strpos(l.payload::text, $1) > 0 AND {reach})",
+        *args,
+    )
+    return bool(found)

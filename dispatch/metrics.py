@@ -25,6 +25,7 @@ import asyncpg
 from core.vocabulary import CaseState, PartyKind, Step
 from dispatch.case_store import LOG_COLUMNS, entry_from_row
 from dispatch.casework import CaseRecord, LogEntry, evolve
+from dispatch.scope import Scope
 
 DIMENSIONS = ("township", "village", "grid", "team", "person")
 TIMED_STEPS = (Step.ACCEPT, Step.VERIFY, Step.HANDLE, Step.CHECK, Step.CLOSE)
@@ -139,6 +140,10 @@ def report(groups: dict[str, Tally]) -> list[dict[str, Any]]:
                 "closure_rate": _rate(t.closed, counted),
                 "on_time_rate": _rate(t.on_time, t.closed),
                 "rework_rate": _rate(t.reworked, t.checked),
+                "on_time": t.on_time,
+                "checked": t.checked,
+                "reworked": t.reworked,
+                "extended": t.extended,
                 "extension_rate": _rate(t.extended, counted),
                 "median_minutes": {s.value: round(statistics.median(v), 1) for s, v in t.step_minutes.items() if v},
                 "open": t.open,
@@ -148,12 +153,17 @@ def report(groups: dict[str, Tally]) -> list[dict[str, Any]]:
     return rows
 
 
-async def compute(pool: asyncpg.Pool, by: str, start: datetime, end: datetime) -> list[dict[str, Any]]:
-    """The metrics of every group along `by` for [start, end), from the case log."""
+async def compute(pool: asyncpg.Pool, by: str, start: datetime, end: datetime, scope: Scope) -> list[dict[str, Any]]:
+    """The metrics of every group along `by` for [start, end), from the log of the cases within `scope`."""
     logs: dict[UUID, list[LogEntry]] = defaultdict(list)
+    args: list[object] = [end]
+    reach = scope.case_sql(args)
     async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
-        query = f"SELECT {LOG_COLUMNS} FROM case_log WHERE at < $1 ORDER BY case_id, seq"
-        async for row in conn.cursor(query, end):
+        query = (
+            f"SELECT {LOG_COLUMNS} FROM case_log WHERE at < $1"
+            f" AND case_id IN (SELECT id FROM cases WHERE {reach}) ORDER BY case_id, seq"
+        )
+        async for row in conn.cursor(query, *args):
             entry = entry_from_row(row)
             logs[entry.case_id].append(entry)
     all_facts = [f for entries in logs.values() if (f := facts(entries, end)) is not None]

@@ -9,12 +9,15 @@ from dispatch.intake import PatrolEntry
 
 
 async def add_unrouted(pool: asyncpg.Pool, item: UnroutedEvent) -> bool:
-    """Queue an unrouted event once; False when it was already queued."""
+    """Queue an unrouted event once (again after a failed retry); False when it was already queued."""
     async with pool.acquire() as conn:
         status = await conn.execute(
             "INSERT INTO unrouted_events (event_id, type, category, description, location, reason, received_at,"
             " event) VALUES ($1,$2,$3,$4,ST_SetSRID(ST_MakePoint($5,$6),4326),$7,$8,$9)"
-            " ON CONFLICT (event_id) DO NOTHING",
+            # An event a person sent to be routed again and that failed again comes back to the queue.
+            " ON CONFLICT (event_id) DO UPDATE SET reason = EXCLUDED.reason, received_at = EXCLUDED.received_at,"
+            " resolved_at = NULL, resolved_by = NULL, resolution = NULL, note = NULL"
+            " WHERE unrouted_events.resolution = 'retried'",
             item.event_id,
             item.type,
             item.category,

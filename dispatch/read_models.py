@@ -11,6 +11,7 @@ import asyncpg
 
 from core.cases import CaseView
 from dispatch.case_store import CASE_COLUMNS, case_from_row
+from dispatch.scope import Scope
 
 
 @dataclass(frozen=True)
@@ -30,11 +31,25 @@ class CaseFilter:
     limit: int = 200
 
 
-async def list_cases(pool: asyncpg.Pool, f: CaseFilter) -> list[CaseView]:
-    """Cases matching the filter, newest first."""
+async def list_cases(pool: asyncpg.Pool, f: CaseFilter, scope: Scope) -> list[CaseView]:
+    """Cases within `scope` matching the filter, newest first."""
+    args: list[object] = [
+        f.state,
+        f.open_only,
+        f.grid_code,
+        f.township_code,
+        f.category,
+        f.limit,
+        f.assignee,
+        f.overdue,
+        f.opened_from,
+        f.opened_to,
+        f.search,
+    ]
+    reach = scope.case_sql(args)
     async with pool.acquire() as conn:
         rows = await conn.fetch(
-            f"SELECT {CASE_COLUMNS} FROM cases WHERE ($1::text IS NULL OR state = $1)"
+            f"SELECT {CASE_COLUMNS} FROM cases WHERE {reach} AND ($1::text IS NULL OR state = $1)"
             " AND (NOT $2 OR closed_at IS NULL)"
             " AND ($3::text IS NULL OR grid_code = $3) AND ($4::text IS NULL OR township_code = $4)"
             " AND ($5::text IS NULL OR category = $5) AND ($7::text IS NULL OR assignee_id = $7)"
@@ -42,36 +57,29 @@ async def list_cases(pool: asyncpg.Pool, f: CaseFilter) -> list[CaseView]:
             " AND ($9::timestamptz IS NULL OR opened_at >= $9) AND ($10::timestamptz IS NULL OR opened_at < $10)"
             " AND ($11::text IS NULL OR strpos(description, $11) > 0 OR grid_name = $11 OR id::text = $11)"
             " ORDER BY opened_at DESC, id LIMIT $6",
-            f.state,
-            f.open_only,
-            f.grid_code,
-            f.township_code,
-            f.category,
-            f.limit,
-            f.assignee,
-            f.overdue,
-            f.opened_from,
-            f.opened_to,
-            f.search,
+            *args,
         )
     return [case_from_row(r).view() for r in rows]
 
 
-async def cases_reported_by(pool: asyncpg.Pool, reporter: str, limit: int) -> list[CaseView]:
-    """Cases holding an event this person reported, newest first."""
+async def cases_reported_by(pool: asyncpg.Pool, reporter: str, limit: int, scope: Scope | None) -> list[CaseView]:
+    """Cases holding an event this person reported (within `scope` unless it is the reporter's own list)."""
+    args: list[object] = [reporter, limit]
+    reach = scope.case_sql(args) if scope else "TRUE"
     rows = await pool.fetch(
         f"SELECT {CASE_COLUMNS} FROM cases WHERE id IN (SELECT case_id FROM case_events WHERE reporter_id = $1"
-        " AND split_at IS NULL) ORDER BY opened_at DESC LIMIT $2",
-        reporter,
-        limit,
+        f" AND split_at IS NULL) AND {reach} ORDER BY opened_at DESC LIMIT $2",
+        *args,
     )
     return [case_from_row(r).view() for r in rows]
 
 
-async def get_case(pool: asyncpg.Pool, case_id: UUID) -> tuple[CaseView, list[dict[str, Any]]] | None:
-    """A case and its log, oldest entry first."""
+async def get_case(pool: asyncpg.Pool, case_id: UUID, scope: Scope) -> tuple[CaseView, list[dict[str, Any]]] | None:
+    """A case within `scope` and its log, oldest entry first; None when there is none the user may see."""
+    args: list[object] = [case_id]
+    reach = scope.case_sql(args)
     async with pool.acquire() as conn:
-        row = await conn.fetchrow(f"SELECT {CASE_COLUMNS} FROM cases WHERE id = $1", case_id)
+        row = await conn.fetchrow(f"SELECT {CASE_COLUMNS} FROM cases WHERE id = $1 AND {reach}", *args)
         if row is None:
             return None
         log = await conn.fetch(
@@ -98,7 +106,7 @@ LEFT JOIN LATERAL (
     SELECT p.name FROM grid_posts gp JOIN people p ON p.id = gp.person_id
     WHERE gp.grid_code = g.code AND gp.valid_to IS NULL ORDER BY gp.post = 'full_time' DESC, gp.id LIMIT 1
 ) m ON true
-WHERE g.valid_to IS NULL AND ($1::text IS NULL OR g.township_code = $1)
+WHERE g.valid_to IS NULL AND ($1::text IS NULL OR g.township_code = $1) AND starts_with(g.code, $2)
 """
 
 UNITS_GEOJSON = """
@@ -108,30 +116,39 @@ SELECT json_build_object('type', 'FeatureCollection', 'features', coalesce(json_
         'parent_code', a.parent_code, 'statistical_only', a.statistical_only,
         'synthetic', a.synthetic_geometry)) ORDER BY a.code), '[]'::json))::text
 FROM admin_units a WHERE a.level = $1 AND a.valid_to IS NULL AND a.geom IS NOT NULL
+    AND (starts_with(a.code, $2) OR starts_with($2, a.code))
 """
 
 
-async def grids_geojson(pool: asyncpg.Pool, township_code: str | None = None) -> str:
-    """Current grids as a GeoJSON FeatureCollection (text, built by PostGIS)."""
+async def grids_geojson(pool: asyncpg.Pool, township_code: str | None, area: str) -> str:
+    """Current grids in `area` (a code prefix) as a GeoJSON FeatureCollection (text, built by PostGIS)."""
     async with pool.acquire() as conn:
-        text: str = await conn.fetchval(GRIDS_GEOJSON, township_code)
+        text: str = await conn.fetchval(GRIDS_GEOJSON, township_code, area)
     return text
 
 
-async def units_geojson(pool: asyncpg.Pool, level: str) -> str:
-    """Current admin units of one level as a GeoJSON FeatureCollection."""
+async def units_geojson(pool: asyncpg.Pool, level: str, area: str) -> str:
+    """Current admin units of one level in or above `area` as a GeoJSON FeatureCollection."""
     async with pool.acquire() as conn:
-        text: str = await conn.fetchval(UNITS_GEOJSON, level)
+        text: str = await conn.fetchval(UNITS_GEOJSON, level, area)
     return text
 
 
-async def unrouted(pool: asyncpg.Pool, limit: int = 200) -> list[dict[str, Any]]:
-    """Unresolved unrouted events, newest first."""
+# An unrouted event belongs to the area whose boundary covers it; one outside every boundary to the admin.
+UNROUTED_AREA = """($2 = '' OR EXISTS (SELECT 1 FROM admin_units u
+    WHERE u.code = $2 AND u.valid_to IS NULL AND ST_Covers(u.geom, e.location)))"""
+
+
+async def unrouted(pool: asyncpg.Pool, area: str, limit: int = 200) -> list[dict[str, Any]]:
+    """Unresolved unrouted events located in `area` (a unit code, '' for all), newest first."""
     async with pool.acquire() as conn:
         rows = await conn.fetch(
             "SELECT event_id, type, category, description, ST_X(location) AS lon, ST_Y(location) AS lat, reason,"
-            " received_at FROM unrouted_events WHERE resolved_at IS NULL ORDER BY received_at DESC LIMIT $1",
+            " received_at FROM unrouted_events e WHERE resolved_at IS NULL AND "
+            + UNROUTED_AREA
+            + " ORDER BY received_at DESC LIMIT $1",
             limit,
+            area,
         )
     return [dict(r.items()) for r in rows]
 
@@ -147,8 +164,8 @@ async def dead_letters(pool: asyncpg.Pool, limit: int = 200) -> list[dict[str, A
     return [dict(r.items()) for r in rows]
 
 
-async def vacant_grids(pool: asyncpg.Pool, day: date) -> list[dict[str, Any]]:
-    """Current grids with no member on `day`, with the village's or else the township's duty post."""
+async def vacant_grids(pool: asyncpg.Pool, day: date, area: str = "") -> list[dict[str, Any]]:
+    """Current grids in `area` with no member on `day`, with the village's or else the township's duty post."""
     rows = await pool.fetch(
         "SELECT g.code, g.name, g.village_code, g.township_code,"
         " coalesce(vd.id, td.id) AS fallback_id, coalesce(vd.name, td.name) AS fallback_name,"
@@ -157,10 +174,19 @@ async def vacant_grids(pool: asyncpg.Pool, day: date) -> list[dict[str, Any]]:
         " FROM grids g"
         " LEFT JOIN people vd ON vd.role = 'duty' AND vd.unit_code = g.village_code AND vd.valid_to IS NULL"
         " LEFT JOIN people td ON td.role = 'duty' AND td.unit_code = g.township_code AND td.valid_to IS NULL"
-        " WHERE g.valid_from <= $1 AND (g.valid_to IS NULL OR $1 < g.valid_to) AND NOT EXISTS ("
+        " WHERE g.valid_from <= $1 AND (g.valid_to IS NULL OR $1 < g.valid_to) AND starts_with(g.code, $2)"
+        " AND NOT EXISTS ("
         "   SELECT 1 FROM grid_posts gp JOIN people p ON p.id = gp.person_id WHERE gp.grid_code = g.code"
         "   AND gp.valid_from <= $1 AND (gp.valid_to IS NULL OR $1 < gp.valid_to)"
         "   AND (p.valid_to IS NULL OR $1 < p.valid_to)) ORDER BY g.code",
         day,
+        area,
     )
     return [dict(r.items()) for r in rows]
+
+
+async def case_in_scope(pool: asyncpg.Pool, case_id: UUID, scope: Scope) -> bool:
+    """Whether the case exists and is within the user's reach."""
+    args: list[object] = [case_id]
+    reach = scope.case_sql(args)
+    return bool(await pool.fetchval(f"SELECT EXISTS (SELECT 1 FROM cases WHERE id = $1 AND {reach})", *args))

@@ -11,7 +11,7 @@ from core.vocabulary import PartyKind, Severity
 from dispatch.db import Conn
 from dispatch.intake import RoutingSnapshot
 from dispatch.locate import GridIndex
-from dispatch.registry_model import Directory, GridRef, Party, RoutingRule
+from dispatch.registry_model import Directory, GridRef, Party, Person, RoutingRule, successor_map, townships_served
 from dispatch.routing import RuleBook
 from dispatch.step_sla import StepSlaBook, StepSlaPolicy
 
@@ -32,6 +32,21 @@ WHERE gp.valid_from <= $1 AND (gp.valid_to IS NULL OR $1 < gp.valid_to)
 ORDER BY gp.grid_code, gp.post = 'full_time' DESC, gp.id
 """
 
+PEOPLE = """
+SELECT p.id, p.role, p.unit_code, p.team_id,
+       coalesce(array_agg(gp.grid_code) FILTER (WHERE gp.grid_code IS NOT NULL), '{}') AS grids
+FROM people p
+LEFT JOIN grid_posts gp ON gp.person_id = p.id AND gp.valid_from <= $1 AND (gp.valid_to IS NULL OR $1 < gp.valid_to)
+WHERE p.valid_from <= $1 AND (p.valid_to IS NULL OR $1 < p.valid_to)
+GROUP BY p.id
+"""
+
+# Units that ceased to exist and what they became; a part transferred away leaves its unit in place.
+UNIT_LINEAGE = (
+    "SELECT from_code, to_code FROM unit_lineage WHERE level <> 'grid'"
+    " AND kind IN ('merged_into', 'recoded_to', 'split_into') ORDER BY effective_date, id"
+)
+
 VALID_NOW = "valid_from <= $1 AND (valid_to IS NULL OR $1 < valid_to)"
 
 
@@ -45,6 +60,8 @@ async def load_snapshot(pool: asyncpg.Pool, today: date) -> RoutingSnapshot:
             "SELECT from_code, to_code FROM unit_lineage WHERE level = 'grid' ORDER BY effective_date, id"
         )
         member_rows = await conn.fetch(MEMBERS, today)
+        people_rows = await conn.fetch(PEOPLE, today)
+        unit_lineage_rows = await conn.fetch(UNIT_LINEAGE)
         duty_rows = await conn.fetch(
             f"SELECT id, name, unit_code FROM people WHERE role = 'duty' AND {VALID_NOW}", today
         )
@@ -88,6 +105,7 @@ async def load_snapshot(pool: asyncpg.Pool, today: date) -> RoutingSnapshot:
         )
         for r in rule_rows
     ]
+    unit_lineage = successor_map((r["from_code"], r["to_code"]) for r in unit_lineage_rows)
     directory = Directory(
         grid_members={r["grid_code"]: Party(PartyKind.GRID_MEMBER, r["id"], r["name"]) for r in member_rows},
         duty_posts={r["unit_code"]: Party(PartyKind.GRID_MEMBER, r["id"], r["name"]) for r in duty_rows},
@@ -100,6 +118,16 @@ async def load_snapshot(pool: asyncpg.Pool, today: date) -> RoutingSnapshot:
             (r["unit_code"], r["agency_type"]): Party(PartyKind.AGENCY, r["id"], r["name"], r["agency_type"])
             for r in team_rows
             if r["kind"] == "agency"
+        },
+        people={
+            r["id"]: Person(
+                r["id"],
+                r["role"],
+                r["unit_code"],
+                r["team_id"],
+                townships_served(r["unit_code"], r["grids"], unit_lineage),
+            )
+            for r in people_rows
         },
     )
     successors = {r["from_code"]: r["to_code"] for r in lineage_rows if r["from_code"] != r["to_code"]}

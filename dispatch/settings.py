@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Literal
+
+from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -24,3 +28,37 @@ class CommonSettings(BaseSettings):
     def sqlalchemy_url(self) -> str:
         """The database URL in SQLAlchemy's asyncpg form, for Alembic."""
         return self.database_url.replace("postgresql://", "postgresql+asyncpg://", 1)
+
+
+DEMO_JWT_SECRET = "demo-only-secret-change-me-in-production-0000"
+DEMO_DATABASE_PASSWORD = "grid:grid@"
+
+
+class AuthSettings(CommonSettings):
+    """Sign-in, tokens and rate limits; the demo secret is refused in production."""
+
+    env: Literal["development", "production"] = "development"
+    jwt_secret: SecretStr = SecretStr(DEMO_JWT_SECRET)
+    access_token_minutes: float = 15.0
+    refresh_token_days: float = 30.0
+    login_max_failures: int = 5
+    lockout_minutes: float = 15.0
+    rate_login_per_address: str = "30/minute"
+    rate_login_per_user: str = "10/minute"
+    rate_intake_per_user: str = "120/minute"
+    rate_intake_per_gateway: str = "12000/minute"
+    rate_intake_per_address: str = "1200/minute"
+
+    def production_problems(self, demo_accounts: Sequence[str] = ()) -> list[str]:
+        """Why this configuration (with these demo accounts enabled) must not run in production; empty if it may."""
+        if self.env != "production":
+            return []
+        problems = []
+        secret = self.jwt_secret.get_secret_value()
+        if secret == DEMO_JWT_SECRET or len(secret) < 32:
+            problems.append("GRID_JWT_SECRET is the demo secret or shorter than 32 characters")
+        if DEMO_DATABASE_PASSWORD in self.database_url:
+            problems.append("GRID_DATABASE_URL uses the demo database password")
+        if demo_accounts:
+            problems.append(f"demo accounts are enabled: {', '.join(demo_accounts)} (gridctl users passwd/disable)")
+        return problems

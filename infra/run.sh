@@ -81,6 +81,8 @@ banner() {
   │ 网格化管理指挥平台 / grid command centre is running
   │
   │   command centre   $WEB_URL/
+  │   grid worker      $WEB_URL/m/worker   (phone)
+  │   officer          $WEB_URL/m/officer  (phone)
   │   API docs         $WEB_URL/docs
   │   health           $WEB_URL/healthz
   │
@@ -89,9 +91,11 @@ banner() {
   │   logs             $LOGS/{web,worker,simulator}.log
   │
   │   Ctrl-C stops the app processes; \`make down\` stops them and the stack.
+  │   Sign in with a demo account below (one per role; \`gridctl users --help\`).
   └──────────────────────────────────────────────────────────────────────
-
 EOF
+  "$VENV/bin/gridctl" users demo 2>&1 || true
+  echo
 }
 
 on_interrupt() {

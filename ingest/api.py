@@ -9,11 +9,14 @@ from typing import Annotated, Literal
 from uuid import UUID
 
 from aiokafka.errors import KafkaError
-from fastapi import APIRouter, Body, FastAPI, Request
+from fastapi import APIRouter, Body, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from core.events import FieldEvent, implausible_time
+from core.vocabulary import Role
+from dispatch.http_auth import Caller, address, guard_of, rate_limit
+from dispatch.scope import Scope
 from ingest import receipts
 from ingest.publisher import EventPublisher
 from ingest.receipts import Receipt
@@ -47,15 +50,42 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await publisher.stop()
 
 
+async def intake_limits(request: Request, caller: Caller) -> Scope:
+    """Rate limits of the intake, counted before the body is read: per address, and per account (a person's
+    phone has a lower limit than a gateway's)."""
+    settings = guard_of(request).settings
+    rate_limit(request, settings.rate_intake_per_address, "events from this address", address(request))
+    rule = settings.rate_intake_per_user if caller.person_id else settings.rate_intake_per_gateway
+    rate_limit(request, rule, "events from this account", caller.username)
+    return caller
+
+
 @router.post(
     "/api/v1/events",
     status_code=202,
     response_model=Accepted,
-    responses={409: {"model": Problem}, 413: {"model": Problem}, 503: {"model": Problem}},
+    responses={
+        401: {"model": Problem},
+        403: {"model": Problem},
+        409: {"model": Problem},
+        413: {"model": Problem},
+        429: {"model": Problem},
+        503: {"model": Problem},
+    },
     summary="Report a field event (patrol, incident, enforcement lead, citizen report, sensor alert)",
 )
-async def post_event(event: Annotated[FieldEvent, Body()], request: Request) -> Accepted | JSONResponse:
-    """Accept an event once the broker acknowledged it; a retry with the same id and body is harmless."""
+async def post_event(
+    event: Annotated[FieldEvent, Body()], request: Request, caller: Annotated[Scope, Depends(intake_limits)]
+) -> Accepted | JSONResponse:
+    """Accept an event once the broker acknowledged it; a retry with the same id and body is harmless.
+
+    A person reports as themselves; only a system account (a hotline or sensor gateway) or an administrator
+    posts for others."""
+    if event.reporter.id != caller.me and caller.role not in (Role.SYSTEM, Role.ADMIN):
+        return JSONResponse(
+            status_code=403,
+            content={"detail": f"reporter.id: {event.reporter.id} is not you ({caller.me}); report as yourself"},
+        )
     bad_time = implausible_time(event, datetime.now(UTC))
     if bad_time is not None:
         field, reason = bad_time

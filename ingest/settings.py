@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dispatch.settings import CommonSettings
+from dispatch.settings import AuthSettings
 
 
-class IngestSettings(CommonSettings):
+class IngestSettings(AuthSettings):
     """GRID_* variables read once when the intake starts."""
 
     produce_timeout_ms: int = 10_000

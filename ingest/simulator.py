@@ -1,15 +1,20 @@
 """Grid workers at a gentle pace: posts realistic events at points inside the demo grids.
 
 `python -m ingest.simulator --url http://127.0.0.1:8000 [--rate 0.3] [--seed 7]`
+
+It signs in as an intake gateway (a system account, which may post for any reporter): GRID_SIMULATOR_USER and
+GRID_SIMULATOR_PASSWORD, by default the demo account `gateway`.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import random
 import time
 import uuid
+from collections.abc import Generator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -34,6 +39,33 @@ SCENES: tuple[tuple[str, str, str, str], ...] = (
     ("sensor_alert", "flood", "urgent", "水位监测点超警戒水位"),
     ("patrol", "other", "normal", ""),
 )
+
+
+class SignedIn(httpx.Auth):
+    """Bearer auth that signs in on first use and again whenever the access token is refused (expired)."""
+
+    def __init__(self, url: str, username: str, password: str) -> None:
+        self._url, self._username, self._password = url, username, password
+        self._token: str | None = None
+
+    def _sign_in(self) -> str:
+        reply = httpx.post(
+            f"{self._url}/api/v1/auth/token", data={"username": self._username, "password": self._password}, timeout=10
+        )
+        if reply.status_code != 200:
+            raise SystemExit(f"simulator: sign-in as {self._username} refused: {reply.text}")
+        token: str = reply.json()["access_token"]
+        return token
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        """Send with the token; on 401, sign in again and resend once."""
+        self._token = self._token or self._sign_in()
+        request.headers["Authorization"] = f"Bearer {self._token}"
+        response = yield request
+        if response.status_code == 401:
+            self._token = self._sign_in()
+            request.headers["Authorization"] = f"Bearer {self._token}"
+            yield request
 
 
 def random_point_in(geom: Any, rng: random.Random) -> tuple[float, float]:
@@ -77,7 +109,10 @@ def make_event(grid: dict[str, Any], geom: Any, rng: random.Random) -> dict[str,
 def run(url: str, rate: float, seed: int | None, count: int | None) -> None:
     """Post events until interrupted (or `count` are sent)."""
     rng = random.Random(seed)
-    with httpx.Client(base_url=url, timeout=10) as client:
+    auth = SignedIn(
+        url, os.environ.get("GRID_SIMULATOR_USER", "gateway"), os.environ.get("GRID_SIMULATOR_PASSWORD", "grid-demo")
+    )
+    with httpx.Client(base_url=url, timeout=10, auth=auth) as client:
         grids = _wait_for_grids(client)
         shapes = [shape(g["geometry"]) for g in grids]
         sent = 0

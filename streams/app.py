@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,14 +13,17 @@ from faust.types import EventT, StreamT
 from pydantic import ValidationError
 
 from core import topics
-from core.cases import COMMAND_ADAPTER, AttachEvent, OpenCase
+from core.cases import COMMAND_ADAPTER, AttachEvent, CaseCommand, OpenCase
+from core.events import EventEnvelope
 from core.queues import DeadLetter, QueueChange, RegistryChange, UnroutedEvent
 from core.registry import MalformedRecord, UnknownEventType, dump, parse_event
-from dispatch import clock, queue_store, supervision, transfers
+from core.vocabulary import Role
+from dispatch import actors, clock, quarantine, queue_store, supervision, transfers, users_store
 from dispatch.case_store import PgCaseStore
 from dispatch.case_writer import write
 from dispatch.duplicates import DuplicatePolicy, Opened, RecentOpens, attach_instead, open_case_near, was_split
-from dispatch.intake import PatrolEntry, decide, local_day
+from dispatch.intake import PatrolEntry, RoutingSnapshot, decide, local_day
+from dispatch.sighting_store import sightings
 from streams.context import StreamContext
 from streams.settings import StreamSettings
 
@@ -55,6 +58,7 @@ def create_app(settings: StreamSettings) -> faust.App:
     registry_t = topic(topics.REGISTRY)
     duplicates = DuplicatePolicy(settings.duplicate_radius_m, timedelta(minutes=settings.duplicate_window_minutes))
     recent = RecentOpens(duplicates)
+    placed = quarantine.RecentSightings()
 
     async def dead_letter(event: EventT[Any], reason: str) -> None:
         msg = event.message
@@ -83,12 +87,18 @@ def create_app(settings: StreamSettings) -> faust.App:
                 field_event = parse_event(raw)
             except UnknownEventType as exc:
                 ctx.counters["unknown_types"] += 1
-                log.info("skipped unknown event type %s", exc)
+                await dead_letter(event, quarantine.unknown_type(str(exc)))
                 continue
             except MalformedRecord as exc:
                 await dead_letter(event, str(exc))
                 continue
-            decision = decide(field_event, await ctx.snapshot(), datetime.now(UTC))
+            snap, now = await ctx.snapshot(), datetime.now(UTC)
+            reason = await _suspicious(field_event, snap, local_day(now))
+            if reason is not None:
+                ctx.counters["quarantined_events"] += 1
+                await dead_letter(event, reason)
+                continue
+            decision = decide(field_event, snap, now)
             if isinstance(decision, OpenCase):
                 command = await _unless_duplicate(decision, field_event.model_dump(mode="json"))
                 await commands_t.send(key=str(command.case_id).encode(), value=dump(command))
@@ -97,6 +107,22 @@ def create_app(settings: StreamSettings) -> faust.App:
             elif isinstance(decision, PatrolEntry):
                 await queue_store.add_patrol(await ctx.pool(), decision)
             ctx.counters["events"] += 1
+
+    async def _suspicious(field_event: EventEnvelope, snap: RoutingSnapshot, today: date) -> str | None:
+        """Why an event placed in a township is quarantined: its reporter serves another township, or its id is
+        that of an event in another township (one query: the record under that id)."""
+        where = quarantine.event_places(snap.index, field_event, today)
+        if not where:
+            return None
+        reason = quarantine.foreign_reporter(field_event, snap.directory.people, where)
+        if reason is None:
+            seen = await sightings(await ctx.pool(), field_event.event_id)
+            moments_ago = placed.get(field_event.event_id)
+            seen += [moments_ago] if moments_ago is not None else []
+            reason = quarantine.forged_id(field_event, where, seen, snap.index, today)
+        if reason is None:
+            placed.remember(field_event)
+        return reason
 
     async def _unless_duplicate(command: OpenCase, raw: dict[str, Any]) -> OpenCase | AttachEvent:
         """Attach the event to a near, recent open case of its category instead of opening another."""
@@ -125,6 +151,11 @@ def create_app(settings: StreamSettings) -> faust.App:
             except ValidationError as exc:
                 await dead_letter(event, f"malformed case command: {exc.errors()[0]['msg']}")
                 continue
+            reason = await _untrusted_actor(command)
+            if reason is not None and not await store.applied(command.case_id, command.command_id):
+                ctx.counters["quarantined_commands"] += 1
+                await dead_letter(event, reason)
+                continue
             result = await write(store, command, datetime.now(UTC))
             if result.refused is not None:
                 ctx.counters["commands_refused"] += 1
@@ -143,6 +174,21 @@ def create_app(settings: StreamSettings) -> faust.App:
                 await commands_t.send(key=str(follow.case_id).encode(), value=dump(follow))
             for raw in result.republish:
                 await events_t.send(key=str(raw["event_id"]).encode(), value=orjson.dumps(raw))
+
+    async def _untrusted_actor(command: CaseCommand) -> str | None:
+        """Why a command's actor does not match the registry: checked in memory, and for a person the snapshot
+        disagrees with, once more in the database, since the snapshot may predate a change to the registry."""
+        actor = command.actor
+        person = (await ctx.snapshot()).directory.people.get(actor.id)
+        reason = quarantine.impostor(actor, person.as_actor() if person is not None else None)
+        if reason is None and person is None and actor.role == Role.ADMIN:
+            if await users_store.account_has_role(await ctx.pool(), actor.id, Role.ADMIN):
+                return None
+            return f"actor {actor.id} claims the admin role, but no enabled administrator account has that name"
+        if reason is None or actor.role == Role.SYSTEM:
+            return reason
+        today = local_day(datetime.now(UTC))
+        return quarantine.impostor(actor, await actors.resolve(await ctx.pool(), actor.id, today))
 
     @app.agent(unrouted_t, concurrency=1)
     async def unrouted_queue(stream: StreamT[Any]) -> None:

@@ -11,14 +11,23 @@ import pytest
 import pytest_asyncio
 from kafka import KafkaProducer
 
+from tests.integration.auth import admin_headers
 from tests.integration.conftest import running_stack
 from tests.integration.harness import LiveStack
+
+# Every test client shares 127.0.0.1, so the per-address limits are raised here; test_auth checks them on a
+# second web server with low limits.
+SESSION_ENV = {
+    "GRID_DUPLICATE_RADIUS_M": "0",
+    "GRID_RATE_INTAKE_PER_ADDRESS": "100000/minute",
+    "GRID_RATE_LOGIN_PER_ADDRESS": "10000/minute",
+}
 
 
 @pytest.fixture(scope="session")
 def live_stack() -> Iterator[LiveStack]:
     """The product on the demo county (青川县, 2020 list); duplicate detection off, since tests post at one point."""
-    with running_stack(["demo", "load", "--no-notify"], extra_env={"GRID_DUPLICATE_RADIUS_M": "0"}) as ts:
+    with running_stack(["demo", "load", "--no-notify"], extra_env=SESSION_ENV) as ts:
         yield ts
 
 
@@ -32,8 +41,8 @@ async def db(live_stack: LiveStack) -> AsyncIterator[asyncpg.Pool]:
 
 @pytest_asyncio.fixture(scope="session")
 async def http(live_stack: LiveStack) -> AsyncIterator[httpx.AsyncClient]:
-    """An HTTP client on the session's web server."""
-    async with httpx.AsyncClient(base_url=live_stack.base_url, timeout=15) as client:
+    """An HTTP client on the session's web server, signed in as the county's administrator."""
+    async with httpx.AsyncClient(base_url=live_stack.base_url, timeout=15, headers=admin_headers()) as client:
         yield client
 
 

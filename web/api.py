@@ -1,4 +1,4 @@
-"""Read endpoints of the command centre: cases, grids and units as GeoJSON, queues."""
+"""Read endpoints of the command centre: cases, grids and units as GeoJSON."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from pydantic import AwareDatetime, BaseModel
 
 from core.cases import CaseView
 from core.vocabulary import CaseState, Category
-from dispatch import read_models
+from dispatch import access_log, read_models
+from dispatch.http_auth import Caller, address
 from dispatch.read_models import CaseFilter
 
 router = APIRouter(prefix="/api/v1", tags=["command centre"])
@@ -28,6 +29,7 @@ class CaseDetail(BaseModel):
 @router.get("/cases", response_model=list[CaseView])
 async def cases(
     request: Request,
+    caller: Caller,
     state: CaseState | None = None,
     open_only: bool = False,
     grid: Annotated[str | None, Query(pattern=CODE)] = None,
@@ -40,7 +42,8 @@ async def cases(
     q: Annotated[str | None, Query(min_length=1, max_length=100, description="text in the description")] = None,
     limit: Annotated[int, Query(ge=1, le=2000)] = 200,
 ) -> list[CaseView]:
-    """Cases, newest first, filtered by state, grid, township, category, assignee, overdue, date and text."""
+    """The caller's cases, newest first, filtered by state, grid, township, category, assignee, overdue, date and
+    text."""
     f = CaseFilter(
         state=state,
         open_only=open_only,
@@ -54,41 +57,36 @@ async def cases(
         search=q,
         limit=limit,
     )
-    return await read_models.list_cases(request.app.state.pool, f)
+    return await read_models.list_cases(request.app.state.pool, f, caller)
 
 
 @router.get("/cases/{case_id}", response_model=CaseDetail, responses={404: {"description": "no such case"}})
-async def case_detail(case_id: UUID, request: Request) -> CaseDetail:
-    """One case and its log."""
-    found = await read_models.get_case(request.app.state.pool, case_id)
+async def case_detail(case_id: UUID, request: Request, caller: Caller) -> CaseDetail:
+    """One of the caller's cases and its log; reading reporters' names, phones or photos is logged."""
+    pool = request.app.state.pool
+    found = await read_models.get_case(pool, case_id, caller)
     if found is None:
         raise HTTPException(status_code=404, detail=f"case {case_id} not found")
+    personal = access_log.personal_fields(found[1])
+    if personal:
+        await access_log.record(pool, caller, address(request), "case", str(case_id), personal)
     return CaseDetail(case=found[0], log=found[1])
 
 
 @router.get("/grids", response_class=Response, responses={200: {"content": {GEOJSON: {}}}})
-async def grids(request: Request, township: Annotated[str | None, Query(pattern=CODE)] = None) -> Response:
-    """Current grids as GeoJSON (synthetic boundaries are marked `synthetic: true`)."""
-    return Response(await read_models.grids_geojson(request.app.state.pool, township), media_type=GEOJSON)
+async def grids(
+    request: Request, caller: Caller, township: Annotated[str | None, Query(pattern=CODE)] = None
+) -> Response:
+    """Current grids of the caller's area as GeoJSON (synthetic boundaries are marked `synthetic: true`)."""
+    text = await read_models.grids_geojson(request.app.state.pool, township, caller.area)
+    return Response(text, media_type=GEOJSON)
 
 
 @router.get("/units", response_class=Response, responses={200: {"content": {GEOJSON: {}}}})
 async def units(
-    request: Request, level: Annotated[str, Query(pattern="^(city|county|township|village)$")] = "township"
+    request: Request,
+    caller: Caller,
+    level: Annotated[str, Query(pattern="^(city|county|township|village)$")] = "township",
 ) -> Response:
-    """Current admin units of one level as GeoJSON."""
-    return Response(await read_models.units_geojson(request.app.state.pool, level), media_type=GEOJSON)
-
-
-@router.get("/queues/unrouted")
-async def unrouted_queue(request: Request, limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[dict[str, Any]]:
-    """Accepted events no grid or rule could place, waiting for a person."""
-    return await read_models.unrouted(request.app.state.pool, limit)
-
-
-@router.get("/queues/deadletter")
-async def dead_letter_queue(
-    request: Request, limit: Annotated[int, Query(ge=1, le=1000)] = 200
-) -> list[dict[str, Any]]:
-    """Records no processor could read, with the reason, waiting for a person."""
-    return await read_models.dead_letters(request.app.state.pool, limit)
+    """Current admin units of one level, in or above the caller's area, as GeoJSON."""
+    return Response(await read_models.units_geojson(request.app.state.pool, level, caller.area), media_type=GEOJSON)

@@ -14,8 +14,23 @@ from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
+from dispatch import users_store
 from dispatch.db import create_pool
-from web import api, case_commands_api, casework_api, live, media_api, people_api, plans_api, registry_api
+from dispatch.http_auth import Guard
+from web import (
+    access_api,
+    api,
+    auth_api,
+    case_commands_api,
+    casework_api,
+    live,
+    media_api,
+    people_api,
+    plans_api,
+    positions_api,
+    queues_api,
+    registry_api,
+)
 from web.commands import CommandPublisher
 from web.hub import LiveHub
 from web.limits import BodySizeLimit
@@ -32,9 +47,16 @@ def _plugins() -> list[Any]:
     return [ep.load() for ep in entry_points(group=PLUGIN_GROUP)]
 
 
+class UnsafeForProduction(RuntimeError):
+    """Production mode with demo secrets or demo accounts."""
+
+
 def create_app(settings: WebSettings | None = None) -> FastAPI:
-    """Build the app; settings default to the environment."""
+    """Build the app; settings default to the environment. Refuses production mode with demo secrets."""
     settings = settings or WebSettings()
+    problems = settings.production_problems()
+    if problems:
+        raise UnsafeForProduction("refusing to start in production: " + "; ".join(problems))
     plugins = _plugins()
 
     @asynccontextmanager
@@ -42,6 +64,9 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         async with AsyncExitStack() as stack:
             app.state.pool = await create_pool(settings.database_url, max_size=settings.db_pool_size)
             stack.push_async_callback(app.state.pool.close)
+            late = settings.production_problems(await users_store.demo_accounts_enabled(app.state.pool))
+            if late:
+                raise UnsafeForProduction("refusing to start in production: " + "; ".join(late))
             hub = LiveHub(settings)
             await hub.start()
             stack.push_async_callback(hub.stop)
@@ -62,6 +87,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.guard = Guard.from_settings(settings)
     app.add_middleware(
         BodySizeLimit,
         max_bytes=settings.max_body_bytes,
@@ -72,6 +98,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     )
     for plugin in plugins:
         app.include_router(plugin.router)
+    app.include_router(auth_api.router)
     app.include_router(api.router)
     app.include_router(registry_api.router)
     app.include_router(people_api.router)
@@ -79,6 +106,9 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     app.include_router(media_api.router)
     app.include_router(case_commands_api.router)
     app.include_router(casework_api.router)
+    app.include_router(access_api.router)
+    app.include_router(queues_api.router)
+    app.include_router(positions_api.router)
     app.include_router(live.router)
     _add_error_handlers(app)
     _add_pages(app)

@@ -26,10 +26,11 @@ from core.enforcement import Evidence
 from dispatch import actors, command_status, media_store
 from dispatch.case_store import PgCaseStore
 from dispatch.casework import CommandRefused, NotYours, apply
+from dispatch.http_auth import Caller
 from dispatch.intake import local_day
+from dispatch.read_models import case_in_scope
 
 router = APIRouter(prefix="/api/v1", tags=["case commands"])
-ActorId = Annotated[str, Header(alias="X-Actor", min_length=1, max_length=64, description="the person acting")]
 IdempotencyKey = Annotated[
     UUID | None, Header(alias="Idempotency-Key", description="the command's id: resending it is harmless")
 ]
@@ -38,8 +39,8 @@ PERSON_EXISTS = "SELECT 1 FROM people WHERE id = $1 AND valid_to IS NULL"
 TEAM_EXISTS = "SELECT 1 FROM teams WHERE id = $1 AND valid_to IS NULL"
 
 REFUSED: dict[int | str, dict[str, Any]] = {
-    403: {"description": "the person may not do this on this case"},
-    404: {"description": "no such case, or no such person"},
+    403: {"description": "the person may not do this on this case, or the account is not a person's"},
+    404: {"description": "no such case within the caller's reach"},
     409: {"description": "not allowed in the case's state; the detail says why"},
 }
 
@@ -49,16 +50,18 @@ async def post_command(
     case_id: UUID,
     request: Request,
     body: Annotated[CommandBody, Body(discriminator="kind")],
-    actor_id: ActorId,
+    caller: Caller,
     command_id: IdempotencyKey = None,
     wait: Annotated[bool, Query(description="wait (a few seconds) until the case writer has applied it")] = True,
 ) -> JSONResponse:
     """Issue a command on a case (accept, return, assign, verify, start, submit, check, close, cancel, reopen,
     merge, split, supervise, request_extension, decide_extension, stage, request_review, review)."""
     pool = request.app.state.pool
-    actor = await actors.resolve(pool, actor_id, local_day(datetime.now(UTC)))
+    if not await case_in_scope(pool, case_id, caller):
+        raise HTTPException(status_code=404, detail=f"case {case_id} not found")
+    actor = await actors.for_caller(pool, caller, local_day(datetime.now(UTC)))
     if actor is None:
-        raise HTTPException(status_code=404, detail=f"X-Actor: no person {actor_id} serves today")
+        raise HTTPException(status_code=403, detail=f"{caller.username} acts for no person serving today")
     case, _ = await PgCaseStore(pool).load(case_id)
     if case is None:
         raise HTTPException(status_code=404, detail=f"case {case_id} not found")
@@ -77,9 +80,14 @@ async def post_command(
 
 
 @router.get("/commands/{command_id}", responses={404: {"description": "never seen"}})
-async def get_command(command_id: UUID, request: Request) -> dict[str, Any]:
-    """What became of a command: applied (with its log entries), refused (with why), or pending."""
-    return await command_status.status(request.app.state.pool, command_id)
+async def get_command(command_id: UUID, request: Request, caller: Caller) -> dict[str, Any]:
+    """What became of a command on one of the caller's cases: applied (with its log entries), refused, or pending."""
+    pool = request.app.state.pool
+    found = await command_status.status(pool, command_id)
+    case_id = found.get("case_id")
+    if case_id is not None and not await case_in_scope(pool, case_id, caller):
+        raise HTTPException(status_code=404, detail=f"command {command_id} not found")
+    return found
 
 
 async def _outcome(request: Request, command: CaseCommand) -> dict[str, Any]:

@@ -10,6 +10,8 @@ from fastapi import APIRouter, HTTPException, Query, Request
 
 from core.cases import CaseView
 from dispatch import disclosure, metrics, read_models
+from dispatch.http_auth import Caller, CommandCentre
+from dispatch.scope import COMMAND_CENTRE
 
 router = APIRouter(prefix="/api/v1", tags=["case lifecycle"])
 Dimension = Literal["township", "village", "grid", "team", "person"]
@@ -19,6 +21,7 @@ PERSON = r"^[A-Za-z0-9:_.-]{1,64}$"
 @router.get("/metrics")
 async def case_metrics(
     request: Request,
+    caller: CommandCentre,
     by: Dimension = "township",
     start: Annotated[datetime | None, Query(alias="from", description="period start (default: 30 days ago)")] = None,
     end: Annotated[datetime | None, Query(alias="to", description="period end, exclusive (default: now)")] = None,
@@ -28,38 +31,49 @@ async def case_metrics(
     start = _aware(start, "from") or end - timedelta(days=30)
     if start >= end:
         raise HTTPException(status_code=422, detail=[{"loc": ["query", "from"], "msg": "from must be before to"}])
-    return await metrics.compute(request.app.state.pool, by, start, end)
+    return await metrics.compute(request.app.state.pool, by, start, end, caller)
 
 
 @router.get("/supervisions")
 async def supervision_records(
     request: Request,
+    caller: Caller,
     person: Annotated[str | None, Query(pattern=PERSON, description="records this person was told of")] = None,
     case: UUID | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[dict[str, Any]]:
-    """督办 records, newest first."""
-    return await disclosure.supervisions(request.app.state.pool, person, case, limit)
+    """督办 records of the caller's cases, newest first."""
+    return await disclosure.supervisions(request.app.state.pool, person, case, limit, caller)
 
 
 @router.get("/disclosures")
 async def disclosures(
     request: Request,
+    caller: Caller,
     unit: Annotated[str | None, Query(pattern=r"^[0-9]{6}([0-9]{3})?$")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[dict[str, Any]]:
-    """行政执法公示: enforcement decisions with personal data masked."""
-    return await disclosure.feed(request.app.state.pool, unit, limit)
+    """行政执法公示: enforcement decisions of the caller's area, with personal data masked."""
+    if unit is not None and not unit.startswith(caller.area):
+        raise HTTPException(status_code=403, detail=f"unit: {unit} is outside your area {caller.area}")
+    return await disclosure.feed(request.app.state.pool, unit or caller.area or None, limit)
 
 
 @router.get("/reports", response_model=list[CaseView])
 async def my_reports(
     request: Request,
-    reporter: Annotated[str, Query(pattern=PERSON, description="the reporter's id")],
+    caller: Caller,
+    reporter: Annotated[str | None, Query(pattern=PERSON, description="the reporter's id (default: me)")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[CaseView]:
-    """The cases a person's reports belong to (also when attached to another's case), newest first."""
-    return await read_models.cases_reported_by(request.app.state.pool, reporter, limit)
+    """The cases a person's reports belong to (also when attached to another's case), newest first.
+
+    Anyone sees their own; the command centre sees those of its area's reporters."""
+    reporter = reporter or caller.me
+    if reporter != caller.me and caller.role not in COMMAND_CENTRE:
+        raise HTTPException(status_code=403, detail="reporter: you may list only your own reports")
+    scope = None if reporter == caller.me else caller
+    return await read_models.cases_reported_by(request.app.state.pool, reporter, limit, scope)
 
 
 def _aware(moment: datetime | None, name: str) -> datetime | None:

@@ -1,4 +1,5 @@
-"""Publish case commands from the web process to the command topic, where the single case writer applies them."""
+"""Publish case commands from the web process to the command topic, where the single case writer applies them, and
+put resolved queue items back on their topics."""
 
 from __future__ import annotations
 
@@ -33,3 +34,7 @@ class CommandPublisher:
     async def send(self, command: CaseCommand) -> None:
         """Publish and wait for the broker's acknowledgement."""
         await self._producer.send_and_wait(self._topic, dump(command), key=str(command.case_id).encode())
+
+    async def republish(self, topic: str, key: bytes | None, value: bytes) -> None:
+        """Put a resolved queue item back on a topic (its full name), waiting for the acknowledgement."""
+        await self._producer.send_and_wait(topic, value, key=key)

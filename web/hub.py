@@ -2,7 +2,8 @@
 
 Each client subscribes before its snapshot is read, so nothing falls in between; the client
 deduplicates the overlap by case version. Each client has a bounded queue; one that falls
-behind is dropped, never allowed to stall the others. Every message is serialised once.
+behind is dropped, never allowed to stall the others. Every message is serialised once, and
+each client admits only what its user's scope reaches.
 """
 
 from __future__ import annotations
@@ -10,13 +11,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from dataclasses import dataclass
+from uuid import UUID
 
 import orjson
 from aiokafka import AIOKafkaConsumer
 
 from core import topics
-from core.cases import CaseChange
+from core.cases import CaseChange, CaseView
 from core.queues import QueueChange
+from core.vocabulary import Role
+from dispatch.scope import COMMAND_CENTRE, Scope
 from web.settings import WebSettings
 
 log = logging.getLogger(__name__)
@@ -26,19 +31,59 @@ class Overflow(Exception):
     """The client fell too far behind."""
 
 
-class LiveClient:
-    """One websocket's bounded queue of serialised messages."""
+@dataclass(frozen=True)
+class LiveMessage:
+    """A serialised message with what decides who may receive it."""
 
-    def __init__(self, size: int) -> None:
+    text: str
+    case: CaseView | None = None
+    queue: str | None = None
+    region: str | None = None
+
+
+class LiveClient:
+    """One websocket's bounded queue of serialised messages, filtered by the user's scope.
+
+    A case the client was shown and that has left its reach (transferred away) is announced as removed.
+    """
+
+    def __init__(self, size: int, scope: Scope | None = None) -> None:
         self._queue: asyncio.Queue[str] = asyncio.Queue(maxsize=size)
         self._overflow = asyncio.Event()
+        self.scope = scope
+        self.known: set[UUID] = set()
 
-    def offer(self, text: str) -> None:
-        """Queue a message, or mark the client as overflowed."""
+    def offer(self, message: LiveMessage | str) -> None:
+        """Queue a message the user may see, or mark the client as overflowed."""
+        if isinstance(message, str):
+            message = LiveMessage(message)
+        text = self._admit(message)
+        if text is None:
+            return
         try:
             self._queue.put_nowait(text)
         except asyncio.QueueFull:
             self._overflow.set()
+
+    def _admit(self, message: LiveMessage) -> str | None:
+        scope = self.scope
+        if scope is None:
+            return message.text
+        if message.queue is not None:
+            may = scope.role in COMMAND_CENTRE and (message.queue != "deadletter" or scope.role is Role.ADMIN)
+            return message.text if may else None
+        if message.region is not None:
+            return message.text if scope.role in COMMAND_CENTRE and message.region.startswith(scope.area) else None
+        case = message.case
+        if case is None:
+            return message.text
+        if scope.sees(case):
+            self.known.add(case.id)
+            return message.text
+        if case.id in self.known:
+            self.known.discard(case.id)
+            return orjson.dumps({"type": "case_removed", "case_id": str(case.id), "version": case.version}).decode()
+        return None
 
     async def next(self) -> str:
         """The next message; raises Overflow once the client has fallen behind."""
@@ -54,17 +99,20 @@ class LiveClient:
         raise Overflow
 
 
-def to_client_message(topic_base: str, value: bytes) -> str | None:
+def to_client_message(topic_base: str, value: bytes) -> LiveMessage | None:
     """Turn a broker record into the websocket message clients receive."""
     if topic_base == topics.CASE_CHANGES.name:
         change = CaseChange.model_validate_json(value)
-        return orjson.dumps(
+        text = orjson.dumps(
             {"type": "case_changed", "change": change.change, "case": change.case.model_dump(mode="json")}
         ).decode()
+        return LiveMessage(text, case=change.case)
     if topic_base == topics.QUEUE_CHANGES.name:
         notice = QueueChange.model_validate_json(value)
         key = "event_id" if notice.queue == "unrouted" else "id"
-        return orjson.dumps({"type": notice.queue, "item": {key: notice.item_id}}).decode()
+        return LiveMessage(
+            orjson.dumps({"type": notice.queue, "item": {key: notice.item_id}}).decode(), queue=notice.queue
+        )
     return None
 
 
@@ -112,9 +160,9 @@ class LiveHub:
         if self._consumer is not None:
             await self._consumer.stop()
 
-    def subscribe(self) -> LiveClient:
-        """Register a client; call before reading its snapshot."""
-        client = LiveClient(self._settings.ws_queue_size)
+    def subscribe(self, scope: Scope | None = None) -> LiveClient:
+        """Register a client seeing `scope`; call before reading its snapshot."""
+        client = LiveClient(self._settings.ws_queue_size, scope)
         self._clients.add(client)
         return client
 
@@ -122,10 +170,10 @@ class LiveHub:
         """Forget a client."""
         self._clients.discard(client)
 
-    def broadcast(self, text: str) -> None:
-        """Offer one serialised message to every client."""
+    def broadcast(self, message: LiveMessage | str) -> None:
+        """Offer one serialised message to every client; each admits what its user may see."""
         for client in list(self._clients):
-            client.offer(text)
+            client.offer(message)
         self.delivered += 1
 
     async def _pump(self) -> None:
@@ -133,9 +181,9 @@ class LiveHub:
         prefix = len(self._settings.topic_prefix)
         async for record in self._consumer:
             try:
-                text = to_client_message(record.topic[prefix:], record.value)
+                message = to_client_message(record.topic[prefix:], record.value)
             except ValueError:
                 log.exception("unreadable record on %s@%d skipped", record.topic, record.offset)
                 continue
-            if text is not None:
-                self.broadcast(text)
+            if message is not None:
+                self.broadcast(message)

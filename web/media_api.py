@@ -8,9 +8,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, HTTPException, Path, Request, Response
 from fastapi.responses import FileResponse
 
-from dispatch import media_store
+from dispatch import access_log, media_store
+from dispatch.http_auth import Caller, address
 from dispatch.media_store import EmptyMedia, MediaTooLarge, UnsupportedMedia
-from web.registry_api import Actor
 from web.settings import WebSettings
 
 log = logging.getLogger(__name__)
@@ -46,7 +46,7 @@ async def _read_body(request: Request, limit: int) -> bytes:
 )
 async def upload_media(
     request: Request,
-    actor: Actor,
+    caller: Caller,
     content_type: Annotated[str | None, Header(description="declared type; the bytes decide")] = None,
 ) -> dict[str, Any]:
     """Store a photo (JPEG, PNG, WebP) or document (PDF) sent as the raw body; the same bytes again are one file."""
@@ -54,7 +54,7 @@ async def upload_media(
     data = await _read_body(request, settings.media_max_bytes)
     try:
         info = await media_store.store(
-            request.app.state.pool, settings.media_dir, data, content_type, actor, settings.media_max_bytes
+            request.app.state.pool, settings.media_dir, data, content_type, caller.me, settings.media_max_bytes
         )
     except MediaTooLarge as exc:
         raise HTTPException(status_code=413, detail=str(exc)) from exc
@@ -76,12 +76,14 @@ async def upload_media(
     response_class=FileResponse,
     responses={200: {"description": "the stored bytes"}, 404: {"description": "no such media"}},
 )
-async def get_media(sha256: Sha256, request: Request) -> Response:
-    """The stored bytes with their sniffed type; the ETag is the hash, so caches never need to revalidate."""
+async def get_media(sha256: Sha256, request: Request, caller: Caller) -> Response:
+    """Stored bytes the caller uploaded or that belong to one of their cases; each read of a photo is logged."""
     settings: WebSettings = request.app.state.settings
-    found = await media_store.describe(request.app.state.pool, [sha256])
-    if sha256 not in found:
+    pool = request.app.state.pool
+    found = await media_store.describe(pool, [sha256])
+    if sha256 not in found or not await media_store.visible(pool, sha256, caller):
         raise HTTPException(status_code=404, detail=f"no media {sha256}")
+    await access_log.record(pool, caller, address(request), "media", sha256, [found[sha256].kind])
     headers = {
         "ETag": f'"{sha256}"',
         "X-Content-Type-Options": "nosniff",

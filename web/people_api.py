@@ -7,12 +7,13 @@ import logging
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 
-from dispatch import people_store
+from dispatch import access_log, people_store
+from dispatch.http_auth import Caller, CommandCentre, address, require
 from dispatch.intake import local_day
 from dispatch.people_model import GRID_CODE, PersonSpec, PostSpec
-from web.registry_api import Actor
+from dispatch.scope import COMMAND_CENTRE, TEAM_ROLES, Scope
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1", tags=["people"])
@@ -24,6 +25,15 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     409: {"description": "the person or post exists already"},
     422: {"description": "bad input, or a unit, grid or team that does not exist or does not fit"},
 }
+
+
+Colleagues = Annotated[Scope, Depends(require(*COMMAND_CENTRE, *TEAM_ROLES))]
+
+
+def _within(caller: Scope, code: str | None, field: str) -> None:
+    """403 when a unit or grid code lies outside the caller's area."""
+    if code is not None and not code.startswith(caller.area):
+        raise HTTPException(status_code=403, detail=f"{field}: {code} is outside your area {caller.area}")
 
 
 def _today() -> date:
@@ -47,71 +57,102 @@ async def _changed(request: Request, reason: str) -> None:
 @router.get("/people")
 async def people(
     request: Request,
+    caller: Colleagues,
     unit: Annotated[str | None, Query(pattern=UNIT, description="county, township, village or grid code")] = None,
     grid: Annotated[str | None, Query(pattern=GRID_CODE, description="people posted to this grid")] = None,
     role: Annotated[str | None, Query(pattern=r"^[a-z_]{2,30}$", description="e.g. grid_member, officer")] = None,
     on: Annotated[date | None, Query(description="day, YYYY-MM-DD (default today)")] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
 ) -> list[dict[str, Any]]:
-    """Who serves a unit (its people and the members of its grids) or a grid, on a day, with their posts."""
-    return await people_store.list_people(request.app.state.pool, on or _today(), unit, grid, role, limit)
+    """Who serves a unit of the caller's area (its people, the members of its grids) or a grid, on a day, with
+    their posts; names and phones are personal data, so each listing is logged."""
+    _within(caller, unit, "unit")
+    _within(caller, grid, "grid")
+    if unit is None and grid is None and caller.area:
+        unit = caller.area
+    pool = request.app.state.pool
+    found = await people_store.list_people(pool, on or _today(), unit, grid, role, limit)
+    subject = f"unit:{unit}" if grid is None else f"grid:{grid}"
+    await access_log.record(pool, caller, address(request), "people", subject, ["name", "phone"])
+    return found
 
 
 @router.get("/people/{person_id}", responses={404: {"description": "no such person"}})
-async def person(person_id: PersonId, request: Request) -> dict[str, Any]:
-    """A person with every post they ever held."""
-    found = await people_store.get_person(request.app.state.pool, person_id)
-    if found is None:
+async def person(person_id: PersonId, request: Request, caller: Caller) -> dict[str, Any]:
+    """A person of the caller's area (or the caller) with every post they ever held; each read is logged."""
+    pool = request.app.state.pool
+    found = await people_store.get_person(pool, person_id)
+    mine = person_id == caller.person_id
+    may = mine or (
+        caller.role in COMMAND_CENTRE | TEAM_ROLES and str(found and found["unit_code"]).startswith(caller.area)
+    )
+    if found is None or not may:
         raise HTTPException(status_code=404, detail=f"person {person_id} not found")
+    if not mine:
+        await access_log.record(pool, caller, address(request), "person", person_id, ["name", "phone"])
     return found
 
 
 @router.get("/teams")
 async def teams(
     request: Request,
+    caller: Caller,
     unit: Annotated[str | None, Query(pattern=r"^([0-9]{6}|[0-9]{9})$", description="county or township")] = None,
 ) -> list[dict[str, Any]]:
-    """Enforcement teams and stationed agencies in service today, with their head counts."""
+    """Enforcement teams and stationed agencies of the caller's area in service today, with their head counts."""
+    _within(caller, unit, "unit")
+    if unit is None and caller.area:
+        unit = caller.area
     return await people_store.list_teams(request.app.state.pool, _today(), unit)
 
 
 @router.post("/people", status_code=201, responses=ERRORS)
-async def add_person(spec: PersonSpec, request: Request, actor: Actor) -> dict[str, Any]:
+async def add_person(spec: PersonSpec, request: Request, caller: CommandCentre) -> dict[str, Any]:
     """Add a grid member with their grids, or an officer, legal reviewer or agency staff to a township's team."""
+    _within(caller, spec.unit_code, "unit_code")
+    for grid in spec.grids:
+        _within(caller, grid, "grids")
+    if spec.unit_code is None and caller.area:
+        raise HTTPException(status_code=403, detail="unit_code: name the township of your area")
     try:
         row = await people_store.add_person(request.app.state.pool, spec, _today())
     except (people_store.Refused, people_store.Conflict) as exc:
         raise _http_error(exc) from exc
-    await _changed(request, f"{row['role']} {row['id']} added to {row['unit_code']} by {actor}")
+    await _changed(request, f"{row['role']} {row['id']} added to {row['unit_code']} by {caller.username}")
     return row
 
 
 @router.post("/people/{person_id}/posts", status_code=201, responses=ERRORS)
-async def add_post(person_id: PersonId, spec: PostSpec, request: Request, actor: Actor) -> dict[str, Any]:
+async def add_post(person_id: PersonId, spec: PostSpec, request: Request, caller: CommandCentre) -> dict[str, Any]:
     """Post a grid member to one more grid of their unit."""
+    _within(caller, spec.grid_code, "grid_code")
     try:
         row = await people_store.add_post(request.app.state.pool, person_id, spec, _today())
     except (people_store.Refused, people_store.Conflict, people_store.NotFound) as exc:
         raise _http_error(exc) from exc
-    await _changed(request, f"{person_id} posted to grid {spec.grid_code} by {actor}")
+    await _changed(request, f"{person_id} posted to grid {spec.grid_code} by {caller.username}")
     return row
 
 
 @router.delete("/people/{person_id}/posts/{grid_code}", status_code=204, responses=ERRORS)
-async def end_post(person_id: PersonId, grid_code: GridPath, request: Request, actor: Actor) -> None:
+async def end_post(person_id: PersonId, grid_code: GridPath, request: Request, caller: CommandCentre) -> None:
     """End a person's post on a grid today (kept in history); the grid may become vacant."""
+    _within(caller, grid_code, "grid_code")
     try:
         await people_store.end_post(request.app.state.pool, person_id, grid_code, _today())
     except people_store.NotFound as exc:
         raise _http_error(exc) from exc
-    await _changed(request, f"{person_id} left grid {grid_code}, ended by {actor}")
+    await _changed(request, f"{person_id} left grid {grid_code}, ended by {caller.username}")
 
 
 @router.delete("/people/{person_id}", status_code=204, responses=ERRORS)
-async def end_person(person_id: PersonId, request: Request, actor: Actor) -> None:
+async def end_person(person_id: PersonId, request: Request, caller: CommandCentre) -> None:
     """End a person's service today, with every post they hold (kept in history)."""
+    found = await people_store.get_person(request.app.state.pool, person_id)
+    if found is None or not str(found["unit_code"]).startswith(caller.area):
+        raise HTTPException(status_code=404, detail=f"person {person_id} not found")
     try:
         posts = await people_store.end_person(request.app.state.pool, person_id, _today())
     except people_store.NotFound as exc:
         raise _http_error(exc) from exc
-    await _changed(request, f"{person_id} ended with {posts} post(s) by {actor}")
+    await _changed(request, f"{person_id} ended with {posts} post(s) by {caller.username}")

@@ -17,9 +17,9 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request
 from core.plans import RedistrictingPlan
 from dispatch import history, plan_store
 from dispatch.db import create_pool
+from dispatch.http_auth import Admin, CommandCentre
 from dispatch.redistricting import Outcome, PlanInvalid
 from dispatch.registry_store import bump_revision
-from web.registry_api import Actor
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1", tags=["redistricting"])
@@ -74,7 +74,7 @@ async def off_loop(database_url: str, work: Callable[[asyncpg.Pool], Awaitable[T
 
 
 @router.post("/plans/validate", responses=INVALID)
-async def validate_plan(plan: RedistrictingPlan, request: Request) -> dict[str, Any]:
+async def validate_plan(plan: RedistrictingPlan, request: Request, caller: Admin) -> dict[str, Any]:
     """Check a plan against the registry of the day before it takes effect; nothing changes."""
     try:
         out = await off_loop(request.app.state.settings.database_url, lambda pool: plan_store.validate(pool, plan))
@@ -84,11 +84,13 @@ async def validate_plan(plan: RedistrictingPlan, request: Request) -> dict[str, 
 
 
 @router.post("/plans", status_code=201, responses={**INVALID, 409: {"description": "a plan with this id exists"}})
-async def apply_plan(plan: RedistrictingPlan, request: Request, actor: Actor) -> dict[str, Any]:
+async def apply_plan(plan: RedistrictingPlan, request: Request, caller: Admin) -> dict[str, Any]:
     """Validate and apply a plan; it travels on the registry topic and open cases move to the successors."""
     pool: asyncpg.Pool = request.app.state.pool
     try:
-        out = await off_loop(request.app.state.settings.database_url, lambda db: plan_store.apply(db, plan, actor))
+        out = await off_loop(
+            request.app.state.settings.database_url, lambda db: plan_store.apply(db, plan, caller.username)
+        )
     except PlanInvalid as exc:
         raise invalid_plan(exc.errors) from exc
     except plan_store.PlanAlreadyApplied as exc:
@@ -100,21 +102,21 @@ async def apply_plan(plan: RedistrictingPlan, request: Request, actor: Actor) ->
         raise HTTPException(status_code=409, detail="the registry changed meanwhile; try again") from exc
     async with pool.acquire() as conn:
         revision = await bump_revision(conn, "plan")
-    log.info("plan %s applied by %s", plan.plan_id, actor)
+    log.info("plan %s applied by %s", plan.plan_id, caller.username)
     await request.app.state.notices.announce(
-        "plan", f"plan {plan.plan_id} applied by {actor}", revision=revision, plan=plan
+        "plan", f"plan {plan.plan_id} applied by {caller.username}", revision=revision, plan=plan
     )
-    return {**outcome_summary(plan, out), "applied_by": actor, "revision": revision}
+    return {**outcome_summary(plan, out), "applied_by": caller.username, "revision": revision}
 
 
 @router.get("/plans")
-async def plans(request: Request) -> list[dict[str, Any]]:
+async def plans(request: Request, caller: Admin) -> list[dict[str, Any]]:
     """Applied plans, newest effective date first."""
     return await history.applied_plans(request.app.state.pool)
 
 
 @router.get("/plans/{plan_id}", responses={404: {"description": "no such plan"}})
-async def plan(plan_id: str, request: Request) -> RedistrictingPlan:
+async def plan(plan_id: str, request: Request, caller: Admin) -> RedistrictingPlan:
     """A plan as it was applied."""
     found = await history.applied_plan(request.app.state.pool, plan_id)
     if found is None:
@@ -125,6 +127,7 @@ async def plan(plan_id: str, request: Request) -> RedistrictingPlan:
 @router.get("/history/point", responses={404: {"description": "no grid covered the point that day"}})
 async def responsible_at(
     request: Request,
+    caller: CommandCentre,
     lon: Annotated[float, Query(ge=-180, le=180)],
     lat: Annotated[float, Query(ge=-90, le=90)],
     on: Annotated[date, Query(description="YYYY-MM-DD")],
@@ -138,7 +141,7 @@ async def responsible_at(
 
 @router.get("/history/code/{code}", responses={404: {"description": "no unit or grid ever had the code"}})
 async def successors(
-    request: Request, code: Annotated[str, Path(pattern=r"^([0-9]{9}|[0-9]{12}|[0-9]{15})$")]
+    request: Request, caller: CommandCentre, code: Annotated[str, Path(pattern=r"^([0-9]{9}|[0-9]{12}|[0-9]{15})$")]
 ) -> dict[str, Any]:
     """What an old unit or grid code became, nearest first, with the plan that did it (empty when unchanged)."""
     pool = request.app.state.pool

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dispatch.settings import CommonSettings
+from dispatch.settings import AuthSettings
 
 
-class WebSettings(CommonSettings):
+class WebSettings(AuthSettings):
     """GRID_* variables read once when the web app starts."""
 
     max_body_bytes: int = 64 * 1024

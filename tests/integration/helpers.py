@@ -12,6 +12,9 @@ from typing import Any
 import asyncpg
 import orjson
 import websockets
+from websockets.typing import Subprotocol
+
+from tests.integration.auth import admin_token
 
 
 async def grid_point(db: asyncpg.Pool, offset: int = 0, township_statistical: bool = False) -> dict[str, Any]:
@@ -64,10 +67,12 @@ class LiveListener:
 
 
 @contextlib.asynccontextmanager
-async def listening(base_url: str) -> AsyncIterator[LiveListener]:
-    """Connect to the live channel and collect messages in the background until the block ends."""
+async def listening(base_url: str, token: str | None = None) -> AsyncIterator[LiveListener]:
+    """Connect to the live channel (as the administrator unless a token is given) and collect messages in the
+    background until the block ends."""
     listener = LiveListener()
-    async with websockets.connect(base_url.replace("http", "ws") + "/ws/live") as ws:
+    protocols = [Subprotocol("grid.live"), Subprotocol(f"bearer.{token or admin_token()}")]
+    async with websockets.connect(base_url.replace("http", "ws") + "/ws/live", subprotocols=protocols) as ws:
         first = orjson.loads(await ws.recv())
         assert first["type"] == "snapshot"
         listener.snapshot = first["cases"]

@@ -10,12 +10,16 @@ from pathlib import Path
 import asyncpg
 import httpx
 
+from core.vocabulary import Role
 from dispatch.media_store import path_for, verify_files
+from dispatch.users_store import User
+from tests.integration.auth import bearer
 from tests.integration.harness import LiveStack
 from tests.media_samples import GIF, PDF, TEXT, png
 
 LIMIT = 10 * 1024 * 1024
-ACTOR = {"X-Actor": "gm-510822100001001"}
+MEMBER = "gm-510822100001001"
+ACTOR = bearer(User(MEMBER, Role.GRID_MEMBER, "510822100001001", MEMBER, None))
 
 
 def _unique_png() -> bytes:
@@ -44,7 +48,7 @@ async def test_a_png_is_stored_by_its_hash_once_and_served_back(
     assert again.status_code == 201 and again.json()["sha256"] == sha
     assert await db.fetchval("SELECT count(*) FROM media WHERE sha256 = $1", sha) == 1
     row = await db.fetchrow("SELECT * FROM media WHERE sha256 = $1", sha)
-    assert row is not None and row["uploaded_by"] == ACTOR["X-Actor"] and row["size"] == len(data)
+    assert row is not None and row["uploaded_by"] == MEMBER and row["size"] == len(data)
     stored = path_for(live_stack.env["GRID_MEDIA_DIR"], sha)
     assert stored.read_bytes() == data
     assert [p.name for p in stored.parent.iterdir()] == [sha]  # no temporary files left behind
@@ -88,7 +92,7 @@ async def test_too_large_is_413_whether_declared_or_streamed(http: httpx.AsyncCl
     assert (await http.post("/api/v1/events", content=b"x" * 100_000)).status_code == 413
 
 
-async def test_wrong_types_are_415_and_a_missing_actor_422(http: httpx.AsyncClient) -> None:
+async def test_wrong_types_are_415_and_an_anonymous_upload_401(http: httpx.AsyncClient) -> None:
     disguised = await _upload(http, _unique_png(), "image/jpeg")
     assert disguised.status_code == 415
     assert "declared as image/jpeg but the bytes are image/png" in disguised.json()["detail"]
@@ -96,8 +100,10 @@ async def test_wrong_types_are_415_and_a_missing_actor_422(http: httpx.AsyncClie
     assert text.status_code == 415 and "unrecognised" in text.json()["detail"]
     gif = await _upload(http, GIF, "image/gif")
     assert gif.status_code == 415 and "image/gif" in gif.json()["detail"]
-    anonymous = await http.post("/api/v1/media", content=_unique_png(), headers={"content-type": "image/png"})
-    assert anonymous.status_code == 422
+    anonymous = await http.post(
+        "/api/v1/media", content=_unique_png(), headers={"content-type": "image/png", "Authorization": ""}
+    )
+    assert anonymous.status_code == 401
     assert (await _upload(http, b"")).status_code == 422
 
 

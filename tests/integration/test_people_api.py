@@ -17,7 +17,7 @@ from tests.integration.harness import ROOT, VENV_BIN, LiveStack, wait_for
 from tests.integration.helpers import event
 
 TOWN = "510822104"  # a township no other test of the session touches
-ACTOR = {"X-Actor": "dispatcher-li"}
+ACTOR: dict[str, str] = {}
 
 
 def today() -> str:
@@ -183,7 +183,7 @@ async def test_bad_input_is_refused_naming_the_field_and_changes_nothing(
         detail = reply.json()["detail"]
         return [(d["loc"], d["msg"]) for d in detail] if isinstance(detail, list) else [detail]
 
-    assert (await refused(member, headers={}))[0][0] == ["header", "X-Actor"]
+    assert (await refused(member, 401, headers={"Authorization": ""}))[0].startswith("sign in first")
     assert (await refused({**member, "rank": "captain"}))[0][0] == ["body", "rank"]
     assert (await refused({**member, "grids": []}))[0][0] == ["body", "grids"]
     assert (await refused({**member, "unit_code": "510822104999"}))[0] == (

@@ -21,6 +21,7 @@ from core.cases import case_id_for_event
 from dispatch.intake import local_day
 from dispatch.registry_store import load_snapshot
 from dispatch.synthetic import read_divisions
+from tests.integration.auth import admin_headers
 from tests.integration.conftest import running_stack
 from tests.integration.harness import ROOT, VENV_BIN, LiveStack, scratch_stack, wait_for
 from tests.integration.helpers import event
@@ -143,7 +144,7 @@ async def _case_in(db: asyncpg.Pool, http: httpx.AsyncClient, township: str, off
 async def test_applying_the_real_plan_moves_open_cases_once_while_events_flow(
     registry_stack: LiveStack, rdb: asyncpg.Pool, plan_file: Path
 ) -> None:
-    async with httpx.AsyncClient(base_url=registry_stack.base_url, timeout=15) as http:
+    async with httpx.AsyncClient(base_url=registry_stack.base_url, timeout=15, headers=admin_headers()) as http:
         member_case = await _case_in(rdb, http, MERGED, 0)
         team_case = await _case_in(rdb, http, MERGED, 1, type="enforcement_lead", category="illegal_construction")
         agency_case = await _case_in(rdb, http, MERGED, 2, category="market")

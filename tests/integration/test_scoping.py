@@ -1,0 +1,538 @@
+"""Every endpoint is scoped to the caller's units: one check per endpoint, on two townships' cases.
+
+`test_every_endpoint_has_a_scoping_check` fails when an endpoint is added without a check here.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+import pytest_asyncio
+
+from core.cases import case_id_for_event
+from tests.integration.auth import admin_token, as_person, gateway_headers
+from tests.integration.harness import LiveStack, wait_for
+from tests.integration.helpers import event, listening
+from tests.media_samples import png
+
+Check = Callable[["World"], Awaitable[None]]
+CHECKS: dict[tuple[str, str], Check] = {}
+# Covered in test_auth.py (sign-in, refresh, sign-out, me; the intake's reporter rule and limits).
+ELSEWHERE = {
+    ("POST", "/api/v1/auth/token"),
+    ("POST", "/api/v1/auth/refresh"),
+    ("POST", "/api/v1/auth/logout"),
+    ("GET", "/api/v1/auth/me"),
+}
+
+
+def check(method: str, path: str) -> Callable[[Check], Check]:
+    """Register the scoping check of one endpoint."""
+
+    def register(fn: Check) -> Check:
+        CHECKS[(method, path)] = fn
+        return fn
+
+    return register
+
+
+@dataclass
+class Side:
+    """One township: a case there with a photo, its grid member, and its people's tokens."""
+
+    town: str
+    grid: str
+    case_id: str
+    event_id: str
+    photo: str
+    member: str
+    dispatcher: dict[str, str]
+    worker: dict[str, str]
+    officer: dict[str, str]
+
+
+@dataclass
+class World:
+    """Two townships' sides, an HTTP client and the database."""
+
+    a: Side
+    b: Side
+    http: httpx.AsyncClient
+    db: asyncpg.Pool
+    stack: LiveStack
+
+    async def get(self, who: dict[str, str], path: str, **params: Any) -> httpx.Response:
+        return await self.http.get(path, headers=who, params=params)
+
+    async def status(self, who: dict[str, str], method: str, path: str, **kw: Any) -> int:
+        return (await self.http.request(method, path, headers=who, **kw)).status_code
+
+
+async def _side(http: httpx.AsyncClient, db: asyncpg.Pool, town: str, offset: int) -> Side:
+    spot = await db.fetchrow(
+        "SELECT g.code, ST_X(p) AS lon, ST_Y(p) AS lat, gp.person_id AS member FROM grids g"
+        " CROSS JOIN LATERAL ST_PointOnSurface(g.geom) p JOIN grid_posts gp ON gp.grid_code = g.code"
+        " WHERE g.township_code = $1 AND g.valid_to IS NULL AND gp.valid_to IS NULL ORDER BY g.code OFFSET $2 LIMIT 1",
+        town,
+        offset,
+    )
+    assert spot is not None
+    worker = await as_person(db, spot["member"])
+    upload = await http.post(
+        "/api/v1/media", content=png(note=uuid.uuid4().hex), headers={**worker, "content-type": "image/png"}
+    )
+    assert upload.status_code == 201, upload.text
+    photo = upload.json()["sha256"]
+    media = [{"sha256": photo, "content_type": "image/png", "size": upload.json()["size"]}]
+    body = event(lon=spot["lon"], lat=spot["lat"], reporter={"id": spot["member"], "name": "王芳"}, media=media)
+    assert (await http.post("/api/v1/events", json=body, headers=worker)).status_code == 202
+    case_id = str(case_id_for_event(uuid.UUID(body["event_id"])))
+
+    async def opened() -> bool | None:
+        return await db.fetchval("SELECT true FROM cases WHERE id = $1", uuid.UUID(case_id))
+
+    await wait_for(opened, f"the case in {town}")
+    return Side(
+        town=town,
+        grid=spot["code"],
+        case_id=case_id,
+        event_id=body["event_id"],
+        photo=photo,
+        member=spot["member"],
+        dispatcher=await as_person(db, f"disp-{town}"),
+        worker=worker,
+        officer=await as_person(db, f"off-{town}-1"),
+    )
+
+
+@pytest_asyncio.fixture(scope="module")
+async def world(live_stack: LiveStack, http: httpx.AsyncClient, db: asyncpg.Pool) -> World:
+    """A case with a photo in each of two townships."""
+    towns = [
+        r["code"]
+        for r in await db.fetch(
+            "SELECT code FROM admin_units WHERE level = 'township' AND valid_to IS NULL ORDER BY code LIMIT 2"
+        )
+    ]
+    return World(await _side(http, db, towns[0], 5), await _side(http, db, towns[1], 5), http, db, live_stack)
+
+
+def _ids(reply: httpx.Response) -> set[str]:
+    assert reply.status_code == 200, reply.text
+    return {c["id"] for c in reply.json()}
+
+
+@check("GET", "/healthz")
+async def _health(w: World) -> None:
+    reply = await w.get({"Authorization": ""}, "/healthz")
+    assert reply.status_code == 200 and set(reply.json()) == {"status", "live_clients", "live_messages"}
+
+
+# --- cases -------------------------------------------------------------------------------------------------------
+
+
+@check("GET", "/api/v1/cases")
+async def _cases(w: World) -> None:
+    seen_a, seen_b = (
+        _ids(await w.get(w.a.dispatcher, "/api/v1/cases")),
+        _ids(await w.get(w.b.dispatcher, "/api/v1/cases")),
+    )
+    assert w.a.case_id in seen_a and w.b.case_id not in seen_a
+    assert w.b.case_id in seen_b and w.a.case_id not in seen_b
+    assert w.b.case_id not in _ids(await w.get(w.a.dispatcher, "/api/v1/cases", township=w.b.town))
+    worker = _ids(await w.get(w.a.worker, "/api/v1/cases"))
+    assert w.a.case_id in worker and w.b.case_id not in worker
+    assert w.a.case_id not in _ids(await w.get(w.a.officer, "/api/v1/cases")), "not dispatched to the team"
+    assert (await w.get({"Authorization": ""}, "/api/v1/cases")).status_code == 401
+
+
+@check("GET", "/api/v1/cases/{case_id}")
+async def _case(w: World) -> None:
+    hidden = await w.get(w.a.dispatcher, f"/api/v1/cases/{w.b.case_id}")
+    missing = await w.get(w.a.dispatcher, f"/api/v1/cases/{uuid.uuid4()}")
+    assert hidden.status_code == missing.status_code == 404
+    assert hidden.json()["detail"] == f"case {w.b.case_id} not found", "the same answer as for no case at all"
+    before = await w.db.fetchval("SELECT count(*) FROM access_log WHERE subject = $1", w.a.case_id)
+    assert (await w.get(w.a.dispatcher, f"/api/v1/cases/{w.a.case_id}")).status_code == 200
+    logged = await w.db.fetchrow(
+        "SELECT username, role, what, fields FROM access_log WHERE subject = $1 ORDER BY id DESC LIMIT 1", w.a.case_id
+    )
+    assert await w.db.fetchval("SELECT count(*) FROM access_log WHERE subject = $1", w.a.case_id) == before + 1
+    assert logged is not None and (logged["username"], logged["role"], logged["what"]) == (
+        f"disp-{w.a.town}",
+        "dispatcher",
+        "case",
+    )
+    assert "media" in logged["fields"]
+
+
+@check("POST", "/api/v1/cases/{case_id}/commands")
+async def _commands(w: World) -> None:
+    path = f"/api/v1/cases/{w.a.case_id}/commands"
+    other = await w.http.post(path, json={"kind": "accept"}, headers=w.b.dispatcher)
+    assert other.status_code == 404 and other.json()["detail"] == f"case {w.a.case_id} not found"
+    gateway = await w.http.post(path, json={"kind": "accept"}, headers=gateway_headers())
+    assert gateway.status_code == 404, "a gateway reads and changes no case"
+    accepted = await w.http.post(path, json={"kind": "accept"}, headers=w.a.worker)
+    assert accepted.status_code == 200, accepted.text
+    command_id = accepted.json()["command_id"]
+    assert (await w.get(w.a.worker, f"/api/v1/commands/{command_id}")).json()["status"] == "applied"
+    assert (await w.get(w.b.dispatcher, f"/api/v1/commands/{command_id}")).status_code == 404
+
+
+@check("GET", "/api/v1/commands/{command_id}")
+async def _command(w: World) -> None:
+    # Exercised with a real command in the check of POST /cases/{case_id}/commands; unknown ids are pending.
+    reply = await w.get(w.b.dispatcher, f"/api/v1/commands/{uuid.uuid4()}")
+    assert reply.status_code == 200 and reply.json()["status"] == "pending"
+
+
+# --- map ---------------------------------------------------------------------------------------------------------
+
+
+@check("GET", "/api/v1/grids")
+async def _grids(w: World) -> None:
+    reply = await w.get(w.a.dispatcher, "/api/v1/grids")
+    codes = {f["properties"]["code"] for f in reply.json()["features"]}
+    assert w.a.grid in codes and w.b.grid not in codes and all(c.startswith(w.a.town) for c in codes)
+    asked = await w.get(w.a.dispatcher, "/api/v1/grids", township=w.b.town)
+    assert asked.json()["features"] == []
+
+
+@check("GET", "/api/v1/units")
+async def _units(w: World) -> None:
+    towns = (await w.get(w.a.dispatcher, "/api/v1/units", level="township")).json()["features"]
+    assert [f["properties"]["code"] for f in towns] == [w.a.town]
+    county = (await w.get(w.a.dispatcher, "/api/v1/units", level="county")).json()["features"]
+    assert [f["properties"]["code"] for f in county] == [w.a.town[:6]], "the enclosing county outlines the map"
+    everything = (await w.get({"Authorization": f"Bearer {admin_token()}"}, "/api/v1/units", level="township")).json()
+    assert len(everything["features"]) > 2
+
+
+@check("GET", "/api/v1/grids/vacant")
+async def _vacant(w: World) -> None:
+    reply = await w.get(w.a.dispatcher, "/api/v1/grids/vacant")
+    assert reply.status_code == 200 and all(g["code"].startswith(w.a.town) for g in reply.json())
+    assert (await w.get(w.a.worker, "/api/v1/grids/vacant")).status_code == 403
+
+
+@check("GET", "/api/v1/positions")
+async def _positions(w: World) -> None:
+    shared = await w.http.put("/api/v1/positions/me", json={"lon": 105.2, "lat": 32.6}, headers=w.a.worker)
+    assert shared.status_code == 204
+    mine = {p["person_id"] for p in (await w.get(w.a.dispatcher, "/api/v1/positions")).json()}
+    theirs = {p["person_id"] for p in (await w.get(w.b.dispatcher, "/api/v1/positions")).json()}
+    assert w.a.member in mine and w.a.member not in theirs
+    assert (await w.get(w.a.worker, "/api/v1/positions")).status_code == 403
+
+
+@check("PUT", "/api/v1/positions/me")
+async def _share(w: World) -> None:
+    assert await w.status(w.a.dispatcher, "PUT", "/api/v1/positions/me", json={"lon": 105.2, "lat": 32.6}) == 403
+    bad = await w.http.put("/api/v1/positions/me", json={"lon": 200, "lat": 32.6}, headers=w.a.officer)
+    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["body", "lon"]
+
+
+@check("DELETE", "/api/v1/positions/me")
+async def _unshare(w: World) -> None:
+    assert await w.status(w.a.officer, "PUT", "/api/v1/positions/me", json={"lon": 105.21, "lat": 32.61}) == 204
+    assert await w.status(w.a.officer, "DELETE", "/api/v1/positions/me") == 204
+    left = {p["person_id"] for p in (await w.get(w.a.dispatcher, "/api/v1/positions")).json()}
+    assert f"off-{w.a.town}-1" not in left
+
+
+# --- queues ------------------------------------------------------------------------------------------------------
+
+
+async def _unrouted_far_away(w: World) -> str:
+    """An event outside every township (so only the administrator's queue holds it)."""
+    body = event(lon=120.0, lat=30.0)
+    assert (await w.http.post("/api/v1/events", json=body, headers=gateway_headers())).status_code == 202
+
+    async def queued() -> bool | None:
+        return await w.db.fetchval("SELECT true FROM unrouted_events WHERE event_id = $1", uuid.UUID(body["event_id"]))
+
+    await wait_for(queued, "the far event in the unrouted queue")
+    return str(body["event_id"])
+
+
+@check("GET", "/api/v1/queues/unrouted")
+async def _unrouted(w: World) -> None:
+    far = await _unrouted_far_away(w)
+    assert far not in {i["event_id"] for i in (await w.get(w.a.dispatcher, "/api/v1/queues/unrouted")).json()}
+    assert far in {str(i["event_id"]) for i in (await w.http.get("/api/v1/queues/unrouted")).json()}
+    assert (await w.get(w.a.worker, "/api/v1/queues/unrouted")).status_code == 403
+
+
+@check("POST", "/api/v1/queues/unrouted/{event_id}/resolution")
+async def _resolve_unrouted(w: World) -> None:
+    far = await _unrouted_far_away(w)
+    path = f"/api/v1/queues/unrouted/{far}/resolution"
+    assert (await w.http.post(path, json={"action": "dismiss"})).json()["detail"][0]["msg"].startswith("Value error")
+    hidden = await w.http.post(path, json={"action": "dismiss", "note": "越界"}, headers=w.a.dispatcher)
+    assert hidden.status_code == 404
+    done = await w.http.post(path, json={"action": "dismiss", "note": "不在本县"})
+    assert done.status_code == 200 and done.json()["resolution"] == "dismissed"
+    assert (await w.http.post(path, json={"action": "dismiss", "note": "again"})).status_code == 404
+
+
+@check("GET", "/api/v1/queues/unrouted/resolved")
+async def _unrouted_resolved(w: World) -> None:
+    far = await _unrouted_far_away(w)
+    path = f"/api/v1/queues/unrouted/{far}/resolution"
+    assert (await w.http.post(path, json={"action": "dismiss", "note": "县外"})).status_code == 200
+    resolved = (await w.http.get("/api/v1/queues/unrouted/resolved")).json()
+    assert resolved and resolved[0]["resolved_by"] == "admin" and resolved[0]["note"]
+    mine = (await w.get(w.a.dispatcher, "/api/v1/queues/unrouted/resolved")).json()
+    assert {str(i["event_id"]) for i in mine}.isdisjoint({str(i["event_id"]) for i in resolved})
+
+
+@check("GET", "/api/v1/queues/deadletter")
+async def _dead(w: World) -> None:
+    assert (await w.get(w.a.dispatcher, "/api/v1/queues/deadletter")).status_code == 403
+    assert (await w.http.get("/api/v1/queues/deadletter")).status_code == 200
+
+
+@check("GET", "/api/v1/queues/deadletter/resolved")
+async def _dead_resolved(w: World) -> None:
+    assert (await w.get(w.a.dispatcher, "/api/v1/queues/deadletter/resolved")).status_code == 403
+    assert (await w.http.get("/api/v1/queues/deadletter/resolved")).status_code == 200
+
+
+@check("POST", "/api/v1/queues/deadletter/{letter_id}/resolution")
+async def _resolve_dead(w: World) -> None:
+    path = "/api/v1/queues/deadletter/1/resolution"
+    assert await w.status(w.a.dispatcher, "POST", path, json={"action": "dismiss", "note": "x"}) == 403
+
+
+# --- registry ----------------------------------------------------------------------------------------------------
+
+
+@check("GET", "/api/v1/rules")
+async def _rules(w: World) -> None:
+    assert (await w.get(w.a.dispatcher, "/api/v1/rules")).status_code == 200
+    assert (await w.get(w.a.worker, "/api/v1/rules")).status_code == 403
+
+
+RULE = {"unit_code": "510822", "position": 5, "category": "road", "target": "team", "sla_hours": 12}
+
+
+@check("POST", "/api/v1/rules")
+async def _add_rule(w: World) -> None:
+    assert await w.status(w.a.dispatcher, "POST", "/api/v1/rules", json=RULE) == 403
+
+
+@check("PUT", "/api/v1/rules/{rule_id}")
+async def _change_rule(w: World) -> None:
+    assert await w.status(w.a.dispatcher, "PUT", "/api/v1/rules/1", json=RULE) == 403
+
+
+@check("DELETE", "/api/v1/rules/{rule_id}")
+async def _retire_rule(w: World) -> None:
+    assert await w.status(w.a.dispatcher, "DELETE", "/api/v1/rules/1") == 403
+
+
+@check("GET", "/api/v1/rules/changes")
+async def _rule_changes(w: World) -> None:
+    assert (await w.get(w.a.dispatcher, "/api/v1/rules/changes")).status_code == 200
+    assert (await w.get(w.a.officer, "/api/v1/rules/changes")).status_code == 403
+
+
+@check("GET", "/api/v1/people")
+async def _people(w: World) -> None:
+    listed = (await w.get(w.a.dispatcher, "/api/v1/people")).json()
+    assert listed and all(p["unit_code"].startswith(w.a.town) for p in listed)
+    other = await w.get(w.a.dispatcher, "/api/v1/people", unit=w.b.town)
+    assert other.status_code == 403 and "outside your area" in other.json()["detail"]
+    assert (await w.get(w.a.worker, "/api/v1/people")).status_code == 403
+    logged = await w.db.fetchval(
+        "SELECT count(*) FROM access_log WHERE username = $1 AND what = 'people'", f"disp-{w.a.town}"
+    )
+    assert logged >= 1
+
+
+@check("GET", "/api/v1/people/{person_id}")
+async def _person(w: World) -> None:
+    assert (await w.get(w.a.dispatcher, f"/api/v1/people/{w.b.member}")).status_code == 404
+    assert (await w.get(w.a.dispatcher, f"/api/v1/people/{w.a.member}")).status_code == 200
+    assert (await w.get(w.a.worker, f"/api/v1/people/{w.a.member}")).status_code == 200, "oneself"
+    assert (await w.get(w.a.worker, f"/api/v1/people/disp-{w.a.town}")).status_code == 404
+
+
+@check("GET", "/api/v1/teams")
+async def _teams(w: World) -> None:
+    teams = (await w.get(w.a.dispatcher, "/api/v1/teams")).json()
+    assert teams and all(t["unit_code"] == w.a.town for t in teams)
+    assert (await w.get(w.a.dispatcher, "/api/v1/teams", unit=w.b.town)).status_code == 403
+
+
+@check("POST", "/api/v1/people")
+async def _add_person(w: World) -> None:
+    body = {"role": "officer", "name": "越界", "unit_code": w.b.town}
+    reply = await w.http.post("/api/v1/people", json=body, headers=w.a.dispatcher)
+    assert reply.status_code == 403 and reply.json()["detail"].startswith("unit_code:")
+    assert await w.status(w.a.worker, "POST", "/api/v1/people", json=body) == 403
+
+
+@check("POST", "/api/v1/people/{person_id}/posts")
+async def _add_post(w: World) -> None:
+    reply = await w.http.post(
+        f"/api/v1/people/{w.a.member}/posts", json={"grid_code": w.b.grid}, headers=w.a.dispatcher
+    )
+    assert reply.status_code == 403
+
+
+@check("DELETE", "/api/v1/people/{person_id}/posts/{grid_code}")
+async def _end_post(w: World) -> None:
+    assert await w.status(w.a.dispatcher, "DELETE", f"/api/v1/people/{w.b.member}/posts/{w.b.grid}") == 403
+
+
+@check("DELETE", "/api/v1/people/{person_id}")
+async def _end_person(w: World) -> None:
+    assert await w.status(w.a.dispatcher, "DELETE", f"/api/v1/people/{w.b.member}") == 404
+    assert await w.status(w.a.worker, "DELETE", f"/api/v1/people/{w.a.member}") == 403
+
+
+@check("POST", "/api/v1/plans/validate")
+async def _validate_plan(w: World) -> None:
+    assert await w.status(w.a.dispatcher, "POST", "/api/v1/plans/validate", json={}) == 403
+
+
+@check("POST", "/api/v1/plans")
+async def _apply_plan(w: World) -> None:
+    assert await w.status(w.a.dispatcher, "POST", "/api/v1/plans", json={}) == 403
+
+
+@check("GET", "/api/v1/plans")
+async def _plans(w: World) -> None:
+    assert await w.status(w.a.dispatcher, "GET", "/api/v1/plans") == 403
+    assert (await w.http.get("/api/v1/plans")).status_code == 200
+
+
+@check("GET", "/api/v1/plans/{plan_id}")
+async def _plan(w: World) -> None:
+    assert await w.status(w.a.dispatcher, "GET", "/api/v1/plans/x") == 403
+
+
+@check("GET", "/api/v1/history/point")
+async def _history_point(w: World) -> None:
+    params = {"lon": 105.2, "lat": 32.6, "on": "2026-01-01"}
+    assert (await w.get(w.a.worker, "/api/v1/history/point", **params)).status_code == 403
+    assert (await w.get(w.a.dispatcher, "/api/v1/history/point", **params)).status_code in (200, 404)
+
+
+@check("GET", "/api/v1/history/code/{code}")
+async def _history_code(w: World) -> None:
+    assert (await w.get(w.a.worker, f"/api/v1/history/code/{w.a.town}")).status_code == 403
+    assert (await w.get(w.a.dispatcher, f"/api/v1/history/code/{w.a.town}")).status_code == 200
+
+
+# --- media, intake -----------------------------------------------------------------------------------------------
+
+
+@check("POST", "/api/v1/media")
+async def _upload(w: World) -> None:
+    anonymous = await w.http.post(
+        "/api/v1/media", content=png(), headers={"content-type": "image/png", "Authorization": ""}
+    )
+    assert anonymous.status_code == 401
+
+
+@check("GET", "/api/v1/media/{sha256}")
+async def _media(w: World) -> None:
+    path = f"/api/v1/media/{w.a.photo}"
+    assert (await w.get(w.b.dispatcher, path)).status_code == 404
+    assert (await w.get(w.b.worker, path)).status_code == 404
+    assert (await w.get(w.a.dispatcher, path)).status_code == 200
+    assert (await w.get(w.a.worker, path)).status_code == 200, "the uploader"
+    logged = await w.db.fetchval(
+        "SELECT count(*) FROM access_log WHERE what = 'media' AND subject = $1 AND username = $2",
+        w.a.photo,
+        f"disp-{w.a.town}",
+    )
+    assert logged >= 1
+
+
+@check("POST", "/api/v1/events")
+async def _events(w: World) -> None:
+    body = event(reporter={"id": w.b.member})
+    reply = await w.http.post("/api/v1/events", json=body, headers=w.a.worker)
+    assert reply.status_code == 403 and reply.json()["detail"].startswith("reporter.id:")
+
+
+# --- lifecycle reads ---------------------------------------------------------------------------------------------
+
+
+@check("GET", "/api/v1/metrics")
+async def _metrics(w: World) -> None:
+    rows = (await w.get(w.a.dispatcher, "/api/v1/metrics", by="township")).json()
+    assert [r["key"] for r in rows] == [w.a.town]
+    grids = {r["key"] for r in (await w.get(w.a.dispatcher, "/api/v1/metrics", by="grid")).json()}
+    assert w.b.grid not in grids and w.a.grid in grids
+    assert (await w.get(w.a.worker, "/api/v1/metrics")).status_code == 403
+
+
+@check("GET", "/api/v1/supervisions")
+async def _supervisions(w: World) -> None:
+    assert (await w.get(w.a.dispatcher, "/api/v1/supervisions", case=w.b.case_id)).json() == []
+    assert (await w.get(w.a.dispatcher, "/api/v1/supervisions")).status_code == 200
+
+
+@check("GET", "/api/v1/disclosures")
+async def _disclosures(w: World) -> None:
+    assert (await w.get(w.a.dispatcher, "/api/v1/disclosures", unit=w.b.town)).status_code == 403
+    assert (await w.get(w.a.dispatcher, "/api/v1/disclosures")).status_code == 200
+
+
+@check("GET", "/api/v1/reports")
+async def _reports(w: World) -> None:
+    mine = _ids(await w.get(w.a.worker, "/api/v1/reports"))
+    assert mine == _ids(await w.get(w.a.worker, "/api/v1/reports", reporter=w.a.member)) and w.a.case_id in mine
+    assert (await w.get(w.a.worker, "/api/v1/reports", reporter=w.b.member)).status_code == 403
+    assert _ids(await w.get(w.a.dispatcher, "/api/v1/reports", reporter=w.b.member)) == set()
+    assert w.b.case_id in _ids(await w.get(w.b.dispatcher, "/api/v1/reports", reporter=w.b.member))
+
+
+@check("GET", "/api/v1/access-log")
+async def _access_log(w: World) -> None:
+    assert (await w.get(w.a.dispatcher, "/api/v1/access-log")).status_code == 403
+    assert (await w.get(w.a.dispatcher, f"/api/v1/media/{w.a.photo}")).status_code == 200
+    entries = (await w.http.get("/api/v1/access-log", params={"subject": w.a.photo})).json()
+    assert entries and {e["what"] for e in entries} == {"media"}
+
+
+@pytest.mark.parametrize("endpoint", sorted(CHECKS), ids=lambda e: f"{e[0]} {e[1]}")
+async def test_scoped(endpoint: tuple[str, str], world: World) -> None:
+    await CHECKS[endpoint](world)
+
+
+async def test_every_endpoint_has_a_scoping_check(http: httpx.AsyncClient) -> None:
+    schema = (await http.get("/openapi.json")).json()
+    endpoints = {(m.upper(), p) for p, ops in schema["paths"].items() for m in ops}
+    assert endpoints - set(CHECKS) - ELSEWHERE == set(), "add a check for each new endpoint"
+    assert set(CHECKS) - endpoints == set(), "a check for an endpoint that no longer exists"
+
+
+async def test_the_live_channel_carries_only_the_callers_cases(world: World) -> None:
+    a_token = (await as_person(world.db, f"disp-{world.a.town}"))["Authorization"].removeprefix("Bearer ")
+    b_token = (await as_person(world.db, f"disp-{world.b.town}"))["Authorization"].removeprefix("Bearer ")
+    async with listening(world.stack.base_url, a_token) as a_live, listening(world.stack.base_url, b_token) as b_live:
+        assert a_live.snapshot is not None and b_live.snapshot is not None
+        assert world.b.case_id not in {c["id"] for c in a_live.snapshot}
+        assert world.a.case_id not in {c["id"] for c in b_live.snapshot}
+        path = f"/api/v1/cases/{world.b.case_id}/commands"
+        supervised = await world.http.post(path, json={"kind": "supervise", "reason": "跨镇测试"})
+        assert supervised.status_code == 200, supervised.text
+        await wait_for(lambda: _found(b_live, world.b.case_id), "the change on township B's channel")
+        assert a_live.find("case_changed", id=world.b.case_id) is None
+        assert all(m.get("case", {}).get("township_code") in (None, world.a.town) for m in a_live.messages)
+
+
+async def _found(live: Any, case_id: str) -> dict[str, Any] | None:
+    return live.find("case_changed", id=case_id)
