@@ -11,6 +11,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
 from core.enforcement import Decision, Evidence
 from core.events import MediaRef
 from core.geo import LonLat
+from core.inputs import NO_NUL, Instant
 from core.vocabulary import CaseState, Category, EnforcementStage, PartyKind, Severity, Step
 
 CASE_NAMESPACE = UUID("5b0c7f0e-6a57-4d0e-9c39-2f1d6a6c0a11")
@@ -40,9 +41,9 @@ class Assignee(Frozen):
     """The party a case is dispatched to."""
 
     kind: PartyKind
-    id: str
-    name: str
-    fallback: str | None = Field(default=None, description="why a fallback duty post was chosen")
+    id: str = Field(pattern=NO_NUL)
+    name: str = Field(pattern=NO_NUL)
+    fallback: str | None = Field(default=None, pattern=NO_NUL, description="why a fallback duty post was chosen")
 
 
 class CaseSource(Frozen):
@@ -124,8 +125,8 @@ class Supervise(CommandBase):
     notified: tuple[str, ...] = ()
 
 
-Reason = Annotated[str, Field(min_length=1, max_length=500)]
-Note = Annotated[str, Field(default="", max_length=2000)]
+Reason = Annotated[str, Field(min_length=1, max_length=500, pattern=NO_NUL)]
+Note = Annotated[str, Field(default="", max_length=2000, pattern=NO_NUL)]
 
 
 class AcceptBody(Frozen):
@@ -228,7 +229,7 @@ class RequestExtensionBody(Frozen):
     """The assignee asks for more time (延期申请)."""
 
     kind: Literal["request_extension"] = "request_extension"
-    until: AwareDatetime
+    until: Instant
     reason: Reason
 
 
@@ -245,7 +246,7 @@ class StageBody(Frozen):
 
     kind: Literal["stage"] = "stage"
     stage: EnforcementStage
-    officers: tuple[str, ...] = Field(min_length=1, max_length=10)
+    officers: tuple[Annotated[str, Field(pattern=NO_NUL)], ...] = Field(min_length=1, max_length=10)
     evidence: tuple[Evidence, ...] = Field(default=(), max_length=50)
     decision: Decision | None = None
     note: Note = ""
@@ -487,6 +488,7 @@ class CaseView(Frozen):
     stages_done: tuple[EnforcementStage, ...] = ()
     review_status: str | None = None
     extension_until: datetime | None = None
+    reporters: tuple[str, ...] = Field(default=(), description="ids of the people whose reports the case holds")
 
 
 class CaseChange(Frozen):

@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from core.inputs import NO_NUL
 from core.vocabulary import EnforcementStage, EvidenceKind
 
 Measure = Literal["warning", "fine", "confiscation", "order_to_correct", "closure", "demolition", "license_revocation"]
@@ -18,7 +19,7 @@ class Evidence(BaseModel):
 
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
     kind: EvidenceKind
-    caption: str = Field(default="", max_length=200)
+    caption: str = Field(default="", max_length=200, pattern=NO_NUL)
 
 
 class Decision(BaseModel):
@@ -27,10 +28,12 @@ class Decision(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     party_kind: Literal["person", "organisation"]
-    party_name: str = Field(min_length=1, max_length=100)
-    party_id_number: str | None = Field(default=None, max_length=30, description="ID card or credit code")
-    violation: str = Field(min_length=1, max_length=500)
-    legal_basis: str = Field(min_length=1, max_length=500)
+    party_name: str = Field(min_length=1, max_length=100, pattern=NO_NUL)
+    party_id_number: str | None = Field(
+        default=None, max_length=30, pattern=NO_NUL, description="ID card or credit code"
+    )
+    violation: str = Field(min_length=1, max_length=500, pattern=NO_NUL)
+    legal_basis: str = Field(min_length=1, max_length=500, pattern=NO_NUL)
     measures: tuple[Measure, ...] = Field(min_length=1)
     fine_yuan: int = Field(default=0, ge=0, le=100_000_000)
 

@@ -9,6 +9,7 @@ from uuid import UUID
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
 from core.geo import LonLat
+from core.inputs import NO_NUL
 from core.vocabulary import Category, Severity
 
 MAX_CLOCK_SKEW = timedelta(minutes=5)
@@ -21,7 +22,7 @@ class Reporter(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")
-    name: str | None = Field(default=None, max_length=64)
+    name: str | None = Field(default=None, max_length=64, pattern=NO_NUL)
     phone: str | None = Field(default=None, max_length=20, pattern=r"^\+?[0-9 -]{5,20}$")
 
 
@@ -50,7 +51,7 @@ class EventEnvelope(BaseModel):
     location: LonLat
     category: Category = Category.OTHER
     severity: Severity = Severity.NORMAL
-    description: str = Field(default="", max_length=2000)
+    description: str = Field(default="", max_length=2000, pattern=NO_NUL)
     media: list[MediaRef] = Field(default_factory=list, max_length=20)
 
 
@@ -91,7 +92,7 @@ class EnforcementLead(EventEnvelope):
     """执法线索: a suspected violation for the enforcement team."""
 
     type: Literal["enforcement_lead"]
-    suspect: str | None = Field(default=None, max_length=200)
+    suspect: str | None = Field(default=None, max_length=200, pattern=NO_NUL)
 
 
 class CitizenReport(EventEnvelope):
@@ -105,7 +106,7 @@ class SensorAlert(EventEnvelope):
     """感知告警: an alert from a sensor or a video-analytics camera."""
 
     type: Literal["sensor_alert"]
-    device_id: str = Field(min_length=1, max_length=64)
+    device_id: str = Field(min_length=1, max_length=64, pattern=NO_NUL)
     confidence: float = Field(default=1.0, ge=0.0, le=1.0)
 
 

@@ -7,9 +7,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from core.inputs import NO_NUL
+
 TOWNSHIP_CODE = r"^[0-9]{9}$"
 VILLAGE_CODE = r"^[0-9]{12}$"
 UNIT_CODE = r"^([0-9]{9}|[0-9]{12})$"
+PLAN_ID = r"^[a-z0-9][a-z0-9-]{2,63}$"
 
 
 class Item(BaseModel):
@@ -17,7 +20,7 @@ class Item(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    note: str = Field(default="", max_length=500)
+    note: str = Field(default="", max_length=500, pattern=NO_NUL)
 
 
 class Merge(Item):
@@ -26,7 +29,9 @@ class Merge(Item):
     op: Literal["merge"]
     sources: list[Annotated[str, Field(pattern=UNIT_CODE)]] = Field(min_length=1)
     into: str = Field(pattern=UNIT_CODE)
-    name: str | None = Field(default=None, max_length=60, description="name of `into` when the plan creates it")
+    name: str | None = Field(
+        default=None, max_length=60, pattern=NO_NUL, description="name of `into` when the plan creates it"
+    )
     parent: str | None = Field(default=None, pattern=TOWNSHIP_CODE, description="township of a new village")
 
 
@@ -36,7 +41,7 @@ class Recode(Item):
     op: Literal["recode"]
     code: str = Field(pattern=VILLAGE_CODE)
     new_code: str = Field(pattern=VILLAGE_CODE)
-    name: str | None = Field(default=None, max_length=60)
+    name: str | None = Field(default=None, max_length=60, pattern=NO_NUL)
 
 
 class Rename(Item):
@@ -44,7 +49,7 @@ class Rename(Item):
 
     op: Literal["rename"]
     code: str = Field(pattern=UNIT_CODE)
-    name: str = Field(min_length=1, max_length=60)
+    name: str = Field(min_length=1, max_length=60, pattern=NO_NUL)
 
 
 class TransferPart(Item):
@@ -62,7 +67,7 @@ class SplitPart(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     code: str = Field(pattern=VILLAGE_CODE)
-    name: str = Field(min_length=1, max_length=60)
+    name: str = Field(min_length=1, max_length=60, pattern=NO_NUL)
     area: dict[str, Any]
 
 
@@ -82,11 +87,11 @@ class RedistrictingPlan(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    plan_id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{2,63}$")
+    plan_id: str = Field(pattern=PLAN_ID)
     county: str = Field(pattern=r"^[0-9]{6}$")
     effective_date: date
-    legal_basis: str = Field(min_length=2, max_length=200, description="e.g. 广府〔2019〕118号")
-    title: str = Field(default="", max_length=200)
+    legal_basis: str = Field(min_length=2, max_length=200, pattern=NO_NUL, description="e.g. 广府〔2019〕118号")
+    title: str = Field(default="", max_length=200, pattern=NO_NUL)
     items: list[PlanItem] = Field(min_length=1)
 
 

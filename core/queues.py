@@ -8,6 +8,7 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
+from core.inputs import NO_NUL
 from core.plans import RedistrictingPlan
 
 
@@ -97,7 +98,7 @@ class UnroutedResolution(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     action: Literal["retry", "dismiss"]
-    note: str = Field(default="", max_length=500, description="why; required to dismiss")
+    note: str = Field(default="", max_length=500, pattern=NO_NUL, description="why; required to dismiss")
 
     @model_validator(mode="after")
     def _dismissal_says_why(self) -> UnroutedResolution:
@@ -112,7 +113,7 @@ class DeadLetterResolution(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     action: Literal["replay", "dismiss"]
-    note: str = Field(default="", max_length=500, description="why; required to dismiss")
+    note: str = Field(default="", max_length=500, pattern=NO_NUL, description="why; required to dismiss")
 
     @model_validator(mode="after")
     def _dismissal_says_why(self) -> DeadLetterResolution:

@@ -89,6 +89,7 @@ class CaseRecord:
             stages_done=tuple(s.stage for s in d.stages),
             review_status=d.review.status if d.review else None,
             extension_until=d.extension.until if d.extension else None,
+            reporters=self.reporters,
         )
 
     @property

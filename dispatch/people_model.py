@@ -8,6 +8,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from core.inputs import NO_NUL
+
 Role = Literal["grid_member", "officer", "legal_reviewer", "agency_staff"]
 PostKind = Literal["full_time", "part_time"]
 TEAM_ROLES: frozenset[str] = frozenset({"officer", "legal_reviewer", "agency_staff"})
@@ -27,7 +29,7 @@ class PersonSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     role: Role
-    name: str = Field(min_length=1, max_length=40)
+    name: str = Field(min_length=1, max_length=40, pattern=NO_NUL)
     id: str | None = Field(default=None, pattern=PERSON_ID, description="chosen by the caller, else generated")
     phone: str | None = Field(default=None, pattern=r"^1[0-9]{10}$")
     unit_code: str | None = Field(

@@ -8,6 +8,7 @@ from typing import Any, Literal
 import asyncpg
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from core.inputs import NO_NUL
 from core.vocabulary import Category, PartyKind, Severity
 from dispatch.registry_store import bump_revision
 
@@ -40,7 +41,7 @@ class RuleSpec(BaseModel):
     agency_type: str | None = Field(default=None, pattern=r"^[a-z_]{2,30}$")
     priority: Severity | None = None
     sla_hours: int = Field(gt=0, le=24 * 90)
-    note: str = Field(default="", max_length=200)
+    note: str = Field(default="", max_length=200, pattern=NO_NUL)
 
     @model_validator(mode="after")
     def _agency_needs_type(self) -> RuleSpec:

@@ -64,7 +64,7 @@ class Scope:
         a = case.assignee
         if self.role in TEAM_ROLES:
             return a is not None and a.kind.value in TEAM_KINDS and a.id == self.team_id
-        if a is not None and a.id == self.me:
+        if (a is not None and a.id == self.me) or self.me in case.reporters:
             return True
         grid = case.grid_code or ""
         return grid in self.grids or (self.role is Role.DUTY and grid.startswith(self.unit_code))

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from pydantic import AwareDatetime
 
+from core.inputs import NO_NUL, Instant
 from dispatch import access_log
 from dispatch.http_auth import Admin
 
@@ -17,9 +17,11 @@ router = APIRouter(prefix="/api/v1", tags=["audit"])
 async def access_records(
     request: Request,
     caller: Admin,
-    since: AwareDatetime | None = None,
-    username: Annotated[str | None, Query(max_length=64)] = None,
-    subject: Annotated[str | None, Query(max_length=100, description="case id, media hash, person id")] = None,
+    since: Instant | None = None,
+    username: Annotated[str | None, Query(max_length=64, pattern=NO_NUL)] = None,
+    subject: Annotated[
+        str | None, Query(max_length=100, pattern=NO_NUL, description="case id, media hash, person id")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[dict[str, Any]]:
     """Reads of reporters' names and phones, people's contacts and photos: who, when, from where, what."""

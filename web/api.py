@@ -6,9 +6,10 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
-from pydantic import AwareDatetime, BaseModel
+from pydantic import BaseModel
 
 from core.cases import CaseView
+from core.inputs import NO_NUL, Instant
 from core.vocabulary import CaseState, Category
 from dispatch import access_log, read_models
 from dispatch.http_auth import Caller, address
@@ -35,11 +36,13 @@ async def cases(
     grid: Annotated[str | None, Query(pattern=CODE)] = None,
     township: Annotated[str | None, Query(pattern=CODE)] = None,
     category: Category | None = None,
-    assignee: Annotated[str | None, Query(max_length=64, description="person or team id")] = None,
+    assignee: Annotated[str | None, Query(max_length=64, pattern=NO_NUL, description="person or team id")] = None,
     overdue: bool = False,
-    opened_from: Annotated[AwareDatetime | None, Query(alias="from")] = None,
-    opened_to: Annotated[AwareDatetime | None, Query(alias="to")] = None,
-    q: Annotated[str | None, Query(min_length=1, max_length=100, description="text in the description")] = None,
+    opened_from: Annotated[Instant | None, Query(alias="from")] = None,
+    opened_to: Annotated[Instant | None, Query(alias="to")] = None,
+    q: Annotated[
+        str | None, Query(min_length=1, max_length=100, pattern=NO_NUL, description="text in the description")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=2000)] = 200,
 ) -> list[CaseView]:
     """The caller's cases, newest first, filtered by state, grid, township, category, assignee, overdue, date and

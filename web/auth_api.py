@@ -42,7 +42,7 @@ class RefreshBody(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    refresh_token: str = Field(min_length=20, max_length=200)
+    refresh_token: str = Field(min_length=20, max_length=200, pattern=r"^[A-Za-z0-9_-]+$")
 
 
 REFUSED: dict[int | str, dict[str, Any]] = {
@@ -78,6 +78,11 @@ def _tokens(request: Request, user: User, refresh: str, now: datetime) -> Tokens
 @router.post("/token", response_model=Tokens, responses={**REFUSED, **LIMITED})
 async def sign_in(request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> Tokens:
     """Sign in with username and password (form fields); repeated failures lock the account for a while."""
+    if "\x00" in form.username:
+        raise HTTPException(
+            status_code=422,
+            detail=[{"loc": ["body", "username"], "msg": "must not contain NUL", "type": "value_error"}],
+        )
     settings = guard_of(request).settings
     rate_limit(request, settings.rate_login_per_address, "sign-in attempts from this address", address(request))
     rate_limit(request, settings.rate_login_per_user, "sign-in attempts for this user", form.username.lower())

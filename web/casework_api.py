@@ -9,6 +9,7 @@ from uuid import UUID
 from fastapi import APIRouter, HTTPException, Query, Request
 
 from core.cases import CaseView
+from core.inputs import Instant
 from dispatch import disclosure, metrics, read_models
 from dispatch.http_auth import Caller, CommandCentre
 from dispatch.scope import COMMAND_CENTRE
@@ -16,6 +17,8 @@ from dispatch.scope import COMMAND_CENTRE
 router = APIRouter(prefix="/api/v1", tags=["case lifecycle"])
 Dimension = Literal["township", "village", "grid", "team", "person"]
 PERSON = r"^[A-Za-z0-9:_.-]{1,64}$"
+PERIOD = timedelta(days=30)
+EARLIEST = datetime.min.replace(tzinfo=UTC)
 
 
 @router.get("/metrics")
@@ -23,14 +26,17 @@ async def case_metrics(
     request: Request,
     caller: CommandCentre,
     by: Dimension = "township",
-    start: Annotated[datetime | None, Query(alias="from", description="period start (default: 30 days ago)")] = None,
-    end: Annotated[datetime | None, Query(alias="to", description="period end, exclusive (default: now)")] = None,
+    start: Annotated[Instant | None, Query(alias="from", description="period start (default: 30 days ago)")] = None,
+    end: Annotated[Instant | None, Query(alias="to", description="period end, exclusive (default: now)")] = None,
 ) -> list[dict[str, Any]]:
     """结案率, 按期结案率, 返工率, 延期率, median minutes per step, open and overdue, per group (see README)."""
-    end = _aware(end, "to") or datetime.now(UTC)
-    start = _aware(start, "from") or end - timedelta(days=30)
+    end = (end or datetime.now(UTC)).astimezone(UTC)
+    start = start or max(end, EARLIEST + PERIOD) - PERIOD
     if start >= end:
-        raise HTTPException(status_code=422, detail=[{"loc": ["query", "from"], "msg": "from must be before to"}])
+        raise HTTPException(
+            status_code=422,
+            detail=[{"loc": ["query", "from"], "msg": "from must be before to", "type": "value_error"}],
+        )
     return await metrics.compute(request.app.state.pool, by, start, end, caller)
 
 
@@ -74,9 +80,3 @@ async def my_reports(
         raise HTTPException(status_code=403, detail="reporter: you may list only your own reports")
     scope = None if reporter == caller.me else caller
     return await read_models.cases_reported_by(request.app.state.pool, reporter, limit, scope)
-
-
-def _aware(moment: datetime | None, name: str) -> datetime | None:
-    if moment is not None and moment.tzinfo is None:
-        raise HTTPException(status_code=422, detail=[{"loc": ["query", name], "msg": "needs a time zone offset"}])
-    return moment

@@ -61,7 +61,9 @@ async def upload_media(
     except UnsupportedMedia as exc:
         raise HTTPException(status_code=415, detail=str(exc)) from exc
     except EmptyMedia as exc:
-        raise HTTPException(status_code=422, detail=str(exc)) from exc
+        raise HTTPException(
+            status_code=422, detail=[{"loc": ["body"], "msg": str(exc), "type": "value_error"}]
+        ) from exc
     return {
         "sha256": info.sha256,
         "content_type": info.content_type,

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 
+from core.inputs import NO_NUL
 from dispatch import access_log, people_store
 from dispatch.http_auth import Caller, CommandCentre, address, require
 from dispatch.intake import local_day
@@ -17,7 +18,7 @@ from dispatch.scope import COMMAND_CENTRE, TEAM_ROLES, Scope
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1", tags=["people"])
-PersonId = Annotated[str, Path(min_length=1, max_length=64)]
+PersonId = Annotated[str, Path(min_length=1, max_length=64, pattern=NO_NUL)]
 GridPath = Annotated[str, Path(pattern=GRID_CODE)]
 UNIT = r"^([0-9]{6}|[0-9]{9}|[0-9]{12}|[0-9]{15})$"
 ERRORS: dict[int | str, dict[str, Any]] = {

@@ -14,7 +14,7 @@ from typing import Annotated, Any, TypeVar
 import asyncpg
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 
-from core.plans import RedistrictingPlan
+from core.plans import PLAN_ID, RedistrictingPlan
 from dispatch import history, plan_store
 from dispatch.db import create_pool
 from dispatch.http_auth import Admin, CommandCentre
@@ -116,7 +116,7 @@ async def plans(request: Request, caller: Admin) -> list[dict[str, Any]]:
 
 
 @router.get("/plans/{plan_id}", responses={404: {"description": "no such plan"}})
-async def plan(plan_id: str, request: Request, caller: Admin) -> RedistrictingPlan:
+async def plan(plan_id: Annotated[str, Path(pattern=PLAN_ID)], request: Request, caller: Admin) -> RedistrictingPlan:
     """A plan as it was applied."""
     found = await history.applied_plan(request.app.state.pool, plan_id)
     if found is None:

@@ -7,9 +7,10 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from core.geo import LonLat
+from core.inputs import Instant
 from dispatch import positions
 from dispatch.http_auth import CommandCentre, require
 from dispatch.positions import SHARING_ROLES
@@ -26,7 +27,7 @@ class PositionReport(LonLat):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     accuracy_m: float | None = Field(default=None, ge=0, le=100_000)
-    at: AwareDatetime | None = Field(default=None, description="when measured (default: now)")
+    at: Instant | None = Field(default=None, description="when measured (default: now)")
 
 
 class Position(BaseModel):

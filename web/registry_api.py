@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Path, Query, Request
 
 from dispatch import read_models, rules_store
 from dispatch.http_auth import Admin, CommandCentre
@@ -13,6 +13,7 @@ from dispatch.intake import local_day
 from dispatch.rules_store import RuleNotFound, RuleSpec
 
 router = APIRouter(prefix="/api/v1", tags=["registry"])
+RuleId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 
 def _today() -> date:
@@ -36,7 +37,7 @@ async def add_rule(spec: RuleSpec, request: Request, caller: Admin) -> dict[str,
 
 
 @router.put("/rules/{rule_id}", responses={404: {"description": "no such rule in force"}})
-async def change_rule(rule_id: int, spec: RuleSpec, request: Request, caller: Admin) -> dict[str, Any]:
+async def change_rule(rule_id: RuleId, spec: RuleSpec, request: Request, caller: Admin) -> dict[str, Any]:
     """Replace a rule: the old version ends today, the new one (new id) starts; both stay in history."""
     try:
         row = await rules_store.change_rule(request.app.state.pool, rule_id, spec, caller.username)
@@ -47,7 +48,7 @@ async def change_rule(rule_id: int, spec: RuleSpec, request: Request, caller: Ad
 
 
 @router.delete("/rules/{rule_id}", status_code=204, responses={404: {"description": "no such rule in force"}})
-async def retire_rule(rule_id: int, request: Request, caller: Admin) -> None:
+async def retire_rule(rule_id: RuleId, request: Request, caller: Admin) -> None:
     """Retire a rule from today."""
     try:
         await rules_store.retire_rule(request.app.state.pool, rule_id, caller.username)

@@ -1,5 +1,6 @@
-"""The command centre in Chromium: the map renders the grids, a worker's report shows up live within two seconds,
-the case view acts through the API, the metrics view charts, and the language switch relabels the page."""
+"""The command centre in Chromium: the map renders the grids, a worker's report shows up live within two seconds
+(its photo fetched with the bearer token), the case view acts through the API as the signed-in dispatcher, the
+metrics view charts, and the language switch relabels the page."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import asyncpg
 import httpx
 from playwright.async_api import BrowserContext, Page
 
-from tests.browser.conftest import TOWNSHIP, grid_point, people, screenshot
+from tests.browser.conftest import TOWNSHIP, SignIn, account_for, grid_point, people, screenshot
 from tests.integration.harness import wait_for
 from tests.media_samples import png
 
@@ -36,8 +37,17 @@ def event_body(kind: str, reporter: str, lon: float, lat: float, description: st
     }
 
 
-async def test_the_map_renders_grid_and_township_features(contexts: Contexts, open_page: Opener) -> None:
-    page = await open_page(await contexts("desk"), "/")
+async def dispatcher_of_the_township(http: httpx.AsyncClient, db: asyncpg.Pool) -> str:
+    """The username of the test township's dispatcher."""
+    return await account_for(db, (await people(http, "dispatcher"))[0]["id"])
+
+
+async def test_the_map_renders_grid_and_township_features(
+    contexts: Contexts, open_page: Opener, sign_in: SignIn
+) -> None:
+    context = await contexts("desk")
+    await sign_in(context, "admin")  # the whole county
+    page = await open_page(context, "/")
     rendered = await page.evaluate(
         """() => {
             const map = window.__app.map;
@@ -48,18 +58,23 @@ async def test_the_map_renders_grid_and_township_features(contexts: Contexts, op
     )
     assert rendered["grids"] > 100, rendered
     assert rendered["towns"] > 0, rendered
+    # The administrator sees the dead letters too.
+    assert await page.locator(".tab[data-tab=deadletter]").is_visible()
     await screenshot(page, "command-centre")
 
 
 async def test_a_report_from_the_worker_page_appears_on_the_command_centre_within_two_seconds(
-    contexts: Contexts, open_page: Opener, http: httpx.AsyncClient, db: asyncpg.Pool
+    contexts: Contexts, open_page: Opener, sign_in: SignIn, http: httpx.AsyncClient, db: asyncpg.Pool
 ) -> None:
     member = (await people(http, "grid_member"))[0]
     grid = member["posts"][0]["grid_code"]
     lon, lat = await grid_point(http, grid)
-    centre = await open_page(await contexts("desk"), "/")
+    desk = await contexts("desk")
+    await sign_in(desk, await dispatcher_of_the_township(http, db))
+    centre = await open_page(desk, "/")
     phone = await contexts("phone", geolocation={"longitude": lon, "latitude": lat})
-    worker = await open_page(phone, f"/m/worker?as={member['id']}")
+    await sign_in(phone, await account_for(db, member["id"]))
+    worker = await open_page(phone, "/m/worker")
     await worker.evaluate("([lon, lat]) => window.__app.setPosition(lon, lat)", [lon, lat])
 
     token = f"村口垃圾堆放-{uuid.uuid4().hex[:8]}"
@@ -88,11 +103,19 @@ async def test_a_report_from_the_worker_page_appears_on_the_command_centre_withi
     assert await db.fetchval("SELECT count(*) FROM media") >= 1
     await centre.evaluate("(id) => window.__app.openCase(id)", str(case_id))
     await centre.wait_for_selector(f".drawer[data-case-id='{case_id}'] .timeline li[data-kind='registered']")
+    # The report's photo: fetched with the bearer header and shown through an object URL.
+    photo = centre.locator(f".drawer[data-case-id='{case_id}'] .case-photos img[data-sha256]")
+    await photo.wait_for(timeout=5_000)
+    await centre.wait_for_function(
+        "(img) => img.src.startsWith('blob:') && img.complete && img.naturalWidth === 8",
+        arg=await photo.element_handle(),
+        timeout=5_000,
+    )
     await screenshot(centre, "command-centre-case-view")
 
 
 async def test_the_case_view_supervises_and_reassigns_through_the_api(
-    contexts: Contexts, open_page: Opener, http: httpx.AsyncClient, db: asyncpg.Pool
+    contexts: Contexts, open_page: Opener, sign_in: SignIn, http: httpx.AsyncClient, db: asyncpg.Pool
 ) -> None:
     member = (await people(http, "grid_member"))[1]
     lon, lat = await grid_point(http, member["posts"][0]["grid_code"])
@@ -103,9 +126,14 @@ async def test_the_case_view_supervises_and_reassigns_through_the_api(
         "the case of the report",
     )
     dispatcher = (await people(http, "dispatcher"))[0]["id"]
-    centre = await open_page(await contexts("desk"), f"/?as={dispatcher}")
+    desk = await contexts("desk")
+    await sign_in(desk, await account_for(db, dispatcher))
+    centre = await open_page(desk, "/")
+    # Dead letters are the administrator's: a dispatcher's panel has no such tab.
+    assert await centre.locator(".tab[data-tab=deadletter]").is_hidden()
     await centre.evaluate("(id) => window.__app.openCase(id)", str(case_id))
     drawer = centre.locator(f".drawer[data-case-id='{case_id}']")
+    assert dispatcher in (await drawer.locator(".acting").text_content() or "")
     await drawer.locator("form[data-action=supervise] summary").click()
     await drawer.locator("form[data-action=supervise] input[name=reason]").fill("请尽快处理")
     await drawer.locator("form[data-action=supervise] button[type=submit]").click()
@@ -121,11 +149,17 @@ async def test_the_case_view_supervises_and_reassigns_through_the_api(
         "the case to be assigned to the team",
     )
     await centre.wait_for_selector(f".drawer[data-case-id='{case_id}'] .timeline li[data-kind='dispatched'] >> nth=1")
+    actors = await db.fetch(
+        "SELECT DISTINCT actor_id FROM case_log WHERE case_id = $1 AND kind = 'supervised'", case_id
+    )
+    assert [r["actor_id"] for r in actors] == [dispatcher]
     await screenshot(centre, "command-centre-actions")
 
 
-async def test_the_metrics_view_charts_by_township(contexts: Contexts, open_page: Opener) -> None:
-    page = await open_page(await contexts("desk"), "/")
+async def test_the_metrics_view_charts_by_township(contexts: Contexts, open_page: Opener, sign_in: SignIn) -> None:
+    context = await contexts("desk")
+    await sign_in(context, "supervisor")
+    page = await open_page(context, "/")
     await page.click("button.metrics-toggle")
     await page.wait_for_selector(".metrics-view[data-rows]")
     assert await page.locator(".metrics-view canvas").count() == 2
@@ -133,9 +167,11 @@ async def test_the_metrics_view_charts_by_township(contexts: Contexts, open_page
 
 
 async def test_switching_language_switches_the_labels(
-    contexts: Contexts, open_page: Opener, http: httpx.AsyncClient
+    contexts: Contexts, open_page: Opener, sign_in: SignIn, http: httpx.AsyncClient, db: asyncpg.Pool
 ) -> None:
-    page = await open_page(await contexts("desk"), "/")
+    context = await contexts("desk")
+    await sign_in(context, "supervisor")
+    page = await open_page(context, "/")
     assert await page.text_content("h1.title") == "镇村治理指挥调度中心"
     assert "案件" in (await page.text_content(".tab[data-tab=cases]") or "")
     await page.click("button.lang-switch")
@@ -144,8 +180,11 @@ async def test_switching_language_switches_the_labels(
     assert await page.get_attribute("html", "lang") == "en"
     await screenshot(page, "command-centre-en")
 
+    assert await page.text_content("button.sign-out") == "Sign out"
     member = (await people(http, "grid_member"))[2]
-    worker = await open_page(await contexts("phone"), f"/m/worker?as={member['id']}")
+    phone = await contexts("phone")
+    await sign_in(phone, await account_for(db, member["id"]))
+    worker = await open_page(phone, "/m/worker")
     assert await worker.text_content(".nav-item[data-view=report] .nav-label") == "上报"
     await worker.click("button.lang-switch")
     assert await worker.text_content(".nav-item[data-view=report] .nav-label") == "Report"
@@ -154,11 +193,13 @@ async def test_switching_language_switches_the_labels(
 
 
 async def test_a_dropped_connection_shows_reconnects_and_catches_up_without_duplicates(
-    contexts: Contexts, open_page: Opener, http: httpx.AsyncClient, db: asyncpg.Pool
+    contexts: Contexts, open_page: Opener, sign_in: SignIn, http: httpx.AsyncClient, db: asyncpg.Pool
 ) -> None:
     member = (await people(http, "grid_member"))[8]
     lon, lat = await grid_point(http, member["posts"][0]["grid_code"])
-    page = await open_page(await contexts("desk"), "/")
+    desk = await contexts("desk")
+    await sign_in(desk, await dispatcher_of_the_township(http, db))
+    page = await open_page(desk, "/")
     body = event_body("incident", member["id"], lon, lat, f"井盖缺失-{uuid.uuid4().hex[:6]}", category="road")
 
     await page.evaluate("() => window.__app.live.drop()")

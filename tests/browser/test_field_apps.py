@@ -1,5 +1,6 @@
 """The two phone pages in Chromium: a dispatch reaches the officer live and is accepted, returned or taken through
-an enforcement stage with evidence; the worker's offline queue sends each report exactly once."""
+an enforcement stage with evidence; the worker's offline queue sends each report exactly once, also when the access
+token expired while offline (refreshed first) and when the refresh is refused (sent after signing in again)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,19 @@ from collections.abc import Awaitable, Callable
 
 import asyncpg
 import httpx
-from playwright.async_api import BrowserContext, Locator, Page, Request
+from playwright.async_api import BrowserContext, Locator, Page, Request, Response
 
-from tests.browser.conftest import TOWNSHIP, grid_point, people, screenshot
+from tests.browser.conftest import (
+    TOWNSHIP,
+    SignIn,
+    account_for,
+    expired_access_token,
+    grid_point,
+    people,
+    replace_stored_tokens,
+    screenshot,
+    stored_tokens,
+)
 from tests.browser.test_command_centre import event_body
 from tests.integration.harness import wait_for
 from tests.media_samples import PDF, png
@@ -42,10 +53,12 @@ async def case_state(db: asyncpg.Pool, case_id: uuid.UUID) -> str:
 
 
 async def test_a_dispatch_reaches_the_officer_live_and_is_accepted(
-    contexts: Contexts, open_page: Opener, http: httpx.AsyncClient, db: asyncpg.Pool
+    contexts: Contexts, open_page: Opener, sign_in: SignIn, http: httpx.AsyncClient, db: asyncpg.Pool
 ) -> None:
     officer = (await people(http, "officer"))[0]
-    page = await open_page(await contexts("phone"), f"/m/officer?as={officer['id']}")
+    phone = await contexts("phone")
+    await sign_in(phone, await account_for(db, officer["id"]))
+    page = await open_page(phone, "/m/officer")
     cues_before = await page.evaluate("() => window.__app.cues()")
 
     text = f"河道旁违建-{uuid.uuid4().hex[:6]}"
@@ -63,10 +76,12 @@ async def test_a_dispatch_reaches_the_officer_live_and_is_accepted(
 
 
 async def test_the_officer_returns_a_dispatch_with_a_reason(
-    contexts: Contexts, open_page: Opener, http: httpx.AsyncClient, db: asyncpg.Pool
+    contexts: Contexts, open_page: Opener, sign_in: SignIn, http: httpx.AsyncClient, db: asyncpg.Pool
 ) -> None:
     officer = (await people(http, "officer"))[1]
-    page = await open_page(await contexts("phone"), f"/m/officer?as={officer['id']}")
+    phone = await contexts("phone")
+    await sign_in(phone, await account_for(db, officer["id"]))
+    page = await open_page(phone, "/m/officer")
     case_id = await post_lead(http, db, 4, f"占道经营-{uuid.uuid4().hex[:6]}")
     card = page.locator(f"article[data-case-id='{case_id}']")
     await card.wait_for(timeout=5_000)
@@ -81,12 +96,14 @@ async def test_the_officer_returns_a_dispatch_with_a_reason(
 
 
 async def test_the_officer_records_an_enforcement_stage_with_evidence_and_officers(
-    contexts: Contexts, open_page: Opener, http: httpx.AsyncClient, db: asyncpg.Pool
+    contexts: Contexts, open_page: Opener, sign_in: SignIn, http: httpx.AsyncClient, db: asyncpg.Pool
 ) -> None:
     officers = await people(http, "officer")
     me = next(o for o in officers if o.get("team_id") == TEAM)
     mate = next(o for o in officers if o.get("team_id") == TEAM and o["id"] != me["id"])
-    page = await open_page(await contexts("phone"), f"/m/officer?as={me['id']}")
+    phone = await contexts("phone")
+    await sign_in(phone, await account_for(db, me["id"]))
+    page = await open_page(phone, "/m/officer")
     case_id = await post_lead(http, db, 5, f"私搭乱建-{uuid.uuid4().hex[:6]}")
     card = page.locator(f"article[data-case-id='{case_id}']")
     await card.wait_for(timeout=5_000)
@@ -130,22 +147,34 @@ async def test_the_officer_records_an_enforcement_stage_with_evidence_and_office
 
 
 async def test_the_offline_queue_sends_each_report_once_when_the_network_returns(
-    contexts: Contexts, open_page: Opener, http: httpx.AsyncClient, db: asyncpg.Pool
+    contexts: Contexts, open_page: Opener, sign_in: SignIn, http: httpx.AsyncClient, db: asyncpg.Pool
 ) -> None:
+    """Queued offline, while the access token expires; back online, the page refreshes the token first and sends the
+    report exactly once."""
     member = (await people(http, "grid_member"))[6]
     lon, lat = await grid_point(http, member["posts"][0]["grid_code"])
     phone = await contexts("phone", geolocation={"longitude": lon, "latitude": lat})
-    page = await open_page(phone, f"/m/worker?as={member['id']}")
+    tokens = await sign_in(phone, await account_for(db, member["id"]))
+    page = await open_page(phone, "/m/worker")
     await page.evaluate("([lon, lat]) => window.__app.setPosition(lon, lat)", [lon, lat])
-    sent_events: list[str] = []
+    # In order: "refresh" for each refresh the server answered, "events:<body>" for each attempt to post an event.
+    calls: list[str] = []
 
     def record(request: Request) -> None:
-        if request.url.endswith("/api/v1/events") and request.method == "POST":
-            sent_events.append(request.post_data or "")
+        if request.method == "POST" and request.url.endswith("/api/v1/events"):
+            calls.append(f"events:{request.post_data or ''}")
+
+    def answered(response: Response) -> None:
+        if response.url.endswith("/api/v1/auth/refresh") and response.status == 200:
+            calls.append("refresh")
 
     page.on("request", record)
+    page.on("response", answered)
 
     await phone.set_offline(True)
+    # The access token expires while the phone is offline.
+    expired = expired_access_token(tokens["user"])
+    await replace_stored_tokens(page, access_token=expired)
     token = f"路灯损坏-{uuid.uuid4().hex[:6]}"
     await page.select_option("select[name=category]", "road")
     await page.fill("textarea[name=description]", token)
@@ -162,6 +191,7 @@ async def test_the_offline_queue_sends_each_report_once_when_the_network_returns
     assert await page.get_attribute("body", "data-outbox") == "1"
     await screenshot(page, "worker-outbox-offline")
     assert await db.fetchval("SELECT count(*) FROM ingest_receipts WHERE event_id = $1", uuid.UUID(event_id)) == 0
+    assert not [c for c in calls if c.startswith("events:")]
 
     await phone.set_offline(False)
     await page.wait_for_selector("body[data-outbox='0']", state="attached", timeout=15_000)
@@ -173,7 +203,15 @@ async def test_the_offline_queue_sends_each_report_once_when_the_network_returns
     await page.wait_for_timeout(1_000)  # time for any second send to show up
     assert await db.fetchval("SELECT count(*) FROM ingest_receipts WHERE event_id = $1", uuid.UUID(event_id)) == 1
     assert await db.fetchval("SELECT count(*) FROM case_events WHERE event_id = $1", uuid.UUID(event_id)) == 1
-    assert sum(event_id in body for body in sent_events) == 1, sent_events
+    sends = [i for i, c in enumerate(calls) if c.startswith("events:") and event_id in c]
+    assert len(sends) == 1, calls
+    # The expired token was refreshed (once, however many parts of the page needed it) before the report went.
+    assert calls.index("refresh") < sends[0], calls
+    assert calls.count("refresh") == 1, calls
+    held = await stored_tokens(page)
+    assert held is not None
+    assert held["access_token"] != expired
+    assert held["refresh_token"] != tokens["refresh_token"]
     assert token in (await db.fetchval("SELECT description FROM cases WHERE id = $1", case_id))
     await screenshot(page, "worker-outbox-sent")
 
@@ -184,13 +222,72 @@ async def test_the_offline_queue_sends_each_report_once_when_the_network_returns
     await screenshot(page, "worker-my-grid")
 
 
+async def test_a_queued_report_waits_for_a_new_sign_in_when_the_refresh_is_refused(
+    contexts: Contexts, open_page: Opener, sign_in: SignIn, http: httpx.AsyncClient, db: asyncpg.Pool
+) -> None:
+    """The session ends while the phone is offline (expired access token, refresh refused): the report stays queued
+    and visible, the page asks for the password, and after the sign-in the report is sent, once."""
+    member = (await people(http, "grid_member"))[9]
+    lon, lat = await grid_point(http, member["posts"][0]["grid_code"])
+    phone = await contexts("phone", geolocation={"longitude": lon, "latitude": lat})
+    username = await account_for(db, member["id"])
+    tokens = await sign_in(phone, username)
+    page = await open_page(phone, "/m/worker")
+    await page.evaluate("([lon, lat]) => window.__app.setPosition(lon, lat)", [lon, lat])
+    sent: list[str] = []
+    page.on(
+        "request",
+        lambda r: sent.append(r.post_data or "") if r.method == "POST" and r.url.endswith("/api/v1/events") else None,
+    )
+
+    await phone.set_offline(True)
+    await replace_stored_tokens(
+        page, access_token=expired_access_token(tokens["user"]), refresh_token=f"revoked-{uuid.uuid4().hex}"
+    )
+    await page.fill("textarea[name=description]", f"积水-{uuid.uuid4().hex[:6]}")
+    await page.click("button.submit")
+    await page.wait_for_selector("body[data-outbox='1']", state="attached")
+    event_id = await page.evaluate("() => window.__app.lastEventId()")
+    await page.click(".nav-item[data-view=queue]")
+
+    await phone.set_offline(False)
+    form = page.locator("form.signin")
+    await form.wait_for(timeout=15_000)
+    assert "登录已过期" in (await form.locator(".signin-note").text_content() or "")
+    assert await form.locator("input[name=username]").input_value() == username
+    # The form says what waits for it; the queue under it still holds the report.
+    assert "1条上报" in (await form.locator(".signin-waiting").text_content() or "")
+    item = page.locator(f".queue-item[data-event-id='{event_id}']")
+    await item.wait_for(state="attached")
+    assert await item.get_attribute("data-status") == "pending"
+    await item.locator(".error", has_text="重新登录").wait_for(state="attached", timeout=5_000)
+    assert await page.get_attribute("body", "data-outbox") == "1"
+    assert not [b for b in sent if event_id in b]
+    await screenshot(page, "worker-signin-again")
+
+    await form.locator("input[name=password]").fill("grid-demo")
+    await form.locator("button[type=submit]").click()
+    await form.wait_for(state="detached")
+    await page.wait_for_selector("body[data-outbox='0']", state="attached", timeout=15_000)
+    await page.wait_for_selector(f".sent-item[data-event-id='{event_id}']")
+    await page.wait_for_selector("body[data-ws='open']", state="attached", timeout=10_000)
+    await wait_for(
+        lambda: db.fetchval("SELECT case_id FROM case_events WHERE event_id = $1", uuid.UUID(event_id)),
+        "the case of the report sent after signing in again",
+    )
+    await page.wait_for_timeout(500)
+    assert await db.fetchval("SELECT count(*) FROM ingest_receipts WHERE event_id = $1", uuid.UUID(event_id)) == 1
+    assert sum(event_id in b for b in sent) == 1, sent
+
+
 async def test_a_report_queued_offline_survives_closing_the_page(
-    contexts: Contexts, open_page: Opener, http: httpx.AsyncClient, db: asyncpg.Pool
+    contexts: Contexts, open_page: Opener, sign_in: SignIn, http: httpx.AsyncClient, db: asyncpg.Pool
 ) -> None:
     member = (await people(http, "grid_member"))[7]
     lon, lat = await grid_point(http, member["posts"][0]["grid_code"])
     phone = await contexts("phone", geolocation={"longitude": lon, "latitude": lat})
-    page = await open_page(phone, f"/m/worker?as={member['id']}")
+    await sign_in(phone, await account_for(db, member["id"]))
+    page = await open_page(phone, "/m/worker")
     await page.evaluate("([lon, lat]) => window.__app.setPosition(lon, lat)", [lon, lat])
     await phone.set_offline(True)
     await page.fill("textarea[name=description]", f"巡查-{uuid.uuid4().hex[:6]}")
@@ -201,7 +298,7 @@ async def test_a_report_queued_offline_survives_closing_the_page(
     await page.close()
 
     await phone.set_offline(False)
-    again = await open_page(phone, f"/m/worker?as={member['id']}")  # sends what the outbox holds at start
+    again = await open_page(phone, "/m/worker")  # sends what the outbox holds at start
     await again.wait_for_selector("body[data-outbox='0']", state="attached", timeout=15_000)
     await wait_for(
         lambda: db.fetchval("SELECT count(*) FROM ingest_receipts WHERE event_id = $1", uuid.UUID(event_id)),

@@ -79,6 +79,13 @@ def test_each_role_sees_its_own_cases(scope: Scope, visible: CaseView | None, hi
         assert not scope.sees(hidden)
 
 
+def test_field_workers_follow_the_cases_they_reported_anywhere() -> None:
+    elsewhere = case(township=OTHER, grid=f"{OTHER}201001", who="gm-9")
+    assert not MEMBER.sees(elsewhere)
+    assert MEMBER.sees(elsewhere.model_copy(update={"reporters": ("gm-1",)}))
+    assert not DISPATCHER.sees(elsewhere.model_copy(update={"reporters": ("disp-1",)}))
+
+
 def test_areas_are_code_prefixes() -> None:
     assert (DISPATCHER.area, SUPERVISOR.area, MEMBER.area, ADMIN.area, GATEWAY.area) == (
         TOWN,

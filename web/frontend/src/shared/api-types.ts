@@ -2,6 +2,106 @@
 // run `npm run api` after changing the API.
 
 export interface paths {
+    "/api/v1/access-log": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Access Records
+         * @description Reads of reporters' names and phones, people's contacts and photos: who, when, from where, what.
+         */
+        get: operations["access_records_api_v1_access_log_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign Out
+         * @description Revoke the refresh token and every token rotated from it.
+         */
+        post: operations["sign_out_api_v1_auth_logout_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Me
+         * @description The signed-in user as the token describes them.
+         */
+        get: operations["me_api_v1_auth_me_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/refresh": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Refresh
+         * @description Trade a refresh token for new tokens (the old refresh token is spent).
+         */
+        post: operations["refresh_api_v1_auth_refresh_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/token": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign In
+         * @description Sign in with username and password (form fields); repeated failures lock the account for a while.
+         */
+        post: operations["sign_in_api_v1_auth_token_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/cases": {
         parameters: {
             query?: never;
@@ -11,7 +111,8 @@ export interface paths {
         };
         /**
          * Cases
-         * @description Cases, newest first, filtered by state, grid, township, category, assignee, overdue, date and text.
+         * @description The caller's cases, newest first, filtered by state, grid, township, category, assignee, overdue, date and
+         *     text.
          */
         get: operations["cases_api_v1_cases_get"];
         put?: never;
@@ -31,7 +132,7 @@ export interface paths {
         };
         /**
          * Case Detail
-         * @description One case and its log.
+         * @description One of the caller's cases and its log; reading reporters' names, phones or photos is logged.
          */
         get: operations["case_detail_api_v1_cases__case_id__get"];
         put?: never;
@@ -72,7 +173,7 @@ export interface paths {
         };
         /**
          * Get Command
-         * @description What became of a command: applied (with its log entries), refused (with why), or pending.
+         * @description What became of a command on one of the caller's cases: applied (with its log entries), refused, or pending.
          */
         get: operations["get_command_api_v1_commands__command_id__get"];
         put?: never;
@@ -92,7 +193,7 @@ export interface paths {
         };
         /**
          * Disclosures
-         * @description 行政执法公示: enforcement decisions with personal data masked.
+         * @description 行政执法公示: enforcement decisions of the caller's area, with personal data masked.
          */
         get: operations["disclosures_api_v1_disclosures_get"];
         put?: never;
@@ -115,6 +216,9 @@ export interface paths {
         /**
          * Report a field event (patrol, incident, enforcement lead, citizen report, sensor alert)
          * @description Accept an event once the broker acknowledged it; a retry with the same id and body is harmless.
+         *
+         *     A person reports as themselves; only a system account (a hotline or sensor gateway) or an administrator
+         *     posts for others.
          */
         post: operations["post_event_api_v1_events_post"];
         delete?: never;
@@ -132,7 +236,7 @@ export interface paths {
         };
         /**
          * Grids
-         * @description Current grids as GeoJSON (synthetic boundaries are marked `synthetic: true`).
+         * @description Current grids of the caller's area as GeoJSON (synthetic boundaries are marked `synthetic: true`).
          */
         get: operations["grids_api_v1_grids_get"];
         put?: never;
@@ -152,7 +256,7 @@ export interface paths {
         };
         /**
          * Vacant Grids
-         * @description Grids without a member today, and the duty post that answers for them meanwhile (属地兜底).
+         * @description Grids of the caller's area without a member today, and the duty post answering meanwhile (属地兜底).
          */
         get: operations["vacant_grids_api_v1_grids_vacant_get"];
         put?: never;
@@ -232,7 +336,7 @@ export interface paths {
         };
         /**
          * Get Media
-         * @description The stored bytes with their sniffed type; the ETag is the hash, so caches never need to revalidate.
+         * @description Stored bytes the caller uploaded or that belong to one of their cases; each read of a photo is logged.
          */
         get: operations["get_media_api_v1_media__sha256__get"];
         put?: never;
@@ -272,7 +376,8 @@ export interface paths {
         };
         /**
          * People
-         * @description Who serves a unit (its people and the members of its grids) or a grid, on a day, with their posts.
+         * @description Who serves a unit of the caller's area (its people, the members of its grids) or a grid, on a day, with
+         *     their posts; names and phones are personal data, so each listing is logged.
          */
         get: operations["people_api_v1_people_get"];
         put?: never;
@@ -296,7 +401,7 @@ export interface paths {
         };
         /**
          * Person
-         * @description A person with every post they ever held.
+         * @description A person of the caller's area (or the caller) with every post they ever held; each read is logged.
          */
         get: operations["person_api_v1_people__person_id__get"];
         put?: never;
@@ -415,6 +520,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/positions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Shared Positions
+         * @description The latest shared positions of the people of the caller's area.
+         */
+        get: operations["shared_positions_api_v1_positions_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/positions/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Share Position
+         * @description Share the caller's position with their command centre (the latest replaces the previous).
+         */
+        put: operations["share_position_api_v1_positions_me_put"];
+        post?: never;
+        /**
+         * Stop Sharing
+         * @description Stop sharing: the command centre no longer sees the caller.
+         */
+        delete: operations["stop_sharing_api_v1_positions_me_delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/queues/deadletter": {
         parameters: {
             query?: never;
@@ -424,9 +573,49 @@ export interface paths {
         };
         /**
          * Dead Letter Queue
-         * @description Records no processor could read, with the reason, waiting for a person.
+         * @description Records no processor could read or trust, with the reason, waiting for an administrator.
          */
         get: operations["dead_letter_queue_api_v1_queues_deadletter_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/queues/deadletter/{letter_id}/resolution": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resolve Dead Letter
+         * @description Replay the record to its topic (after the fault is fixed) or dismiss it with a note.
+         */
+        post: operations["resolve_dead_letter_api_v1_queues_deadletter__letter_id__resolution_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/queues/deadletter/resolved": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Dead Letters Resolved
+         * @description Dead letters already resolved: who, when, how and why.
+         */
+        get: operations["dead_letters_resolved_api_v1_queues_deadletter_resolved_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -444,9 +633,51 @@ export interface paths {
         };
         /**
          * Unrouted Queue
-         * @description Accepted events no grid or rule could place, waiting for a person.
+         * @description Accepted events in the caller's area that no grid or rule could place, waiting for a person.
          */
         get: operations["unrouted_queue_api_v1_queues_unrouted_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/queues/unrouted/{event_id}/resolution": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resolve Unrouted
+         * @description Route the event again (after fixing its grid, people or rules) or dismiss it with a note.
+         *
+         *     A retried event that still finds no route comes back to the queue with the new reason.
+         */
+        post: operations["resolve_unrouted_api_v1_queues_unrouted__event_id__resolution_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/queues/unrouted/resolved": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Unrouted Resolved
+         * @description Unrouted events of the caller's area already resolved: who, when, how and why.
+         */
+        get: operations["unrouted_resolved_api_v1_queues_unrouted_resolved_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -465,6 +696,8 @@ export interface paths {
         /**
          * My Reports
          * @description The cases a person's reports belong to (also when attached to another's case), newest first.
+         *
+         *     Anyone sees their own; the command centre sees those of its area's reporters.
          */
         get: operations["my_reports_api_v1_reports_get"];
         put?: never;
@@ -552,7 +785,7 @@ export interface paths {
         };
         /**
          * Supervision Records
-         * @description 督办 records, newest first.
+         * @description 督办 records of the caller's cases, newest first.
          */
         get: operations["supervision_records_api_v1_supervisions_get"];
         put?: never;
@@ -572,7 +805,7 @@ export interface paths {
         };
         /**
          * Teams
-         * @description Enforcement teams and stationed agencies in service today, with their head counts.
+         * @description Enforcement teams and stationed agencies of the caller's area in service today, with their head counts.
          */
         get: operations["teams_api_v1_teams_get"];
         put?: never;
@@ -592,7 +825,7 @@ export interface paths {
         };
         /**
          * Units
-         * @description Current admin units of one level as GeoJSON.
+         * @description Current admin units of one level, in or above the caller's area, as GeoJSON.
          */
         get: operations["units_api_v1_units_get"];
         put?: never;
@@ -685,6 +918,30 @@ export interface components {
             /** Name */
             name: string;
         };
+        /** Body_sign_in_api_v1_auth_token_post */
+        Body_sign_in_api_v1_auth_token_post: {
+            /** Client Id */
+            client_id?: string | null;
+            /**
+             * Client Secret
+             * Format: password
+             */
+            client_secret?: string | null;
+            /** Grant Type */
+            grant_type?: string | null;
+            /**
+             * Password
+             * Format: password
+             */
+            password: string;
+            /**
+             * Scope
+             * @default
+             */
+            scope: string;
+            /** Username */
+            username: string;
+        };
         /**
          * CancelBody
          * @description Cancel an open case, with the reason.
@@ -760,6 +1017,12 @@ export interface components {
              */
             opened_at: string;
             priority: components["schemas"]["Severity"];
+            /**
+             * Reporters
+             * @description ids of the people whose reports the case holds
+             * @default []
+             */
+            reporters: string[];
             /** Review Status */
             review_status?: string | null;
             /**
@@ -882,6 +1145,23 @@ export interface components {
             kind: "close";
             /**
              * Note
+             * @default
+             */
+            note: string;
+        };
+        /**
+         * DeadLetterResolution
+         * @description An administrator's decision on a dead letter: replay it to its topic (after a fix) or dismiss it.
+         */
+        DeadLetterResolution: {
+            /**
+             * Action
+             * @enum {string}
+             */
+            action: "replay" | "dismiss";
+            /**
+             * Note
+             * @description why; required to dismiss
              * @default
              */
             note: string;
@@ -1083,6 +1363,27 @@ export interface components {
             lon: number;
         };
         /**
+         * Me
+         * @description The signed-in user: account, role, unit and registry person.
+         */
+        Me: {
+            /**
+             * Area
+             * @description code prefix of the region the user sees ('' for all)
+             */
+            area: string;
+            /** Person Id */
+            person_id: string | null;
+            /** Role */
+            role: string;
+            /** Team Id */
+            team_id: string | null;
+            /** Unit Code */
+            unit_code: string;
+            /** Username */
+            username: string;
+        };
+        /**
          * MediaRef
          * @description A photo, video or document uploaded beside the event, referenced by its content hash.
          */
@@ -1256,6 +1557,56 @@ export interface components {
             valid_from?: string | null;
         };
         /**
+         * Position
+         * @description A person's latest shared position.
+         */
+        Position: {
+            /** Accuracy M */
+            accuracy_m: number | null;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** Lat */
+            lat: number;
+            /** Lon */
+            lon: number;
+            /** Name */
+            name: string;
+            /** Person Id */
+            person_id: string;
+            /** Role */
+            role: string;
+            /** Team Id */
+            team_id: string | null;
+            /** Unit Code */
+            unit_code: string;
+        };
+        /**
+         * PositionReport
+         * @description Where the phone is, how exactly, and when it was measured.
+         */
+        PositionReport: {
+            /** Accuracy M */
+            accuracy_m?: number | null;
+            /**
+             * At
+             * @description when measured (default: now)
+             */
+            at?: string | null;
+            /**
+             * Lat
+             * @description latitude, degrees north
+             */
+            lat: number;
+            /**
+             * Lon
+             * @description longitude, degrees east
+             */
+            lon: number;
+        };
+        /**
          * PostSpec
          * @description One more grid for a grid member.
          */
@@ -1330,6 +1681,14 @@ export interface components {
              * @default
              */
             title: string;
+        };
+        /**
+         * RefreshBody
+         * @description A refresh token to trade in or revoke.
+         */
+        RefreshBody: {
+            /** Refresh Token */
+            refresh_token: string;
         };
         /**
          * Rename
@@ -1659,6 +2018,27 @@ export interface components {
             reason: string;
         };
         /**
+         * Tokens
+         * @description An access token (short-lived JWT) and a refresh token (rotated on each use).
+         */
+        Tokens: {
+            /** Access Token */
+            access_token: string;
+            /**
+             * Expires In
+             * @description seconds the access token is valid
+             */
+            expires_in: number;
+            /** Refresh Token */
+            refresh_token: string;
+            /**
+             * Token Type
+             * @default bearer
+             */
+            token_type: string;
+            user: components["schemas"]["Me"];
+        };
+        /**
          * TransferPart
          * @description A drawn part of a village moves to another village (GeoJSON polygon, lon/lat).
          */
@@ -1681,6 +2061,23 @@ export interface components {
             source: string;
             /** Target */
             target: string;
+        };
+        /**
+         * UnroutedResolution
+         * @description A person's decision on an unrouted event: route it again (after fixing grids, people or rules) or dismiss it.
+         */
+        UnroutedResolution: {
+            /**
+             * Action
+             * @enum {string}
+             */
+            action: "retry" | "dismiss";
+            /**
+             * Note
+             * @description why; required to dismiss
+             * @default
+             */
+            note: string;
         };
         /** ValidationError */
         ValidationError: {
@@ -1722,6 +2119,202 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    access_records_api_v1_access_log_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+                since?: string | null;
+                /** @description case id, media hash, person id */
+                subject?: string | null;
+                username?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    }[];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    sign_out_api_v1_auth_logout_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RefreshBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    me_api_v1_auth_me_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Me"];
+                };
+            };
+            /** @description not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    refresh_api_v1_auth_refresh_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RefreshBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Tokens"];
+                };
+            };
+            /** @description refresh refused */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description too many attempts; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    sign_in_api_v1_auth_token_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": components["schemas"]["Body_sign_in_api_v1_auth_token_post"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Tokens"];
+                };
+            };
+            /** @description wrong credentials or token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description account locked */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description too many attempts; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     cases_api_v1_cases_get: {
         parameters: {
             query?: {
@@ -1809,11 +2402,9 @@ export interface operations {
                 /** @description wait (a few seconds) until the case writer has applied it */
                 wait?: boolean;
             };
-            header: {
+            header?: {
                 /** @description the command's id: resending it is harmless */
                 "Idempotency-Key"?: string | null;
-                /** @description the person acting */
-                "X-Actor": string;
             };
             path: {
                 case_id: string;
@@ -1835,14 +2426,14 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
-            /** @description the person may not do this on this case */
+            /** @description the person may not do this on this case, or the account is not a person's */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            /** @description no such case, or no such person */
+            /** @description no such case within the caller's reach */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1963,6 +2554,24 @@ export interface operations {
                     "application/json": components["schemas"]["Accepted"];
                 };
             };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Conflict */
             409: {
                 headers: {
@@ -1988,6 +2597,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
             /** @description Service Unavailable */
@@ -2140,11 +2758,9 @@ export interface operations {
     upload_media_api_v1_media_post: {
         parameters: {
             query?: never;
-            header: {
+            header?: {
                 /** @description declared type; the bytes decide */
                 "content-type"?: string | null;
-                /** @description who makes the change */
-                "X-Actor": string;
             };
             path?: never;
             cookie?: never;
@@ -2305,10 +2921,7 @@ export interface operations {
     add_person_api_v1_people_post: {
         parameters: {
             query?: never;
-            header: {
-                /** @description who makes the change */
-                "X-Actor": string;
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };
@@ -2395,10 +3008,7 @@ export interface operations {
     end_person_api_v1_people__person_id__delete: {
         parameters: {
             query?: never;
-            header: {
-                /** @description who makes the change */
-                "X-Actor": string;
-            };
+            header?: never;
             path: {
                 person_id: string;
             };
@@ -2439,10 +3049,7 @@ export interface operations {
     add_post_api_v1_people__person_id__posts_post: {
         parameters: {
             query?: never;
-            header: {
-                /** @description who makes the change */
-                "X-Actor": string;
-            };
+            header?: never;
             path: {
                 person_id: string;
             };
@@ -2491,10 +3098,7 @@ export interface operations {
     end_post_api_v1_people__person_id__posts__grid_code__delete: {
         parameters: {
             query?: never;
-            header: {
-                /** @description who makes the change */
-                "X-Actor": string;
-            };
+            header?: never;
             path: {
                 grid_code: string;
                 person_id: string;
@@ -2558,10 +3162,7 @@ export interface operations {
     apply_plan_api_v1_plans_post: {
         parameters: {
             query?: never;
-            header: {
-                /** @description who makes the change */
-                "X-Actor": string;
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };
@@ -2669,7 +3270,179 @@ export interface operations {
             };
         };
     };
+    shared_positions_api_v1_positions_get: {
+        parameters: {
+            query?: {
+                /** @description reported within this many minutes */
+                within_minutes?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Position"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    share_position_api_v1_positions_me_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PositionReport"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description not a field role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    stop_sharing_api_v1_positions_me_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     dead_letter_queue_api_v1_queues_deadletter_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    }[];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    resolve_dead_letter_api_v1_queues_deadletter__letter_id__resolution_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                letter_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DeadLetterResolution"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: string;
+                    };
+                };
+            };
+            /** @description no such item waiting within your area */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description the item cannot be replayed */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    dead_letters_resolved_api_v1_queues_deadletter_resolved_get: {
         parameters: {
             query?: {
                 limit?: number;
@@ -2735,12 +3508,96 @@ export interface operations {
             };
         };
     };
+    resolve_unrouted_api_v1_queues_unrouted__event_id__resolution_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                event_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UnroutedResolution"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: string;
+                    };
+                };
+            };
+            /** @description no such item waiting within your area */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description the item cannot be replayed */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    unrouted_resolved_api_v1_queues_unrouted_resolved_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    }[];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     my_reports_api_v1_reports_get: {
         parameters: {
-            query: {
+            query?: {
                 limit?: number;
-                /** @description the reporter's id */
-                reporter: string;
+                /** @description the reporter's id (default: me) */
+                reporter?: string | null;
             };
             header?: never;
             path?: never;
@@ -2804,10 +3661,7 @@ export interface operations {
     add_rule_api_v1_rules_post: {
         parameters: {
             query?: never;
-            header: {
-                /** @description who makes the change */
-                "X-Actor": string;
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };
@@ -2842,10 +3696,7 @@ export interface operations {
     change_rule_api_v1_rules__rule_id__put: {
         parameters: {
             query?: never;
-            header: {
-                /** @description who makes the change */
-                "X-Actor": string;
-            };
+            header?: never;
             path: {
                 rule_id: number;
             };
@@ -2889,10 +3740,7 @@ export interface operations {
     retire_rule_api_v1_rules__rule_id__delete: {
         parameters: {
             query?: never;
-            header: {
-                /** @description who makes the change */
-                "X-Actor": string;
-            };
+            header?: never;
             path: {
                 rule_id: number;
             };

@@ -4,6 +4,9 @@
 import type { FeatureCollection, MultiPolygon, Polygon } from 'geojson';
 import type { components, paths } from './api-types';
 import { t } from './i18n';
+import { AuthHttpError, SignInRequired, authorizedFetch } from './session';
+
+export { SignInRequired } from './session';
 
 type Schemas = components['schemas'];
 type JsonBody<T> = T extends { content: { 'application/json': infer B } } ? B : never;
@@ -159,6 +162,7 @@ export class ApiError extends Error {
 
 /** An error as one line for the person: the server's reason when it gave one. */
 export function describeError(error: unknown): string {
+  if (error instanceof SignInRequired) return t('sessionExpired');
   if (error instanceof ApiError) return `${t('failed')} (${error.status}): ${error.detail}`;
   return `${t('failed')}: ${String(error)}`;
 }
@@ -176,8 +180,24 @@ function describe(body: unknown, fallback: string): string {
   return fallback;
 }
 
+/**
+ * fetch() with the bearer token (refreshed once on a 401). Throws ApiError for an error answer,
+ * SignInRequired when the session is over, and a TypeError without network.
+ */
+async function send(url: string, init: RequestInit): Promise<Response> {
+  let response: Response;
+  try {
+    response = await authorizedFetch(url, init);
+  } catch (error) {
+    // The refresh itself was answered with an error (429, 5xx): as if the call had been.
+    if (error instanceof AuthHttpError) throw new ApiError(url, error.status, error.detail);
+    throw error;
+  }
+  return response;
+}
+
 async function request<T>(url: string, init: RequestInit = {}): Promise<T> {
-  const response = await fetch(url, {
+  const response = await send(url, {
     ...init,
     headers: { Accept: 'application/json, application/geo+json', ...init.headers },
   });
@@ -209,7 +229,8 @@ export const api = {
     request<UnitCollection>(withQuery('/api/v1/units', { level })),
   cases: (query: CasesQuery) => request<CaseView[]>(withQuery('/api/v1/cases', query)),
   caseDetail: (id: string) => request<CaseDetail>(`/api/v1/cases/${encodeURIComponent(id)}`),
-  reports: (reporter: string) => request<CaseView[]>(withQuery('/api/v1/reports', { reporter, limit: 100 })),
+  /** The cases of my reports (the signed-in person's). */
+  reports: () => request<CaseView[]>(withQuery('/api/v1/reports', { limit: 100 })),
   unrouted: () => request<UnroutedItem[]>('/api/v1/queues/unrouted'),
   deadLetters: () => request<DeadLetter[]>('/api/v1/queues/deadletter'),
   person: (id: string) => request<Person>(`/api/v1/people/${encodeURIComponent(id)}`),
@@ -229,24 +250,39 @@ export const api = {
       body: JSON.stringify(event),
     }),
 
-  /** A command on a case, as `actor`; `key` makes a resend harmless. */
-  command: (caseId: string, actor: string, body: CommandBody, key: string = crypto.randomUUID()) =>
+  /** A command on a case, as the signed-in person; `key` makes a resend harmless. */
+  command: (caseId: string, body: CommandBody, key: string = crypto.randomUUID()) =>
     request<{ status: string; command_id: string }>(
       `/api/v1/cases/${encodeURIComponent(caseId)}/commands`,
       {
         method: 'POST',
-        headers: { 'Content-Type': 'application/json', 'X-Actor': actor, 'Idempotency-Key': key },
+        headers: { 'Content-Type': 'application/json', 'Idempotency-Key': key },
         body: JSON.stringify(body),
       },
     ),
 
   /** Stores a photo or PDF; the same bytes again are the same file. */
-  uploadMedia: (blob: Blob, actor: string) =>
+  uploadMedia: (blob: Blob) =>
     request<StoredMedia>('/api/v1/media', {
       method: 'POST',
-      headers: { 'Content-Type': blob.type || 'application/octet-stream', 'X-Actor': actor },
+      headers: { 'Content-Type': blob.type || 'application/octet-stream' },
       body: blob,
     }),
-};
 
-export const mediaUrl = (sha256: string): string => `/api/v1/media/${sha256}`;
+  /** A stored photo or document as a blob (the bearer header is needed, so no plain <img src>). */
+  mediaBlob: async (sha256: string): Promise<Blob> => {
+    const url = `/api/v1/media/${encodeURIComponent(sha256)}`;
+    const response = await send(url, {});
+    if (!response.ok) {
+      const text = await response.text().catch(() => '');
+      let body: unknown = text;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        // not JSON
+      }
+      throw new ApiError(url, response.status, describe(body, response.statusText));
+    }
+    return response.blob();
+  },
+};

@@ -1,4 +1,4 @@
-// Top bar of every page: title, who is signed in, live-connection indicator, language switch.
+// Top bar of every page: title, who is signed in, sign-out, live-connection indicator, language switch.
 
 import { el } from './dom';
 import { t, toggleLang } from './i18n';
@@ -9,6 +9,7 @@ const STATUS_TEXT = { open: 'wsOpen', connecting: 'wsConnecting', closed: 'wsClo
 export class Header {
   private readonly title = el('h1', 'title');
   private readonly person = el('span', 'person');
+  private readonly signOutButton = el('button', 'sign-out');
   private readonly status = el('span', 'conn');
   private readonly langButton = el('button', 'lang-switch');
   private current: LiveStatus = 'connecting';
@@ -17,19 +18,21 @@ export class Header {
   constructor(
     root: HTMLElement,
     private readonly titleText: () => string,
-    onPersonClick?: () => void,
   ) {
     root.classList.add('topbar');
     this.status.setAttribute('role', 'status');
     this.langButton.type = 'button';
     this.langButton.addEventListener('click', toggleLang);
-    if (onPersonClick) {
-      this.person.tabIndex = 0;
-      this.person.addEventListener('click', onPersonClick);
-    }
+    this.signOutButton.type = 'button';
+    this.signOutButton.hidden = true;
     this.person.hidden = true;
-    root.append(this.title, el('div', 'spacer'), this.person, this.status, this.langButton);
+    root.append(this.title, el('div', 'spacer'), this.person, this.signOutButton, this.status, this.langButton);
     this.refreshLanguage();
+  }
+
+  /** The page's title in the current language. */
+  get pageTitle(): string {
+    return this.titleText();
   }
 
   setStatus(status: LiveStatus): void {
@@ -45,11 +48,18 @@ export class Header {
     this.person.textContent = text();
   }
 
+  /** Shows the sign-out button, which calls `onSignOut`. */
+  enableSignOut(onSignOut: () => void): void {
+    this.signOutButton.hidden = false;
+    this.signOutButton.onclick = onSignOut;
+  }
+
   refreshLanguage(): void {
     this.title.textContent = this.titleText();
     document.title = this.titleText();
     this.langButton.textContent = t('langSwitch');
     this.langButton.title = t('langSwitchHint');
+    this.signOutButton.textContent = t('signOut');
     if (this.personText) this.person.textContent = this.personText();
     this.setStatus(this.current);
   }

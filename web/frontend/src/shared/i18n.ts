@@ -39,8 +39,15 @@ export function toggleLang(): void {
   setLang(current === 'zh' ? 'en' : 'zh');
 }
 
-export function onLangChange(listener: (lang: Lang) => void): void {
+/** Calls `listener` after every language switch; returns the unsubscribe. */
+export function onLangChange(listener: (lang: Lang) => void): () => void {
   listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+/** A text with `{name}` placeholders filled in. */
+export function fill(text: string, values: Record<string, string | number>): string {
+  return text.replace(/\{(\w+)\}/g, (whole, name: string) => (name in values ? String(values[name]) : whole));
 }
 
 /** A page's dictionary: `const t = dictionary({...})`, then `t('key')` in the current language. */
@@ -73,11 +80,33 @@ const COMMON = {
   category: { zh: '类别', en: 'Category' },
   description: { zh: '描述', en: 'Description' },
   whoAmI: { zh: '当前人员', en: 'Signed in as' },
-  pickPerson: { zh: '选择人员', en: 'Choose a person' },
-  personId: { zh: '人员编号', en: 'Person id' },
-  use: { zh: '确定', en: 'Use' },
-  change: { zh: '切换', en: 'Change' },
-  unknownPerson: { zh: '未找到该人员', en: 'No such person' },
+  signInTitle: { zh: '登录', en: 'Sign in' },
+  username: { zh: '用户名', en: 'Username' },
+  password: { zh: '密码', en: 'Password' },
+  signIn: { zh: '登录', en: 'Sign in' },
+  signingIn: { zh: '登录中…', en: 'Signing in…' },
+  signOut: { zh: '退出登录', en: 'Sign out' },
+  wrongCredentials: { zh: '用户名或密码错误', en: 'Wrong username or password' },
+  accountLocked: {
+    zh: '连续输错密码，账号已临时锁定，请{n}分钟后再试',
+    en: 'Too many wrong passwords: the account is locked, try again in {n} min',
+  },
+  tooManyAttempts: { zh: '尝试过于频繁，请{n}秒后再试', en: 'Too many attempts: try again in {n} s' },
+  serverUnreachable: { zh: '无法连接服务器，请检查网络后重试', en: 'Cannot reach the server: check the network' },
+  signInFailed: { zh: '登录失败', en: 'Sign-in failed' },
+  fillBoth: { zh: '请输入用户名和密码', en: 'Enter your username and password' },
+  sessionExpired: { zh: '登录已过期，请重新登录', en: 'Your session has ended: sign in again' },
+  signedOut: { zh: '已退出登录', en: 'Signed out' },
+  wrongRole: { zh: '当前账号不能使用此页面', en: 'This account cannot use this page' },
+  yourRole: { zh: '当前账号', en: 'Signed in as' },
+  pageIsFor: { zh: '本页面供以下角色使用', en: 'This page is for' },
+  switchAccount: { zh: '换一个账号登录', en: 'Sign in with another account' },
+  goToOwnPage: { zh: '前往本账号适用的页面', en: 'Go to the page for this account' },
+  listSeparator: { zh: '、', en: ', ' },
+  noPersonActions: {
+    zh: '该账号不对应任何在岗人员，不能办理案件',
+    en: 'This account acts for no serving person, so it cannot act on cases',
+  },
   send: { zh: '提交', en: 'Send' },
   cancel: { zh: '取消', en: 'Cancel' },
   reason: { zh: '原因', en: 'Reason' },
@@ -199,6 +228,19 @@ const LOG_KINDS: Record<string, Entry> = {
   transferred: { zh: '区划调整移交', en: 'Transferred' },
 };
 
+const ROLES: Record<string, Entry> = {
+  system: { zh: '系统接入', en: 'System gateway' },
+  grid_member: { zh: '网格员', en: 'Grid member' },
+  duty: { zh: '值班人员', en: 'Duty officer' },
+  officer: { zh: '执法队员', en: 'Enforcement officer' },
+  legal_reviewer: { zh: '法制审核员', en: 'Legal reviewer' },
+  agency_staff: { zh: '派驻机构人员', en: 'Agency staff' },
+  dispatcher: { zh: '调度员', en: 'Dispatcher' },
+  township_leader: { zh: '乡镇领导', en: 'Township leader' },
+  county_supervisor: { zh: '县级督导', en: 'County supervisor' },
+  admin: { zh: '系统管理员', en: 'Administrator' },
+};
+
 function lookup(table: Record<string, Entry>, code: string): string {
   return table[code]?.[current] ?? code;
 }
@@ -211,6 +253,7 @@ export const priorityLabel = (code: string): string => lookup(PRIORITIES, code);
 export const stepLabel = (code: string): string => lookup(STEPS, code);
 export const stageLabel = (code: string): string => lookup(STAGES, code);
 export const logKindLabel = (code: string): string => lookup(LOG_KINDS, code);
+export const roleLabel = (code: string): string => lookup(ROLES, code);
 export const STATE_CODES = Object.keys(STATES);
 
 const formatters = new Map<string, Intl.DateTimeFormat>();

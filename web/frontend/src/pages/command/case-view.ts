@@ -1,13 +1,13 @@
 // The case view: facts, the log as a timeline, photos and documents, the location, and the
 // dispatcher's actions (assign, supervise, extension, check, close, merge, split, cancel,
-// reopen), each sent to the API as the person acting.
+// reopen), each sent to the API as the signed-in person. Photos and documents are fetched with the
+// bearer header and shown through object URLs, released when the view moves to another case.
 
 import {
   FINAL_STATES,
   api,
   describeError as describe,
   isOverdue,
-  mediaUrl,
   type Assignee,
   type CaseView,
   type CommandBody,
@@ -15,6 +15,8 @@ import {
   type Person,
 } from '../../shared/api';
 import { button, el, field, select } from '../../shared/dom';
+import { MediaUrls } from '../../shared/media';
+import type { User } from '../../shared/session';
 import {
   assigneeKindLabel,
   categoryLabel,
@@ -30,11 +32,10 @@ import {
 } from '../../shared/i18n';
 import { tc } from './texts';
 
-const DISPATCH_ROLES = new Set(['dispatcher', 'township_leader', 'county_supervisor', 'admin']);
-
 export interface CaseViewHost {
-  actor(): Person | null;
-  setActor(person: Person): void;
+  /** The signed-in user, who acts as their registry person. */
+  user: User;
+  actorName(): string;
   lookup(id: string): CaseView | undefined;
   openCases(): CaseView[];
   flyTo(c: CaseView): void;
@@ -51,6 +52,7 @@ export class CaseDrawer {
   private caseId: string | null = null;
   private log: LogEntry[] = [];
   private loadSeq = 0;
+  private readonly media = new MediaUrls();
 
   constructor(private readonly host: CaseViewHost) {
     this.root.hidden = true;
@@ -62,6 +64,10 @@ export class CaseDrawer {
   }
 
   async open(id: string): Promise<void> {
+    if (id !== this.caseId) {
+      this.media.release();
+      this.log = [];
+    }
     this.caseId = id;
     this.root.hidden = false;
     this.root.dataset['caseId'] = id;
@@ -81,6 +87,8 @@ export class CaseDrawer {
   }
 
   close(): void {
+    this.media.release();
+    this.log = [];
     this.caseId = null;
     this.root.hidden = true;
     delete this.root.dataset['caseId'];
@@ -182,19 +190,18 @@ export class CaseDrawer {
     for (const item of items) {
       if (item.kind === 'document') {
         const a = el('a', 'doc', `${t('document')} · ${item.caption || item.sha256.slice(0, 10)}`);
-        a.href = mediaUrl(item.sha256);
         a.target = '_blank';
+        a.dataset['sha256'] = item.sha256;
+        this.media.show(item.sha256, null, a);
         strip.append(a);
       } else {
         const a = el('a');
-        a.href = mediaUrl(item.sha256);
         a.target = '_blank';
         const img = el('img');
-        img.src = mediaUrl(item.sha256);
         img.alt = item.caption || t('photo');
-        img.loading = 'lazy';
         img.dataset['sha256'] = item.sha256;
         a.append(img);
+        this.media.show(item.sha256, img, a);
         strip.append(a);
       }
     }
@@ -226,72 +233,38 @@ export class CaseDrawer {
   private actions(c: CaseView): HTMLElement {
     const box = el('section', 'actions');
     box.append(el('h3', undefined, tc('actions')));
-    const actor = this.host.actor();
-    if (!actor || !DISPATCH_ROLES.has(actor.role)) {
-      box.append(this.actorPicker(c));
+    const actor = this.host.user.person_id;
+    if (!actor) {
+      box.append(el('p', 'muted acting', t('noPersonActions')));
       return box;
     }
-    const who = el('p', 'muted acting', `${tc('actAs')}: ${actor.name} (${actor.id})`);
+    const who = el('p', 'muted acting', `${tc('actAs')}: ${this.host.actorName()} (${actor})`);
     box.append(who);
     const forms: HTMLElement[] = [];
     const s = c.state;
-    if (['registered', 'returned', 'dispatched'].includes(s)) forms.push(this.assignForm(c, actor));
-    if (!FINAL_STATES.has(s)) forms.push(this.reasonForm('supervise', tc('supervise'), c, actor));
-    if (c.extension_until && !FINAL_STATES.has(s)) forms.push(this.extensionForm(c, actor));
-    if (s === 'submitted') forms.push(this.checkForm(c, actor));
-    if (s === 'checked') forms.push(this.simpleForm('close', tc('closeCase'), c, actor));
-    if (!FINAL_STATES.has(s)) forms.push(this.mergeForm(c, actor));
+    if (['registered', 'returned', 'dispatched'].includes(s)) forms.push(this.assignForm(c));
+    if (!FINAL_STATES.has(s)) forms.push(this.reasonForm('supervise', tc('supervise'), c));
+    if (c.extension_until && !FINAL_STATES.has(s)) forms.push(this.extensionForm(c));
+    if (s === 'submitted') forms.push(this.checkForm(c));
+    if (s === 'checked') forms.push(this.simpleForm('close', tc('closeCase'), c));
+    if (!FINAL_STATES.has(s)) forms.push(this.mergeForm(c));
     const attached = this.log.filter((e) => e.kind === 'attached');
-    if (!FINAL_STATES.has(s) && attached.length) forms.push(this.splitForm(c, actor, attached));
-    if (!FINAL_STATES.has(s)) forms.push(this.reasonForm('cancel', tc('cancelCase'), c, actor, 'danger'));
-    if (s === 'closed' || s === 'cancelled') forms.push(this.reasonForm('reopen', tc('reopen'), c, actor));
+    if (!FINAL_STATES.has(s) && attached.length) forms.push(this.splitForm(c, attached));
+    if (!FINAL_STATES.has(s)) forms.push(this.reasonForm('cancel', tc('cancelCase'), c, 'danger'));
+    if (s === 'closed' || s === 'cancelled') forms.push(this.reasonForm('reopen', tc('reopen'), c));
     box.append(...forms);
     return box;
   }
 
-  private actorPicker(c: CaseView): HTMLElement {
-    const form = el('form', 'act-form actor-picker');
-    const choice = select('actor-select', [['', '…']]);
-    const go = el('button', 'primary', t('use'));
-    go.type = 'submit';
-    form.append(field(tc('actAs'), choice), go);
-    const unit = c.township_code ?? '';
-    void Promise.all([
-      unit ? api.people({ unit, limit: 200 }) : Promise.resolve([] as Person[]),
-      api.people({ role: 'county_supervisor', limit: 20 }),
-    ])
-      .then(([local, county]) => {
-        const people = [...local, ...county].filter((p) => DISPATCH_ROLES.has(p.role));
-        choice.replaceChildren(
-          ...people.map((p) => {
-            const o = el('option', undefined, `${p.name} · ${p.id}`);
-            o.value = p.id;
-            return o;
-          }),
-        );
-        form.dataset['people'] = String(people.length);
-      })
-      .catch(() => undefined);
-    form.addEventListener('submit', (e) => {
-      e.preventDefault();
-      if (!choice.value) return;
-      void api.person(choice.value).then((p) => {
-        this.host.setActor(p);
-        this.render(c);
-      });
-    });
-    return form;
-  }
-
   /** Sends a command and shows its outcome in `form`. */
-  private async send(form: HTMLElement, c: CaseView, actor: Person, body: CommandBody): Promise<void> {
+  private async send(form: HTMLElement, c: CaseView, body: CommandBody): Promise<void> {
     const out = form.querySelector<HTMLElement>('.outcome') ?? el('p', 'outcome');
     form.append(out);
     for (const b of form.querySelectorAll('button')) b.disabled = true;
     out.className = 'outcome';
     out.textContent = '…';
     try {
-      await api.command(c.id, actor.id, body);
+      await api.command(c.id, body);
       out.textContent = tc('applied');
       out.classList.add('ok');
       form.dataset['outcome'] = 'applied';
@@ -318,7 +291,7 @@ export class CaseDrawer {
     return form.querySelector('details') as HTMLElement;
   }
 
-  private simpleForm(kind: 'close', title: string, c: CaseView, actor: Person): HTMLElement {
+  private simpleForm(kind: 'close', title: string, c: CaseView): HTMLElement {
     const form = this.shell(kind, title);
     const note = el('input');
     note.name = 'note';
@@ -327,7 +300,7 @@ export class CaseDrawer {
     this.body(form).append(field(t('note'), note), go);
     form.addEventListener('submit', (e) => {
       e.preventDefault();
-      void this.send(form, c, actor, { kind, note: note.value });
+      void this.send(form, c, { kind, note: note.value });
     });
     return form;
   }
@@ -336,7 +309,6 @@ export class CaseDrawer {
     kind: 'supervise' | 'cancel' | 'reopen',
     title: string,
     c: CaseView,
-    actor: Person,
     style = 'primary',
   ): HTMLElement {
     const form = this.shell(kind, title);
@@ -349,12 +321,12 @@ export class CaseDrawer {
     this.body(form).append(field(t('reason'), reason), go);
     form.addEventListener('submit', (e) => {
       e.preventDefault();
-      void this.send(form, c, actor, { kind, reason: reason.value.trim() });
+      void this.send(form, c, { kind, reason: reason.value.trim() });
     });
     return form;
   }
 
-  private assignForm(c: CaseView, actor: Person): HTMLElement {
+  private assignForm(c: CaseView): HTMLElement {
     const form = this.shell('assign', tc('assign'));
     const target = select('assignee-select', [['', '…']]);
     target.name = 'assignee';
@@ -386,20 +358,20 @@ export class CaseDrawer {
       e.preventDefault();
       const assignee = options.get(target.value);
       if (!assignee) return;
-      void this.send(form, c, actor, { kind: 'assign', assignee, reason: reason.value.trim() });
+      void this.send(form, c, { kind: 'assign', assignee, reason: reason.value.trim() });
     });
     return form;
   }
 
-  private extensionForm(c: CaseView, actor: Person): HTMLElement {
+  private extensionForm(c: CaseView): HTMLElement {
     const form = this.shell('decide_extension', tc('decideExtension'));
     const note = el('input');
     note.name = 'note';
     const grant = button('primary', tc('grant'), () =>
-      void this.send(form, c, actor, { kind: 'decide_extension', granted: true, note: note.value }),
+      void this.send(form, c, { kind: 'decide_extension', granted: true, note: note.value }),
     );
     const refuse = button('danger', tc('refuse'), () =>
-      void this.send(form, c, actor, { kind: 'decide_extension', granted: false, note: note.value }),
+      void this.send(form, c, { kind: 'decide_extension', granted: false, note: note.value }),
     );
     const row = el('div', 'row');
     row.append(grant, refuse);
@@ -412,15 +384,15 @@ export class CaseDrawer {
     return form;
   }
 
-  private checkForm(c: CaseView, actor: Person): HTMLElement {
+  private checkForm(c: CaseView): HTMLElement {
     const form = this.shell('check', tc('check'));
     const note = el('input');
     note.name = 'note';
     const pass = button('primary', tc('passed'), () =>
-      void this.send(form, c, actor, { kind: 'check', passed: true, note: note.value }),
+      void this.send(form, c, { kind: 'check', passed: true, note: note.value }),
     );
     const rework = button('danger', tc('rework'), () =>
-      void this.send(form, c, actor, { kind: 'check', passed: false, note: note.value }),
+      void this.send(form, c, { kind: 'check', passed: false, note: note.value }),
     );
     const row = el('div', 'row');
     row.append(pass, rework);
@@ -429,7 +401,7 @@ export class CaseDrawer {
     return form;
   }
 
-  private mergeForm(c: CaseView, actor: Person): HTMLElement {
+  private mergeForm(c: CaseView): HTMLElement {
     const form = this.shell('merge', tc('merge'));
     const others = this.host
       .openCases()
@@ -452,12 +424,12 @@ export class CaseDrawer {
     form.addEventListener('submit', (e) => {
       e.preventDefault();
       if (!into.value) return;
-      void this.send(form, c, actor, { kind: 'merge', into: into.value, reason: reason.value });
+      void this.send(form, c, { kind: 'merge', into: into.value, reason: reason.value });
     });
     return form;
   }
 
-  private splitForm(c: CaseView, actor: Person, attached: LogEntry[]): HTMLElement {
+  private splitForm(c: CaseView, attached: LogEntry[]): HTMLElement {
     const form = this.shell('split', tc('split'));
     const events = attached.map((e): [string, string] => {
       const source = (e.payload['source'] ?? {}) as Record<string, unknown>;
@@ -474,7 +446,7 @@ export class CaseDrawer {
     form.addEventListener('submit', (e) => {
       e.preventDefault();
       if (!which.value) return;
-      void this.send(form, c, actor, { kind: 'split', event_id: which.value, reason: reason.value });
+      void this.send(form, c, { kind: 'split', event_id: which.value, reason: reason.value });
     });
     return form;
   }

@@ -3,19 +3,22 @@
 import '../../shared/base.css';
 import './command.css';
 import {
+  ApiError,
   api,
   isOverdue,
   type CaseView,
   type GridCollection,
   type MetricsDimension,
-  type Person,
 } from '../../shared/api';
 import { CaseStore } from '../../shared/cases';
 import { button, el, sleep } from '../../shared/dom';
 import { Header } from '../../shared/header';
 import { exposeForTests } from '../../shared/test-hook';
-import { onLangChange, t } from '../../shared/i18n';
+import { onLangChange, roleLabel, t } from '../../shared/i18n';
 import { LiveClient, liveUrl, type LiveMessage } from '../../shared/live';
+import { myPerson } from '../../shared/me';
+import { counters as sessionCounters } from '../../shared/session';
+import { COMMAND_ROLES, requireUser } from '../../shared/signin';
 import { CaseDrawer } from './case-view';
 import { NO_FILTERS, isEmpty, matches, toQuery, type Filters } from './filters';
 import { CommandMap } from './map';
@@ -24,7 +27,6 @@ import { Panel } from './panel';
 import { tc } from './texts';
 
 const LIST_LIMIT = 300;
-const ACTOR_KEY = 'gridcmd.person.command';
 
 function layout() {
   const app = document.getElementById('app');
@@ -44,39 +46,25 @@ function layout() {
   return { header, mapWrap, map, panel, toast, legend };
 }
 
-// ---- who acts: ?as=<id>, else the last choice, else picked in the case view ----
-
-let actor: Person | null = null;
-
-async function loadActor(): Promise<void> {
-  const asked = new URLSearchParams(location.search).get('as') ?? localStorage.getItem(ACTOR_KEY);
-  if (!asked) return;
-  try {
-    setActor(await api.person(asked));
-  } catch {
-    // unknown id: the case view asks
-  }
-}
-
-function setActor(person: Person): void {
-  actor = person;
-  try {
-    localStorage.setItem(ACTOR_KEY, person.id);
-  } catch {
-    // private mode
-  }
-  header.setPerson(() => `${t('whoAmI')}: ${person.name}`);
-}
-
 const dom = layout();
+const header = new Header(dom.header, () => tc('title'));
+
+// ---- who acts: the signed-in user, as their registry person ----
+
+const user = await requireUser({ roles: COMMAND_ROLES, header });
+const person = await myPerson(user);
+const actorName = (): string => person?.name ?? user.username;
+header.setPerson(() => `${actorName()} · ${roleLabel(user.role)}`);
+/** Dead letters are for administrators only; the others do not see the queue at all. */
+let deadLettersShown = user.role === 'admin';
+
 const store = new CaseStore();
 const metricsButton = button('secondary metrics-toggle', tc('metrics'), () => toggleMetrics());
-const header = new Header(dom.header, () => tc('title'));
 dom.header.insertBefore(metricsButton, dom.header.querySelector('.spacer'));
 const commandMap = new CommandMap(dom.map, (id) => store.get(id), (id) => void drawer.open(id));
 const drawer = new CaseDrawer({
-  actor: () => actor,
-  setActor,
+  user,
+  actorName,
   lookup: (id) => store.get(id),
   openCases: () => store.all().filter((c) => !['closed', 'cancelled', 'merged'].includes(c.state)),
   flyTo: (c) => commandMap.flyToCase(c),
@@ -119,6 +107,7 @@ const panel = new Panel(dom.panel, {
     void queryCases();
   },
 });
+if (!deadLettersShown) panel.hideTab('deadletter');
 
 // ---- rendering: coalesce bursts of changes into one update per frame ----
 
@@ -151,10 +140,11 @@ function scheduleRender(): void {
   requestAnimationFrame(render);
 }
 
-store.onChange((changed) => {
+store.onChange((changed, removed) => {
   scheduleRender();
   const open = drawer.openId;
-  if (open && changed.some((c) => c.id === open)) {
+  if (open && removed.includes(open)) drawer.close();
+  else if (open && changed.some((c) => c.id === open)) {
     const c = store.get(open);
     if (c) drawer.changed(c);
   }
@@ -235,9 +225,15 @@ const refreshUnrouted = refresher(async () => {
 });
 
 const refreshDeadLetters = refresher(async () => {
+  if (!deadLettersShown) return;
   try {
     panel.setDeadLetters({ kind: 'items', items: await api.deadLetters() });
   } catch (error) {
+    if (error instanceof ApiError && error.status === 403) {
+      deadLettersShown = false; // not this user's queue
+      panel.hideTab('deadletter');
+      return;
+    }
     console.warn('dead letters', error);
     panel.setDeadLetters({ kind: 'error' });
   }
@@ -256,6 +252,9 @@ function onLiveMessage(message: LiveMessage): void {
       break;
     case 'case_changed':
       store.apply(message.case);
+      break;
+    case 'case_removed':
+      store.remove(message.case_id, message.version);
       break;
     case 'unrouted':
       refreshUnrouted();
@@ -309,7 +308,6 @@ async function loadUnits(): Promise<void> {
 const live = new LiveClient(liveUrl(), { onMessage: onLiveMessage, onStatus: (s) => header.setStatus(s) });
 
 async function start(): Promise<void> {
-  void loadActor();
   live.start();
   refreshUnrouted();
   refreshDeadLetters();
@@ -324,6 +322,8 @@ async function start(): Promise<void> {
       map: commandMap.map,
       cases: store.byId,
       live,
+      user,
+      session: sessionCounters,
       shown: () => shownCases().map((c) => c.id),
       openCase: (id: string) => drawer.open(id),
     });

@@ -190,12 +190,19 @@ export class Panel {
     c.openOnly.checked = f.openOnly;
   }
 
+  /** Removes a tab the user may not use (dead letters are for administrators). */
+  hideTab(tab: Tab): void {
+    this.tabButtons[tab].hidden = true;
+    this.panes[tab].hidden = true;
+    if (this.tabButtons[tab].classList.contains('active')) this.selectTab('cases');
+  }
+
   selectTab(tab: Tab): void {
     for (const key of TABS) {
       const active = key === tab;
       this.tabButtons[key].classList.toggle('active', active);
       this.tabButtons[key].setAttribute('aria-selected', String(active));
-      this.panes[key].hidden = !active;
+      this.panes[key].hidden = !active || this.tabButtons[key].hidden;
     }
   }
 

@@ -20,7 +20,8 @@ import { CaseStore } from '../../shared/cases';
 import { cue, cues } from '../../shared/cue';
 import { button, el, field, select, toast } from '../../shared/dom';
 import { Header } from '../../shared/header';
-import { forget, whoAmI } from '../../shared/identity';
+import { myPerson } from '../../shared/me';
+import { OFFICER_ROLES, requireUser } from '../../shared/signin';
 import { categoryLabel, onLangChange, stageLabel, t } from '../../shared/i18n';
 import { LiveClient, liveUrl } from '../../shared/live';
 import { exposeForTests } from '../../shared/test-hook';
@@ -43,10 +44,12 @@ const root = document.getElementById('app') as HTMLElement;
 const headerEl = el('header');
 const main = el('main', 'phone-main');
 root.append(headerEl, main);
-const header = new Header(headerEl, () => to('title'), () => forget('officer'));
+const header = new Header(headerEl, () => to('title'));
 
-const person = await whoAmI('officer', main, () => api.people({ role: 'officer', limit: 40 }));
-const team = person.team_id;
+const user = await requireUser({ roles: OFFICER_ROLES, header });
+// An officer or agency account always belongs to a registry person.
+const person = (await myPerson(user))!;
+const team = user.team_id ?? person.team_id;
 header.setPerson(() => `${person.name}${person.team_name ? ` · ${person.team_name}` : ''}`);
 
 const store = new CaseStore();
@@ -88,6 +91,11 @@ const live = new LiveClient(liveUrl(), {
         cue();
         showBanner(c);
       }
+    } else if (message.type === 'case_removed') {
+      fresh.delete(message.case_id);
+      if (banner.dataset['caseId'] === message.case_id) banner.hidden = true;
+      if (expanded === message.case_id) expanded = null;
+      store.remove(message.case_id, message.version);
     }
   },
   onStatus: (s) => header.setStatus(s),
@@ -204,7 +212,7 @@ function panelFor(c: CaseView): HTMLElement {
 
 async function command(c: CaseView, body: CommandBody, out?: HTMLElement): Promise<boolean> {
   try {
-    await api.command(c.id, person.id, body);
+    await api.command(c.id, body);
     toast(t('done'));
     if (out) out.textContent = '';
     return true;
@@ -255,7 +263,7 @@ function evidencePicker(): { box: HTMLElement; value: () => Evidence[]; busy: ()
       const chip = el('span', 'chip', `${file.name} · ${to('uploading')}`);
       list.append(chip);
       void api
-        .uploadMedia(file, person.id)
+        .uploadMedia(file)
         .then((stored) => {
           items.push({ sha256: stored.sha256, kind: stored.kind, caption: file.name.slice(0, 200) });
           chip.textContent = `${stored.kind === 'document' ? t('document') : t('photo')} · ${file.name}`;
@@ -423,7 +431,7 @@ function extensionForm(c: CaseView): HTMLElement {
 async function loadTeam(): Promise<void> {
   if (!team) return;
   try {
-    const people = await api.people({ unit: person.unit_code.slice(0, 9), role: 'officer', limit: 100 });
+    const people = await api.people({ unit: person.unit_code.slice(0, 9), role: user.role, limit: 100 });
     const mates = people.filter((p) => p.team_id === team);
     if (mates.length) teamMates = mates;
   } catch {
@@ -448,4 +456,4 @@ onLangChange(() => {
 live.start();
 await Promise.all([loadTeam(), loadMine()]);
 render();
-exposeForTests({ cases: store.byId, live, person, cues: () => cues });
+exposeForTests({ cases: store.byId, live, person, user, cues: () => cues });

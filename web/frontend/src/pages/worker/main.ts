@@ -16,11 +16,14 @@ import { caseCard } from '../../shared/case-card';
 import { CaseStore } from '../../shared/cases';
 import { button, el, fillSelect, toast } from '../../shared/dom';
 import { Header } from '../../shared/header';
-import { forget, whoAmI } from '../../shared/identity';
+import { myPerson } from '../../shared/me';
+import { counters as sessionCounters, currentUser, onSession } from '../../shared/session';
+import { WORKER_ROLES, refreshSignInForm, requireUser } from '../../shared/signin';
 import {
   CATEGORY_CODES,
   categoryLabel,
   eventTypeLabel,
+  fill,
   formatTime,
   onLangChange,
   priorityLabel,
@@ -29,7 +32,7 @@ import {
 import { LiveClient, liveUrl } from '../../shared/live';
 import { blankMap, boundsOf, loaded } from '../../shared/map-base';
 import { exposeForTests } from '../../shared/test-hook';
-import { NETWORK_ERROR, Outbox, type OutboxItem, type SentItem } from './outbox';
+import { NETWORK_ERROR, Outbox, SIGN_IN_ERROR, type OutboxItem, type SentItem } from './outbox';
 import { tw } from './texts';
 
 type View = 'report' | 'grid' | 'mine' | 'queue';
@@ -43,13 +46,22 @@ const headerEl = el('header');
 const main = el('main', 'phone-main');
 const nav = el('nav', 'bottom-nav');
 root.append(headerEl, main, nav);
-const header = new Header(headerEl, () => tw('title'), () => forget('worker'));
+const header = new Header(headerEl, () => tw('title'));
 
-const person = await whoAmI('worker', main, () => api.people({ role: 'grid_member', limit: 40 }));
+/** My reports waiting in the outbox (said on the sign-in form when the session ends). */
+let myPending = 0;
+const user = await requireUser({
+  roles: WORKER_ROLES,
+  header,
+  waiting: () => (myPending ? fill(tw('waitingForSignIn'), { n: myPending }) : ''),
+});
+// A grid member or duty account always belongs to a registry person.
+const person = (await myPerson(user))!;
 const myGrid = person.posts.find((p) => p.valid_to === null)?.grid_code ?? person.posts[0]?.grid_code ?? null;
 header.setPerson(() => `${person.name}${myGrid ? ` · ${myGrid.slice(-6)}` : ''}`);
 
-const outbox = new Outbox();
+/** Reports are sent only while the person who made them is signed in. */
+const outbox = new Outbox(() => currentUser()?.person_id ?? null);
 const store = new CaseStore();
 let myReports: CaseView[] = [];
 let lastEventId: string | null = null;
@@ -157,11 +169,21 @@ form.append(
 );
 views.report.append(form);
 
+let previewUrls: string[] = [];
+
+function clearPreviews(): void {
+  for (const url of previewUrls) URL.revokeObjectURL(url);
+  previewUrls = [];
+  previews.replaceChildren();
+}
+
 photos.addEventListener('change', () => {
-  previews.replaceChildren(
+  clearPreviews();
+  previews.append(
     ...[...(photos.files ?? [])].map((file) => {
       const img = el('img');
       img.src = URL.createObjectURL(file);
+      previewUrls.push(img.src);
       img.alt = file.name;
       return img;
     }),
@@ -291,7 +313,7 @@ async function report(): Promise<void> {
     form.reset();
     typeInputs[0]!.input.checked = true;
     foundNothingLabel.hidden = true;
-    previews.replaceChildren();
+    clearPreviews();
     if (!navigator.onLine) toast(tw('queued'));
     await outbox.flush();
   } finally {
@@ -311,6 +333,8 @@ let outboxState: { items: OutboxItem[]; sent: SentItem[]; sending: boolean } = {
 
 outbox.onChange((state) => {
   outboxState = state;
+  myPending = state.items.filter((i) => i.status === 'pending' && i.actor === person.id).length;
+  refreshSignInForm();
   renderQueue();
   if (state.sent.length) void refreshReports();
 });
@@ -366,13 +390,16 @@ function queueItem(item: OutboxItem): HTMLElement {
   const photoCount = item.photos.length + item.media.length;
   const meta = `${formatTime(item.queued_at)} · ${item.status === 'pending' ? tw('pending') : tw('rejected')} · ${tw('attempts')} ${item.attempts}${photoCount ? ` · ${photoCount} ${tw('photoCount')}` : ''}`;
   card.append(el('div', 'item-meta', meta));
-  if (item.error) card.append(el('div', 'error', item.error === NETWORK_ERROR ? tw('networkError') : item.error));
+  if (item.actor !== person.id) card.append(el('div', 'muted other-person', `${tw('otherPerson')} ${item.actor}`));
+  else if (item.status === 'pending' && currentUser() === null) card.append(el('div', 'error', tw('signInToSend')));
+  else if (item.error) card.append(el('div', 'error', errorText(item.error)));
   if (item.status === 'rejected') card.append(button('danger', tw('remove'), () => void outbox.remove(item.event_id)));
   return card;
 }
 
 window.addEventListener('online', renderQueue);
 window.addEventListener('offline', renderQueue);
+onSession(renderQueue); // signed out or expired: the queue says it waits for a sign-in
 
 // ---- my grid and my reports ----
 
@@ -391,9 +418,15 @@ async function refreshGrid(): Promise<void> {
   }
 }
 
+function errorText(error: string): string {
+  if (error === NETWORK_ERROR) return tw('networkError');
+  if (error === SIGN_IN_ERROR) return tw('signInToSend');
+  return error;
+}
+
 async function refreshReports(): Promise<void> {
   try {
-    myReports = await api.reports(person.id);
+    myReports = await api.reports();
     store.addAll(myReports);
     renderMine();
   } catch {
@@ -431,6 +464,9 @@ const live = new LiveClient(liveUrl(), {
     } else if (message.type === 'case_changed') {
       const c = message.case;
       if (c.grid_code === myGrid || store.get(c.id)) store.apply(c);
+    } else if (message.type === 'case_removed') {
+      myReports = myReports.filter((r) => r.id !== message.case_id);
+      if (!store.remove(message.case_id, message.version)) renderMine();
     }
   },
   onStatus: (s) => header.setStatus(s),
@@ -481,6 +517,8 @@ void drawMyGrid().then(() => {
       outbox,
       cases: store.byId,
       person,
+      user,
+      session: sessionCounters,
       setPosition,
       live,
       lastEventId: () => lastEventId,

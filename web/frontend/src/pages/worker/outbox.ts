@@ -4,8 +4,15 @@
 // event) or 409 (this event id is already there). The server is idempotent by event id, so a send
 // interrupted after the server took it is harmless when repeated; one flush runs at a time
 // (a Web Lock across tabs), so no two sends of one item race.
+//
+// Sends carry the signed-in person's token. A token that expired while the phone was offline is
+// refreshed before the first send (and a 401 refreshes once and resends, see shared/session.ts).
+// If the refresh is refused, the item stays pending, marked as waiting for a sign-in, and the flush
+// stops; signing in again flushes. An item is sent only while the person who queued it is signed in
+// (the server takes a person's report only from that person).
 
-import { ApiError, api, type EventBody, type MediaRef } from '../../shared/api';
+import { ApiError, SignInRequired, api, type EventBody, type MediaRef } from '../../shared/api';
+import { onSession } from '../../shared/session';
 
 const DB_NAME = 'gridcmd-worker';
 const DB_VERSION = 1;
@@ -14,6 +21,8 @@ const SENT = 'sent';
 const RETRY_MS = 30_000;
 /** The error of a send that never reached the server. */
 export const NETWORK_ERROR = 'network';
+/** The error of a send that needs the person to sign in again first. */
+export const SIGN_IN_ERROR = 'sign-in';
 
 export interface OutboxItem {
   event_id: string;
@@ -22,6 +31,7 @@ export interface OutboxItem {
   /** Photos not uploaded yet, and the references of those that are. */
   photos: Blob[];
   media: MediaRef[];
+  /** The person who queued it (the reporter); sent only while they are signed in. */
   actor: string;
   queued_at: string;
   attempts: number;
@@ -72,11 +82,15 @@ export class Outbox {
   /** Counts of HTTP sends per event id made by this page (tests read it). */
   readonly sends = new Map<string, number>();
 
-  constructor() {
+  /** `me` is the signed-in person's id (null when nobody is). */
+  constructor(private readonly me: () => string | null) {
     window.addEventListener('online', () => void this.flush());
     window.setInterval(() => {
       if (navigator.onLine) void this.flush();
     }, RETRY_MS);
+    onSession((event) => {
+      if (event === 'signed-in') void this.flush();
+    });
   }
 
   onChange(listener: OutboxListener): void {
@@ -134,7 +148,7 @@ export class Outbox {
 
   private async sendAll(): Promise<void> {
     for (const item of await this.items()) {
-      if (item.status !== 'pending') continue;
+      if (item.status !== 'pending' || item.actor !== this.me()) continue;
       const outcome = await this.sendOne(item);
       if (outcome === 'offline') return; // the rest waits for the network
     }
@@ -147,7 +161,7 @@ export class Outbox {
       // retry does not upload it again.
       while (item.photos.length > 0) {
         const photo = item.photos[0] as Blob;
-        const stored = await api.uploadMedia(photo, item.actor);
+        const stored = await api.uploadMedia(photo);
         item.media.push({ sha256: stored.sha256, content_type: stored.content_type, size: stored.size });
         item.photos.shift();
         await this.put(item);
@@ -158,6 +172,12 @@ export class Outbox {
       await this.markSent(item, 202);
       return 'sent';
     } catch (error) {
+      if (error instanceof SignInRequired || (error instanceof ApiError && error.status === 401)) {
+        // The session is over: kept as it is until the person signs in again (which flushes).
+        item.error = SIGN_IN_ERROR;
+        await this.put(item);
+        return 'offline';
+      }
       if (error instanceof ApiError && error.status === 409) {
         await this.markSent(item, 409); // the server has this event id already
         return 'sent';

@@ -24,6 +24,15 @@ export const tw = dictionary({
   rejected: { zh: '被拒绝', en: 'Refused' },
   sending: { zh: '发送中…', en: 'Sending…' },
   networkError: { zh: '网络不可用，联网后自动重试', en: 'No network; retried when it is back' },
+  signInToSend: {
+    zh: '登录已过期：重新登录后自动发送',
+    en: 'Your session has ended: it is sent once you sign in again',
+  },
+  waitingForSignIn: {
+    zh: '有{n}条上报保存在本机待发送，登录后自动发送',
+    en: '{n} report(s) saved on this phone are sent once you sign in',
+  },
+  otherPerson: { zh: '由其他人员上报，待其登录后发送：', en: 'Queued by another person; sent when they sign in:' },
   retry: { zh: '立即重试', en: 'Retry now' },
   remove: { zh: '删除', en: 'Remove' },
   emptyQueue: { zh: '没有待发送的上报', en: 'Nothing waiting to be sent' },
