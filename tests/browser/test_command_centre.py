@@ -4,6 +4,7 @@ metrics view charts, and the language switch relabels the page."""
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -15,6 +16,7 @@ import httpx
 from playwright.async_api import BrowserContext, Page
 
 from tests.browser.conftest import TOWNSHIP, SignIn, account_for, grid_point, people, screenshot
+from tests.integration.auth import as_person
 from tests.integration.harness import wait_for
 from tests.media_samples import png
 
@@ -162,7 +164,7 @@ async def test_the_metrics_view_charts_by_township(contexts: Contexts, open_page
     page = await open_page(context, "/")
     await page.click("button.metrics-toggle")
     await page.wait_for_selector(".metrics-view[data-rows]")
-    assert await page.locator(".metrics-view canvas").count() == 2
+    assert await page.locator(".metrics-view canvas").count() == 3
     await screenshot(page, "command-centre-metrics")
 
 
@@ -218,3 +220,113 @@ async def test_a_dropped_connection_shows_reconnects_and_catches_up_without_dupl
     assert await item.count() == 1
     shown = await page.evaluate("() => window.__app.shown()")
     assert len(shown) == len(set(shown))
+
+
+async def upload_png(http: httpx.AsyncClient, width: int, height: int, text: str) -> dict[str, Any]:
+    """A stored photo: {sha256, content_type, size} as an event's `media` names it."""
+    data = png(width, height, text)
+    stored = await http.post("/api/v1/media", content=data, headers={"content-type": "image/png"})
+    assert stored.status_code in (200, 201), stored.text
+    return {"sha256": stored.json()["sha256"], "content_type": "image/png", "size": len(data)}
+
+
+async def report_case(http: httpx.AsyncClient, db: asyncpg.Pool, body: dict[str, Any]) -> uuid.UUID:
+    """Posts a report and waits for its case."""
+    assert (await http.post("/api/v1/events", json=body)).status_code == 202, body
+    case_id: uuid.UUID = await wait_for(
+        lambda: db.fetchval("SELECT case_id FROM case_events WHERE event_id = $1", uuid.UUID(body["event_id"])),
+        "the case of the report",
+    )
+    return case_id
+
+
+async def command(http: httpx.AsyncClient, headers: dict[str, str], case_id: uuid.UUID, body: dict[str, Any]) -> None:
+    """A command on a case as a person, applied."""
+    done = await http.post(f"/api/v1/cases/{case_id}/commands", json=body, headers=headers)
+    assert done.status_code == 200, done.text
+
+
+async def test_the_case_view_shows_each_reporters_photos_labelled_by_report(
+    contexts: Contexts, open_page: Opener, sign_in: SignIn, http: httpx.AsyncClient, db: asyncpg.Pool
+) -> None:
+    """A case opened from a report with a photo, and a second report (with its own photo) merged into it: the case
+    view shows both photos, each under the report it came from."""
+    members = await people(http, "grid_member")
+    first, second = members[24], members[25]
+    lon1, lat1 = await grid_point(http, first["posts"][0]["grid_code"])
+    lon2, lat2 = await grid_point(http, second["posts"][0]["grid_code"])
+    photo1 = await upload_png(http, 9, 7, f"first-{uuid.uuid4()}")
+    photo2 = await upload_png(http, 5, 11, f"second-{uuid.uuid4()}")
+    body1 = event_body("incident", first["id"], lon1, lat1, f"污水外溢-{uuid.uuid4().hex[:6]}", media=[photo1])
+    body2 = event_body("incident", second["id"], lon2, lat2, f"污水外溢-{uuid.uuid4().hex[:6]}", media=[photo2])
+    case1 = await report_case(http, db, body1)
+    case2 = await report_case(http, db, body2)
+    dispatcher = (await people(http, "dispatcher"))[0]["id"]
+    merge = {"kind": "merge", "into": str(case1), "reason": "同一污水点"}
+    await command(http, await as_person(db, dispatcher), case2, merge)
+    await wait_for(
+        lambda: db.fetchval("SELECT true FROM case_log WHERE case_id = $1 AND kind = 'attached'", case1),
+        "the second report attached to the first case",
+    )
+
+    desk = await contexts("desk")
+    await sign_in(desk, await account_for(db, dispatcher))
+    centre = await open_page(desk, "/")
+    await centre.evaluate("(id) => window.__app.openCase(id)", str(case1))
+    drawer = f".drawer[data-case-id='{case1}']"
+    await centre.wait_for_selector(f"{drawer} .timeline li[data-kind='attached']")
+    for body, photo, first_report, size in ((body1, photo1, "1", (9, 7)), (body2, photo2, "0", (5, 11))):
+        group = centre.locator(
+            f"{drawer} .case-photos .report-media[data-event-id='{body['event_id']}'][data-first='{first_report}']"
+        )
+        await group.wait_for(timeout=5_000)
+        label = await group.locator(".media-label").text_content() or ""
+        assert ("首次上报" if first_report == "1" else "关联上报") in label, label
+        img = group.locator(f"img[data-sha256='{photo['sha256']}']")
+        await centre.wait_for_function(
+            "([img, w, h]) => img.src.startsWith('blob:') && img.complete"
+            " && img.naturalWidth === w && img.naturalHeight === h",
+            arg=[await img.element_handle(), *size],
+            timeout=5_000,
+        )
+    # The reporters' photos are apart from the evidence of the handling (none yet).
+    assert await centre.locator(f"{drawer} .evidence-photos img").count() == 0
+    await screenshot(centre, "command-centre-report-photos")
+
+
+async def test_the_metrics_view_charts_the_rework_rate_over_time(
+    contexts: Contexts, open_page: Opener, sign_in: SignIn, http: httpx.AsyncClient, db: asyncpg.Pool
+) -> None:
+    """A case checked as failed once (through the API) shows in the rework chart: this week's 返工率 is the week's
+    reworked cases over its checked cases, summed over the townships."""
+    members = await people(http, "grid_member")
+    member, reporter = members[22], members[23]
+    lon, lat = await grid_point(http, member["posts"][0]["grid_code"])
+    case_id = await report_case(
+        http, db, event_body("incident", reporter["id"], lon, lat, f"路面破损-{uuid.uuid4().hex[:6]}", category="road")
+    )
+    me = await as_person(db, member["id"])
+    dispatcher = await as_person(db, (await people(http, "dispatcher"))[0]["id"])
+    photo = await upload_png(http, 4, 4, f"result-{case_id}")
+    await command(http, me, case_id, {"kind": "accept"})
+    await command(http, me, case_id, {"kind": "verify", "finding": "路面坑洞约1平方米", "evidence": []})
+    await command(http, me, case_id, {"kind": "start", "note": ""})
+    evidence = [{"sha256": photo["sha256"], "kind": "photo", "caption": "修补后"}]
+    await command(http, me, case_id, {"kind": "submit", "summary": "已修补", "evidence": evidence})
+    await command(http, dispatcher, case_id, {"kind": "check", "passed": False, "note": "修补不平整，请返工"})
+
+    context = await contexts("desk")
+    await sign_in(context, "supervisor")
+    page = await open_page(context, "/")
+    await page.click("button.metrics-toggle")
+    await page.wait_for_selector(".metrics-view[data-rows]")
+    series = await page.evaluate("() => window.__app.metrics()")
+    assert len(series["rework"]) == 8 and len(series["extension"]) == 8
+    week = series["periods"][-1]
+    assert week["checked"] >= 1 and week["reworked"] >= 1, week
+    assert series["rework"][-1] == round(week["reworked"] / week["checked"] * 1000) / 10
+    assert series["rework"][-1] > 0
+    # The chart draws it: the rework line's points of the canvas.
+    drawn = await page.get_attribute(".metrics-view canvas.metrics-quality", "data-rework")
+    assert drawn is not None and json.loads(drawn)[-1] == series["rework"][-1]
+    await screenshot(page, "command-centre-metrics-rework")

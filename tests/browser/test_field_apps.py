@@ -317,3 +317,81 @@ async def open_panel(card: Locator) -> None:
 
 async def _is(db: asyncpg.Pool, case_id: uuid.UUID, state: str) -> bool:
     return await case_state(db, case_id) == state
+
+
+async def test_the_grid_worker_accepts_verifies_and_submits_a_case_dispatched_to_them(
+    contexts: Contexts, open_page: Opener, sign_in: SignIn, http: httpx.AsyncClient, db: asyncpg.Pool
+) -> None:
+    """A case in my grid dispatched to me (reported by someone else, so that I may verify it) is worked from the
+    phone: accept, verify with the finding and a photo, start, submit the result with a photo; the step deadline
+    is in view."""
+    members = await people(http, "grid_member")
+    me, reporter = members[26], members[27]
+    lon, lat = await grid_point(http, me["posts"][0]["grid_code"])
+    phone = await contexts("phone", geolocation={"longitude": lon, "latitude": lat})
+    await sign_in(phone, await account_for(db, me["id"]))
+    page = await open_page(phone, "/m/worker")
+    await page.click(".nav-item[data-view=grid]")
+
+    text = f"垃圾桶破损-{uuid.uuid4().hex[:6]}"
+    body = event_body("incident", reporter["id"], lon, lat, text, category="environment")
+    assert (await http.post("/api/v1/events", json=body)).status_code == 202
+    case_id = await wait_for(
+        lambda: db.fetchval("SELECT case_id FROM case_events WHERE event_id = $1", uuid.UUID(body["event_id"])),
+        "the case of the report",
+    )
+    assert await db.fetchval("SELECT assignee_id FROM cases WHERE id = $1", case_id) == me["id"]
+    card = page.locator(f".assigned-list article[data-case-id='{case_id}'][data-state='dispatched']")
+    await card.wait_for(timeout=5_000)  # live
+    assert text in (await card.text_content() or "")
+    assert await card.locator(".step-due").count() == 1
+    await card.locator("button.accept").click()
+    await wait_for(lambda: _is(db, case_id, "accepted"), "the case to be accepted")
+
+    card = page.locator(f".assigned-list article[data-case-id='{case_id}'][data-state='accepted']")
+    await open_panel(card)
+    assert "本环节时限" in (await card.locator(".step-deadline").text_content() or "")
+    assert await card.locator(".form-extension").count() == 1
+    verify = card.locator(".form-verify")
+    await verify.locator("input[name=finding]").fill("现场核实：垃圾桶盖损坏")
+    await verify.locator("input[name=evidence]").set_input_files(
+        files=[{"name": "核查.png", "mimeType": "image/png", "buffer": png(7, 5, f"verify-{case_id}")}]
+    )
+    await verify.locator(".evidence-list [data-sha256]").wait_for(timeout=5_000)
+    await screenshot(page, "worker-verify")
+    await verify.locator("button[type=submit]").click()
+    await wait_for(lambda: _is(db, case_id, "verified"), "the case to be verified")
+
+    card = page.locator(f".assigned-list article[data-case-id='{case_id}'][data-state='verified']")
+    await open_panel(card)
+    await card.locator("button.start").click()
+    await wait_for(lambda: _is(db, case_id, "in_progress"), "handling to start")
+
+    card = page.locator(f".assigned-list article[data-case-id='{case_id}'][data-state='in_progress']")
+    await open_panel(card)
+    submit = card.locator(".form-submit")
+    await submit.locator("input[name=summary]").fill("已更换新垃圾桶")
+    # Without a photo the result is not sent: said in words.
+    await submit.locator("button[type=submit]").click()
+    assert "照片" in (await submit.locator(".error").text_content() or "")
+    await submit.locator("input[name=evidence]").set_input_files(
+        files=[{"name": "结果.png", "mimeType": "image/png", "buffer": png(6, 7, f"result-{case_id}")}]
+    )
+    await submit.locator(".evidence-list [data-sha256]").wait_for(timeout=5_000)
+    await screenshot(page, "worker-submit")
+    await submit.locator("button[type=submit]").click()
+    await wait_for(lambda: _is(db, case_id, "submitted"), "the result to be submitted")
+    # Submitted, it waits for the check: no longer among mine to act on, still in my grid.
+    await page.locator(f".view-grid article[data-case-id='{case_id}'][data-state='submitted']").wait_for(timeout=5_000)
+    assert await page.locator(f".assigned-list [data-case-id='{case_id}']").count() == 0
+
+    log = await db.fetch("SELECT kind, actor_id, payload FROM case_log WHERE case_id = $1 ORDER BY seq", case_id)
+    by_kind = {r["kind"]: r for r in log}
+    for kind in ("accepted", "verified", "started", "submitted"):
+        assert by_kind[kind]["actor_id"] == me["id"], kind
+    verified = by_kind["verified"]["payload"]
+    verified = json.loads(verified) if isinstance(verified, str) else verified
+    assert verified["finding"] == "现场核实：垃圾桶盖损坏" and [e["kind"] for e in verified["evidence"]] == ["photo"]
+    submitted = by_kind["submitted"]["payload"]
+    submitted = json.loads(submitted) if isinstance(submitted, str) else submitted
+    assert submitted["summary"] == "已更换新垃圾桶" and len(submitted["evidence"]) == 1

@@ -34,6 +34,14 @@ export type CasesQuery = NonNullable<paths['/api/v1/cases']['get']['parameters']
 export type MetricsDimension = NonNullable<
   NonNullable<paths['/api/v1/metrics']['get']['parameters']['query']>['by']
 >;
+/** A person's latest shared position (GET /api/v1/positions). */
+export type SharedPosition = Schemas['Position'];
+/** What a phone shares (PUT /api/v1/positions/me). */
+export type PositionReport = Schemas['PositionReport'];
+/** A position as the live channel carries it: the same, without the name. */
+export type LivePosition = Omit<SharedPosition, 'name'> & { name?: string };
+export type UnroutedResolution = Schemas['UnroutedResolution'];
+export type DeadLetterResolution = Schemas['DeadLetterResolution'];
 
 /** One entry of a case's log (the schema leaves its payload open). */
 export interface LogEntry {
@@ -45,12 +53,20 @@ export interface LogEntry {
   payload: Record<string, unknown>;
 }
 
-/** GET /api/v1/metrics rows (an open object in the schema; see dispatch/metrics.py). */
+/**
+ * GET /api/v1/metrics rows (an open object in the schema; see dispatch/metrics.py). The counts let rates be
+ * summed across groups: closure = closed / (received - cancelled), on time = on_time / closed,
+ * rework = reworked / checked, extension = extended / (received - cancelled).
+ */
 export interface MetricsRow {
   key: string;
   received: number;
   cancelled: number;
   closed: number;
+  on_time: number;
+  checked: number;
+  reworked: number;
+  extended: number;
   closure_rate: number | null;
   on_time_rate: number | null;
   rework_rate: number | null;
@@ -69,6 +85,39 @@ export interface UnroutedItem {
   reason: string;
   received_at: string;
   description: string;
+}
+
+/** How a queue item was resolved, by whom and why (GET …/resolved). */
+export interface Resolution {
+  resolved_at: string;
+  resolved_by: string;
+  resolution: 'retried' | 'replayed' | 'dismissed';
+  note: string | null;
+}
+
+export interface ResolvedUnrouted extends Resolution {
+  event_id: string;
+  type: string;
+  category: string;
+  description: string;
+  reason: string;
+  received_at: string;
+}
+
+export interface ResolvedDeadLetter extends Resolution {
+  id: number | string;
+  source_topic: string;
+  partition: number;
+  offset: number;
+  reason: string;
+  received_at: string;
+}
+
+/** The answer to a resolution (POST …/resolution). */
+export interface Resolved {
+  id: string;
+  resolution: string;
+  resolved_by: string;
 }
 
 export interface DeadLetter {
@@ -233,6 +282,35 @@ export const api = {
   reports: () => request<CaseView[]>(withQuery('/api/v1/reports', { limit: 100 })),
   unrouted: () => request<UnroutedItem[]>('/api/v1/queues/unrouted'),
   deadLetters: () => request<DeadLetter[]>('/api/v1/queues/deadletter'),
+  unroutedResolved: () => request<ResolvedUnrouted[]>(withQuery('/api/v1/queues/unrouted/resolved', { limit: 50 })),
+  deadLettersResolved: () =>
+    request<ResolvedDeadLetter[]>(withQuery('/api/v1/queues/deadletter/resolved', { limit: 50 })),
+  /** Route an unrouted event again, or dismiss it (a note is required to dismiss). 404: no longer waiting. */
+  resolveUnrouted: (eventId: string, body: UnroutedResolution) =>
+    request<Resolved>(`/api/v1/queues/unrouted/${encodeURIComponent(eventId)}/resolution`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    }),
+  /** Replay a dead letter to its topic, or dismiss it. 404: no longer waiting; 409: cannot be replayed. */
+  resolveDeadLetter: (id: number | string, body: DeadLetterResolution) =>
+    request<Resolved>(`/api/v1/queues/deadletter/${encodeURIComponent(String(id))}/resolution`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    }),
+  /** The latest shared positions of the people of my area. */
+  positions: (withinMinutes = 30) =>
+    request<SharedPosition[]>(withQuery('/api/v1/positions', { within_minutes: withinMinutes })),
+  /** Shares where this phone is (204). */
+  sharePosition: (report: PositionReport) =>
+    request<null>('/api/v1/positions/me', {
+      method: 'PUT',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(report),
+    }),
+  /** Stops sharing: the command centre forgets my position (204). */
+  stopSharingPosition: () => request<null>('/api/v1/positions/me', { method: 'DELETE' }),
   person: (id: string) => request<Person>(`/api/v1/people/${encodeURIComponent(id)}`),
   people: (query: { unit?: string; role?: string; limit?: number }) =>
     request<Person[]>(withQuery('/api/v1/people', query)),

@@ -298,6 +298,21 @@ export function formatDue(iso: string | null | undefined, now = Date.now()): str
   return current === 'zh' ? `${t('minutesLeft')}${span}` : `${span} ${t('minutesLeft')}`;
 }
 
+/** How long ago a moment was: "刚刚" / "5分钟前" / "2小时前" ("just now", "5 min ago", "2 h ago"). */
+export function formatAgo(iso: string | null | undefined, now = Date.now()): string {
+  if (!iso) return '—';
+  const ms = now - Date.parse(iso);
+  if (Number.isNaN(ms)) return iso;
+  const minutes = Math.floor(Math.max(0, ms) / 60_000);
+  const zh = current === 'zh';
+  if (minutes < 1) return zh ? '刚刚' : 'just now';
+  if (minutes < 60) return zh ? `${minutes}分钟前` : `${minutes} min ago`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 24) return zh ? `${hours}小时前` : `${hours} h ago`;
+  const days = Math.floor(hours / 24);
+  return zh ? `${days}天前` : `${days} d ago`;
+}
+
 /** "YYYY-MM-DD" of a moment in Asia/Shanghai (for date inputs). */
 export function shanghaiDay(date: Date): string {
   return new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(date);

@@ -4,7 +4,7 @@
 // ("bearer.<token>"): the server closes with 4401 when it is missing, bad or expired (it closes at
 // expiry), and the client then refreshes the token and reconnects at once.
 
-import type { CaseView } from './api';
+import type { CaseView, LivePosition } from './api';
 import { SignInRequired, freshAccessToken, onSession, refresh } from './session';
 
 export type LiveMessage =
@@ -12,7 +12,9 @@ export type LiveMessage =
   | { type: 'case_changed'; change: string; case: CaseView }
   | { type: 'case_removed'; case_id: string; version: number }
   | { type: 'unrouted'; item: { event_id: string } }
-  | { type: 'deadletter'; item: { id: string } };
+  | { type: 'deadletter'; item: { id: string } }
+  | { type: 'position'; position: LivePosition }
+  | { type: 'position_gone'; person_id: string };
 
 /** The subprotocol the server speaks, and the close code of a refused token. */
 export const PROTOCOL = 'grid.live';
@@ -27,6 +29,18 @@ function isCaseView(value: unknown): value is CaseView {
     typeof c.state === 'string' &&
     typeof c.lon === 'number' &&
     typeof c.lat === 'number'
+  );
+}
+
+function isPosition(value: unknown): value is LivePosition {
+  if (typeof value !== 'object' || value === null) return false;
+  const p = value as Partial<LivePosition>;
+  return (
+    typeof p.person_id === 'string' &&
+    typeof p.role === 'string' &&
+    typeof p.lon === 'number' &&
+    typeof p.lat === 'number' &&
+    typeof p.at === 'string'
   );
 }
 
@@ -61,6 +75,12 @@ export function parseLiveMessage(raw: string): LiveMessage | null {
       return { type: 'unrouted', item: msg['item'] as { event_id: string } };
     case 'deadletter':
       return { type: 'deadletter', item: msg['item'] as { id: string } };
+    case 'position':
+      return isPosition(msg['position']) ? { type: 'position', position: msg['position'] } : null;
+    case 'position_gone': {
+      const id = msg['person_id'];
+      return typeof id === 'string' ? { type: 'position_gone', person_id: id } : null;
+    }
     default:
       return null;
   }

@@ -284,9 +284,24 @@ export async function whoAmI(): Promise<User> {
   return user;
 }
 
+/** Work to finish while the tokens still hold, before a sign-out (e.g. withdrawing a shared position). */
+const beforeSignOut = new Set<() => Promise<unknown>>();
+/** How long a sign-out waits for that work (offline it cannot succeed). */
+const BEFORE_SIGN_OUT_MS = 3_000;
+
+/** Runs `hook` before every sign-out of this page, at most a few seconds; returns the unsubscribe. */
+export function onBeforeSignOut(hook: () => Promise<unknown>): () => void {
+  beforeSignOut.add(hook);
+  return () => beforeSignOut.delete(hook);
+}
+
 /** Revokes the refresh token on the server (best effort, also offline) and forgets the tokens. */
 export async function signOut(): Promise<void> {
-  const held = load();
+  if (load() && beforeSignOut.size) {
+    const hooks = Promise.allSettled([...beforeSignOut].map((hook) => hook()));
+    await Promise.race([hooks, new Promise((resolve) => setTimeout(resolve, BEFORE_SIGN_OUT_MS))]);
+  }
+  const held = load(); // read again: the hooks may have refreshed the tokens
   if (held) {
     try {
       const token = expired(held.access_token, held.skew) ? await refresh(held.access_token) : held.access_token;

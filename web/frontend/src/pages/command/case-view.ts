@@ -30,6 +30,7 @@ import {
   stepLabel,
   t,
 } from '../../shared/i18n';
+import { evidenceOf, reportsOf, type MediaItem } from './case-media';
 import { tc } from './texts';
 
 export interface CaseViewHost {
@@ -39,12 +40,6 @@ export interface CaseViewHost {
   lookup(id: string): CaseView | undefined;
   openCases(): CaseView[];
   flyTo(c: CaseView): void;
-}
-
-interface EvidenceItem {
-  sha256: string;
-  kind: string;
-  caption: string;
 }
 
 export class CaseDrawer {
@@ -178,18 +173,56 @@ export class CaseDrawer {
     return box;
   }
 
+  /** The reporters' photos, each group labelled by its report, beside the evidence of the handling. */
   private photos(): HTMLElement {
-    const items = evidenceOf(this.log);
     const box = el('section', 'case-photos');
-    box.append(el('h3', undefined, tc('photos')));
-    if (items.length === 0) {
-      box.append(el('p', 'muted', tc('noPhotos')));
-      return box;
+    box.append(el('h3', undefined, tc('reportPhotos')));
+    const reports = reportsOf(this.log).filter((r) => r.media.length > 0);
+    const reportBox = el('div', 'report-photos');
+    for (const report of reports) {
+      const group = el('figure', 'report-media');
+      group.dataset['eventId'] = report.eventId;
+      group.dataset['first'] = report.first ? '1' : '0';
+      const label = [
+        report.first ? tc('firstReport') : tc('laterReport'),
+        eventTypeLabel(report.eventType),
+        report.reporter,
+        formatTime(report.reportedAt),
+      ]
+        .filter(Boolean)
+        .join(' · ');
+      const caption = el('figcaption', 'media-label', report.split ? `${label} (${tc('splitOff')})` : label);
+      caption.title = report.description;
+      group.append(caption, this.strip(report.media, label));
+      reportBox.append(group);
     }
+    if (reports.length === 0) reportBox.append(el('p', 'muted', tc('noReportPhotos')));
+    box.append(reportBox);
+
+    box.append(el('h3', undefined, tc('evidencePhotos')));
+    const evidence = evidenceOf(this.log);
+    const evidenceBox = el('div', 'evidence-photos');
+    for (const entry of evidence) {
+      const group = el('figure', 'report-media evidence-media');
+      group.dataset['seq'] = String(entry.seq);
+      const label = [logKindLabel(entry.kind), entry.stage ? stageLabel(entry.stage) : '', formatTime(entry.at)]
+        .filter(Boolean)
+        .join(' · ');
+      group.append(el('figcaption', 'media-label', label), this.strip(entry.media, label));
+      evidenceBox.append(group);
+    }
+    if (evidence.length === 0) evidenceBox.append(el('p', 'muted', tc('noEvidence')));
+    box.append(evidenceBox);
+    return box;
+  }
+
+  /** Photos as thumbnails, documents and videos as links, fetched with the bearer header. */
+  private strip(items: MediaItem[], label: string): HTMLElement {
     const strip = el('div', 'photos');
     for (const item of items) {
-      if (item.kind === 'document') {
-        const a = el('a', 'doc', `${t('document')} · ${item.caption || item.sha256.slice(0, 10)}`);
+      if (item.kind !== 'photo') {
+        const name = item.kind === 'document' ? t('document') : tc('video');
+        const a = el('a', 'doc', `${name} · ${item.caption || item.sha256.slice(0, 10)}`);
         a.target = '_blank';
         a.dataset['sha256'] = item.sha256;
         this.media.show(item.sha256, null, a);
@@ -198,15 +231,15 @@ export class CaseDrawer {
         const a = el('a');
         a.target = '_blank';
         const img = el('img');
-        img.alt = item.caption || t('photo');
+        img.alt = item.caption || `${t('photo')} · ${label}`;
+        img.title = img.alt;
         img.dataset['sha256'] = item.sha256;
         a.append(img);
         this.media.show(item.sha256, img, a);
         strip.append(a);
       }
     }
-    box.append(strip);
-    return box;
+    return strip;
   }
 
   private timeline(): HTMLElement {
@@ -462,25 +495,6 @@ function distance(a: CaseView, b: CaseView): number {
   return Math.hypot(a.lon - b.lon, a.lat - b.lat);
 }
 
-
-/** Photos and documents named anywhere in the log: the reports' media and every evidence list. */
-export function evidenceOf(log: LogEntry[]): EvidenceItem[] {
-  const seen = new Map<string, EvidenceItem>();
-  for (const entry of log) {
-    const p = entry.payload;
-    const source = p['source'] as Record<string, unknown> | undefined;
-    const media = (source?.['media'] ?? []) as Array<{ sha256: string; content_type: string }>;
-    for (const m of media) {
-      const kind = m.content_type === 'application/pdf' ? 'document' : 'photo';
-      if (!seen.has(m.sha256)) seen.set(m.sha256, { sha256: m.sha256, kind, caption: '' });
-    }
-    const evidence = (p['evidence'] ?? []) as Array<{ sha256: string; kind: string; caption?: string }>;
-    for (const e of evidence) {
-      if (!seen.has(e.sha256)) seen.set(e.sha256, { sha256: e.sha256, kind: e.kind, caption: e.caption ?? '' });
-    }
-  }
-  return [...seen.values()];
-}
 
 function text(value: unknown): string {
   return typeof value === 'string' ? value : value === null || value === undefined ? '' : JSON.stringify(value);

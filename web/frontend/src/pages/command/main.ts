@@ -1,9 +1,9 @@
-// The command centre (/): header, map, side panel, case view and metrics, fed by the live feed.
+// The command centre (/): header, map (with field staff's shared positions), side panel (cases and the
+// queues to resolve), case view and metrics, fed by the live feed.
 
 import '../../shared/base.css';
 import './command.css';
 import {
-  ApiError,
   api,
   isOverdue,
   type CaseView,
@@ -24,6 +24,7 @@ import { NO_FILTERS, isEmpty, matches, toQuery, type Filters } from './filters';
 import { CommandMap } from './map';
 import { MetricsView } from './metrics';
 import { Panel } from './panel';
+import { POSITION_LAYER, PositionLayer } from './positions';
 import { tc } from './texts';
 
 const LIST_LIMIT = 300;
@@ -62,6 +63,8 @@ const store = new CaseStore();
 const metricsButton = button('secondary metrics-toggle', tc('metrics'), () => toggleMetrics());
 dom.header.insertBefore(metricsButton, dom.header.querySelector('.spacer'));
 const commandMap = new CommandMap(dom.map, (id) => store.get(id), (id) => void drawer.open(id));
+const positions = new PositionLayer(commandMap.map);
+commandMap.addClickable(POSITION_LAYER, (feature) => positions.popup(feature));
 const drawer = new CaseDrawer({
   user,
   actorName,
@@ -91,6 +94,8 @@ function toggleMetrics(show = !metrics.visible): void {
 }
 
 let filters: Filters = { ...NO_FILTERS };
+/** The map has its base layers: cases and queue items can be drawn. */
+let mapReady = false;
 
 const panel = new Panel(dom.panel, {
   onSelectCase(id) {
@@ -98,8 +103,14 @@ const panel = new Panel(dom.panel, {
     if (c) commandMap.flyToCase(c);
     void drawer.open(id);
   },
-  onSelectPoint(lon, lat) {
-    commandMap.flyTo(lon, lat);
+  onShowUnrouted(item) {
+    commandMap.showUnroutedItem(item);
+  },
+  onUnrouted(items) {
+    if (mapReady) commandMap.showUnrouted(items);
+  },
+  onDeadLettersForbidden() {
+    deadLettersShown = false; // not this user's queue
   },
   onFilters(next) {
     filters = next;
@@ -111,7 +122,6 @@ if (!deadLettersShown) panel.hideTab('deadletter');
 
 // ---- rendering: coalesce bursts of changes into one update per frame ----
 
-let mapReady = false;
 let renderQueued = false;
 
 function shownCases(): CaseView[] {
@@ -149,8 +159,12 @@ store.onChange((changed, removed) => {
     if (c) drawer.changed(c);
   }
 });
-// Overdue is a matter of time passing, not only of changes: redraw every half minute.
-setInterval(scheduleRender, 30_000);
+// Overdue is a matter of time passing, not only of changes: redraw every half minute. An open queue is read
+// again as often, since resolutions (by others) come with no live message.
+setInterval(() => {
+  scheduleRender();
+  panel.refreshOpenQueue();
+}, 30_000);
 
 onLangChange(() => {
   header.refreshLanguage();
@@ -158,6 +172,7 @@ onLangChange(() => {
   panel.refreshLanguage();
   drawer.refreshLanguage();
   metrics.refreshLanguage();
+  positions.refreshLanguage();
   commandMap.closePopup();
   renderLegend();
 });
@@ -191,53 +206,20 @@ async function queryCases(): Promise<void> {
   }
 }
 
-// ---- the two queues: refetch on demand, never two requests at once ----
+// ---- the two queues and the positions: read again on demand ----
 
-function refresher(load: () => Promise<void>): () => void {
-  let busy = false;
-  let again = false;
-  return () => {
-    if (busy) {
-      again = true;
-      return;
-    }
-    busy = true;
-    void (async () => {
-      try {
-        do {
-          again = false;
-          await load();
-        } while (again);
-      } finally {
-        busy = false;
-      }
-    })();
-  };
+function refreshQueues(): void {
+  void panel.unrouted.refresh();
+  if (deadLettersShown) void panel.deadLetters.refresh();
 }
 
-const refreshUnrouted = refresher(async () => {
+async function loadPositions(): Promise<void> {
   try {
-    panel.setUnrouted({ kind: 'items', items: await api.unrouted() });
+    await positions.load();
   } catch (error) {
-    console.warn('unrouted queue', error);
-    panel.setUnrouted({ kind: 'error' });
+    console.warn('positions', error);
   }
-});
-
-const refreshDeadLetters = refresher(async () => {
-  if (!deadLettersShown) return;
-  try {
-    panel.setDeadLetters({ kind: 'items', items: await api.deadLetters() });
-  } catch (error) {
-    if (error instanceof ApiError && error.status === 403) {
-      deadLettersShown = false; // not this user's queue
-      panel.hideTab('deadletter');
-      return;
-    }
-    console.warn('dead letters', error);
-    panel.setDeadLetters({ kind: 'error' });
-  }
-});
+}
 
 // ---- live feed ----
 
@@ -245,9 +227,9 @@ function onLiveMessage(message: LiveMessage): void {
   switch (message.type) {
     case 'snapshot':
       store.mergeSnapshot(message.cases);
-      // We may have missed queue changes and filtered cases while offline.
-      refreshUnrouted();
-      refreshDeadLetters();
+      // We may have missed queue changes, positions and filtered cases while offline.
+      refreshQueues();
+      void loadPositions();
       void queryCases();
       break;
     case 'case_changed':
@@ -257,10 +239,16 @@ function onLiveMessage(message: LiveMessage): void {
       store.remove(message.case_id, message.version);
       break;
     case 'unrouted':
-      refreshUnrouted();
+      void panel.unrouted.refresh();
       break;
     case 'deadletter':
-      refreshDeadLetters();
+      if (deadLettersShown) void panel.deadLetters.refresh();
+      break;
+    case 'position':
+      positions.apply(message.position);
+      break;
+    case 'position_gone':
+      positions.remove(message.person_id);
       break;
   }
 }
@@ -309,14 +297,16 @@ const live = new LiveClient(liveUrl(), { onMessage: onLiveMessage, onStatus: (s)
 
 async function start(): Promise<void> {
   live.start();
-  refreshUnrouted();
-  refreshDeadLetters();
+  refreshQueues();
+  void loadPositions();
   const [grids] = await Promise.all([loadGrids(), commandMap.loaded]);
   commandMap.showGrids(grids);
   await loadUnits();
   void loadNames(grids);
   mapReady = true;
   render();
+  commandMap.showUnrouted(panel.unrouted.items());
+  positions.install();
   commandMap.map.once('idle', () => {
     exposeForTests({
       map: commandMap.map,
@@ -326,6 +316,8 @@ async function start(): Promise<void> {
       session: sessionCounters,
       shown: () => shownCases().map((c) => c.id),
       openCase: (id: string) => drawer.open(id),
+      positions: () => positions.list(),
+      metrics: () => metrics.series(),
     });
   });
 }

@@ -6,6 +6,7 @@ import {
   ScaleControl,
   type ExpressionSpecification,
   type GeoJSONSource,
+  type MapGeoJSONFeature,
   type MapLibreMap,
   type MapMouseEvent,
 } from 'maplibre-gl';
@@ -18,10 +19,12 @@ import {
   type GridCollection,
   type GridProperties,
   type UnitCollection,
+  type UnroutedItem,
 } from '../../shared/api';
 import {
   assigneeKindLabel,
   categoryLabel,
+  eventTypeLabel,
   formatTime,
   priorityLabel,
   stateLabel,
@@ -38,6 +41,11 @@ export const UNIT_SOURCES = { township: 'townships', village: 'villages' } as co
 export const CASE_SOURCE = 'cases';
 export const CASE_LAYER = 'cases-circle';
 export const CLUSTER_LAYER = 'cases-cluster';
+export const UNROUTED_SOURCE = 'unrouted';
+export const UNROUTED_LAYER = 'unrouted-circle';
+
+/** A layer whose features open a popup when clicked (checked before the cases and grids). */
+export type PopupOf = (feature: MapGeoJSONFeature) => { at: [number, number]; content: HTMLElement } | null;
 
 const COLORS = {
   gridFill: '#5b8db8',
@@ -99,6 +107,8 @@ export class CommandMap {
   private hoveredGrid: string | number | undefined;
   private gridLoad = new Map<string, { open: number; overdue: number }>();
   private gridsShown = false;
+  private readonly clickables: Array<{ layer: string; popup: PopupOf }> = [];
+  private unrouted = new Map<string, UnroutedItem>();
 
   constructor(
     container: HTMLElement,
@@ -250,7 +260,65 @@ export class CommandMap {
     this.popup = new Popup({ maxWidth: '280px' }).setLngLat(at).setDOMContent(content).addTo(this.map);
   }
 
+  /** Clicking a feature of `layer` opens the popup `popup` makes (checked in the order added). */
+  addClickable(layer: string, popup: PopupOf): void {
+    this.clickables.push({ layer, popup });
+  }
+
+  /** Waiting unrouted events with a location, as red rings (queue items, not cases). */
+  showUnrouted(items: UnroutedItem[]): void {
+    this.unrouted = new Map(items.map((i) => [i.event_id, i]));
+    const data: FeatureCollection<Point, { event_id: string; type: string }> = {
+      type: 'FeatureCollection',
+      features: items
+        .filter((i) => typeof i.lon === 'number' && typeof i.lat === 'number')
+        .map((i) => ({
+          type: 'Feature',
+          geometry: { type: 'Point', coordinates: [i.lon as number, i.lat as number] },
+          properties: { event_id: i.event_id, type: i.type },
+        })),
+    };
+    const source = this.map.getSource<GeoJSONSource>(UNROUTED_SOURCE);
+    if (source) {
+      void source.setData(data);
+      return;
+    }
+    this.map.addSource(UNROUTED_SOURCE, { type: 'geojson', data });
+    this.map.addLayer({
+      id: UNROUTED_LAYER,
+      type: 'circle',
+      source: UNROUTED_SOURCE,
+      paint: {
+        'circle-color': '#ffffff',
+        'circle-radius': 7,
+        'circle-stroke-color': COLORS.overdue,
+        'circle-stroke-width': 3,
+      },
+    });
+    this.addClickable(UNROUTED_LAYER, (feature) => {
+      const item = this.unrouted.get(String(feature.properties['event_id']));
+      return item && item.lon !== null && item.lat !== null
+        ? { at: [item.lon, item.lat], content: unroutedPopup(item) }
+        : null;
+    });
+  }
+
+  /** Flies to an unrouted event and opens its popup. */
+  showUnroutedItem(item: UnroutedItem): void {
+    if (item.lon === null || item.lat === null) return;
+    this.map.flyTo({ center: [item.lon, item.lat], zoom: Math.max(this.map.getZoom(), 14) });
+    this.openPopup([item.lon, item.lat], unroutedPopup(item));
+  }
+
   private onClick(e: MapMouseEvent): void {
+    for (const { layer, popup } of this.clickables) {
+      const hit = this.queryAt(e, layer)[0];
+      const shown = hit ? popup(hit) : null;
+      if (shown) {
+        this.openPopup(shown.at, shown.content);
+        return;
+      }
+    }
     const cluster = this.queryAt(e, CLUSTER_LAYER)[0];
     if (cluster && cluster.geometry.type === 'Point') {
       const [lon, lat] = cluster.geometry.coordinates as [number, number];
@@ -276,7 +344,10 @@ export class CommandMap {
   }
 
   private onHover(e: MapMouseEvent): void {
-    const caseHit = this.queryAt(e, CASE_LAYER).length > 0 || this.queryAt(e, CLUSTER_LAYER).length > 0;
+    const caseHit =
+      this.queryAt(e, CASE_LAYER).length > 0 ||
+      this.queryAt(e, CLUSTER_LAYER).length > 0 ||
+      this.clickables.some(({ layer }) => this.queryAt(e, layer).length > 0);
     const grid = this.queryAt(e, GRID_FILL_LAYER)[0];
     this.map.getCanvas().style.cursor = caseHit || grid ? 'pointer' : '';
     const id = grid?.id;
@@ -289,7 +360,7 @@ export class CommandMap {
   }
 
   private queryAt(e: MapMouseEvent, layer: string) {
-    if (!this.map.getLayer(layer)) return [];
+    if (!this.map.getLayer(layer) || this.map.getLayoutProperty(layer, 'visibility') === 'none') return [];
     return this.map.queryRenderedFeatures(e.point, { layers: [layer] });
   }
 }
@@ -347,6 +418,18 @@ function gridPopup(p: GridProperties, gridLoad: { open: number; overdue: number 
     [t('overdue'), String(gridLoad?.overdue ?? 0)],
   ]);
   if (p.synthetic !== false) popupNote(body, 'popup-note', t('syntheticBoundary'));
+  return body;
+}
+
+function unroutedPopup(item: UnroutedItem): HTMLElement {
+  const body = popupBody(`${tc('tabUnrouted')} · ${eventTypeLabel(item.type)}`, [
+    row('category', categoryLabel(item.category)),
+    [t('reason'), item.reason],
+    [tc('received'), formatTime(item.received_at)],
+    [tc('location'), `${item.lon?.toFixed(5)}, ${item.lat?.toFixed(5)}`],
+  ]);
+  body.dataset['eventId'] = item.event_id;
+  if (item.description) popupNote(body, 'popup-desc', item.description);
   return body;
 }
 

@@ -1,6 +1,8 @@
 // The metrics view: closure, on-time closure, rework and extension rates with open and overdue
 // counts per township, village, grid, team or grid member (GET /api/v1/metrics), a bar chart of
-// the load per group and a line chart of the last eight weeks.
+// the load per group, and two line charts of the last eight weeks: closure and on-time closure,
+// rework (返工率) and extension (延期率). A week's rate over several groups is the ratio of the
+// summed counts (sum(reworked) / sum(checked), …), never an average of the groups' rates.
 
 import {
   BarController,
@@ -16,7 +18,7 @@ import {
 } from 'chart.js';
 import { api, type MetricsDimension, type MetricsRow } from '../../shared/api';
 import { button, el, field, select } from '../../shared/dom';
-import { formatTime, shanghaiDay, t } from '../../shared/i18n';
+import { fill, formatTime, shanghaiDay, t } from '../../shared/i18n';
 import { tc } from './texts';
 
 Chart.register(
@@ -43,6 +45,65 @@ const WEEKS = 8;
 
 const percent = (v: number | null): string => (v === null ? '—' : `${Math.round(v * 1000) / 10}%`);
 
+/** The counts of one period summed over its groups, and the rates of those sums (null: nothing to divide by). */
+export interface PeriodRates {
+  received: number;
+  counted: number;
+  closed: number;
+  onTime: number;
+  checked: number;
+  reworked: number;
+  extended: number;
+  closure: number | null;
+  onTimeRate: number | null;
+  rework: number | null;
+  extension: number | null;
+}
+
+export function periodRates(rows: readonly MetricsRow[]): PeriodRates {
+  let received = 0;
+  let cancelled = 0;
+  let closed = 0;
+  let onTime = 0;
+  let checked = 0;
+  let reworked = 0;
+  let extended = 0;
+  for (const r of rows) {
+    received += r.received;
+    cancelled += r.cancelled;
+    closed += r.closed;
+    onTime += r.on_time;
+    checked += r.checked;
+    reworked += r.reworked;
+    extended += r.extended;
+  }
+  const counted = received - cancelled;
+  const ratio = (part: number, whole: number) => (whole > 0 ? part / whole : null);
+  return {
+    received,
+    counted,
+    closed,
+    onTime,
+    checked,
+    reworked,
+    extended,
+    closure: ratio(closed, counted),
+    onTimeRate: ratio(onTime, closed),
+    rework: ratio(reworked, checked),
+    extension: ratio(extended, counted),
+  };
+}
+
+/** What the charts over time show (window.__app.metrics() for tests). */
+export interface MetricsSeries {
+  labels: string[];
+  closure: Array<number | null>;
+  onTime: Array<number | null>;
+  rework: Array<number | null>;
+  extension: Array<number | null>;
+  periods: PeriodRates[];
+}
+
 export class MetricsView {
   readonly root = el('section', 'metrics-view');
   private readonly by = select('metrics-by', []);
@@ -50,9 +111,11 @@ export class MetricsView {
   private readonly table = el('table', 'metrics-table');
   private readonly barCanvas = el('canvas');
   private readonly lineCanvas = el('canvas');
+  private readonly qualityCanvas = el('canvas');
   private readonly status = el('p', 'muted');
   private bar: Chart | null = null;
   private line: Chart | null = null;
+  private quality: Chart | null = null;
   private rows: MetricsRow[] = [];
   private weekly: Array<{ label: string; rows: MetricsRow[] }> = [];
   private loading = 0;
@@ -68,6 +131,7 @@ export class MetricsView {
     this.days.addEventListener('change', () => void this.load());
     this.barCanvas.className = 'metrics-bar';
     this.lineCanvas.className = 'metrics-line';
+    this.qualityCanvas.className = 'metrics-quality';
     this.render();
   }
 
@@ -121,7 +185,9 @@ export class MetricsView {
     barBox.append(el('figcaption', undefined, tc('loadByGroup')), this.barCanvas);
     const lineBox = el('figure', 'chart-box');
     lineBox.append(el('figcaption', undefined, tc('weekly')), this.lineCanvas);
-    charts.append(barBox, lineBox);
+    const qualityBox = el('figure', 'chart-box');
+    qualityBox.append(el('figcaption', undefined, tc('weeklyQuality')), this.qualityCanvas);
+    charts.append(barBox, lineBox, qualityBox);
     const tableBox = el('div', 'metrics-table-box');
     tableBox.append(this.table);
     this.root.replaceChildren(head, charts, tableBox);
@@ -236,42 +302,48 @@ export class MetricsView {
     });
   }
 
-  private drawLine(): void {
-    // Sums over every township; rates whose parts are recoverable from each row's counts.
-    const points = this.weekly.map(({ rows }) => {
-      let received = 0;
-      let cancelled = 0;
-      let closed = 0;
-      let onTime = 0;
-      let extended = 0;
-      for (const r of rows) {
-        received += r.received;
-        cancelled += r.cancelled;
-        closed += r.closed;
-        onTime += Math.round((r.on_time_rate ?? 0) * r.closed);
-        extended += Math.round((r.extension_rate ?? 0) * (r.received - r.cancelled));
-      }
-      const counted = received - cancelled;
-      return {
-        closure: counted ? closed / counted : null,
-        onTime: closed ? onTime / closed : null,
-        extension: counted ? extended / counted : null,
-      };
-    });
-    const data = {
+  /** The rates of each of the last eight weeks, summed over the groups. */
+  series(): MetricsSeries {
+    const periods = this.weekly.map(({ rows }) => periodRates(rows));
+    return {
       labels: this.weekly.map((w) => w.label),
-      datasets: [
-        { label: tc('mClosure'), data: points.map((p) => pct(p.closure)), borderColor: '#1c7ed6' },
-        { label: tc('mOnTime'), data: points.map((p) => pct(p.onTime)), borderColor: '#2f9e44' },
-        { label: tc('mExtension'), data: points.map((p) => pct(p.extension)), borderColor: '#f08c00' },
-      ],
+      closure: periods.map((p) => pct(p.closure)),
+      onTime: periods.map((p) => pct(p.onTimeRate)),
+      rework: periods.map((p) => pct(p.rework)),
+      extension: periods.map((p) => pct(p.extension)),
+      periods,
     };
-    if (this.line) {
-      this.line.data = data;
-      this.line.update();
-      return;
+  }
+
+  private drawLine(): void {
+    const series = this.series();
+    this.line = this.drawRates(this.line, this.lineCanvas, series.labels, [
+      { label: tc('mClosure'), data: series.closure, borderColor: '#1c7ed6', backgroundColor: '#1c7ed6' },
+      { label: tc('mOnTime'), data: series.onTime, borderColor: '#2f9e44', backgroundColor: '#2f9e44' },
+    ]);
+    this.quality = this.drawRates(this.quality, this.qualityCanvas, series.labels, [
+      { label: tc('mRework'), data: series.rework, borderColor: '#e03131', backgroundColor: '#e03131' },
+      { label: tc('mExtension'), data: series.extension, borderColor: '#f08c00', backgroundColor: '#f08c00' },
+    ]);
+    // What each week's rates are made of, in the tooltips' footers and for tests.
+    this.qualityCanvas.dataset['rework'] = JSON.stringify(series.rework);
+    this.qualityCanvas.dataset['extension'] = JSON.stringify(series.extension);
+  }
+
+  private drawRates(
+    chart: Chart | null,
+    canvas: HTMLCanvasElement,
+    labels: string[],
+    datasets: Array<{ label: string; data: Array<number | null>; borderColor: string; backgroundColor: string }>,
+  ): Chart {
+    const data = { labels, datasets };
+    if (chart) {
+      chart.data = data;
+      chart.update();
+      return chart;
     }
-    this.line = new Chart(this.lineCanvas, {
+    const periods = () => this.series().periods;
+    return new Chart(canvas, {
       type: 'line',
       data,
       options: {
@@ -279,6 +351,23 @@ export class MetricsView {
         maintainAspectRatio: false,
         spanGaps: true,
         scales: { y: { min: 0, max: 100, ticks: { callback: (v) => `${v}%` } } },
+        plugins: {
+          tooltip: {
+            callbacks: {
+              footer: (items) => {
+                const p = periods()[items[0]?.dataIndex ?? -1];
+                if (!p) return '';
+                return fill(tc('periodCounts'), {
+                  received: p.counted,
+                  closed: p.closed,
+                  checked: p.checked,
+                  reworked: p.reworked,
+                  extended: p.extended,
+                });
+              },
+            },
+          },
+        },
       },
     });
   }

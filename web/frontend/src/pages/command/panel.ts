@@ -1,20 +1,20 @@
 // Right-hand side panel: the case list with its filters, and the two queues a person resolves
-// (unrouted events and dead letters).
+// (unrouted events and dead letters: queues.ts).
 
-import { isOverdue, stateGroup, type CaseView, type DeadLetter, type UnroutedItem } from '../../shared/api';
+import { isOverdue, stateGroup, type CaseView, type UnroutedItem } from '../../shared/api';
 import { el, field, fillSelect } from '../../shared/dom';
 import {
   CATEGORY_CODES,
   STATE_CODES,
   assigneeKindLabel,
   categoryLabel,
-  eventTypeLabel,
   formatTime,
   priorityLabel,
   stateLabel,
   t,
 } from '../../shared/i18n';
 import { NO_FILTERS, type Filters } from './filters';
+import { deadLetterPane, unroutedPane } from './queues';
 import { tc } from './texts';
 
 export type Tab = 'cases' | 'unrouted' | 'deadletter';
@@ -23,11 +23,14 @@ const TAB_LABEL = { cases: 'tabCases', unrouted: 'tabUnrouted', deadletter: 'tab
 
 export interface PanelCallbacks {
   onSelectCase(id: string): void;
-  onSelectPoint(lon: number, lat: number): void;
+  /** Show an unrouted event on the map. */
+  onShowUnrouted(item: UnroutedItem): void;
+  /** The waiting unrouted events changed (to draw them on the map). */
+  onUnrouted(items: UnroutedItem[]): void;
+  /** The user may not read the dead letters (403). */
+  onDeadLettersForbidden(): void;
   onFilters(filters: Filters): void;
 }
-
-type QueueView<T> = { kind: 'loading' } | { kind: 'error' } | { kind: 'items'; items: T[] };
 
 export class Panel {
   private readonly tabButtons = {} as Record<Tab, HTMLButtonElement>;
@@ -36,10 +39,8 @@ export class Panel {
   private readonly panes = {} as Record<Tab, HTMLElement>;
   private readonly stats = el('div', 'stats');
   private readonly caseList = el('ul', 'case-list');
-  private readonly unroutedHint = el('p', 'hint');
-  private readonly unroutedList = el('ul', 'unrouted-list');
-  private readonly deadHint = el('p', 'hint');
-  private readonly deadList = el('ul', 'unrouted-list dead-list');
+  readonly unrouted: ReturnType<typeof unroutedPane>;
+  readonly deadLetters: ReturnType<typeof deadLetterPane>;
   private readonly filterForm = el('form', 'filters');
   private readonly controls = {
     q: el('input'),
@@ -56,14 +57,32 @@ export class Panel {
 
   private cases: CaseView[] = [];
   private counts = { open: 0, overdue: 0 };
-  private unrouted: QueueView<UnroutedItem> = { kind: 'loading' };
-  private dead: QueueView<DeadLetter> = { kind: 'loading' };
 
   constructor(
     root: HTMLElement,
     private readonly callbacks: PanelCallbacks,
   ) {
     root.classList.add('panel');
+    // (The panes draw before the tabs exist: their first counts are of nothing loaded yet.)
+    const badge = (tab: Tab) => (count: number) => {
+      const node = this.tabBadges[tab] as HTMLSpanElement | undefined;
+      if (node) node.textContent = count ? String(count) : '';
+    };
+    this.unrouted = unroutedPane({
+      onCount: (count) => {
+        badge('unrouted')(count);
+        if (this.unrouted) callbacks.onUnrouted(this.unrouted.items());
+      },
+      onForbidden: () => undefined, // every command-centre role reads its area's unrouted events
+      showOnMap: (item) => callbacks.onShowUnrouted(item),
+    });
+    this.deadLetters = deadLetterPane({
+      onCount: badge('deadletter'),
+      onForbidden: () => {
+        this.hideTab('deadletter');
+        callbacks.onDeadLettersForbidden();
+      },
+    });
     const tabs = el('div', 'tabs');
     tabs.setAttribute('role', 'tablist');
     for (const tab of TABS) {
@@ -84,14 +103,10 @@ export class Panel {
     this.buildFilters();
     const casesPane = el('section', 'pane cases-pane');
     casesPane.append(this.filterForm, this.stats, this.caseList);
-    const unroutedPane = el('section', 'pane');
-    unroutedPane.append(this.unroutedHint, this.unroutedList);
-    const deadPane = el('section', 'pane');
-    deadPane.append(this.deadHint, this.deadList);
     this.panes.cases = casesPane;
-    this.panes.unrouted = unroutedPane;
-    this.panes.deadletter = deadPane;
-    root.append(tabs, casesPane, unroutedPane, deadPane);
+    this.panes.unrouted = this.unrouted.root;
+    this.panes.deadletter = this.deadLetters.root;
+    root.append(tabs, casesPane, this.unrouted.root, this.deadLetters.root);
 
     const activate = (list: HTMLElement, handler: (e: Event) => void) => {
       list.addEventListener('click', handler);
@@ -100,7 +115,14 @@ export class Panel {
       });
     };
     activate(this.caseList, (e) => this.onCaseActivate(e));
-    activate(this.unroutedList, (e) => this.onUnroutedActivate(e));
+    // A click on a located unrouted event (not on its buttons) shows it on the map.
+    this.unrouted.root.addEventListener('click', (e) => {
+      const target = e.target as Element;
+      if (target.closest('button')) return;
+      const id = target.closest<HTMLElement>('.unrouted-item[data-lon]')?.dataset['eventId'];
+      const item = this.unrouted.items().find((i) => i.event_id === id);
+      if (item) callbacks.onShowUnrouted(item);
+    });
 
     this.selectTab('cases');
     this.refreshLanguage();
@@ -204,25 +226,21 @@ export class Panel {
       this.tabButtons[key].setAttribute('aria-selected', String(active));
       this.panes[key].hidden = !active || this.tabButtons[key].hidden;
     }
+    // Resolutions by others are not announced live: opening a queue reads it afresh.
+    if (tab === 'unrouted') void this.unrouted.refresh();
+    if (tab === 'deadletter' && !this.tabButtons.deadletter.hidden) void this.deadLetters.refresh();
+  }
+
+  /** Reads the open queue afresh (others' resolutions are not announced live). */
+  refreshOpenQueue(): void {
+    if (!this.panes.unrouted.hidden) void this.unrouted.refresh();
+    if (!this.panes.deadletter.hidden) void this.deadLetters.refresh();
   }
 
   setCases(shown: CaseView[], counts: { open: number; overdue: number }): void {
     this.cases = shown;
     this.counts = counts;
     this.renderCases();
-  }
-
-  setUnrouted(view: QueueView<UnroutedItem>): void {
-    // Keep showing the last good list if a refresh fails.
-    if (view.kind === 'error' && this.unrouted.kind === 'items') return;
-    this.unrouted = view;
-    this.renderUnrouted();
-  }
-
-  setDeadLetters(view: QueueView<DeadLetter>): void {
-    if (view.kind === 'error' && this.dead.kind === 'items') return;
-    this.dead = view;
-    this.renderDead();
   }
 
   refreshLanguage(): void {
@@ -236,11 +254,9 @@ export class Panel {
     ]);
     this.clearButton.textContent = tc('clear');
     this.layoutFilters();
-    this.unroutedHint.textContent = tc('unroutedHint');
-    this.deadHint.textContent = tc('deadLetterHint');
     this.renderCases();
-    this.renderUnrouted();
-    this.renderDead();
+    this.unrouted.refreshLanguage();
+    this.deadLetters.refreshLanguage();
   }
 
   private renderCases(): void {
@@ -263,53 +279,12 @@ export class Panel {
     this.caseList.replaceChildren(...this.cases.map((c) => caseItem(c, now)));
   }
 
-  private renderUnrouted(): void {
-    const view = this.unrouted;
-    if (view.kind !== 'items') {
-      this.tabBadges.unrouted.textContent = '';
-      this.unroutedList.replaceChildren(el('li', 'empty', view.kind === 'error' ? t('loadFailed') : '…'));
-      return;
-    }
-    this.tabBadges.unrouted.textContent = view.items.length ? String(view.items.length) : '';
-    if (view.items.length === 0) {
-      this.unroutedList.replaceChildren(el('li', 'empty', tc('noUnrouted')));
-      return;
-    }
-    const items = [...view.items].sort((a, b) => Date.parse(b.received_at) - Date.parse(a.received_at));
-    this.unroutedList.replaceChildren(...items.map(unroutedItem));
-  }
-
-  private renderDead(): void {
-    const view = this.dead;
-    if (view.kind !== 'items') {
-      this.tabBadges.deadletter.textContent = '';
-      this.deadList.replaceChildren(el('li', 'empty', view.kind === 'error' ? t('loadFailed') : '…'));
-      return;
-    }
-    this.tabBadges.deadletter.textContent = view.items.length ? String(view.items.length) : '';
-    if (view.items.length === 0) {
-      this.deadList.replaceChildren(el('li', 'empty', tc('noDeadLetters')));
-      return;
-    }
-    this.deadList.replaceChildren(...view.items.map(deadItem));
-  }
-
   private onCaseActivate(e: Event): void {
     const item = (e.target as Element).closest<HTMLElement>('[data-case-id]');
     const id = item?.dataset['caseId'];
     if (!id) return;
     e.preventDefault();
     this.callbacks.onSelectCase(id);
-  }
-
-  private onUnroutedActivate(e: Event): void {
-    const item = (e.target as Element).closest<HTMLElement>('[data-lon]');
-    if (!item) return;
-    const lon = Number(item.dataset['lon']);
-    const lat = Number(item.dataset['lat']);
-    if (!Number.isFinite(lon) || !Number.isFinite(lat)) return;
-    e.preventDefault();
-    this.callbacks.onSelectPoint(lon, lat);
   }
 }
 
@@ -337,35 +312,5 @@ function caseItem(c: CaseView, now: number): HTMLLIElement {
   li.append(head, el('div', 'item-line', grid), el('div', 'item-line', assignee));
   if (c.description) li.append(el('div', 'item-desc', c.description));
   li.append(foot);
-  return li;
-}
-
-function unroutedItem(item: UnroutedItem): HTMLLIElement {
-  const li = el('li', 'unrouted-item');
-  li.dataset['eventId'] = item.event_id;
-  const located = typeof item.lon === 'number' && typeof item.lat === 'number';
-  if (located) {
-    li.dataset['lon'] = String(item.lon);
-    li.dataset['lat'] = String(item.lat);
-    li.tabIndex = 0;
-    li.title = tc('resolveHint');
-  }
-  const head = el('div', 'item-head');
-  head.append(el('span', 'item-title', eventTypeLabel(item.type)), el('span', 'state', categoryLabel(item.category)));
-  li.append(head, el('div', 'item-line', `${t('reason')}: ${item.reason}`));
-  if (item.description) li.append(el('div', 'item-desc', item.description));
-  const where = located ? ` · ${item.lon?.toFixed(5)}, ${item.lat?.toFixed(5)}` : '';
-  li.append(el('div', 'item-meta', `${tc('received')} ${formatTime(item.received_at)}${where}`));
-  return li;
-}
-
-function deadItem(item: DeadLetter): HTMLLIElement {
-  const li = el('li', 'unrouted-item dead-item');
-  li.dataset['deadId'] = String(item.id);
-  const head = el('div', 'item-head');
-  head.append(el('span', 'item-title', item.source_topic), el('span', 'state', `#${item.offset}`));
-  li.append(head, el('div', 'item-line', `${t('reason')}: ${item.reason}`));
-  const raw = el('pre', 'raw', item.raw.length > 300 ? `${item.raw.slice(0, 300)}…` : item.raw);
-  li.append(raw, el('div', 'item-meta', `${tc('received')} ${formatTime(item.received_at)}`));
   return li;
 }

@@ -1,34 +1,34 @@
 // The enforcement officer's phone page (/m/officer): dispatches to my team arrive live with a
 // sound and vibration cue; accept, or return with a reason; verify, start, record each
-// enforcement stage with its officers and evidence, and submit the result; deadlines in view.
+// enforcement stage with its officers and evidence, and submit the result; deadlines in view
+// (the assignee's moves are shared with the grid worker's page: shared/case-actions.ts); the
+// "share my position" switch (shared/position-sharing.ts).
 
 import '../../shared/base.css';
 import '../phone.css';
 import './officer.css';
-import {
-  api,
-  describeError as describe,
-  type CaseView,
-  type CommandBody,
-  type Decision,
-  type EnforcementStage,
-  type Evidence,
-  type Person,
-} from '../../shared/api';
+import { api, type CaseView, type CommandBody, type Decision, type EnforcementStage, type Person } from '../../shared/api';
 import { caseCard } from '../../shared/case-card';
+import {
+  AssigneeActions,
+  IN_HAND,
+  evidencePicker,
+  runCommand,
+  submitForm,
+  ta,
+} from '../../shared/case-actions';
 import { CaseStore } from '../../shared/cases';
 import { cue, cues } from '../../shared/cue';
-import { button, el, field, select, toast } from '../../shared/dom';
+import { button, el, field, select } from '../../shared/dom';
 import { Header } from '../../shared/header';
 import { myPerson } from '../../shared/me';
+import { PositionSharing } from '../../shared/position-sharing';
 import { OFFICER_ROLES, requireUser } from '../../shared/signin';
 import { categoryLabel, onLangChange, stageLabel, t } from '../../shared/i18n';
 import { LiveClient, liveUrl } from '../../shared/live';
 import { exposeForTests } from '../../shared/test-hook';
 import { to } from './texts';
 
-/** States in which the case is ours to work on (after accepting, before it is closed). */
-const IN_HAND = new Set(['accepted', 'verified', 'in_progress', 'submitted', 'checked']);
 const STAGES: EnforcementStage[] = ['file', 'investigate', 'decide', 'serve', 'archive'];
 const MEASURES = [
   ['warning', 'warning'],
@@ -55,8 +55,6 @@ header.setPerson(() => `${person.name}${person.team_name ? ` · ${person.team_na
 const store = new CaseStore();
 /** Cases that arrived as a new dispatch while this page was open (highlighted until opened). */
 const fresh = new Set<string>();
-/** The case whose action panel is open. */
-let expanded: string | null = null;
 let teamMates: Person[] = [person];
 
 const banner = el('div', 'banner');
@@ -66,9 +64,16 @@ const sections = {
   working: el('section', 'group group-working'),
   finished: el('details', 'group group-finished'),
 };
-main.replaceChildren(banner, sections.waiting, sections.working, sections.finished);
+const sharing = new PositionSharing(person.id);
+main.replaceChildren(banner, sharing.root, sections.waiting, sections.working, sections.finished);
 
 const mine = (c: CaseView): boolean => team !== null && c.assignee?.id === team;
+const actions = new AssigneeActions({
+  mine,
+  redraw: () => render(),
+  inProgress: enforcementForms,
+  touched: (id) => fresh.delete(id),
+});
 
 // ---- live feed: my team's dispatches ----
 
@@ -94,7 +99,7 @@ const live = new LiveClient(liveUrl(), {
     } else if (message.type === 'case_removed') {
       fresh.delete(message.case_id);
       if (banner.dataset['caseId'] === message.case_id) banner.hidden = true;
-      if (expanded === message.case_id) expanded = null;
+      actions.forget(message.case_id);
       store.remove(message.case_id, message.version);
     }
   },
@@ -106,7 +111,7 @@ function showBanner(c: CaseView): void {
   banner.dataset['caseId'] = c.id;
   banner.textContent = `${to('newDispatch')}: ${categoryLabel(c.category)} · ${c.grid_name ?? ''} · ${c.description}`;
   banner.onclick = () => {
-    expanded = c.id;
+    actions.expanded = c.id;
     banner.hidden = true;
     render();
     document.querySelector(`[data-case-id="${c.id}"]`)?.scrollIntoView({ block: 'center' });
@@ -153,7 +158,6 @@ function render(): void {
 function officerCard(c: CaseView, now: number): HTMLElement {
   const card = caseCard(c, now);
   card.classList.toggle('fresh', fresh.has(c.id));
-  card.classList.toggle('expanded', expanded === c.id);
   if (c.stages_done?.length) {
     const stages = el('div', 'stages');
     for (const s of STAGES) {
@@ -161,125 +165,14 @@ function officerCard(c: CaseView, now: number): HTMLElement {
     }
     card.append(stages);
   }
-  if (!mine(c) || !(c.state === 'dispatched' || IN_HAND.has(c.state))) return card;
-  const actions = el('div', 'card-actions');
-  if (c.state === 'dispatched') {
-    actions.append(
-      button('primary accept', to('accept'), () => void command(c, { kind: 'accept' })),
-      button('danger return-open', to('return'), () => toggle(c.id)),
-    );
-  } else {
-    actions.append(button('secondary more', `${to('act')} ▾`, () => toggle(c.id)));
-  }
-  card.append(actions);
-  card.addEventListener('click', () => fresh.delete(c.id), { once: true });
-  if (expanded === c.id) card.append(cachedPanel(c));
+  actions.decorate(card, c);
   return card;
 }
 
-/** The open panel survives redraws (its typed text and uploaded evidence) while the case's step is the same. */
-let panelCache: { id: string; key: string; node: HTMLElement } | null = null;
-
-function cachedPanel(c: CaseView): HTMLElement {
-  const key = `${c.state}:${c.stages_done?.length ?? 0}:${c.extension_until ?? ''}:${c.review_status ?? ''}`;
-  if (panelCache?.id !== c.id || panelCache.key !== key) panelCache = { id: c.id, key, node: panelFor(c) };
-  return panelCache.node;
-}
-
-function toggle(id: string): void {
-  expanded = expanded === id ? null : id;
-  fresh.delete(id);
-  render();
-}
-
-/** The forms of the case's next moves. */
-function panelFor(c: CaseView): HTMLElement {
-  const panel = el('div', 'case-panel');
-  if (c.state === 'dispatched') panel.append(reasonForm(c, 'return', to('returnReason'), to('return')));
-  if (c.state === 'accepted') panel.append(reasonForm(c, 'verify', to('finding'), to('verify')));
-  if (c.state === 'verified') {
-    panel.append(button('primary wide start', to('start'), () => void command(c, { kind: 'start', note: '' })));
-  }
-  if (c.state === 'in_progress') {
-    const done = c.stages_done?.length ?? 0;
-    const next = STAGES[done];
-    if (next) panel.append(stageForm(c, next));
-    else panel.append(el('p', 'muted', to('allStagesDone')), submitForm(c));
-  }
-  if (['accepted', 'verified', 'in_progress'].includes(c.state) && !c.extension_until) panel.append(extensionForm(c));
-  return panel;
-}
-
-async function command(c: CaseView, body: CommandBody, out?: HTMLElement): Promise<boolean> {
-  try {
-    await api.command(c.id, body);
-    toast(t('done'));
-    if (out) out.textContent = '';
-    return true;
-  } catch (error) {
-    const text = describe(error);
-    if (out) out.textContent = text;
-    toast(text, 'error', 6000);
-    return false;
-  }
-}
-
-function reasonForm(c: CaseView, kind: 'return' | 'verify', label: string, action: string): HTMLElement {
-  const form = el('form', `act-form form-${kind}`);
-  const input = el('input');
-  input.name = kind === 'verify' ? 'finding' : 'reason';
-  input.required = true;
-  input.maxLength = 500;
-  const out = el('p', 'error');
-  const go = el('button', kind === 'return' ? 'danger' : 'primary', action);
-  go.type = 'submit';
-  form.append(field(label, input), go, out);
-  form.addEventListener('submit', (e) => {
-    e.preventDefault();
-    const text = input.value.trim();
-    if (!text) return;
-    const body: CommandBody = kind === 'return' ? { kind, reason: text } : { kind, finding: text, evidence: [] };
-    void command(c, body, out).then((ok) => {
-      if (ok) expanded = null;
-    });
-  });
-  return form;
-}
-
-/** A file input whose files are uploaded at once; `value()` lists the stored evidence. */
-function evidencePicker(): { box: HTMLElement; value: () => Evidence[]; busy: () => boolean } {
-  const input = el('input');
-  input.type = 'file';
-  input.name = 'evidence';
-  input.accept = 'image/*,application/pdf';
-  input.setAttribute('capture', 'environment');
-  input.multiple = true;
-  const list = el('div', 'photos evidence-list');
-  const items: Evidence[] = [];
-  let uploading = 0;
-  input.addEventListener('change', () => {
-    for (const file of [...(input.files ?? [])]) {
-      uploading++;
-      const chip = el('span', 'chip', `${file.name} · ${to('uploading')}`);
-      list.append(chip);
-      void api
-        .uploadMedia(file)
-        .then((stored) => {
-          items.push({ sha256: stored.sha256, kind: stored.kind, caption: file.name.slice(0, 200) });
-          chip.textContent = `${stored.kind === 'document' ? t('document') : t('photo')} · ${file.name}`;
-          chip.dataset['sha256'] = stored.sha256;
-        })
-        .catch((error: unknown) => {
-          chip.textContent = `${file.name}: ${describe(error)}`;
-          chip.classList.add('error');
-        })
-        .finally(() => uploading--);
-    }
-    input.value = '';
-  });
-  const box = el('div');
-  box.append(field(to('evidence'), input), list);
-  return { box, value: () => [...items], busy: () => uploading > 0 };
+/** An enforcement case in progress: the next stage, or (every stage recorded) the result. */
+function enforcementForms(c: CaseView): HTMLElement[] {
+  const next = STAGES[c.stages_done?.length ?? 0];
+  return next ? [stageForm(c, next)] : [el('p', 'muted', to('allStagesDone')), submitForm(c)];
 }
 
 function stageForm(c: CaseView, stage: EnforcementStage): HTMLElement {
@@ -312,7 +205,7 @@ function stageForm(c: CaseView, stage: EnforcementStage): HTMLElement {
   if (decision) {
     form.append(
       button('secondary wide review', to('requestReview'), () => {
-        void command(c, { kind: 'request_review', decision: decision.value() }, out);
+        void runCommand(c, { kind: 'request_review', decision: decision.value() }, out);
       }),
     );
   }
@@ -320,7 +213,7 @@ function stageForm(c: CaseView, stage: EnforcementStage): HTMLElement {
   form.addEventListener('submit', (e) => {
     e.preventDefault();
     if (evidence.busy()) {
-      out.textContent = to('uploading');
+      out.textContent = ta('waitUploads');
       return;
     }
     const chosen = [...officers.querySelectorAll<HTMLInputElement>('input:checked')].map((i) => i.value);
@@ -332,7 +225,7 @@ function stageForm(c: CaseView, stage: EnforcementStage): HTMLElement {
       note: note.value,
       ...(decision ? { decision: decision.value() } : {}),
     };
-    void command(c, body, out);
+    void runCommand(c, body, out);
   });
   return form;
 }
@@ -390,42 +283,6 @@ function decisionFields(): { box: HTMLElement; value: () => Decision } {
   return { box, value };
 }
 
-function submitForm(c: CaseView): HTMLElement {
-  const form = el('form', 'act-form form-submit');
-  const summary = el('input');
-  summary.name = 'summary';
-  summary.required = true;
-  const evidence = evidencePicker();
-  const out = el('p', 'error');
-  const go = el('button', 'primary wide', to('submit'));
-  go.type = 'submit';
-  form.append(field(to('summary'), summary), evidence.box, go, out);
-  form.addEventListener('submit', (e) => {
-    e.preventDefault();
-    if (evidence.busy()) return;
-    void command(c, { kind: 'submit', summary: summary.value.trim(), evidence: evidence.value() }, out);
-  });
-  return form;
-}
-
-function extensionForm(c: CaseView): HTMLElement {
-  const form = el('details', 'act-form form-extension');
-  form.append(el('summary', undefined, to('extension')));
-  const until = el('input');
-  until.type = 'datetime-local';
-  until.name = 'until';
-  const reason = el('input');
-  reason.name = 'reason';
-  const out = el('p', 'error');
-  const go = button('secondary', to('extension'), () => {
-    if (!until.value || !reason.value.trim()) return;
-    const moment = new Date(`${until.value}:00+08:00`).toISOString();
-    void command(c, { kind: 'request_extension', until: moment, reason: reason.value.trim() }, out);
-  });
-  form.append(field(to('until'), until), field(t('reason'), reason), go, out);
-  return form;
-}
-
 // ---- start ----
 
 async function loadTeam(): Promise<void> {
@@ -456,4 +313,4 @@ onLangChange(() => {
 live.start();
 await Promise.all([loadTeam(), loadMine()]);
 render();
-exposeForTests({ cases: store.byId, live, person, user, cues: () => cues });
+exposeForTests({ cases: store.byId, live, person, user, sharing, cues: () => cues });

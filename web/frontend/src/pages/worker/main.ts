@@ -1,5 +1,7 @@
 // The grid worker's phone page (/m/worker): report what you see (with photos and a position),
-// offline-first through the outbox; the cases of my grid; what became of my reports.
+// offline-first through the outbox; the cases of my grid, with the assignee's moves on those
+// dispatched to me (shared with the officer's page: shared/case-actions.ts); what became of my
+// reports; the "share my position" switch (shared/position-sharing.ts).
 
 import '../../shared/base.css';
 import '../phone.css';
@@ -13,10 +15,12 @@ import {
   type PhoneEventType,
 } from '../../shared/api';
 import { caseCard } from '../../shared/case-card';
+import { ACTIONABLE, AssigneeActions } from '../../shared/case-actions';
 import { CaseStore } from '../../shared/cases';
 import { button, el, fillSelect, toast } from '../../shared/dom';
 import { Header } from '../../shared/header';
 import { myPerson } from '../../shared/me';
+import { PositionSharing } from '../../shared/position-sharing';
 import { counters as sessionCounters, currentUser, onSession } from '../../shared/session';
 import { WORKER_ROLES, refreshSignInForm, requireUser } from '../../shared/signin';
 import {
@@ -63,6 +67,11 @@ header.setPerson(() => `${person.name}${myGrid ? ` · ${myGrid.slice(-6)}` : ''}
 /** Reports are sent only while the person who made them is signed in. */
 const outbox = new Outbox(() => currentUser()?.person_id ?? null);
 const store = new CaseStore();
+const sharing = new PositionSharing(person.id);
+main.append(sharing.root);
+/** Dispatched to me (a grid member or duty post: the assignee is the person). */
+const mine = (c: CaseView): boolean => c.assignee?.kind === 'grid_member' && c.assignee.id === person.id;
+const actions = new AssigneeActions({ mine, redraw: () => renderGrid() });
 let myReports: CaseView[] = [];
 let lastEventId: string | null = null;
 
@@ -403,17 +412,19 @@ onSession(renderQueue); // signed out or expired: the queue says it waits for a 
 
 // ---- my grid and my reports ----
 
+const assignedHead = el('h3', 'list-heading assigned-heading');
+const assignedList = el('div', 'case-cards assigned-list');
 const gridHead = el('div', 'list-head');
 const gridList = el('div', 'case-cards');
-views.grid.append(gridHead, gridList);
+views.grid.append(assignedHead, assignedList, gridHead, gridList);
 const mineList = el('div', 'case-cards');
 views.mine.append(mineList);
 
 async function refreshGrid(): Promise<void> {
-  if (!myGrid) return;
-  try {
-    store.addAll(await api.cases({ grid: myGrid, limit: 200 }));
-  } catch {
+  const reads = [api.cases({ assignee: person.id, open_only: true, limit: 200 })];
+  if (myGrid) reads.push(api.cases({ grid: myGrid, limit: 200 }));
+  for (const read of await Promise.allSettled(reads)) {
+    if (read.status === 'fulfilled') store.addAll(read.value);
     // offline: what we hold stays
   }
 }
@@ -435,13 +446,25 @@ async function refreshReports(): Promise<void> {
 }
 
 function renderGrid(): void {
+  const now = Date.now();
+  // Mine to act on, the nearest step deadline first; then the rest of my grid, newest first.
+  const byDue = (a: CaseView, b: CaseView) =>
+    Date.parse(a.step_due_at ?? a.opened_at) - Date.parse(b.step_due_at ?? b.opened_at);
+  const assigned = store.latest(200, (c) => mine(c) && ACTIONABLE.has(c.state)).sort(byDue);
+  const card = (c: CaseView) => {
+    const node = caseCard(c, now);
+    actions.decorate(node, c);
+    return node;
+  };
+  document.body.dataset['assigned'] = String(assigned.length);
+  assignedHead.textContent = `${tw('assignedToMe')} · ${assigned.length}`;
+  assignedList.replaceChildren(...(assigned.length ? assigned.map(card) : [el('p', 'empty', tw('nothingAssigned'))]));
   gridHead.replaceChildren(
     el('h3', 'list-heading', `${tw('myGridCases')} · ${myGrid ?? tw('noGridPost')}`),
     button('link', tw('refresh'), () => void refreshGrid()),
   );
-  const now = Date.now();
-  const mine = store.latest(200, (c) => c.grid_code === myGrid);
-  gridList.replaceChildren(...(mine.length ? mine.map((c) => caseCard(c, now)) : [el('p', 'empty', t('empty'))]));
+  const rest = store.latest(200, (c) => c.grid_code === myGrid && !assigned.includes(c));
+  gridList.replaceChildren(...(rest.length ? rest.map(card) : [el('p', 'empty', t('empty'))]));
 }
 
 function renderMine(): void {
@@ -454,18 +477,22 @@ store.onChange(() => {
   renderGrid();
   renderMine();
 });
+setInterval(renderGrid, 30_000); // step deadlines count down
 
 // ---- live updates of my grid's cases ----
 
 const live = new LiveClient(liveUrl(), {
   onMessage(message) {
     if (message.type === 'snapshot') {
-      store.addAll(message.cases.filter((c) => c.grid_code === myGrid || myReports.some((r) => r.id === c.id)));
+      store.addAll(
+        message.cases.filter((c) => c.grid_code === myGrid || mine(c) || myReports.some((r) => r.id === c.id)),
+      );
     } else if (message.type === 'case_changed') {
       const c = message.case;
-      if (c.grid_code === myGrid || store.get(c.id)) store.apply(c);
+      if (c.grid_code === myGrid || mine(c) || store.get(c.id)) store.apply(c);
     } else if (message.type === 'case_removed') {
       myReports = myReports.filter((r) => r.id !== message.case_id);
+      actions.forget(message.case_id);
       if (!store.remove(message.case_id, message.version)) renderMine();
     }
   },
@@ -520,6 +547,7 @@ void drawMyGrid().then(() => {
       user,
       session: sessionCounters,
       setPosition,
+      sharing,
       live,
       lastEventId: () => lastEventId,
     });

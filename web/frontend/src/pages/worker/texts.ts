@@ -41,6 +41,8 @@ export const tw = dictionary({
   online: { zh: '在线', en: 'Online' },
   attempts: { zh: '尝试次数', en: 'Attempts' },
   myGridCases: { zh: '本网格案件', en: 'Cases in my grid' },
+  assignedToMe: { zh: '待我办理', en: 'Mine to act on' },
+  nothingAssigned: { zh: '暂无派给我的案件', en: 'Nothing dispatched to you' },
   noGridPost: { zh: '未分配网格', en: 'No grid post' },
   refresh: { zh: '刷新', en: 'Refresh' },
   foundNothing: { zh: '巡查未发现问题', en: 'Patrol found nothing' },
