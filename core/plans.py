@@ -89,7 +89,7 @@ class RedistrictingPlan(BaseModel):
 
     plan_id: str = Field(pattern=PLAN_ID)
     county: str = Field(pattern=r"^[0-9]{6}$")
-    effective_date: date
+    effective_date: date = Field(gt=date.min)  # checked against the registry of the day before
     legal_basis: str = Field(min_length=2, max_length=200, pattern=NO_NUL, description="e.g. 广府〔2019〕118号")
     title: str = Field(default="", max_length=200, pattern=NO_NUL)
     items: list[PlanItem] = Field(min_length=1)

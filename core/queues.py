@@ -43,13 +43,14 @@ class DeadLetter(BaseModel):
 
 
 class QueueChange(BaseModel):
-    """A notice that a person-facing queue gained an item."""
+    """A notice that a person-facing queue gained an item, or that a person resolved one."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     queue: Literal["unrouted", "deadletter"]
     item_id: str
     at: AwareDatetime
+    change: Literal["added", "resolved"] = "added"
 
 
 class RegistryChange(BaseModel):

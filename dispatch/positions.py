@@ -22,8 +22,8 @@ WHERE starts_with(p.unit_code, $1) AND p.at >= $2 ORDER BY p.at DESC LIMIT $3
 
 async def share(
     pool: asyncpg.Pool, scope: Scope, lon: float, lat: float, accuracy_m: float | None, at: datetime
-) -> None:
-    """Keep the person's latest position (an older report than the kept one is ignored)."""
+) -> str:
+    """Keep the person's latest position (an older report than the kept one is ignored); returns their name."""
     await pool.execute(
         "INSERT INTO positions (person_id, role, unit_code, location, accuracy_m, at)"
         " VALUES ($1,$2,$3,ST_SetSRID(ST_MakePoint($4,$5),4326),$6,$7) ON CONFLICT (person_id) DO UPDATE SET"
@@ -37,6 +37,8 @@ async def share(
         accuracy_m,
         at,
     )
+    name: str = await pool.fetchval("SELECT name FROM people WHERE id = $1", scope.me) or scope.me
+    return name
 
 
 async def stop_sharing(pool: asyncpg.Pool, scope: Scope) -> None:

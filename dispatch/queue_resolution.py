@@ -1,15 +1,17 @@
 """Resolving the person-facing queues: an unrouted event is routed again or dismissed, a dead letter replayed or
-dismissed; either way the item records who decided, when, how and why, and nothing is deleted."""
+dismissed; either way the decision is kept in `queue_resolutions` (who, when, how, why), and nothing is deleted: an
+event retried and queued again keeps its earlier decisions."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 import asyncpg
 
+from dispatch.db import Conn
 from dispatch.read_models import UNROUTED_AREA
 
 REPLACEMENT_CHARACTER = "\ufffd"
@@ -24,6 +26,7 @@ class CannotReplay(ValueError):
     """The stored record is not the original bytes (it was cut or not UTF-8), so it cannot be replayed."""
 
 
+Resolution = Literal["retried", "replayed", "dismissed"]
 Publish = Callable[[str | None, bytes | None, bytes], Awaitable[None]]
 """Puts a record back: (full topic name, or None for the events topic; key; value)."""
 
@@ -33,7 +36,7 @@ class Resolved:
     """What was decided."""
 
     item_id: str
-    resolution: str
+    resolution: Resolution
 
 
 async def resolve_unrouted(
@@ -42,7 +45,7 @@ async def resolve_unrouted(
     """Mark an unrouted event of `area` retried (published again first) or dismissed.
 
     The row stays locked until the broker has the event, so a failed publish leaves the item waiting."""
-    resolution = "retried" if action == "retry" else "dismissed"
+    resolution: Resolution = "retried" if action == "retry" else "dismissed"
     async with pool.acquire() as conn, conn.transaction():
         row = await conn.fetchrow(
             "UPDATE unrouted_events e SET resolved_at = now(), resolved_by = $3, resolution = $4, note = $5"
@@ -55,6 +58,7 @@ async def resolve_unrouted(
         )
         if row is None:
             raise NotQueued(f"no unrouted event {event_id} waiting in your area")
+        await _record(conn, "unrouted", str(event_id), resolution, by, note)
         if action == "retry":
             await publish(None, str(event_id).encode(), row["event"].encode())
     return Resolved(str(event_id), resolution)
@@ -64,7 +68,7 @@ async def resolve_dead_letter(
     pool: asyncpg.Pool, letter_id: int, by: str, action: str, note: str, publish: Publish
 ) -> Resolved:
     """Mark a dead letter replayed (published to its source topic first) or dismissed."""
-    resolution = "replayed" if action == "replay" else "dismissed"
+    resolution: Resolution = "replayed" if action == "replay" else "dismissed"
     async with pool.acquire() as conn, conn.transaction():
         row = await conn.fetchrow(
             "UPDATE dead_letters SET resolved_at = now(), resolved_by = $2, resolution = $3, note = $4"
@@ -76,6 +80,7 @@ async def resolve_dead_letter(
         )
         if row is None:
             raise NotQueued(f"no dead letter {letter_id} waiting")
+        await _record(conn, "deadletter", str(letter_id), resolution, by, note)
         if action == "replay":
             raw: str = row["raw"]
             if REPLACEMENT_CHARACTER in raw or len(raw) >= STORED_RAW_CAP:
@@ -85,12 +90,24 @@ async def resolve_dead_letter(
     return Resolved(str(letter_id), resolution)
 
 
+async def _record(conn: Conn, queue: str, item_id: str, resolution: str, by: str, note: str) -> None:
+    await conn.execute(
+        "INSERT INTO queue_resolutions (queue, item_id, resolution, resolved_by, note) VALUES ($1,$2,$3,$4,$5)",
+        queue,
+        item_id,
+        resolution,
+        by,
+        note or None,
+    )
+
+
 async def resolved_unrouted(pool: asyncpg.Pool, area: str, limit: int) -> list[dict[str, Any]]:
-    """Recently resolved unrouted events of `area`, newest first, with who resolved them, how and why."""
+    """Decisions on unrouted events of `area`, newest first: who, when, how and why, with the event."""
     rows = await pool.fetch(
-        "SELECT event_id, type, category, description, reason, received_at, resolved_at, resolved_by, resolution,"
-        f" note FROM unrouted_events e WHERE resolved_at IS NOT NULL AND {UNROUTED_AREA}"
-        " ORDER BY resolved_at DESC LIMIT $1",
+        "SELECT e.event_id, e.type, e.category, e.description, e.reason, e.received_at, r.resolved_at,"
+        " r.resolved_by, r.resolution, r.note, e.resolved_at IS NULL AS waiting_again"
+        " FROM queue_resolutions r JOIN unrouted_events e ON r.queue = 'unrouted' AND e.event_id::text = r.item_id"
+        f" WHERE {UNROUTED_AREA} ORDER BY r.resolved_at DESC, r.id DESC LIMIT $1",
         limit,
         area,
     )
@@ -98,10 +115,12 @@ async def resolved_unrouted(pool: asyncpg.Pool, area: str, limit: int) -> list[d
 
 
 async def resolved_dead_letters(pool: asyncpg.Pool, limit: int) -> list[dict[str, Any]]:
-    """Recently resolved dead letters, newest first, with who resolved them, how and why."""
+    """Decisions on dead letters, newest first: who, when, how and why, with the letter."""
     rows = await pool.fetch(
-        'SELECT id, source_topic, "partition", "offset", reason, received_at, resolved_at, resolved_by, resolution,'
-        " note FROM dead_letters WHERE resolved_at IS NOT NULL ORDER BY resolved_at DESC LIMIT $1",
+        'SELECT d.id, d.source_topic, d."partition", d."offset", d.reason, d.received_at, r.resolved_at,'
+        " r.resolved_by, r.resolution, r.note FROM queue_resolutions r"
+        " JOIN dead_letters d ON r.queue = 'deadletter' AND d.id::text = r.item_id"
+        " ORDER BY r.resolved_at DESC, r.id DESC LIMIT $1",
         limit,
     )
     return [dict(r) for r in rows]

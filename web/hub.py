@@ -110,9 +110,8 @@ def to_client_message(topic_base: str, value: bytes) -> LiveMessage | None:
     if topic_base == topics.QUEUE_CHANGES.name:
         notice = QueueChange.model_validate_json(value)
         key = "event_id" if notice.queue == "unrouted" else "id"
-        return LiveMessage(
-            orjson.dumps({"type": notice.queue, "item": {key: notice.item_id}}).decode(), queue=notice.queue
-        )
+        text = orjson.dumps({"type": notice.queue, "change": notice.change, "item": {key: notice.item_id}}).decode()
+        return LiveMessage(text, queue=notice.queue)
     return None
 
 

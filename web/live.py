@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import asyncpg
@@ -40,14 +41,7 @@ async def _with_grids(pool: asyncpg.Pool, scope: Scope) -> Scope:
     if scope.role not in FIELD_ROLES:
         return scope
     rows = await pool.fetch(MY_GRIDS.format(p="$1"), scope.me)
-    return Scope(
-        scope.username,
-        scope.role,
-        scope.unit_code,
-        scope.person_id,
-        scope.team_id,
-        frozenset(r["grid_code"] for r in rows),
-    )
+    return replace(scope, grids=frozenset(r["grid_code"] for r in rows))
 
 
 @router.websocket("/ws/live")

@@ -84,10 +84,8 @@ async def person(person_id: PersonId, request: Request, caller: Caller) -> dict[
     pool = request.app.state.pool
     found = await people_store.get_person(pool, person_id)
     mine = person_id == caller.person_id
-    may = mine or (
-        caller.role in COMMAND_CENTRE | TEAM_ROLES and str(found and found["unit_code"]).startswith(caller.area)
-    )
-    if found is None or not may:
+    colleague = caller.role in COMMAND_CENTRE | TEAM_ROLES
+    if found is None or not (mine or (colleague and str(found["unit_code"]).startswith(caller.area))):
         raise HTTPException(status_code=404, detail=f"person {person_id} not found")
     if not mine:
         await access_log.record(pool, caller, address(request), "person", person_id, ["name", "phone"])

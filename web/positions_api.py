@@ -49,21 +49,20 @@ async def share_position(body: PositionReport, request: Request, caller: FieldSt
     """Share the caller's position with their command centre (the latest replaces the previous)."""
     now = datetime.now(UTC)
     at = min(body.at or now, now)
-    await positions.share(request.app.state.pool, caller, body.lon, body.lat, body.accuracy_m, at)
+    name = await positions.share(request.app.state.pool, caller, body.lon, body.lat, body.accuracy_m, at)
+    shared = Position(
+        person_id=caller.me,
+        name=name,
+        role=caller.role.value,
+        unit_code=caller.unit_code,
+        team_id=caller.team_id,
+        lon=body.lon,
+        lat=body.lat,
+        accuracy_m=body.accuracy_m,
+        at=at,
+    )
+    message = {"type": "position", "position": shared.model_dump(mode="json")}
     hub: LiveHub = request.app.state.hub
-    message = {
-        "type": "position",
-        "position": {
-            "person_id": caller.me,
-            "role": caller.role.value,
-            "unit_code": caller.unit_code,
-            "team_id": caller.team_id,
-            "lon": body.lon,
-            "lat": body.lat,
-            "accuracy_m": body.accuracy_m,
-            "at": at.isoformat(),
-        },
-    }
     hub.broadcast(LiveMessage(orjson.dumps(message).decode(), region=caller.unit_code))
 
 

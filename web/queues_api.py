@@ -3,43 +3,115 @@
 from __future__ import annotations
 
 import logging
-from typing import Annotated, Any
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
+from aiokafka.errors import KafkaError
 from fastapi import APIRouter, HTTPException, Path, Query, Request
+from pydantic import BaseModel
 
 from core import topics
-from core.queues import DeadLetterResolution, UnroutedResolution
+from core.queues import DeadLetterResolution, QueueChange, UnroutedResolution
+from core.registry import dump
 from dispatch import queue_resolution, read_models
 from dispatch.http_auth import Admin, CommandCentre
-from dispatch.queue_resolution import CannotReplay, NotQueued, Publish, Resolved
+from dispatch.queue_resolution import CannotReplay, NotQueued, Publish, Resolution
 from web.settings import WebSettings
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1/queues", tags=["queues"])
 Limit = Annotated[int, Query(ge=1, le=1000)]
+
+
+class UnroutedItem(BaseModel):
+    """An accepted event no grid or rule could place."""
+
+    event_id: UUID
+    type: str
+    category: str
+    description: str
+    lon: float
+    lat: float
+    reason: str
+    received_at: datetime
+
+
+class DeadLetterItem(BaseModel):
+    """A record no processor could read or trust, with where it came from."""
+
+    id: int
+    source_topic: str
+    partition: int
+    offset: int
+    key: str | None
+    reason: str
+    raw: str
+    received_at: datetime
+
+
+class QueueDecision(BaseModel):
+    """Who decided what about a queue item, when and why."""
+
+    resolved_at: datetime
+    resolved_by: str
+    resolution: Resolution
+    note: str | None
+
+
+class ResolvedUnrouted(QueueDecision):
+    """A decision on an unrouted event, with the event; `waiting_again` when a retry found no route either."""
+
+    event_id: UUID
+    type: str
+    category: str
+    description: str
+    reason: str
+    received_at: datetime
+    waiting_again: bool
+
+
+class ResolvedDeadLetter(QueueDecision):
+    """A decision on a dead letter, with the letter."""
+
+    id: int
+    source_topic: str
+    partition: int
+    offset: int
+    reason: str
+    received_at: datetime
+
+
+class Resolved(BaseModel):
+    """The answer to a resolution."""
+
+    id: str
+    resolution: Resolution
+    resolved_by: str
+
+
 RESOLVE_ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"description": "no such item waiting within your area"},
     409: {"description": "the item cannot be replayed"},
 }
 
 
-@router.get("/unrouted")
+@router.get("/unrouted", response_model=list[UnroutedItem])
 async def unrouted_queue(request: Request, caller: CommandCentre, limit: Limit = 200) -> list[dict[str, Any]]:
     """Accepted events in the caller's area that no grid or rule could place, waiting for a person."""
     return await read_models.unrouted(request.app.state.pool, caller.area, limit)
 
 
-@router.get("/unrouted/resolved")
+@router.get("/unrouted/resolved", response_model=list[ResolvedUnrouted])
 async def unrouted_resolved(request: Request, caller: CommandCentre, limit: Limit = 100) -> list[dict[str, Any]]:
     """Unrouted events of the caller's area already resolved: who, when, how and why."""
     return await queue_resolution.resolved_unrouted(request.app.state.pool, caller.area, limit)
 
 
-@router.post("/unrouted/{event_id}/resolution", responses=RESOLVE_ERRORS)
+@router.post("/unrouted/{event_id}/resolution", response_model=Resolved, responses=RESOLVE_ERRORS)
 async def resolve_unrouted(
     event_id: UUID, body: UnroutedResolution, request: Request, caller: CommandCentre
-) -> dict[str, str]:
+) -> Resolved:
     """Route the event again (after fixing its grid, people or rules) or dismiss it with a note.
 
     A retried event that still finds no route comes back to the queue with the new reason."""
@@ -49,25 +121,25 @@ async def resolve_unrouted(
         )
     except NotQueued as exc:
         raise HTTPException(status_code=404, detail=str(exc)) from exc
-    return _answer(done, caller.username)
+    return await _answer(request, "unrouted", done.item_id, done.resolution, caller.username)
 
 
-@router.get("/deadletter")
+@router.get("/deadletter", response_model=list[DeadLetterItem])
 async def dead_letter_queue(request: Request, caller: Admin, limit: Limit = 200) -> list[dict[str, Any]]:
     """Records no processor could read or trust, with the reason, waiting for an administrator."""
     return await read_models.dead_letters(request.app.state.pool, limit)
 
 
-@router.get("/deadletter/resolved")
+@router.get("/deadletter/resolved", response_model=list[ResolvedDeadLetter])
 async def dead_letters_resolved(request: Request, caller: Admin, limit: Limit = 100) -> list[dict[str, Any]]:
     """Dead letters already resolved: who, when, how and why."""
     return await queue_resolution.resolved_dead_letters(request.app.state.pool, limit)
 
 
-@router.post("/deadletter/{letter_id}/resolution", responses=RESOLVE_ERRORS)
+@router.post("/deadletter/{letter_id}/resolution", response_model=Resolved, responses=RESOLVE_ERRORS)
 async def resolve_dead_letter(
     letter_id: Annotated[int, Path(ge=1, le=2**62)], body: DeadLetterResolution, request: Request, caller: Admin
-) -> dict[str, str]:
+) -> Resolved:
     """Replay the record to its topic (after the fault is fixed) or dismiss it with a note."""
     try:
         done = await queue_resolution.resolve_dead_letter(
@@ -77,7 +149,7 @@ async def resolve_dead_letter(
         raise HTTPException(status_code=404, detail=str(exc)) from exc
     except CannotReplay as exc:
         raise HTTPException(status_code=409, detail=str(exc)) from exc
-    return _answer(done, caller.username)
+    return await _answer(request, "deadletter", done.item_id, done.resolution, caller.username)
 
 
 def _publisher(request: Request) -> Publish:
@@ -89,6 +161,18 @@ def _publisher(request: Request) -> Publish:
     return publish
 
 
-def _answer(done: Resolved, by: str) -> dict[str, str]:
-    log.info("queue item %s %s by %s", done.item_id, done.resolution, by)
-    return {"id": done.item_id, "resolution": done.resolution, "resolved_by": by}
+async def _answer(
+    request: Request, queue: Literal["unrouted", "deadletter"], item: str, how: Resolution, by: str
+) -> Resolved:
+    """Log the decision and tell every command centre, so their lists drop the item at once."""
+    log.info("queue item %s %s by %s", item, how, by)
+    settings: WebSettings = request.app.state.settings
+    notice = QueueChange(queue=queue, item_id=item, at=datetime.now(UTC), change="resolved")
+    try:
+        await request.app.state.commands.republish(
+            settings.topic(topics.QUEUE_CHANGES.name), queue.encode(), dump(notice)
+        )
+    except (KafkaError, TimeoutError) as exc:
+        # The decision is stored; other screens see it at their next read of the queue.
+        log.warning("could not announce the resolution of %s: %s", item, exc)
+    return Resolved(id=item, resolution=how, resolved_by=by)

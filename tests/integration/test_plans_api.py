@@ -141,11 +141,11 @@ async def test_a_merge_applied_over_http_routes_anew_travels_on_the_topic_and_hi
     applied = await http.post("/api/v1/plans", json=plan, headers=ACTOR)
     assert applied.status_code == 201, applied.text
     summary = applied.json()
-    assert summary["applied_by"] == "registrar-wang" and summary["plan_id"] == plan["plan_id"]
+    assert summary["applied_by"] == "admin" and summary["plan_id"] == plan["plan_id"]
     assert summary["grids_changed"] == summary["lineage"]["grid recoded_to"] > 0
     assert (await http.post("/api/v1/plans", json=plan, headers=ACTOR)).status_code == 409
     listed = {p["plan_id"]: p for p in (await http.get("/api/v1/plans")).json()}
-    assert listed[plan["plan_id"]]["applied_by"] == "registrar-wang" and listed[plan["plan_id"]]["items"] == 1
+    assert listed[plan["plan_id"]]["applied_by"] == "admin" and listed[plan["plan_id"]]["items"] == 1
     stored = (await http.get(f"/api/v1/plans/{plan['plan_id']}")).json()
     assert RedistrictingPlan.model_validate(stored) == RedistrictingPlan.model_validate(plan)
     assert (await http.get("/api/v1/plans/no-such-plan")).status_code == 404
@@ -181,6 +181,6 @@ async def test_a_merge_applied_over_http_routes_anew_travels_on_the_topic_and_hi
 
     notices = await asyncio.to_thread(plan_notices, live_stack, plan["plan_id"])
     assert notices, "no plan notice on the registry topic"
-    assert notices[0].reason == f"plan {plan['plan_id']} applied by registrar-wang" and notices[0].revision > 0
+    assert notices[0].reason == f"plan {plan['plan_id']} applied by admin" and notices[0].revision > 0
     expected = RedistrictingPlan.model_validate(plan)
     assert all(n.plan == expected for n in notices)  # the 409 above announced it again, whole

@@ -14,7 +14,7 @@ from kafka import KafkaProducer
 from core.cases import case_id_for_event
 from tests.integration.conftest import topic_name
 from tests.integration.harness import LiveStack, wait_for
-from tests.integration.helpers import event, grid_point
+from tests.integration.helpers import event, grid_point, listening
 
 
 async def _unrouted(db: asyncpg.Pool, event_id: str) -> asyncpg.Record | None:
@@ -45,11 +45,17 @@ async def test_a_retried_event_that_still_has_no_route_comes_back_to_the_queue(
 
     again = await wait_for(back, "the retried event back in the queue")
     assert again["reason"] == "outside every grid"
+    history = [
+        i for i in (await http.get("/api/v1/queues/unrouted/resolved")).json() if i["event_id"] == body["event_id"]
+    ]
+    assert [(h["resolution"], h["note"], h["waiting_again"]) for h in history] == [("retried", "grids fixed", True)]
     waiting = {str(i["event_id"]) for i in (await http.get("/api/v1/queues/unrouted")).json()}
     assert body["event_id"] in waiting
 
 
-async def test_dismissing_needs_a_note_and_is_kept_with_who_and_why(http: httpx.AsyncClient, db: asyncpg.Pool) -> None:
+async def test_dismissing_needs_a_note_and_is_kept_with_who_and_why(
+    live_stack: LiveStack, http: httpx.AsyncClient, db: asyncpg.Pool
+) -> None:
     body = event(lon=121.5, lat=31.2)
     assert (await http.post("/api/v1/events", json=body)).status_code == 202
     await wait_for(lambda: _unrouted(db, body["event_id"]), "the event in the unrouted queue")
@@ -58,7 +64,22 @@ async def test_dismissing_needs_a_note_and_is_kept_with_who_and_why(http: httpx.
     assert bare.status_code == 422 and "note" in bare.text
     unknown = await http.post(path, json={"action": "route", "note": "x"})
     assert unknown.status_code == 422 and unknown.json()["detail"][0]["loc"] == ["body", "action"]
-    assert (await http.post(path, json={"action": "dismiss", "note": "外省事件，转12345"})).status_code == 200
+    async with listening(live_stack.base_url) as live:
+        assert (await http.post(path, json={"action": "dismiss", "note": "外省事件，转12345"})).status_code == 200
+
+        async def announced() -> dict[str, Any] | None:
+            return next(
+                (
+                    m
+                    for m in live.messages
+                    if m["type"] == "unrouted"
+                    and m["change"] == "resolved"
+                    and m["item"]["event_id"] == body["event_id"]
+                ),
+                None,
+            )
+
+        await wait_for(announced, "the resolution on the live channel")
     row = await _unrouted(db, body["event_id"])
     assert row is not None and (row["resolution"], row["resolved_by"], row["note"]) == (
         "dismissed",

@@ -67,7 +67,7 @@ async def test_a_township_override_added_through_the_api_routes_the_next_event(
     assert (await http.delete(f"/api/v1/rules/{rule_id}")).status_code == 404
     trail = [c for c in (await http.get("/api/v1/rules/changes")).json() if c["rule_id"] == rule_id]
     assert [c["action"] for c in trail] == ["retire", "create"]
-    assert {c["changed_by"] for c in trail} == {"dispatcher-zhang"}
+    assert {c["changed_by"] for c in trail} == {"admin"}
 
     async def back_to_default() -> asyncpg.Record | None:
         row = await _routed(http, db, spot["lon"], spot["lat"])

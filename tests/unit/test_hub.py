@@ -49,4 +49,8 @@ def test_unsubscribed_clients_receive_nothing() -> None:
 def test_queue_notices_become_client_messages() -> None:
     notice = QueueChange(queue="unrouted", item_id="e1", at="2026-11-21T00:00:00Z")
     message = to_client_message(topics.QUEUE_CHANGES.name, notice.model_dump_json().encode())
-    assert message is not None and orjson.loads(message.text) == {"type": "unrouted", "item": {"event_id": "e1"}}
+    assert message is not None and orjson.loads(message.text) == {
+        "type": "unrouted",
+        "change": "added",
+        "item": {"event_id": "e1"},
+    }

@@ -1150,6 +1150,31 @@ export interface components {
             note: string;
         };
         /**
+         * DeadLetterItem
+         * @description A record no processor could read or trust, with where it came from.
+         */
+        DeadLetterItem: {
+            /** Id */
+            id: number;
+            /** Key */
+            key: string | null;
+            /** Offset */
+            offset: number;
+            /** Partition */
+            partition: number;
+            /** Raw */
+            raw: string;
+            /** Reason */
+            reason: string;
+            /**
+             * Received At
+             * Format: date-time
+             */
+            received_at: string;
+            /** Source Topic */
+            source_topic: string;
+        };
+        /**
          * DeadLetterResolution
          * @description An administrator's decision on a dead letter: replay it to its topic (after a fix) or dismiss it.
          */
@@ -1766,6 +1791,96 @@ export interface components {
             kind: "request_review";
         };
         /**
+         * Resolved
+         * @description The answer to a resolution.
+         */
+        Resolved: {
+            /** Id */
+            id: string;
+            /**
+             * Resolution
+             * @enum {string}
+             */
+            resolution: "retried" | "replayed" | "dismissed";
+            /** Resolved By */
+            resolved_by: string;
+        };
+        /**
+         * ResolvedDeadLetter
+         * @description A decision on a dead letter, with the letter.
+         */
+        ResolvedDeadLetter: {
+            /** Id */
+            id: number;
+            /** Note */
+            note: string | null;
+            /** Offset */
+            offset: number;
+            /** Partition */
+            partition: number;
+            /** Reason */
+            reason: string;
+            /**
+             * Received At
+             * Format: date-time
+             */
+            received_at: string;
+            /**
+             * Resolution
+             * @enum {string}
+             */
+            resolution: "retried" | "replayed" | "dismissed";
+            /**
+             * Resolved At
+             * Format: date-time
+             */
+            resolved_at: string;
+            /** Resolved By */
+            resolved_by: string;
+            /** Source Topic */
+            source_topic: string;
+        };
+        /**
+         * ResolvedUnrouted
+         * @description A decision on an unrouted event, with the event; `waiting_again` when a retry found no route either.
+         */
+        ResolvedUnrouted: {
+            /** Category */
+            category: string;
+            /** Description */
+            description: string;
+            /**
+             * Event Id
+             * Format: uuid
+             */
+            event_id: string;
+            /** Note */
+            note: string | null;
+            /** Reason */
+            reason: string;
+            /**
+             * Received At
+             * Format: date-time
+             */
+            received_at: string;
+            /**
+             * Resolution
+             * @enum {string}
+             */
+            resolution: "retried" | "replayed" | "dismissed";
+            /**
+             * Resolved At
+             * Format: date-time
+             */
+            resolved_at: string;
+            /** Resolved By */
+            resolved_by: string;
+            /** Type */
+            type: string;
+            /** Waiting Again */
+            waiting_again: boolean;
+        };
+        /**
          * ReturnBody
          * @description The assignee returns it to the dispatcher as "not ours" (退回).
          */
@@ -2061,6 +2176,34 @@ export interface components {
             source: string;
             /** Target */
             target: string;
+        };
+        /**
+         * UnroutedItem
+         * @description An accepted event no grid or rule could place.
+         */
+        UnroutedItem: {
+            /** Category */
+            category: string;
+            /** Description */
+            description: string;
+            /**
+             * Event Id
+             * Format: uuid
+             */
+            event_id: string;
+            /** Lat */
+            lat: number;
+            /** Lon */
+            lon: number;
+            /** Reason */
+            reason: string;
+            /**
+             * Received At
+             * Format: date-time
+             */
+            received_at: string;
+            /** Type */
+            type: string;
         };
         /**
          * UnroutedResolution
@@ -3375,9 +3518,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    }[];
+                    "application/json": components["schemas"]["DeadLetterItem"][];
                 };
             };
             /** @description Validation Error */
@@ -3412,9 +3553,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: string;
-                    };
+                    "application/json": components["schemas"]["Resolved"];
                 };
             };
             /** @description no such item waiting within your area */
@@ -3459,9 +3598,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    }[];
+                    "application/json": components["schemas"]["ResolvedDeadLetter"][];
                 };
             };
             /** @description Validation Error */
@@ -3492,9 +3629,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    }[];
+                    "application/json": components["schemas"]["UnroutedItem"][];
                 };
             };
             /** @description Validation Error */
@@ -3529,9 +3664,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: string;
-                    };
+                    "application/json": components["schemas"]["Resolved"];
                 };
             };
             /** @description no such item waiting within your area */
@@ -3576,9 +3709,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    }[];
+                    "application/json": components["schemas"]["ResolvedUnrouted"][];
                 };
             };
             /** @description Validation Error */

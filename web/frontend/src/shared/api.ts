@@ -76,60 +76,14 @@ export interface MetricsRow {
   overdue: number;
 }
 
-export interface UnroutedItem {
-  event_id: string;
-  type: string;
-  category: string;
-  lon: number | null;
-  lat: number | null;
-  reason: string;
-  received_at: string;
-  description: string;
-}
-
+export type UnroutedItem = Schemas['UnroutedItem'];
 /** How a queue item was resolved, by whom and why (GET …/resolved). */
-export interface Resolution {
-  resolved_at: string;
-  resolved_by: string;
-  resolution: 'retried' | 'replayed' | 'dismissed';
-  note: string | null;
-}
-
-export interface ResolvedUnrouted extends Resolution {
-  event_id: string;
-  type: string;
-  category: string;
-  description: string;
-  reason: string;
-  received_at: string;
-}
-
-export interface ResolvedDeadLetter extends Resolution {
-  id: number | string;
-  source_topic: string;
-  partition: number;
-  offset: number;
-  reason: string;
-  received_at: string;
-}
-
+export type Resolution = Pick<Schemas['ResolvedUnrouted'], 'resolved_at' | 'resolved_by' | 'resolution' | 'note'>;
+export type ResolvedUnrouted = Schemas['ResolvedUnrouted'];
+export type ResolvedDeadLetter = Schemas['ResolvedDeadLetter'];
 /** The answer to a resolution (POST …/resolution). */
-export interface Resolved {
-  id: string;
-  resolution: string;
-  resolved_by: string;
-}
-
-export interface DeadLetter {
-  id: number | string;
-  source_topic: string;
-  partition: number;
-  offset: number;
-  key: string | null;
-  reason: string;
-  raw: string;
-  received_at: string;
-}
+export type Resolved = Schemas['Resolved'];
+export type DeadLetter = Schemas['DeadLetterItem'];
 
 export interface Person {
   id: string;
