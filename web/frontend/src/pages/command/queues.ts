@@ -207,6 +207,50 @@ export class QueuePane<Item, Done extends Resolution> {
 
 // ---- the two queues ----
 
+const AGAIN = {
+  retry: { label: 'retry', title: 'retryTitle', done: 'retried' },
+  replay: { label: 'replay', title: 'replayTitle', done: 'replayed' },
+} as const;
+
+/** An item's two decisions: publish it again (retry or replay), or dismiss it with a note. */
+function resolveButtons<Item, Done extends Resolution, Again extends 'retry' | 'replay'>(
+  pane: QueuePane<Item, Done>,
+  item: Item,
+  summary: string,
+  again: Again,
+  dismissTitle: string,
+  send: (action: Again | 'dismiss', note: string) => Promise<unknown>,
+): HTMLElement {
+  const texts = AGAIN[again];
+  const actions = el('div', 'queue-actions');
+  actions.append(
+    button(`primary ${again}`, tc(texts.label), () =>
+      void pane.resolve(item, {
+        title: tc(texts.title),
+        summary,
+        confirm: tc(texts.label),
+        noteRequired: false,
+        action: again,
+        done: tc(texts.done),
+        send: (note) => send(again, note),
+      }),
+    ),
+    button('danger dismiss', tc('dismiss'), () =>
+      void pane.resolve(item, {
+        title: dismissTitle,
+        summary,
+        confirm: tc('dismiss'),
+        danger: true,
+        noteRequired: true,
+        action: 'dismiss',
+        done: tc('dismissed'),
+        send: (note) => send('dismiss', note),
+      }),
+    ),
+  );
+  return actions;
+}
+
 const RESOLUTION_LABEL = { retried: 'resRetried', replayed: 'resReplayed', dismissed: 'resDismissed' } as const;
 
 function resolutionLine(done: Resolution): HTMLElement {
@@ -243,31 +287,8 @@ export function unroutedPane(
         const where = located(item) ? ` · ${item.lon.toFixed(5)}, ${item.lat.toFixed(5)}` : '';
         li.append(el('div', 'item-meta', `${tc('received')} ${formatTime(item.received_at)}${where}`));
         const summary = `${eventTypeLabel(item.type)} · ${categoryLabel(item.category)} · ${item.description || item.reason}`;
-        const actions = el('div', 'queue-actions');
-        actions.append(
-          button('primary retry', tc('retry'), () =>
-            void pane.resolve(item, {
-              title: tc('retryTitle'),
-              summary,
-              confirm: tc('retry'),
-              noteRequired: false,
-              action: 'retry',
-              done: tc('retried'),
-              send: (note) => api.resolveUnrouted(item.event_id, { action: 'retry', note }),
-            }),
-          ),
-          button('danger dismiss', tc('dismiss'), () =>
-            void pane.resolve(item, {
-              title: tc('dismissTitle'),
-              summary,
-              confirm: tc('dismiss'),
-              danger: true,
-              noteRequired: true,
-              action: 'dismiss',
-              done: tc('dismissed'),
-              send: (note) => api.resolveUnrouted(item.event_id, { action: 'dismiss', note }),
-            }),
-          ),
+        const actions = resolveButtons(pane, item, summary, 'retry', tc('dismissTitle'), (action, note) =>
+          api.resolveUnrouted(item.event_id, { action, note }),
         );
         if (located(item)) {
           li.dataset['lon'] = String(item.lon);
@@ -312,31 +333,8 @@ export function deadLetterPane(host: QueueHost): QueuePane<DeadLetter, ResolvedD
         const raw = el('pre', 'raw', item.raw.length > 300 ? `${item.raw.slice(0, 300)}…` : item.raw);
         li.append(raw, el('div', 'item-meta', `${tc('received')} ${formatTime(item.received_at)}`));
         const summary = `${item.source_topic} #${item.offset} · ${item.reason}`;
-        const actions = el('div', 'queue-actions');
-        actions.append(
-          button('primary replay', tc('replay'), () =>
-            void pane.resolve(item, {
-              title: tc('replayTitle'),
-              summary,
-              confirm: tc('replay'),
-              noteRequired: false,
-              action: 'replay',
-              done: tc('replayed'),
-              send: (note) => api.resolveDeadLetter(item.id, { action: 'replay', note }),
-            }),
-          ),
-          button('danger dismiss', tc('dismiss'), () =>
-            void pane.resolve(item, {
-              title: tc('dismissDeadTitle'),
-              summary,
-              confirm: tc('dismiss'),
-              danger: true,
-              noteRequired: true,
-              action: 'dismiss',
-              done: tc('dismissed'),
-              send: (note) => api.resolveDeadLetter(item.id, { action: 'dismiss', note }),
-            }),
-          ),
+        const actions = resolveButtons(pane, item, summary, 'replay', tc('dismissDeadTitle'), (action, note) =>
+          api.resolveDeadLetter(item.id, { action, note }),
         );
         li.append(actions);
         return li;
