@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
+import asyncpg
 import typer
 from rich.table import Table
 
@@ -27,9 +29,9 @@ def _password(given: str | None) -> str:
     return sys.stdin.readline().rstrip("\n")
 
 
-def _run_or_fail(work: object) -> None:
+def _run_or_fail(work: Callable[[asyncpg.Pool], Awaitable[object]]) -> None:
     try:
-        with_pool(work)  # type: ignore[arg-type]
+        with_pool(work)
     except UserError as exc:
         fail(str(exc))
 

@@ -21,6 +21,7 @@ from dispatch.demo_accounts import DEMO_PASSWORD
 from dispatch.settings import DEMO_JWT_SECRET
 from dispatch.tokens import TokenIssuer
 from dispatch.users_store import User
+from tests.integration.conftest import wait_until
 from tests.integration.harness import ROOT, VENV_BIN, LiveStack, free_port
 from tests.integration.helpers import event, grid_point
 
@@ -70,16 +71,14 @@ def strict_web(live_stack: LiveStack) -> Iterator[str]:
         str(port),
     )
     try:
-        deadline = datetime.now(UTC) + timedelta(seconds=60)
-        while True:
+
+        def healthy() -> bool:
             try:
-                if httpx.get(f"{ts.base_url}/healthz").status_code == 200:
-                    break
+                return httpx.get(f"{ts.base_url}/healthz").status_code == 200
             except httpx.HTTPError:
-                pass
-            assert ts.services[0].proc.poll() is None, ts.services[0].log_text()
-            assert datetime.now(UTC) < deadline, "the strict web server did not start"
-            subprocess.run(["sleep", "0.2"], check=True)
+                return False
+
+        wait_until(healthy, ts, "the strict web server's /healthz", timeout=60)
         yield ts.base_url
     finally:
         for service in ts.services:
