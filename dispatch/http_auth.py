@@ -72,6 +72,12 @@ def require(*roles: Role) -> Callable[..., Awaitable[Scope]]:
     return check
 
 
+def within_area(caller: Scope, code: str | None, field: str) -> None:
+    """403 naming the field when a unit or grid code lies outside the caller's area."""
+    if code is not None and not code.startswith(caller.area):
+        raise HTTPException(status_code=403, detail=f"{field}: {code} is outside your area {caller.area}")
+
+
 def rate_limit(request: Request, rule: str, what: str, key: str) -> None:
     """Count a hit; 429 with Retry-After once `rule` is exhausted for `key`."""
     try:

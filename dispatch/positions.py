@@ -24,11 +24,12 @@ async def share(
     pool: asyncpg.Pool, scope: Scope, lon: float, lat: float, accuracy_m: float | None, at: datetime
 ) -> str:
     """Keep the person's latest position (an older report than the kept one is ignored); returns their name."""
-    await pool.execute(
-        "INSERT INTO positions (person_id, role, unit_code, location, accuracy_m, at)"
+    name: str | None = await pool.fetchval(
+        "WITH kept AS (INSERT INTO positions (person_id, role, unit_code, location, accuracy_m, at)"
         " VALUES ($1,$2,$3,ST_SetSRID(ST_MakePoint($4,$5),4326),$6,$7) ON CONFLICT (person_id) DO UPDATE SET"
         " role = EXCLUDED.role, unit_code = EXCLUDED.unit_code, location = EXCLUDED.location,"
-        " accuracy_m = EXCLUDED.accuracy_m, at = EXCLUDED.at WHERE positions.at < EXCLUDED.at",
+        " accuracy_m = EXCLUDED.accuracy_m, at = EXCLUDED.at WHERE positions.at < EXCLUDED.at)"
+        " SELECT name FROM people WHERE id = $1",
         scope.me,
         scope.role.value,
         scope.unit_code,
@@ -37,8 +38,7 @@ async def share(
         accuracy_m,
         at,
     )
-    name: str = await pool.fetchval("SELECT name FROM people WHERE id = $1", scope.me) or scope.me
-    return name
+    return name or scope.me
 
 
 async def stop_sharing(pool: asyncpg.Pool, scope: Scope) -> None:

@@ -18,8 +18,6 @@ from core.vocabulary import Role
 from dispatch.scope import Scope
 
 HASHER = PasswordHasher()
-# Verified against when the user does not exist, so a missing account takes as long as a wrong password.
-_DUMMY_HASH = HASHER.hash(secrets.token_urlsafe(16))
 MIN_PASSWORD = 8
 PERSON_ROLES = frozenset(Role) - {Role.ADMIN, Role.SYSTEM}
 # A phone whose answer was lost on a bad network may present a just-used token again.
@@ -165,7 +163,7 @@ async def authenticate(
         f"SELECT {USER_COLUMNS}, password_hash FROM users WHERE username = $1 AND disabled_at IS NULL", username
     )
     if row is None:
-        await _verify(_DUMMY_HASH, password)
+        await _verify(await _dummy_hash(), password)
         raise LoginRefused("wrong username or password")
     if row["locked_until"] is not None and row["locked_until"] > now:
         raise LoginRefused("account locked after repeated failures", row["locked_until"])
@@ -181,14 +179,26 @@ async def authenticate(
         if locked:
             raise LoginRefused("account locked after repeated failures", locked)
         raise LoginRefused("wrong username or password")
-    if row["failed_logins"] or row["locked_until"] or HASHER.check_needs_rehash(row["password_hash"]):
+    rehash = HASHER.check_needs_rehash(row["password_hash"])
+    if row["failed_logins"] or row["locked_until"] or rehash:
         await pool.execute(
             "UPDATE users SET failed_logins = 0, locked_until = NULL,"
-            " password_hash = CASE WHEN $2::text IS NULL THEN password_hash ELSE $2 END WHERE username = $1",
+            " password_hash = coalesce($2, password_hash) WHERE username = $1",
             username,
-            await _hash(password) if HASHER.check_needs_rehash(row["password_hash"]) else None,
+            await _hash(password) if rehash else None,
         )
     return _user(row)
+
+
+_DUMMY: list[str] = []
+
+
+async def _dummy_hash() -> str:
+    """Verified against when the user does not exist, so a missing account takes as long as a wrong password;
+    made on first use, not when the module is imported."""
+    if not _DUMMY:
+        _DUMMY.append(await _hash(secrets.token_urlsafe(16)))
+    return _DUMMY[0]
 
 
 # argon2 is deliberately slow (about 0.1 s of CPU); off the event loop, it stalls no other request.

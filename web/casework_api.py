@@ -11,7 +11,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from core.cases import CaseView
 from core.inputs import Instant
 from dispatch import disclosure, metrics, read_models
-from dispatch.http_auth import Caller, CommandCentre
+from dispatch.http_auth import Caller, CommandCentre, within_area
 from dispatch.scope import COMMAND_CENTRE
 
 router = APIRouter(prefix="/api/v1", tags=["case lifecycle"])
@@ -60,8 +60,7 @@ async def disclosures(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[dict[str, Any]]:
     """行政执法公示: enforcement decisions of the caller's area, with personal data masked."""
-    if unit is not None and not unit.startswith(caller.area):
-        raise HTTPException(status_code=403, detail=f"unit: {unit} is outside your area {caller.area}")
+    within_area(caller, unit, "unit")
     return await disclosure.feed(request.app.state.pool, unit or caller.area or None, limit)
 
 

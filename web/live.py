@@ -28,12 +28,12 @@ BEARER_PREFIX = "bearer."
 UNAUTHORIZED = 4401
 
 
-def _token(ws: WebSocket) -> str | None:
-    offered = ws.headers.get("sec-websocket-protocol", "")
-    for item in (p.strip() for p in offered.split(",")):
-        if item.startswith(BEARER_PREFIX):
-            return item[len(BEARER_PREFIX) :]
-    return None
+def _offered(ws: WebSocket) -> list[str]:
+    return [p.strip() for p in ws.headers.get("sec-websocket-protocol", "").split(",")]
+
+
+def _token(offered: list[str]) -> str | None:
+    return next((p[len(BEARER_PREFIX) :] for p in offered if p.startswith(BEARER_PREFIX)), None)
 
 
 async def _with_grids(pool: asyncpg.Pool, scope: Scope) -> Scope:
@@ -49,10 +49,10 @@ async def live(ws: WebSocket) -> None:
     """Subscribe first, then read and send the snapshot, then forward changes until the client leaves."""
     hub: LiveHub = ws.app.state.hub
     guard: Guard = ws.app.state.guard
-    token = _token(ws)
-    offered = PROTOCOL in ws.headers.get("sec-websocket-protocol", "")
+    offered = _offered(ws)
+    token = _token(offered)
     # Accepted before the check so that the client sees the close code, not a bare handshake failure.
-    await ws.accept(subprotocol=PROTOCOL if offered else None)
+    await ws.accept(subprotocol=PROTOCOL if PROTOCOL in offered else None)
     try:
         if token is None:
             raise BadToken("sign in first: offer the subprotocol bearer.<access token>")

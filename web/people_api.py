@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 
 from core.inputs import NO_NUL
 from dispatch import access_log, people_store
-from dispatch.http_auth import Caller, CommandCentre, address, require
+from dispatch.http_auth import Caller, CommandCentre, address, require, within_area
 from dispatch.intake import local_day
 from dispatch.people_model import GRID_CODE, PersonSpec, PostSpec
 from dispatch.scope import COMMAND_CENTRE, TEAM_ROLES, Scope
@@ -29,12 +29,6 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 
 
 Colleagues = Annotated[Scope, Depends(require(*COMMAND_CENTRE, *TEAM_ROLES))]
-
-
-def _within(caller: Scope, code: str | None, field: str) -> None:
-    """403 when a unit or grid code lies outside the caller's area."""
-    if code is not None and not code.startswith(caller.area):
-        raise HTTPException(status_code=403, detail=f"{field}: {code} is outside your area {caller.area}")
 
 
 def _today() -> date:
@@ -67,8 +61,8 @@ async def people(
 ) -> list[dict[str, Any]]:
     """Who serves a unit of the caller's area (its people, the members of its grids) or a grid, on a day, with
     their posts; names and phones are personal data, so each listing is logged."""
-    _within(caller, unit, "unit")
-    _within(caller, grid, "grid")
+    within_area(caller, unit, "unit")
+    within_area(caller, grid, "grid")
     if unit is None and grid is None and caller.area:
         unit = caller.area
     pool = request.app.state.pool
@@ -99,7 +93,7 @@ async def teams(
     unit: Annotated[str | None, Query(pattern=r"^([0-9]{6}|[0-9]{9})$", description="county or township")] = None,
 ) -> list[dict[str, Any]]:
     """Enforcement teams and stationed agencies of the caller's area in service today, with their head counts."""
-    _within(caller, unit, "unit")
+    within_area(caller, unit, "unit")
     if unit is None and caller.area:
         unit = caller.area
     return await people_store.list_teams(request.app.state.pool, _today(), unit)
@@ -108,9 +102,9 @@ async def teams(
 @router.post("/people", status_code=201, responses=ERRORS)
 async def add_person(spec: PersonSpec, request: Request, caller: CommandCentre) -> dict[str, Any]:
     """Add a grid member with their grids, or an officer, legal reviewer or agency staff to a township's team."""
-    _within(caller, spec.unit_code, "unit_code")
+    within_area(caller, spec.unit_code, "unit_code")
     for grid in spec.grids:
-        _within(caller, grid, "grids")
+        within_area(caller, grid, "grids")
     if spec.unit_code is None and caller.area:
         raise HTTPException(status_code=403, detail="unit_code: name the township of your area")
     try:
@@ -124,7 +118,7 @@ async def add_person(spec: PersonSpec, request: Request, caller: CommandCentre) 
 @router.post("/people/{person_id}/posts", status_code=201, responses=ERRORS)
 async def add_post(person_id: PersonId, spec: PostSpec, request: Request, caller: CommandCentre) -> dict[str, Any]:
     """Post a grid member to one more grid of their unit."""
-    _within(caller, spec.grid_code, "grid_code")
+    within_area(caller, spec.grid_code, "grid_code")
     try:
         row = await people_store.add_post(request.app.state.pool, person_id, spec, _today())
     except (people_store.Refused, people_store.Conflict, people_store.NotFound) as exc:
@@ -136,7 +130,7 @@ async def add_post(person_id: PersonId, spec: PostSpec, request: Request, caller
 @router.delete("/people/{person_id}/posts/{grid_code}", status_code=204, responses=ERRORS)
 async def end_post(person_id: PersonId, grid_code: GridPath, request: Request, caller: CommandCentre) -> None:
     """End a person's post on a grid today (kept in history); the grid may become vacant."""
-    _within(caller, grid_code, "grid_code")
+    within_area(caller, grid_code, "grid_code")
     try:
         await people_store.end_post(request.app.state.pool, person_id, grid_code, _today())
     except people_store.NotFound as exc:
