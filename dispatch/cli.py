@@ -16,22 +16,25 @@ from rich.progress import Progress
 from shapely.geometry.base import BaseGeometry
 
 from core.plans import PLAN_ADAPTER, RedistrictingPlan
-from dispatch import db, demo, history, plan_store, read_models, rules_store
-from dispatch.boundary_import import BadBoundaryFile, read_boundaries, store_boundaries
-from dispatch.case_cli import audit_app, cases_app
+from dispatch import db
+from dispatch.access.cli import users_app
+from dispatch.cases.cli import audit_app, cases_app
 from dispatch.cli_support import console, fail, with_pool
-from dispatch.division_import import BadDivisionFile, read_checked
-from dispatch.notify import announce
-from dispatch.people_cli import people_app
-from dispatch.plan_builder import build_plan
-from dispatch.redistricting import PlanInvalid
-from dispatch.registry_load import load_county
-from dispatch.registry_store import bump_revision
-from dispatch.rules_store import RuleSpec
+from dispatch.geometry.synthetic import load_county_outline
+from dispatch.geometry.tiling import tiling_errors
+from dispatch.people.cli import people_app
+from dispatch.redistricting import store as plan_store
+from dispatch.redistricting.builder import build_plan
+from dispatch.redistricting.validate import PlanInvalid
+from dispatch.registry import demo, history, rules_store
+from dispatch.registry import geojson as registry_geojson
+from dispatch.registry.boundary_import import BadBoundaryFile, read_boundaries, store_boundaries
+from dispatch.registry.division_import import BadDivisionFile, read_checked
+from dispatch.registry.load import load_county
+from dispatch.registry.notify import announce
+from dispatch.registry.revisions import bump_revision
+from dispatch.registry.rules_store import RuleSpec
 from dispatch.settings import CommonSettings
-from dispatch.synthetic import load_county_outline
-from dispatch.tiling import tiling_errors
-from dispatch.users_cli import users_app
 
 app = typer.Typer(help="Grid registry and database operations (镇村治理一张网).", no_args_is_help=True)
 demo_app = typer.Typer(help="Demo data: 青川县 with synthetic grids.", no_args_is_help=True)
@@ -342,7 +345,7 @@ def rules_retire(rule_id: int, by: Annotated[str, typer.Option(help="who (record
 @app.command()
 def vacancies() -> None:
     """Grids without a member today, and the duty post answering for each (属地兜底)."""
-    rows = with_pool(lambda pool: read_models.vacant_grids(pool, date.today()))
+    rows = with_pool(lambda pool: registry_geojson.vacant_grids(pool, date.today()))
     for r in rows:
         console.print(f"{r['code']} {r['name']}: vacant → {r['fallback'] or 'NO FALLBACK'} {r['fallback_name'] or ''}")
     console.print(f"{len(rows)} vacant grid(s)")

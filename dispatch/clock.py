@@ -1,9 +1,12 @@
-"""The processors' clock: real time, shifted by an offset read from a file when one is configured (drills, tests)."""
+"""The processors' clock (real time, shifted by an offset file in drills and tests) and the local calendar day."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
+
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
 
 def now(offset_file: str | None) -> datetime:
@@ -16,3 +19,8 @@ def now(offset_file: str | None) -> datetime:
             if text:
                 moment += timedelta(seconds=float(text))
     return moment
+
+
+def local_day(moment: datetime) -> date:
+    """The calendar day in Asia/Shanghai, which is what effective dates refer to."""
+    return moment.astimezone(LOCAL_TZ).date()

@@ -15,8 +15,8 @@ from pydantic import BaseModel
 
 from core.events import FieldEvent, implausible_time
 from core.vocabulary import Role
-from dispatch.http_auth import Caller, address, guard_of, rate_limit
-from dispatch.scope import Scope
+from dispatch.access.http_auth import Caller, address, guard_of, rate_limit
+from dispatch.access.scope import Scope
 from ingest import receipts
 from ingest.publisher import EventPublisher
 from ingest.receipts import Receipt

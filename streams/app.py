@@ -18,12 +18,20 @@ from core.events import EventEnvelope
 from core.queues import DeadLetter, QueueChange, RegistryChange, UnroutedEvent
 from core.registry import MalformedRecord, UnknownEventType, dump, parse_event
 from core.vocabulary import Role
-from dispatch import actors, clock, quarantine, queue_store, supervision, transfers, users_store
-from dispatch.case_store import PgCaseStore
-from dispatch.case_writer import write
-from dispatch.duplicates import DuplicatePolicy, Opened, RecentOpens, attach_instead, open_case_near, was_split
-from dispatch.intake import PatrolEntry, RoutingSnapshot, decide, local_day
-from dispatch.sighting_store import sightings
+from dispatch import clock
+from dispatch.access import users as users_store
+from dispatch.cases import supervision
+from dispatch.cases.store import PgCaseStore
+from dispatch.cases.writer import write
+from dispatch.clock import local_day
+from dispatch.people import actors
+from dispatch.queues import store as queue_store
+from dispatch.redistricting import transfers
+from dispatch.routing import quarantine
+from dispatch.routing.decision import PatrolEntry, decide
+from dispatch.routing.duplicates import DuplicatePolicy, Opened, RecentOpens, attach_instead, open_case_near, was_split
+from dispatch.routing.sightings import sightings
+from dispatch.routing.snapshot import RoutingSnapshot
 from streams.context import StreamContext
 from streams.settings import StreamSettings
 

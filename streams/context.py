@@ -9,9 +9,10 @@ from datetime import UTC, date, datetime
 
 import asyncpg
 
+from dispatch.clock import local_day
 from dispatch.db import create_pool
-from dispatch.intake import RoutingSnapshot, local_day
-from dispatch.registry_store import load_snapshot
+from dispatch.routing.snapshot import RoutingSnapshot
+from dispatch.routing.snapshot_store import load_snapshot
 from streams.settings import StreamSettings
 
 log = logging.getLogger(__name__)

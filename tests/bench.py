@@ -16,7 +16,7 @@ import shapely
 
 from core.cases import case_id_for_event
 from dispatch.db import create_pool
-from dispatch.registry_store import load_snapshot
+from dispatch.routing.snapshot_store import load_snapshot
 from tests.integration.auth import as_person, gateway_headers
 from tests.integration.conftest import running_stack
 from tests.integration.harness import LiveStack

@@ -7,8 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 
 from core.inputs import NO_NUL, Instant
-from dispatch import access_log
-from dispatch.http_auth import Admin
+from dispatch.access import access_log
+from dispatch.access.http_auth import Admin
 
 router = APIRouter(prefix="/api/v1", tags=["audit"])
 

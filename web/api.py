@@ -11,9 +11,11 @@ from pydantic import BaseModel
 from core.cases import CaseView
 from core.inputs import NO_NUL, Instant
 from core.vocabulary import CaseState, Category
-from dispatch import access_log, read_models
-from dispatch.http_auth import Caller, address
-from dispatch.read_models import CaseFilter
+from dispatch.access import access_log
+from dispatch.access.http_auth import Caller, address
+from dispatch.cases import queries as case_queries
+from dispatch.cases.queries import CaseFilter
+from dispatch.registry import geojson as registry_geojson
 
 router = APIRouter(prefix="/api/v1", tags=["command centre"])
 GEOJSON = "application/geo+json"
@@ -60,14 +62,14 @@ async def cases(
         search=q,
         limit=limit,
     )
-    return await read_models.list_cases(request.app.state.pool, f, caller)
+    return await case_queries.list_cases(request.app.state.pool, f, caller)
 
 
 @router.get("/cases/{case_id}", response_model=CaseDetail, responses={404: {"description": "no such case"}})
 async def case_detail(case_id: UUID, request: Request, caller: Caller) -> CaseDetail:
     """One of the caller's cases and its log; reading reporters' names, phones or photos is logged."""
     pool = request.app.state.pool
-    found = await read_models.get_case(pool, case_id, caller)
+    found = await case_queries.get_case(pool, case_id, caller)
     if found is None:
         raise HTTPException(status_code=404, detail=f"case {case_id} not found")
     personal = access_log.personal_fields(found[1])
@@ -81,7 +83,7 @@ async def grids(
     request: Request, caller: Caller, township: Annotated[str | None, Query(pattern=CODE)] = None
 ) -> Response:
     """Current grids of the caller's area as GeoJSON (synthetic boundaries are marked `synthetic: true`)."""
-    text = await read_models.grids_geojson(request.app.state.pool, township, caller.area)
+    text = await registry_geojson.grids_geojson(request.app.state.pool, township, caller.area)
     return Response(text, media_type=GEOJSON)
 
 
@@ -92,4 +94,6 @@ async def units(
     level: Annotated[str, Query(pattern="^(city|county|township|village)$")] = "township",
 ) -> Response:
     """Current admin units of one level, in or above the caller's area, as GeoJSON."""
-    return Response(await read_models.units_geojson(request.app.state.pool, level, caller.area), media_type=GEOJSON)
+    return Response(
+        await registry_geojson.units_geojson(request.app.state.pool, level, caller.area), media_type=GEOJSON
+    )

@@ -17,9 +17,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from dispatch import users_store
+from dispatch.access import users as users_store
+from dispatch.access.http_auth import Guard
 from dispatch.db import create_pool
-from dispatch.http_auth import Guard
 from web import (
     access_api,
     api,

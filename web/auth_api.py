@@ -9,9 +9,9 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, ConfigDict, Field
 
-from dispatch import users_store
-from dispatch.http_auth import CHALLENGE, Caller, address, guard_of, rate_limit
-from dispatch.users_store import LoginRefused, RefreshRefused, User
+from dispatch.access import users as users_store
+from dispatch.access.http_auth import CHALLENGE, Caller, address, guard_of, rate_limit
+from dispatch.access.users import LoginRefused, RefreshRefused, User
 
 router = APIRouter(prefix="/api/v1/auth", tags=["sign-in"])
 

@@ -23,12 +23,14 @@ from core.cases import (
     command_from_body,
 )
 from core.enforcement import Evidence
-from dispatch import actors, command_status, media_store
-from dispatch.case_store import PgCaseStore
-from dispatch.casework import CommandRefused, NotYours, apply
-from dispatch.http_auth import Caller
-from dispatch.intake import local_day
-from dispatch.read_models import case_in_scope
+from dispatch.access.http_auth import Caller
+from dispatch.cases import command_status
+from dispatch.cases.machine import CommandRefused, NotYours, apply
+from dispatch.cases.queries import case_in_scope
+from dispatch.cases.store import PgCaseStore
+from dispatch.clock import local_day
+from dispatch.media import store as media_store
+from dispatch.people import actors
 
 router = APIRouter(prefix="/api/v1", tags=["case commands"])
 IdempotencyKey = Annotated[

@@ -10,9 +10,10 @@ from fastapi import APIRouter, HTTPException, Query, Request
 
 from core.cases import CaseView
 from core.inputs import Instant
-from dispatch import disclosure, metrics, read_models
-from dispatch.http_auth import Caller, CommandCentre, within_area
-from dispatch.scope import COMMAND_CENTRE
+from dispatch.access.http_auth import Caller, CommandCentre, within_area
+from dispatch.access.scope import COMMAND_CENTRE
+from dispatch.cases import disclosure, metrics
+from dispatch.cases import queries as case_queries
 
 router = APIRouter(prefix="/api/v1", tags=["case lifecycle"])
 Dimension = Literal["township", "village", "grid", "team", "person"]
@@ -78,4 +79,4 @@ async def my_reports(
     if reporter != caller.me and caller.role not in COMMAND_CENTRE:
         raise HTTPException(status_code=403, detail="reporter: you may list only your own reports")
     scope = None if reporter == caller.me else caller
-    return await read_models.cases_reported_by(request.app.state.pool, reporter, limit, scope)
+    return await case_queries.cases_reported_by(request.app.state.pool, reporter, limit, scope)

@@ -21,7 +21,7 @@ from core import topics
 from core.cases import CaseChange, CaseView
 from core.queues import QueueChange
 from core.vocabulary import Role
-from dispatch.scope import COMMAND_CENTRE, Scope
+from dispatch.access.scope import COMMAND_CENTRE, Scope
 from web.settings import WebSettings
 
 log = logging.getLogger(__name__)

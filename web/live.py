@@ -16,10 +16,10 @@ import asyncpg
 import orjson
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
-from dispatch.http_auth import Guard
-from dispatch.read_models import CaseFilter, list_cases
-from dispatch.scope import FIELD_ROLES, MY_GRIDS, Scope
-from dispatch.tokens import BadToken
+from dispatch.access.http_auth import Guard
+from dispatch.access.scope import FIELD_ROLES, MY_GRIDS, Scope
+from dispatch.access.tokens import BadToken
+from dispatch.cases.queries import CaseFilter, list_cases
 from web.hub import LiveHub, Overflow
 
 router = APIRouter()

@@ -8,9 +8,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, HTTPException, Path, Request, Response
 from fastapi.responses import FileResponse
 
-from dispatch import access_log, media_store
-from dispatch.http_auth import Caller, address
-from dispatch.media_store import EmptyMedia, MediaTooLarge, UnsupportedMedia
+from dispatch.access import access_log
+from dispatch.access.http_auth import Caller, address
+from dispatch.media import store as media_store
+from dispatch.media.sniff import EmptyMedia, MediaTooLarge, UnsupportedMedia
 from web.settings import WebSettings
 
 log = logging.getLogger(__name__)

@@ -10,11 +10,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 
 from core.inputs import NO_NUL
-from dispatch import access_log, people_store
-from dispatch.http_auth import Caller, CommandCentre, address, require, within_area
-from dispatch.intake import local_day
-from dispatch.people_model import GRID_CODE, PersonSpec, PostSpec
-from dispatch.scope import COMMAND_CENTRE, TEAM_ROLES, Scope
+from dispatch.access import access_log
+from dispatch.access.http_auth import Caller, CommandCentre, address, require, within_area
+from dispatch.access.scope import COMMAND_CENTRE, TEAM_ROLES, Scope
+from dispatch.clock import local_day
+from dispatch.people import store as people_store
+from dispatch.people.model import GRID_CODE, PersonSpec, PostSpec
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1", tags=["people"])

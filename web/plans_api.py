@@ -15,11 +15,12 @@ import asyncpg
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 
 from core.plans import PLAN_ID, RedistrictingPlan
-from dispatch import history, plan_store
+from dispatch.access.http_auth import Admin, CommandCentre
 from dispatch.db import create_pool
-from dispatch.http_auth import Admin, CommandCentre
-from dispatch.redistricting import Outcome, PlanInvalid
-from dispatch.registry_store import bump_revision
+from dispatch.redistricting import store as plan_store
+from dispatch.redistricting.validate import Outcome, PlanInvalid
+from dispatch.registry import history
+from dispatch.registry.revisions import bump_revision
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1", tags=["redistricting"])

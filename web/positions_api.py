@@ -11,10 +11,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from core.geo import LonLat
 from core.inputs import Instant
-from dispatch import positions
-from dispatch.http_auth import CommandCentre, require
-from dispatch.positions import SHARING_ROLES
-from dispatch.scope import Scope
+from dispatch.access.http_auth import CommandCentre, require
+from dispatch.access.scope import Scope
+from dispatch.people import positions
+from dispatch.people.positions import SHARING_ROLES
 from web.hub import LiveHub, LiveMessage
 
 router = APIRouter(prefix="/api/v1/positions", tags=["positions"])

@@ -14,9 +14,10 @@ from pydantic import BaseModel
 from core import topics
 from core.queues import DeadLetterResolution, QueueChange, UnroutedResolution
 from core.registry import dump
-from dispatch import queue_resolution, read_models
-from dispatch.http_auth import Admin, CommandCentre
-from dispatch.queue_resolution import CannotReplay, NotQueued, Publish, Resolution
+from dispatch.access.http_auth import Admin, CommandCentre
+from dispatch.queues import queries as queues_queries
+from dispatch.queues import resolution as queue_resolution
+from dispatch.queues.resolution import CannotReplay, NotQueued, Publish, Resolution
 from web.settings import WebSettings
 
 log = logging.getLogger(__name__)
@@ -99,7 +100,7 @@ RESOLVE_ERRORS: dict[int | str, dict[str, Any]] = {
 @router.get("/unrouted", response_model=list[UnroutedItem])
 async def unrouted_queue(request: Request, caller: CommandCentre, limit: Limit = 200) -> list[dict[str, Any]]:
     """Accepted events in the caller's area that no grid or rule could place, waiting for a person."""
-    return await read_models.unrouted(request.app.state.pool, caller.area, limit)
+    return await queues_queries.unrouted(request.app.state.pool, caller.area, limit)
 
 
 @router.get("/unrouted/resolved", response_model=list[ResolvedUnrouted])
@@ -127,7 +128,7 @@ async def resolve_unrouted(
 @router.get("/deadletter", response_model=list[DeadLetterItem])
 async def dead_letter_queue(request: Request, caller: Admin, limit: Limit = 200) -> list[dict[str, Any]]:
     """Records no processor could read or trust, with the reason, waiting for an administrator."""
-    return await read_models.dead_letters(request.app.state.pool, limit)
+    return await queues_queries.dead_letters(request.app.state.pool, limit)
 
 
 @router.get("/deadletter/resolved", response_model=list[ResolvedDeadLetter])

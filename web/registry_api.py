@@ -7,10 +7,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 
-from dispatch import read_models, rules_store
-from dispatch.http_auth import Admin, CommandCentre
-from dispatch.intake import local_day
-from dispatch.rules_store import RuleNotFound, RuleSpec
+from dispatch.access.http_auth import Admin, CommandCentre
+from dispatch.clock import local_day
+from dispatch.registry import geojson as registry_geojson
+from dispatch.registry import rules_store
+from dispatch.registry.rules_store import RuleNotFound, RuleSpec
 
 router = APIRouter(prefix="/api/v1", tags=["registry"])
 RuleId = Annotated[int, Path(ge=1, le=2**63 - 1)]
@@ -68,4 +69,4 @@ async def rule_changes(
 @router.get("/grids/vacant")
 async def vacant_grids(request: Request, caller: CommandCentre) -> list[dict[str, Any]]:
     """Grids of the caller's area without a member today, and the duty post answering meanwhile (属地兜底)."""
-    return await read_models.vacant_grids(request.app.state.pool, _today(), caller.area)
+    return await registry_geojson.vacant_grids(request.app.state.pool, _today(), caller.area)

@@ -23,11 +23,11 @@ from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 from shapely.geometry import shape
 
 from core.vocabulary import Role
-from dispatch import users_store
-from dispatch.demo_accounts import DEMO_PASSWORD
+from dispatch.access import users as users_store
+from dispatch.access.demo_accounts import DEMO_PASSWORD
+from dispatch.access.tokens import TokenIssuer
+from dispatch.access.users import User
 from dispatch.settings import DEMO_JWT_SECRET
-from dispatch.tokens import TokenIssuer
-from dispatch.users_store import User
 from tests.integration.harness import ARTIFACTS, ROOT, LiveStack
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]

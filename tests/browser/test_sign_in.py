@@ -14,8 +14,8 @@ import pytest
 from playwright.async_api import BrowserContext, Page
 
 from core.vocabulary import Role
-from dispatch.tokens import TokenIssuer
-from dispatch.users_store import User
+from dispatch.access.tokens import TokenIssuer
+from dispatch.access.users import User
 from tests.browser.conftest import (
     SignIn,
     account_for,

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 
 from core.vocabulary import Role
+from dispatch.access.tokens import TokenIssuer
+from dispatch.access.users import User
 from dispatch.settings import DEMO_JWT_SECRET
-from dispatch.tokens import TokenIssuer
-from dispatch.users_store import User
 
 # Long enough for a whole test session; the server checks only signature, audience and expiry.
 ISSUER = TokenIssuer(DEMO_JWT_SECRET, timedelta(hours=12))

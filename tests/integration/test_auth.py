@@ -17,10 +17,10 @@ import websockets
 from websockets.typing import Subprotocol
 
 from core.vocabulary import Role
-from dispatch.demo_accounts import DEMO_PASSWORD
+from dispatch.access.demo_accounts import DEMO_PASSWORD
+from dispatch.access.tokens import TokenIssuer
+from dispatch.access.users import User
 from dispatch.settings import DEMO_JWT_SECRET
-from dispatch.tokens import TokenIssuer
-from dispatch.users_store import User
 from tests.integration.conftest import wait_until
 from tests.integration.harness import ROOT, VENV_BIN, LiveStack, free_port
 from tests.integration.helpers import event, grid_point

@@ -20,7 +20,7 @@ from kafka import KafkaProducer
 
 from core.cases import case_id_for_event
 from dispatch.db import create_pool
-from dispatch.media_store import path_for
+from dispatch.media.store import path_for
 from tests.integration.auth import admin_headers, as_person
 from tests.integration.conftest import running_stack
 from tests.integration.harness import ROOT, VENV_BIN, LiveStack, wait_for

@@ -11,8 +11,8 @@ import asyncpg
 import httpx
 
 from core.vocabulary import Role
-from dispatch.media_store import path_for, verify_files
-from dispatch.users_store import User
+from dispatch.access.users import User
+from dispatch.media.store import path_for, verify_files
 from tests.integration.auth import bearer
 from tests.integration.harness import LiveStack
 from tests.media_samples import GIF, PDF, TEXT, png

@@ -12,7 +12,7 @@ import asyncpg
 import httpx
 
 from core.cases import case_id_for_event
-from dispatch.intake import local_day
+from dispatch.clock import local_day
 from tests.integration.harness import ROOT, VENV_BIN, LiveStack, wait_for
 from tests.integration.helpers import event
 

@@ -17,7 +17,7 @@ from core import topics
 from core.cases import case_id_for_event
 from core.plans import RedistrictingPlan
 from core.queues import RegistryChange
-from dispatch.intake import local_day
+from dispatch.clock import local_day
 from tests.integration.conftest import topic_name
 from tests.integration.harness import LiveStack, wait_for
 from tests.integration.helpers import event

@@ -18,9 +18,9 @@ import pytest
 import pytest_asyncio
 
 from core.cases import case_id_for_event
-from dispatch.intake import local_day
-from dispatch.registry_store import load_snapshot
-from dispatch.synthetic import read_divisions
+from dispatch.clock import local_day
+from dispatch.geometry.synthetic import read_divisions
+from dispatch.routing.snapshot_store import load_snapshot
 from tests.integration.auth import admin_headers
 from tests.integration.conftest import running_stack
 from tests.integration.harness import ROOT, VENV_BIN, LiveStack, scratch_stack, wait_for
@@ -270,9 +270,8 @@ async def _truthy(value: bool) -> bool:
 def test_boundaries_import_from_geojson_and_shapefile_as_new_versions(tmp_path: Path) -> None:
     import shapefile
     import shapely
-    from shapely.geometry import mapping
-
     from dispatch.synthetic import load_county_outline
+    from shapely.geometry import mapping
 
     with scratch_stack() as ts:
         ts.run(str(VENV_BIN / "gridctl"), "migrate")

@@ -9,10 +9,10 @@ from typing import Any
 import shapely
 
 from core.vocabulary import PartyKind, Severity
-from dispatch.intake import RoutingSnapshot
-from dispatch.locate import GridIndex
-from dispatch.registry_model import Directory, GridRef, Party, RoutingRule
-from dispatch.routing import RuleBook
+from dispatch.routing.locate import GridIndex
+from dispatch.routing.model import Directory, GridRef, Party, RoutingRule
+from dispatch.routing.rules import RuleBook
+from dispatch.routing.snapshot import RoutingSnapshot
 
 COUNTY = "510822"
 TOWN = "510822100"

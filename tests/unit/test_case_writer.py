@@ -10,9 +10,9 @@ import pytest
 from core.cases import OpenCase
 from core.events import EVENT_ADAPTER
 from core.vocabulary import CaseState
-from dispatch.case_writer import write
-from dispatch.casework import GENESIS, CaseRecord, CommandRefused, LogEntry, apply, entry_hash
-from dispatch.intake import decide
+from dispatch.cases.machine import GENESIS, CaseRecord, CommandRefused, LogEntry, apply, entry_hash
+from dispatch.cases.writer import write
+from dispatch.routing.decision import decide
 from tests.unit.factories import event_body, snapshot
 
 

@@ -23,8 +23,8 @@ from core.cases import (
 )
 from core.events import EVENT_ADAPTER
 from core.vocabulary import CaseState, PartyKind, Role, Step
-from dispatch.casework import CaseRecord, CommandRefused, LogEntry, Outcome, apply, evolve
-from dispatch.intake import decide
+from dispatch.cases.machine import CaseRecord, CommandRefused, LogEntry, Outcome, apply, evolve
+from dispatch.routing.decision import decide
 from tests.unit.factories import TOWN, event_body, snapshot
 
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)

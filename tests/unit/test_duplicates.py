@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from core.vocabulary import Category
-from dispatch.duplicates import DuplicatePolicy, Opened, RecentOpens, distance_m
+from dispatch.routing.duplicates import DuplicatePolicy, Opened, RecentOpens, distance_m
 
 T0 = datetime(2026, 5, 1, 2, 0, tzinfo=UTC)
 

@@ -8,9 +8,9 @@ from core.cases import OpenCase, case_id_for_event
 from core.events import EVENT_ADAPTER
 from core.queues import UnroutedEvent
 from core.vocabulary import PartyKind, Severity
-from dispatch.intake import PatrolEntry, decide
-from dispatch.locate import GridIndex
-from dispatch.routing import RuleBook
+from dispatch.routing.decision import PatrolEntry, decide
+from dispatch.routing.locate import GridIndex
+from dispatch.routing.rules import RuleBook
 from tests.unit.factories import COUNTY, DEFAULT_RULES, TOWN, VILLAGE, event_body, grid, rule, snapshot
 
 TODAY = date(2026, 11, 21)

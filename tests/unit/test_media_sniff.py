@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from dispatch import media_store
-from dispatch.media_store import EmptyMedia, MediaTooLarge, UnsupportedMedia, check_upload, path_for, sniff
+from dispatch.media import sniff as media_sniff
+from dispatch.media.sniff import EmptyMedia, MediaTooLarge, UnsupportedMedia, check_upload, sniff
+from dispatch.media.store import path_for
 from tests.media_samples import GIF, JPEG, PDF, TEXT, WEBP, png
 
 
@@ -21,7 +22,7 @@ from tests.media_samples import GIF, JPEG, PDF, TEXT, WEBP, png
 def test_each_allowed_type_is_recognised_from_its_bytes(data: bytes, content_type: str, kind: str) -> None:
     assert sniff(data) == content_type
     assert check_upload(data, content_type) == content_type
-    assert media_store.KINDS[content_type] == kind
+    assert media_sniff.KINDS[content_type] == kind
 
 
 def test_an_undeclared_or_generic_type_is_taken_from_the_bytes() -> None:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from dispatch.people_model import PersonSpec, PostSpec, grid_in_unit, start_day
+from dispatch.people.model import PersonSpec, PostSpec, grid_in_unit, start_day
 
 VILLAGE = "510822100201"
 GRID = f"{VILLAGE}001"

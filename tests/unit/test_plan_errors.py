@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from core.plans import RedistrictingPlan
-from dispatch.redistricting import Lineage, Outcome
+from dispatch.redistricting.validate import Lineage, Outcome
 from web.plans_api import invalid_plan, outcome_summary, plan_error_loc
 
 

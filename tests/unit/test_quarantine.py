@@ -9,8 +9,9 @@ from typing import Any
 from core.cases import Actor
 from core.events import EVENT_ADAPTER, EventEnvelope
 from core.vocabulary import Role
-from dispatch.locate import GridIndex
-from dispatch.quarantine import (
+from dispatch.routing.locate import GridIndex
+from dispatch.routing.model import Person, successor_map, township_of, townships_served
+from dispatch.routing.quarantine import (
     RecentSightings,
     Sighting,
     event_places,
@@ -19,7 +20,6 @@ from dispatch.quarantine import (
     impostor,
     unknown_type,
 )
-from dispatch.registry_model import Person, successor_map, township_of, townships_served
 from tests.unit.factories import event_body, grid
 
 TODAY = date(2026, 11, 21)

@@ -13,8 +13,8 @@ import dispatch
 from core import topics
 from core.plans import RedistrictingPlan
 from core.queues import RegistryChange
-from dispatch.division_import import read_checked
-from dispatch.plan_builder import build_plan
+from dispatch.redistricting.builder import build_plan
+from dispatch.registry.division_import import read_checked
 
 DATA = Path(dispatch.__file__).parent / "data" / "guangyuan"
 BROKER_DEFAULT_MAX = 1_048_588

@@ -10,7 +10,7 @@ import pytest
 
 from core.cases import Assignee, CaseView
 from core.vocabulary import CaseState, Category, PartyKind, Role, Severity
-from dispatch.scope import Scope
+from dispatch.access.scope import Scope
 from web.hub import LiveClient, LiveMessage
 
 TOWN, OTHER = "510822100", "510822101"

@@ -12,7 +12,7 @@ import pytest
 import shapely
 
 import dispatch
-from dispatch.synthetic import (
+from dispatch.geometry.synthetic import (
     Division,
     Polygonal,
     SyntheticUnit,

@@ -1,0 +1,280 @@
+"""User accounts: argon2 password hashes, lockout after repeated failures, and rotating refresh tokens."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID, uuid4
+
+import asyncpg
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from core.vocabulary import Role
+from dispatch.access.scope import Scope
+
+HASHER = PasswordHasher()
+MIN_PASSWORD = 8
+PERSON_ROLES = frozenset(Role) - {Role.ADMIN, Role.SYSTEM}
+# A phone whose answer was lost on a bad network may present a just-used token again.
+REUSE_GRACE = timedelta(minutes=2)
+
+USER_COLUMNS = (
+    "username, person_id, role, unit_code, team_id, demo, failed_logins, locked_until, disabled_at, created_at"
+)
+
+
+class UserError(ValueError):
+    """A user could not be created or changed; the message names the field at fault."""
+
+
+class LoginRefused(Exception):
+    """Sign-in failed; `locked_until` is set when the account is locked."""
+
+    def __init__(self, reason: str, locked_until: datetime | None = None) -> None:
+        super().__init__(reason)
+        self.locked_until = locked_until
+
+
+class RefreshRefused(Exception):
+    """A refresh token is unknown, expired, revoked or was already used."""
+
+
+@dataclass(frozen=True)
+class User:
+    """An account and what it is bound to."""
+
+    username: str
+    role: Role
+    unit_code: str
+    person_id: str | None
+    team_id: str | None
+
+    def scope(self) -> Scope:
+        """The user's reach."""
+        return Scope(self.username, self.role, self.unit_code, self.person_id, self.team_id)
+
+
+def _user(row: asyncpg.Record) -> User:
+    return User(row["username"], Role(row["role"]), row["unit_code"], row["person_id"], row["team_id"])
+
+
+def hash_token(token: str) -> str:
+    """Refresh tokens are stored only as their SHA-256."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def add_user(
+    pool: asyncpg.Pool,
+    username: str,
+    password: str,
+    role: Role,
+    unit_code: str | None = None,
+    person_id: str | None = None,
+    demo: bool = False,
+) -> dict[str, Any]:
+    """Create an account; a person-bound role takes its unit and team from the person in the registry."""
+    if len(password) < MIN_PASSWORD and not demo:
+        raise UserError(f"password: at least {MIN_PASSWORD} characters")
+    team_id = None
+    if role in PERSON_ROLES:
+        if person_id is None:
+            raise UserError(f"person: a {role} account belongs to a person of the registry")
+        person = await pool.fetchrow(
+            "SELECT role, unit_code, team_id FROM people WHERE id = $1 AND valid_to IS NULL", person_id
+        )
+        if person is None:
+            raise UserError(f"person: no serving person {person_id}")
+        if person["role"] != role:
+            raise UserError(f"role: person {person_id} is a {person['role']}, not a {role}")
+        unit_code, team_id = person["unit_code"], person["team_id"]
+    if not unit_code:
+        raise UserError("unit: an admin or system account needs the unit it administers")
+    try:
+        row = await pool.fetchrow(
+            f"INSERT INTO users (username, person_id, role, unit_code, team_id, password_hash, demo)"
+            f" VALUES ($1,$2,$3,$4,$5,$6,$7) RETURNING {USER_COLUMNS}",
+            username,
+            person_id,
+            role.value,
+            unit_code,
+            team_id,
+            await _hash(password),
+            demo,
+        )
+    except asyncpg.UniqueViolationError as exc:
+        raise UserError(f"username: {username} exists, or person {person_id} already has an account") from exc
+    except asyncpg.CheckViolationError as exc:
+        raise UserError("username: 2-64 letters, digits, '.', '_' or '-'") from exc
+    assert row is not None
+    return dict(row)
+
+
+async def list_users(pool: asyncpg.Pool) -> list[dict[str, Any]]:
+    """Every account, by username."""
+    return [dict(r) for r in await pool.fetch(f"SELECT {USER_COLUMNS} FROM users ORDER BY username")]
+
+
+async def set_password(pool: asyncpg.Pool, username: str, password: str) -> None:
+    """Change a password; every refresh token of the account is revoked."""
+    if len(password) < MIN_PASSWORD:
+        raise UserError(f"password: at least {MIN_PASSWORD} characters")
+    async with pool.acquire() as conn, conn.transaction():
+        status = await conn.execute(
+            "UPDATE users SET password_hash = $2, password_changed_at = now(), demo = false WHERE username = $1",
+            username,
+            await _hash(password),
+        )
+        _found(status, username)
+        await conn.execute("UPDATE refresh_tokens SET revoked_at = now() WHERE username = $1", username)
+
+
+async def set_status(pool: asyncpg.Pool, username: str, *, disabled: bool | None = None, unlock: bool = False) -> None:
+    """Disable or enable an account, or lift its lock."""
+    async with pool.acquire() as conn, conn.transaction():
+        if unlock:
+            _found(
+                await conn.execute(
+                    "UPDATE users SET locked_until = NULL, failed_logins = 0 WHERE username = $1", username
+                ),
+                username,
+            )
+        if disabled is not None:
+            sql = "UPDATE users SET disabled_at = CASE WHEN $2 THEN now() END WHERE username = $1"
+            _found(await conn.execute(sql, username, disabled), username)
+            if disabled:
+                await conn.execute("UPDATE refresh_tokens SET revoked_at = now() WHERE username = $1", username)
+
+
+def _found(status: str, username: str) -> None:
+    if status.endswith(" 0"):
+        raise UserError(f"username: no account {username}")
+
+
+async def authenticate(
+    pool: asyncpg.Pool, username: str, password: str, now: datetime, max_failures: int, lock_for: timedelta
+) -> User:
+    """The user for a correct password; failures count towards a temporary lock."""
+    row = await pool.fetchrow(
+        f"SELECT {USER_COLUMNS}, password_hash FROM users WHERE username = $1 AND disabled_at IS NULL", username
+    )
+    if row is None:
+        await _verify(await _dummy_hash(), password)
+        raise LoginRefused("wrong username or password")
+    if row["locked_until"] is not None and row["locked_until"] > now:
+        raise LoginRefused("account locked after repeated failures", row["locked_until"])
+    if not await _verify(row["password_hash"], password):
+        failures = row["failed_logins"] + 1
+        locked = now + lock_for if failures >= max_failures else None
+        await pool.execute(
+            "UPDATE users SET failed_logins = $2, locked_until = $3 WHERE username = $1",
+            username,
+            0 if locked else failures,
+            locked,
+        )
+        if locked:
+            raise LoginRefused("account locked after repeated failures", locked)
+        raise LoginRefused("wrong username or password")
+    rehash = HASHER.check_needs_rehash(row["password_hash"])
+    if row["failed_logins"] or row["locked_until"] or rehash:
+        await pool.execute(
+            "UPDATE users SET failed_logins = 0, locked_until = NULL,"
+            " password_hash = coalesce($2, password_hash) WHERE username = $1",
+            username,
+            await _hash(password) if rehash else None,
+        )
+    return _user(row)
+
+
+_DUMMY: list[str] = []
+
+
+async def _dummy_hash() -> str:
+    """Verified against when the user does not exist, so a missing account takes as long as a wrong password;
+    made on first use, not when the module is imported."""
+    if not _DUMMY:
+        _DUMMY.append(await _hash(secrets.token_urlsafe(16)))
+    return _DUMMY[0]
+
+
+# argon2 is deliberately slow (about 0.1 s of CPU); off the event loop, it stalls no other request.
+async def _hash(password: str) -> str:
+    return await asyncio.to_thread(HASHER.hash, password)
+
+
+async def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return await asyncio.to_thread(HASHER.verify, password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+async def issue_refresh(
+    pool: asyncpg.Pool, username: str, now: datetime, lifetime: timedelta, family: UUID | None = None
+) -> str:
+    """A new refresh token (returned once, stored hashed), in a new family unless it rotates one."""
+    token = secrets.token_urlsafe(32)
+    await pool.execute(
+        "INSERT INTO refresh_tokens (token_hash, username, family, issued_at, expires_at) VALUES ($1,$2,$3,$4,$5)",
+        hash_token(token),
+        username,
+        family or uuid4(),
+        now,
+        now + lifetime,
+    )
+    return token
+
+
+async def rotate_refresh(pool: asyncpg.Pool, token: str, now: datetime, lifetime: timedelta) -> tuple[User, str]:
+    """Trade a refresh token for a new one; a token used again after the grace revokes its family (stolen)."""
+    refused: str | None = None
+    async with pool.acquire() as conn, conn.transaction():
+        row = await conn.fetchrow(
+            "SELECT t.username, t.family, t.expires_at, t.used_at, t.revoked_at, u.disabled_at"
+            " FROM refresh_tokens t JOIN users u USING (username) WHERE t.token_hash = $1 FOR UPDATE OF t",
+            hash_token(token),
+        )
+        if row is None:
+            refused = "unknown refresh token"
+        elif row["used_at"] is not None and now - row["used_at"] > REUSE_GRACE:
+            await conn.execute("UPDATE refresh_tokens SET revoked_at = $2 WHERE family = $1", row["family"], now)
+            refused = "refresh token already used; every session of this sign-in is revoked"
+        elif row["revoked_at"] is not None or row["disabled_at"] is not None or row["expires_at"] <= now:
+            refused = "refresh token expired or revoked; sign in again"
+        elif row["used_at"] is None:
+            await conn.execute("UPDATE refresh_tokens SET used_at = $2 WHERE token_hash = $1", hash_token(token), now)
+        user = None
+        if refused is None and row is not None:
+            user = await conn.fetchrow(f"SELECT {USER_COLUMNS} FROM users WHERE username = $1", row["username"])
+    if refused is not None or row is None or user is None:
+        raise RefreshRefused(refused or "unknown refresh token")
+    fresh = await issue_refresh(pool, row["username"], now, lifetime, row["family"])
+    return _user(user), fresh
+
+
+async def revoke_refresh(pool: asyncpg.Pool, username: str, token: str, now: datetime) -> None:
+    """Sign out: the family of the user's token can no longer be refreshed."""
+    await pool.execute(
+        "UPDATE refresh_tokens SET revoked_at = $2 WHERE family = (SELECT family FROM refresh_tokens"
+        " WHERE token_hash = $1 AND username = $3) AND revoked_at IS NULL",
+        hash_token(token),
+        now,
+        username,
+    )
+
+
+async def demo_accounts_enabled(pool: asyncpg.Pool) -> list[str]:
+    """Accounts still holding a demo password."""
+    return [r["username"] for r in await pool.fetch("SELECT username FROM users WHERE demo AND disabled_at IS NULL")]
+
+
+async def account_has_role(pool: asyncpg.Pool, username: str, role: Role) -> bool:
+    """Whether an enabled account of that name holds that role."""
+    found = await pool.fetchval(
+        "SELECT true FROM users WHERE username = $1 AND role = $2 AND disabled_at IS NULL", username, role.value
+    )
+    return bool(found)

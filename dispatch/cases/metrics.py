@@ -1,0 +1,170 @@
+"""Case metrics computed from the case log (not the projections), per grid, village, township, team or person.
+
+Definitions (also in the README), for a period [start, end):
+- received: cases opened in the period, not merged into another as duplicates;
+- 结案率 closure rate: closed by the end / received, cancelled cases left out of both;
+- 按期结案率 on-time closure rate: closed no later than their deadline (after granted extensions) / closed;
+- 返工率 rework rate: cases with at least one failed check / cases checked at least once;
+- 延期率 extension rate: cases with at least one granted extension / received (cancelled left out);
+- median minutes per step: time from entering a step to leaving it, over the received cases;
+- open, overdue: every case (whenever opened) still open at the end, and those of them past their step deadline.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from core.vocabulary import CaseState, PartyKind, Step
+from dispatch.access.scope import Scope
+from dispatch.cases.machine import CaseRecord, LogEntry, evolve
+from dispatch.cases.store import LOG_COLUMNS, entry_from_row
+
+DIMENSIONS = ("township", "village", "grid", "team", "person")
+TIMED_STEPS = (Step.ACCEPT, Step.VERIFY, Step.HANDLE, Step.CHECK, Step.CLOSE)
+
+
+@dataclass(frozen=True)
+class CaseFacts:
+    """What the metrics need of one case, as of the end of the period."""
+
+    case: CaseRecord
+    checked: bool
+    reworked: bool
+    extended: bool
+    step_minutes: dict[Step, float]
+
+
+@dataclass
+class Tally:
+    """Counts for one group."""
+
+    received: int = 0
+    cancelled: int = 0
+    closed: int = 0
+    on_time: int = 0
+    checked: int = 0
+    reworked: int = 0
+    extended: int = 0
+    open: int = 0
+    overdue: int = 0
+    step_minutes: dict[Step, list[float]] = field(default_factory=lambda: defaultdict(list))
+
+
+def facts(entries: list[LogEntry], end: datetime) -> CaseFacts | None:
+    """Fold one case's log up to `end`; None when the case did not exist yet."""
+    case: CaseRecord | None = None
+    checked = reworked = extended = False
+    minutes: dict[Step, float] = defaultdict(float)
+    step_since: tuple[Step, datetime] | None = None
+    for e in entries:
+        if e.at >= end:
+            break
+        case = evolve(case, e)
+        p = e.payload
+        checked |= e.kind == "checked"
+        reworked |= e.kind == "checked" and not p["passed"]
+        extended |= e.kind == "extension_decided" and p["granted"]
+        if "step" in p:
+            if step_since is not None:
+                minutes[step_since[0]] += (e.at - step_since[1]).total_seconds() / 60
+            step_since = (Step(p["step"]), e.at)
+    if case is None:
+        return None
+    return CaseFacts(case, checked, reworked, extended, dict(minutes))
+
+
+def group_key(case: CaseRecord, by: str) -> str | None:
+    """The group a case counts in along one dimension (None: it has no such group)."""
+    a = case.assignee
+    if by == "team":
+        return a.id if a is not None and a.kind is not PartyKind.GRID_MEMBER else None
+    if by == "person":
+        return a.id if a is not None and a.kind is PartyKind.GRID_MEMBER else None
+    return {"township": case.township_code, "village": case.village_code, "grid": case.grid_code}[by]
+
+
+def tally(all_facts: Iterable[CaseFacts], by: str, start: datetime, end: datetime) -> dict[str, Tally]:
+    """Count every case into its group."""
+    groups: dict[str, Tally] = defaultdict(Tally)
+    for f in all_facts:
+        c = f.case
+        key = group_key(c, by)
+        if key is None:
+            continue
+        t = groups[key]
+        if c.state.is_open:
+            t.open += 1
+            t.overdue += bool(c.step_due_at is not None and c.step_due_at < end)
+        if not (start <= c.opened_at < end) or c.state is CaseState.MERGED:
+            continue
+        t.received += 1
+        if c.state is CaseState.CANCELLED:
+            t.cancelled += 1
+            continue
+        if c.state is CaseState.CLOSED:
+            t.closed += 1
+            t.on_time += bool(c.closed_at and c.due_at and c.closed_at <= c.due_at)
+        t.checked += f.checked
+        t.reworked += f.reworked
+        t.extended += f.extended
+        for step, minutes in f.step_minutes.items():
+            if step in TIMED_STEPS:
+                t.step_minutes[step].append(minutes)
+    return groups
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def report(groups: dict[str, Tally]) -> list[dict[str, Any]]:
+    """Rates and medians per group, sorted by key."""
+    rows = []
+    for key in sorted(groups):
+        t = groups[key]
+        counted = t.received - t.cancelled
+        rows.append(
+            {
+                "key": key,
+                "received": t.received,
+                "cancelled": t.cancelled,
+                "closed": t.closed,
+                "closure_rate": _rate(t.closed, counted),
+                "on_time_rate": _rate(t.on_time, t.closed),
+                "rework_rate": _rate(t.reworked, t.checked),
+                "on_time": t.on_time,
+                "checked": t.checked,
+                "reworked": t.reworked,
+                "extended": t.extended,
+                "extension_rate": _rate(t.extended, counted),
+                "median_minutes": {s.value: round(statistics.median(v), 1) for s, v in t.step_minutes.items() if v},
+                "open": t.open,
+                "overdue": t.overdue,
+            }
+        )
+    return rows
+
+
+async def compute(pool: asyncpg.Pool, by: str, start: datetime, end: datetime, scope: Scope) -> list[dict[str, Any]]:
+    """The metrics of every group along `by` for [start, end), from the log of the cases within `scope`."""
+    logs: dict[UUID, list[LogEntry]] = defaultdict(list)
+    args: list[object] = [end]
+    reach = scope.case_sql(args)
+    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+        query = (
+            f"SELECT {LOG_COLUMNS} FROM case_log WHERE at < $1"
+            f" AND case_id IN (SELECT id FROM cases WHERE {reach}) ORDER BY case_id, seq"
+        )
+        async for row in conn.cursor(query, *args):
+            entry = entry_from_row(row)
+            logs[entry.case_id].append(entry)
+    all_facts = [f for entries in logs.values() if (f := facts(entries, end)) is not None]
+    return report(tally(all_facts, by, start, end))

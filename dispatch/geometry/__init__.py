@@ -1,0 +1,1 @@
+"""Polygons: partitioning, the synthetic county, and tiling checks. Pure."""

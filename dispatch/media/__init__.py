@@ -1,0 +1,1 @@
+"""Evidence media: sniffing uploads by content, and the content-addressed store."""

@@ -1,0 +1,1 @@
+"""Grid members, officers, legal reviewers and agency staff: posts, teams, positions, actors."""

@@ -1,0 +1,1 @@
+"""What waits for a person: unrouted events and dead letters, their stores, queries and resolution."""

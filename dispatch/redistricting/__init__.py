@@ -1,0 +1,1 @@
+"""Redistricting plans: validation, building from division lists, applying, and carrying open cases."""

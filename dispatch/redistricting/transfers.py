@@ -1,0 +1,106 @@
+"""Carry open cases across redistricting: each case of a grid that no longer exists goes to its successor."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from uuid import UUID, uuid5
+
+import asyncpg
+
+from core.cases import Actor, Assignee, TransferCase
+from core.vocabulary import PartyKind
+from dispatch.routing.model import Party
+from dispatch.routing.snapshot import RoutingSnapshot
+
+TRANSFER_NAMESPACE = UUID("0d6c3e0a-6f0e-4b53-9d1c-6a8e4a1f7b22")
+REGISTRY_ACTOR = Actor(id="system:registry", role="system")
+
+
+@dataclass(frozen=True)
+class OpenCaseRef:
+    """What a transfer needs to know about an open case."""
+
+    id: UUID
+    grid_code: str
+    township_code: str
+    assignee_kind: str
+    assignee_id: str
+    agency_type: str | None
+
+
+class NoSuccessor(Exception):
+    """The case's grid has no successor today; the case stays and is reported."""
+
+
+class StaleSnapshot(Exception):
+    """The routing snapshot predates the plan: it still has the case's grid; retry after a reload."""
+
+
+def transfer_for(case: OpenCaseRef, snap: RoutingSnapshot, today: date, now: datetime, plan_id: str) -> TransferCase:
+    """The command that moves a case to the successor grid's responsible people of the same kind."""
+    grid = snap.index.current(case.grid_code, today)
+    if grid is None:
+        raise NoSuccessor(f"case {case.id}: grid {case.grid_code} has no successor on {today}")
+    if grid.code == case.grid_code:
+        raise StaleSnapshot(f"case {case.id}: the snapshot still routes to {grid.code}")
+    party = _successor_party(case, grid.code, grid.township_code, snap)
+    return TransferCase(
+        command_id=uuid5(TRANSFER_NAMESPACE, f"{plan_id}:{case.id}"),
+        case_id=case.id,
+        issued_at=now,
+        actor=REGISTRY_ACTOR,
+        grid_code=grid.code,
+        grid_name=grid.name,
+        village_code=grid.village_code,
+        township_code=grid.township_code,
+        township_name=grid.township_name,
+        assignee=Assignee(kind=party.kind, id=party.id, name=party.name),
+        reason=f"区划调整 {plan_id}: {case.grid_code} → {grid.code}",
+        plan_id=plan_id,
+    )
+
+
+def _successor_party(case: OpenCaseRef, grid_code: str, township: str, snap: RoutingSnapshot) -> Party:
+    d = snap.directory
+    found: Party | None
+    if case.assignee_kind == PartyKind.ENFORCEMENT:
+        found = d.enforcement_teams.get(township)
+    elif case.assignee_kind == PartyKind.AGENCY:
+        found = d.agencies.get((township, case.agency_type or ""))
+    else:
+        found = d.grid_members.get(grid_code) or d.duty_posts.get(township)
+    if found is None:
+        raise NoSuccessor(f"case {case.id}: nobody in {township} to take a {case.assignee_kind} case")
+    return found
+
+
+async def stranded_cases(pool: asyncpg.Pool, today: date) -> list[OpenCaseRef]:
+    """Open cases whose grid is not valid today (abolished or recoded)."""
+    rows = await pool.fetch(
+        "SELECT c.id, c.grid_code, c.township_code, c.assignee_kind, c.assignee_id, t.agency_type FROM cases c"
+        " LEFT JOIN teams t ON t.id = c.assignee_id"
+        " WHERE c.closed_at IS NULL AND c.grid_code IS NOT NULL AND NOT EXISTS ("
+        "   SELECT 1 FROM grids g WHERE g.code = c.grid_code AND g.valid_from <= $1"
+        "   AND (g.valid_to IS NULL OR $1 < g.valid_to))",
+        today,
+    )
+    return [
+        OpenCaseRef(r["id"], r["grid_code"], r["township_code"], r["assignee_kind"], r["assignee_id"], r["agency_type"])
+        for r in rows
+    ]
+
+
+async def plans_in_effect(pool: asyncpg.Pool, today: date) -> list[tuple[str, bool]]:
+    """Plans in effect, oldest first, and whether their transfers were completed once."""
+    rows = await pool.fetch(
+        "SELECT plan_id, transfers_done_at IS NOT NULL AS done FROM redistricting_plans WHERE effective_date <= $1"
+        " ORDER BY effective_date, applied_at, plan_id",
+        today,
+    )
+    return [(r["plan_id"], r["done"]) for r in rows]
+
+
+async def mark_done(pool: asyncpg.Pool, plan_id: str) -> None:
+    """Every stranded case of the plan has its transfer command on the broker."""
+    await pool.execute("UPDATE redistricting_plans SET transfers_done_at = now() WHERE plan_id = $1", plan_id)

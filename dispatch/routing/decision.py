@@ -1,0 +1,104 @@
+"""Turn one field event into what happens next: a case to open, a patrol entry, or the unrouted queue."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from core.cases import Actor, Assignee, CaseSource, OpenCase, case_id_for_event
+from core.events import EventEnvelope, Patrol
+from core.queues import UnroutedEvent
+from dispatch.clock import local_day
+from dispatch.routing.rules import NoRoute, route, unit_chain
+from dispatch.routing.snapshot import RoutingSnapshot
+
+ROUTER = Actor(id="system:router", role="system")
+
+
+@dataclass(frozen=True)
+class PatrolEntry:
+    """A patrol that found nothing: recorded in the patrol log, no case."""
+
+    event_id: UUID
+    reporter_id: str
+    grid_code: str | None
+    lon: float
+    lat: float
+    occurred_at: datetime
+    description: str
+
+
+Decision = OpenCase | UnroutedEvent | PatrolEntry
+
+
+def decide(event: EventEnvelope, snapshot: RoutingSnapshot, now: datetime) -> Decision:
+    """Locate the event in its grid and route it; anything that cannot be placed goes to a person."""
+    etype = event.type
+    day = local_day(event.occurred_at)
+    grid = snapshot.index.locate(event.location.lon, event.location.lat, day)
+    if isinstance(event, Patrol) and event.found_nothing:
+        return PatrolEntry(
+            event.event_id,
+            event.reporter.id,
+            grid.code if grid else None,
+            event.location.lon,
+            event.location.lat,
+            event.occurred_at,
+            event.description,
+        )
+    if grid is None:
+        return _unrouted(event, etype, "outside every grid", now)
+    responsible = snapshot.index.current(grid.code, local_day(now))
+    if responsible is None:
+        return _unrouted(event, etype, f"grid {grid.code} has no successor today", now)
+    grid = responsible
+    try:
+        routing = route(grid, snapshot.book, snapshot.directory, etype, event.category, event.severity, day)
+    except NoRoute as exc:
+        return _unrouted(event, etype, str(exc), now)
+    priority = routing.rule.priority or event.severity
+    return OpenCase(
+        command_id=event.event_id,
+        case_id=case_id_for_event(event.event_id),
+        issued_at=now,
+        actor=ROUTER,
+        source=CaseSource(
+            event_id=event.event_id,
+            event_type=etype,
+            category=event.category,
+            severity=event.severity,
+            description=event.description,
+            location=event.location,
+            reporter_id=event.reporter.id,
+            occurred_at=event.occurred_at,
+            reported_at=event.reported_at,
+            media=tuple(event.media),
+        ),
+        grid_code=grid.code,
+        grid_name=grid.name,
+        village_code=grid.village_code,
+        township_code=grid.township_code,
+        township_name=grid.township_name,
+        assignee=Assignee(
+            kind=routing.party.kind, id=routing.party.id, name=routing.party.name, fallback=routing.fallback
+        ),
+        rule_id=routing.rule.id,
+        priority=priority,
+        due_at=event.reported_at + timedelta(hours=routing.rule.sla_hours),
+        sla=snapshot.slas.for_case(unit_chain(grid), event.category, priority, day),
+    )
+
+
+def _unrouted(event: EventEnvelope, etype: str, reason: str, now: datetime) -> UnroutedEvent:
+    return UnroutedEvent(
+        event_id=event.event_id,
+        type=etype,
+        category=event.category,
+        lon=event.location.lon,
+        lat=event.location.lat,
+        reason=reason,
+        description=event.description,
+        received_at=now,
+        event=event.model_dump(mode="json"),
+    )
