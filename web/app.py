@@ -22,16 +22,12 @@ from dispatch.access.http_auth import Guard
 from dispatch.db import create_pool
 from web import (
     access_api,
-    api,
-    auth_api,
-    case_commands_api,
-    casework_api,
+    cases_api,
     live,
     media_api,
     people_api,
-    plans_api,
-    positions_api,
     queues_api,
+    redistricting_api,
     registry_api,
 )
 from web.commands import CommandPublisher
@@ -43,6 +39,8 @@ from web.settings import WebSettings
 log = logging.getLogger(__name__)
 DIST = Path(__file__).with_name("static") / "dist"
 PLUGIN_GROUP = "gridcmd.api"
+CAPABILITIES = (access_api, cases_api, registry_api, people_api, redistricting_api, media_api, queues_api, live)
+"""One router per capability; a new capability is one line here."""
 
 
 def _plugins() -> list[Any]:
@@ -96,23 +94,13 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         max_bytes=settings.max_body_bytes,
         allowances={
             media_api.UPLOAD_PATH: settings.media_max_bytes,
-            **dict.fromkeys(plans_api.PLAN_PATHS, settings.max_plan_bytes),
+            **dict.fromkeys(redistricting_api.PLAN_PATHS, settings.max_plan_bytes),
         },
     )
     for plugin in plugins:
         app.include_router(plugin.router)
-    app.include_router(auth_api.router)
-    app.include_router(api.router)
-    app.include_router(registry_api.router)
-    app.include_router(people_api.router)
-    app.include_router(plans_api.router)
-    app.include_router(media_api.router)
-    app.include_router(case_commands_api.router)
-    app.include_router(casework_api.router)
-    app.include_router(access_api.router)
-    app.include_router(queues_api.router)
-    app.include_router(positions_api.router)
-    app.include_router(live.router)
+    for capability in CAPABILITIES:
+        app.include_router(capability.router)
     _add_error_handlers(app)
     _add_pages(app)
 

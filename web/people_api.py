@@ -1,27 +1,40 @@
-"""People and posts: grid members, enforcement officers, legal reviewers and agency staff, added and ended
-(never deleted), each change announced so the stream processors route to the people of the day."""
+"""People and posts (grid members, officers, legal reviewers, agency staff), and field staff's shared positions."""
 
 from __future__ import annotations
 
 import logging
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
+import orjson
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
 
-from core.inputs import NO_NUL
+from core.geo import LonLat
+from core.inputs import NO_NUL, Instant
 from dispatch.access import access_log
 from dispatch.access.http_auth import Caller, CommandCentre, address, require, within_area
 from dispatch.access.scope import COMMAND_CENTRE, TEAM_ROLES, Scope
 from dispatch.clock import local_day
+from dispatch.people import positions
 from dispatch.people import store as people_store
 from dispatch.people.model import GRID_CODE, PersonSpec, PostSpec
+from dispatch.people.positions import SHARING_ROLES
+from web.hub import LiveHub, LiveMessage
 
-log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1", tags=["people"])
+log = logging.getLogger(__name__)
+
+
 PersonId = Annotated[str, Path(min_length=1, max_length=64, pattern=NO_NUL)]
+
+
 GridPath = Annotated[str, Path(pattern=GRID_CODE)]
+
+
 UNIT = r"^([0-9]{6}|[0-9]{9}|[0-9]{12}|[0-9]{15})$"
+
+
 ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"description": "no such person or post in service"},
     409: {"description": "the person or post exists already"},
@@ -150,3 +163,71 @@ async def end_person(person_id: PersonId, request: Request, caller: CommandCentr
     except people_store.NotFound as exc:
         raise _http_error(exc) from exc
     await _changed(request, f"{person_id} ended with {posts} post(s) by {caller.username}")
+
+
+FieldStaff = Annotated[Scope, Depends(require(*SHARING_ROLES))]
+
+
+class PositionReport(LonLat):
+    """Where the phone is, how exactly, and when it was measured."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    accuracy_m: float | None = Field(default=None, ge=0, le=100_000)
+    at: Instant | None = Field(default=None, description="when measured (default: now)")
+
+
+class Position(BaseModel):
+    """A person's latest shared position."""
+
+    person_id: str
+    name: str
+    role: str
+    unit_code: str
+    team_id: str | None
+    lon: float
+    lat: float
+    accuracy_m: float | None
+    at: datetime
+
+
+@router.put("/positions/me", status_code=204, responses={403: {"description": "not a field role"}})
+async def share_position(body: PositionReport, request: Request, caller: FieldStaff) -> None:
+    """Share the caller's position with their command centre (the latest replaces the previous)."""
+    now = datetime.now(UTC)
+    at = min(body.at or now, now)
+    name = await positions.share(request.app.state.pool, caller, body.lon, body.lat, body.accuracy_m, at)
+    shared = Position(
+        person_id=caller.me,
+        name=name,
+        role=caller.role.value,
+        unit_code=caller.unit_code,
+        team_id=caller.team_id,
+        lon=body.lon,
+        lat=body.lat,
+        accuracy_m=body.accuracy_m,
+        at=at,
+    )
+    message = {"type": "position", "position": shared.model_dump(mode="json")}
+    hub: LiveHub = request.app.state.hub
+    hub.broadcast(LiveMessage(orjson.dumps(message).decode(), region=caller.unit_code))
+
+
+@router.delete("/positions/me", status_code=204)
+async def stop_sharing(request: Request, caller: FieldStaff) -> None:
+    """Stop sharing: the command centre no longer sees the caller."""
+    await positions.stop_sharing(request.app.state.pool, caller)
+    hub: LiveHub = request.app.state.hub
+    message = {"type": "position_gone", "person_id": caller.me}
+    hub.broadcast(LiveMessage(orjson.dumps(message).decode(), region=caller.unit_code))
+
+
+@router.get("/positions", response_model=list[Position])
+async def shared_positions(
+    request: Request,
+    caller: CommandCentre,
+    within_minutes: Annotated[int, Query(ge=1, le=24 * 60, description="reported within this many minutes")] = 30,
+) -> list[dict[str, Any]]:
+    """The latest shared positions of the people of the caller's area."""
+    since = datetime.now(UTC) - timedelta(minutes=within_minutes)
+    return await positions.in_area(request.app.state.pool, caller.area, since)

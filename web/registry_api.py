@@ -1,16 +1,16 @@
-"""Registry endpoints: routing rules (read, add, change, retire, with their audit) and vacant grids."""
+"""The registry over HTTP: grids and units as GeoJSON, routing rules with their audit, vacant grids, and the past."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request
+from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 
-from dispatch.access.http_auth import Admin, CommandCentre
+from dispatch.access.http_auth import Admin, Caller, CommandCentre
 from dispatch.clock import local_day
 from dispatch.registry import geojson as registry_geojson
-from dispatch.registry import rules_store
+from dispatch.registry import history, rules_store
 from dispatch.registry.rules_store import RuleNotFound, RuleSpec
 
 router = APIRouter(prefix="/api/v1", tags=["registry"])
@@ -70,3 +70,56 @@ async def rule_changes(
 async def vacant_grids(request: Request, caller: CommandCentre) -> list[dict[str, Any]]:
     """Grids of the caller's area without a member today, and the duty post answering meanwhile (属地兜底)."""
     return await registry_geojson.vacant_grids(request.app.state.pool, _today(), caller.area)
+
+
+GEOJSON = "application/geo+json"
+
+
+CODE = r"^[0-9]{6,15}$"
+
+
+@router.get("/grids", response_class=Response, responses={200: {"content": {GEOJSON: {}}}})
+async def grids(
+    request: Request, caller: Caller, township: Annotated[str | None, Query(pattern=CODE)] = None
+) -> Response:
+    """Current grids of the caller's area as GeoJSON (synthetic boundaries are marked `synthetic: true`)."""
+    text = await registry_geojson.grids_geojson(request.app.state.pool, township, caller.area)
+    return Response(text, media_type=GEOJSON)
+
+
+@router.get("/units", response_class=Response, responses={200: {"content": {GEOJSON: {}}}})
+async def units(
+    request: Request,
+    caller: Caller,
+    level: Annotated[str, Query(pattern="^(city|county|township|village)$")] = "township",
+) -> Response:
+    """Current admin units of one level, in or above the caller's area, as GeoJSON."""
+    return Response(
+        await registry_geojson.units_geojson(request.app.state.pool, level, caller.area), media_type=GEOJSON
+    )
+
+
+@router.get("/history/point", responses={404: {"description": "no grid covered the point that day"}})
+async def responsible_at(
+    request: Request,
+    caller: CommandCentre,
+    lon: Annotated[float, Query(ge=-180, le=180)],
+    lat: Annotated[float, Query(ge=-90, le=90)],
+    on: Annotated[date, Query(description="YYYY-MM-DD")],
+) -> dict[str, Any]:
+    """Which grid covered the point on a day, its member and the township's enforcement team then."""
+    found = await history.responsible_at(request.app.state.pool, lon, lat, on)
+    if found is None:
+        raise HTTPException(status_code=404, detail=f"no grid covered ({lon}, {lat}) on {on}")
+    return found
+
+
+@router.get("/history/code/{code}", responses={404: {"description": "no unit or grid ever had the code"}})
+async def successors(
+    request: Request, caller: CommandCentre, code: Annotated[str, Path(pattern=r"^([0-9]{9}|[0-9]{12}|[0-9]{15})$")]
+) -> dict[str, Any]:
+    """What an old unit or grid code became, nearest first, with the plan that did it (empty when unchanged)."""
+    pool = request.app.state.pool
+    if not await history.known_code(pool, code):
+        raise HTTPException(status_code=404, detail=f"no unit or grid ever had code {code}")
+    return {"code": code, "successors": await history.successors(pool, code)}

@@ -6,7 +6,7 @@ from datetime import date
 
 from core.plans import RedistrictingPlan
 from dispatch.redistricting.validate import Lineage, Outcome
-from web.plans_api import invalid_plan, outcome_summary, plan_error_loc
+from web.redistricting_api import invalid_plan, outcome_summary, plan_error_loc
 
 
 def test_an_error_naming_an_item_points_at_it_and_others_at_the_plan() -> None:

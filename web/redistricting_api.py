@@ -1,5 +1,4 @@
-"""Redistricting plans and the registry's past over HTTP: validate, apply and list plans; who was responsible for
-a point on a day, and what an old code became."""
+"""Redistricting plans over HTTP: validate, apply and list them."""
 
 from __future__ import annotations
 
@@ -8,26 +7,33 @@ import logging
 import re
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from datetime import date
 from typing import Annotated, Any, TypeVar
 
 import asyncpg
-from fastapi import APIRouter, HTTPException, Path, Query, Request
+from fastapi import APIRouter, HTTPException, Path, Request
 
 from core.plans import PLAN_ID, RedistrictingPlan
-from dispatch.access.http_auth import Admin, CommandCentre
+from dispatch.access.http_auth import Admin
 from dispatch.db import create_pool
 from dispatch.redistricting import store as plan_store
 from dispatch.redistricting.validate import Outcome, PlanInvalid
 from dispatch.registry import history
 from dispatch.registry.revisions import bump_revision
 
-log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1", tags=["redistricting"])
+log = logging.getLogger(__name__)
+
+
 PLAN_PATHS = ("/api/v1/plans", "/api/v1/plans/validate")
 """Paths that take a whole plan, which may be larger than other bodies (drawn areas)."""
+
+
 ITEM = re.compile(r"^item (\d+) \(")
+
+
 INVALID: dict[int | str, dict[str, Any]] = {422: {"description": "the plan is invalid; each error names its item"}}
+
+
 T = TypeVar("T")
 
 
@@ -123,29 +129,3 @@ async def plan(plan_id: Annotated[str, Path(pattern=PLAN_ID)], request: Request,
     if found is None:
         raise HTTPException(status_code=404, detail=f"plan {plan_id} was not applied")
     return found
-
-
-@router.get("/history/point", responses={404: {"description": "no grid covered the point that day"}})
-async def responsible_at(
-    request: Request,
-    caller: CommandCentre,
-    lon: Annotated[float, Query(ge=-180, le=180)],
-    lat: Annotated[float, Query(ge=-90, le=90)],
-    on: Annotated[date, Query(description="YYYY-MM-DD")],
-) -> dict[str, Any]:
-    """Which grid covered the point on a day, its member and the township's enforcement team then."""
-    found = await history.responsible_at(request.app.state.pool, lon, lat, on)
-    if found is None:
-        raise HTTPException(status_code=404, detail=f"no grid covered ({lon}, {lat}) on {on}")
-    return found
-
-
-@router.get("/history/code/{code}", responses={404: {"description": "no unit or grid ever had the code"}})
-async def successors(
-    request: Request, caller: CommandCentre, code: Annotated[str, Path(pattern=r"^([0-9]{9}|[0-9]{12}|[0-9]{15})$")]
-) -> dict[str, Any]:
-    """What an old unit or grid code became, nearest first, with the plan that did it (empty when unchanged)."""
-    pool = request.app.state.pool
-    if not await history.known_code(pool, code):
-        raise HTTPException(status_code=404, detail=f"no unit or grid ever had code {code}")
-    return {"code": code, "successors": await history.successors(pool, code)}

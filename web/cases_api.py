@@ -1,0 +1,276 @@
+"""Cases over HTTP: the list and one case, commands, metrics, supervision records, disclosures, reports."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, Literal
+from uuid import UUID, uuid4
+
+from fastapi import APIRouter, Body, Header, HTTPException, Query, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from core.cases import (
+    AssignBody,
+    CaseCommand,
+    CaseView,
+    CommandBody,
+    MergeBody,
+    StageBody,
+    SubmitBody,
+    VerifyBody,
+    command_from_body,
+)
+from core.enforcement import Evidence
+from core.inputs import NO_NUL, Instant
+from core.vocabulary import CaseState, Category
+from dispatch.access import access_log
+from dispatch.access.http_auth import Caller, CommandCentre, address, within_area
+from dispatch.access.scope import COMMAND_CENTRE
+from dispatch.cases import command_status, disclosure, metrics
+from dispatch.cases import queries as case_queries
+from dispatch.cases.machine import CommandRefused, NotYours, apply
+from dispatch.cases.queries import CaseFilter, case_in_scope
+from dispatch.cases.store import PgCaseStore
+from dispatch.clock import local_day
+from dispatch.media import store as media_store
+from dispatch.people import actors
+
+router = APIRouter(prefix="/api/v1", tags=["cases"])
+IdempotencyKey = Annotated[
+    UUID | None, Header(alias="Idempotency-Key", description="the command's id: resending it is harmless")
+]
+
+
+WAIT_SECONDS = 5.0
+
+
+PERSON_EXISTS = "SELECT 1 FROM people WHERE id = $1 AND valid_to IS NULL"
+
+
+TEAM_EXISTS = "SELECT 1 FROM teams WHERE id = $1 AND valid_to IS NULL"
+
+
+REFUSED: dict[int | str, dict[str, Any]] = {
+    403: {"description": "the person may not do this on this case, or the account is not a person's"},
+    404: {"description": "no such case within the caller's reach"},
+    409: {"description": "not allowed in the case's state; the detail says why"},
+}
+
+
+@router.post("/cases/{case_id}/commands", responses=REFUSED)
+async def post_command(
+    case_id: UUID,
+    request: Request,
+    body: Annotated[CommandBody, Body(discriminator="kind")],
+    caller: Caller,
+    command_id: IdempotencyKey = None,
+    wait: Annotated[bool, Query(description="wait (a few seconds) until the case writer has applied it")] = True,
+) -> JSONResponse:
+    """Issue a command on a case (accept, return, assign, verify, start, submit, check, close, cancel, reopen,
+    merge, split, supervise, request_extension, decide_extension, stage, request_review, review)."""
+    pool = request.app.state.pool
+    if not await case_in_scope(pool, case_id, caller):
+        raise HTTPException(status_code=404, detail=f"case {case_id} not found")
+    actor = await actors.for_caller(pool, caller, local_day(datetime.now(UTC)))
+    if actor is None:
+        raise HTTPException(status_code=403, detail=f"{caller.username} acts for no person serving today")
+    case, _ = await PgCaseStore(pool).load(case_id)
+    if case is None:
+        raise HTTPException(status_code=404, detail=f"case {case_id} not found")
+    await _check_references(pool, body)
+    command = command_from_body(body, case_id, actor, datetime.now(UTC), command_id or uuid4())
+    try:
+        apply(case, command)
+    except NotYours as exc:
+        raise HTTPException(status_code=403, detail=str(exc)) from exc
+    except CommandRefused as exc:
+        raise HTTPException(status_code=409, detail=str(exc)) from exc
+    await request.app.state.commands.send(command)
+    outcome = await _outcome(request, command) if wait else {"command_id": command.command_id, "status": "pending"}
+    code = {"applied": 200, "refused": 409}.get(str(outcome["status"]), 202)
+    return JSONResponse(jsonable_encoder(outcome), status_code=code)
+
+
+@router.get("/commands/{command_id}", responses={404: {"description": "never seen"}})
+async def get_command(command_id: UUID, request: Request, caller: Caller) -> dict[str, Any]:
+    """What became of a command on one of the caller's cases: applied (with its log entries), refused, or pending."""
+    pool = request.app.state.pool
+    found = await command_status.status(pool, command_id)
+    case_id = found.get("case_id")
+    if case_id is not None and not await case_in_scope(pool, case_id, caller):
+        raise HTTPException(status_code=404, detail=f"command {command_id} not found")
+    return found
+
+
+async def _outcome(request: Request, command: CaseCommand) -> dict[str, Any]:
+    deadline = time.monotonic() + WAIT_SECONDS
+    while True:
+        found = await command_status.status(request.app.state.pool, command.command_id)
+        if found["status"] != "pending" or time.monotonic() > deadline:
+            return found
+        await asyncio.sleep(0.05)
+
+
+async def _check_references(pool: Any, body: CommandBody) -> None:
+    """Evidence must be stored media of the kind claimed; an assignee or merge target must exist."""
+    evidence: tuple[Evidence, ...] = ()
+    if isinstance(body, VerifyBody | SubmitBody | StageBody):
+        evidence = body.evidence
+    if evidence:
+        known = await media_store.describe(pool, [e.sha256 for e in evidence])
+        for n, item in enumerate(evidence):
+            info = known.get(item.sha256)
+            if info is None:
+                raise _unprocessable(
+                    ["body", "evidence", n, "sha256"], f"no stored media {item.sha256}: upload it first"
+                )
+            if info.kind != item.kind.value:
+                raise _unprocessable(["body", "evidence", n, "kind"], f"media {item.sha256} is a {info.kind}")
+    if isinstance(body, AssignBody):
+        query = PERSON_EXISTS if body.assignee.kind == "grid_member" else TEAM_EXISTS
+        found = await pool.fetchval(query, body.assignee.id)
+        if found is None:
+            raise _unprocessable(["body", "assignee", "id"], f"no current {body.assignee.kind} {body.assignee.id}")
+    if isinstance(body, MergeBody):
+        state = await pool.fetchval("SELECT state FROM cases WHERE id = $1 AND closed_at IS NULL", body.into)
+        if state is None:
+            raise _unprocessable(["body", "into"], f"no open case {body.into} to merge into")
+
+
+def _unprocessable(loc: list[Any], msg: str) -> HTTPException:
+    return HTTPException(status_code=422, detail=[{"loc": loc, "msg": msg, "type": "value_error"}])
+
+
+CODE = r"^[0-9]{6,15}$"
+
+
+class CaseDetail(BaseModel):
+    """A case with its log."""
+
+    case: CaseView
+    log: list[dict[str, Any]]
+
+
+@router.get("/cases", response_model=list[CaseView])
+async def cases(
+    request: Request,
+    caller: Caller,
+    state: CaseState | None = None,
+    open_only: bool = False,
+    grid: Annotated[str | None, Query(pattern=CODE)] = None,
+    township: Annotated[str | None, Query(pattern=CODE)] = None,
+    category: Category | None = None,
+    assignee: Annotated[str | None, Query(max_length=64, pattern=NO_NUL, description="person or team id")] = None,
+    overdue: bool = False,
+    opened_from: Annotated[Instant | None, Query(alias="from")] = None,
+    opened_to: Annotated[Instant | None, Query(alias="to")] = None,
+    q: Annotated[
+        str | None, Query(min_length=1, max_length=100, pattern=NO_NUL, description="text in the description")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=2000)] = 200,
+) -> list[CaseView]:
+    """The caller's cases, newest first, filtered by state, grid, township, category, assignee, overdue, date and
+    text."""
+    f = CaseFilter(
+        state=state,
+        open_only=open_only,
+        grid_code=grid,
+        township_code=township,
+        category=category,
+        assignee=assignee,
+        overdue=overdue,
+        opened_from=opened_from,
+        opened_to=opened_to,
+        search=q,
+        limit=limit,
+    )
+    return await case_queries.list_cases(request.app.state.pool, f, caller)
+
+
+@router.get("/cases/{case_id}", response_model=CaseDetail, responses={404: {"description": "no such case"}})
+async def case_detail(case_id: UUID, request: Request, caller: Caller) -> CaseDetail:
+    """One of the caller's cases and its log; reading reporters' names, phones or photos is logged."""
+    pool = request.app.state.pool
+    found = await case_queries.get_case(pool, case_id, caller)
+    if found is None:
+        raise HTTPException(status_code=404, detail=f"case {case_id} not found")
+    personal = access_log.personal_fields(found[1])
+    if personal:
+        await access_log.record(pool, caller, address(request), "case", str(case_id), personal)
+    return CaseDetail(case=found[0], log=found[1])
+
+
+Dimension = Literal["township", "village", "grid", "team", "person"]
+
+
+PERSON = r"^[A-Za-z0-9:_.-]{1,64}$"
+
+
+PERIOD = timedelta(days=30)
+
+
+EARLIEST = datetime.min.replace(tzinfo=UTC)
+
+
+@router.get("/metrics")
+async def case_metrics(
+    request: Request,
+    caller: CommandCentre,
+    by: Dimension = "township",
+    start: Annotated[Instant | None, Query(alias="from", description="period start (default: 30 days ago)")] = None,
+    end: Annotated[Instant | None, Query(alias="to", description="period end, exclusive (default: now)")] = None,
+) -> list[dict[str, Any]]:
+    """结案率, 按期结案率, 返工率, 延期率, median minutes per step, open and overdue, per group (see README)."""
+    end = (end or datetime.now(UTC)).astimezone(UTC)
+    start = start or max(end, EARLIEST + PERIOD) - PERIOD
+    if start >= end:
+        raise HTTPException(
+            status_code=422,
+            detail=[{"loc": ["query", "from"], "msg": "from must be before to", "type": "value_error"}],
+        )
+    return await metrics.compute(request.app.state.pool, by, start, end, caller)
+
+
+@router.get("/supervisions")
+async def supervision_records(
+    request: Request,
+    caller: Caller,
+    person: Annotated[str | None, Query(pattern=PERSON, description="records this person was told of")] = None,
+    case: UUID | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> list[dict[str, Any]]:
+    """督办 records of the caller's cases, newest first."""
+    return await disclosure.supervisions(request.app.state.pool, person, case, limit, caller)
+
+
+@router.get("/disclosures")
+async def disclosures(
+    request: Request,
+    caller: Caller,
+    unit: Annotated[str | None, Query(pattern=r"^[0-9]{6}([0-9]{3})?$")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[dict[str, Any]]:
+    """行政执法公示: enforcement decisions of the caller's area, with personal data masked."""
+    within_area(caller, unit, "unit")
+    return await disclosure.feed(request.app.state.pool, unit or caller.area or None, limit)
+
+
+@router.get("/reports", response_model=list[CaseView])
+async def my_reports(
+    request: Request,
+    caller: Caller,
+    reporter: Annotated[str | None, Query(pattern=PERSON, description="the reporter's id (default: me)")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[CaseView]:
+    """The cases a person's reports belong to (also when attached to another's case), newest first.
+
+    Anyone sees their own; the command centre sees those of its area's reporters."""
+    reporter = reporter or caller.me
+    if reporter != caller.me and caller.role not in COMMAND_CENTRE:
+        raise HTTPException(status_code=403, detail="reporter: you may list only your own reports")
+    scope = None if reporter == caller.me else caller
+    return await case_queries.cases_reported_by(request.app.state.pool, reporter, limit, scope)
