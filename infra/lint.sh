@@ -20,3 +20,4 @@ step "$VENV/bin/ruff" check .
 step "$VENV/bin/ruff" format --check .
 step "$VENV/bin/mypy"
 step "$VENV/bin/lint-imports"
+step "$VENV/bin/python" infra/size_check.py

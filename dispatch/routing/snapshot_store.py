@@ -1,4 +1,4 @@
-"""Load the routing snapshot (grids, rules, responsible parties) from PostGIS, and bump revisions."""
+"""Load the routing snapshot (grids, rules, responsible parties, step SLAs) from PostGIS."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ from datetime import date
 
 import asyncpg
 import shapely
+from shapely.geometry.base import BaseGeometry
 
 from core.vocabulary import PartyKind, Severity
+from dispatch.db import Conn
 from dispatch.routing.locate import GridIndex
 from dispatch.routing.model import Directory, GridRef, Party, Person, RoutingRule, successor_map, townships_served
 from dispatch.routing.rules import RuleBook
@@ -58,20 +60,20 @@ async def load_snapshot(pool: asyncpg.Pool, today: date) -> RoutingSnapshot:
         lineage_rows = await conn.fetch(
             "SELECT from_code, to_code FROM unit_lineage WHERE level = 'grid' ORDER BY effective_date, id"
         )
-        member_rows = await conn.fetch(MEMBERS, today)
-        people_rows = await conn.fetch(PEOPLE, today)
-        unit_lineage_rows = await conn.fetch(UNIT_LINEAGE)
-        duty_rows = await conn.fetch(
-            f"SELECT id, name, unit_code FROM people WHERE role = 'duty' AND {VALID_NOW}", today
-        )
-        team_rows = await conn.fetch(
-            f"SELECT id, kind, agency_type, name, unit_code FROM teams WHERE {VALID_NOW}", today
-        )
+        directory = await _directory(conn, today)
         sla_rows = await conn.fetch(
             "SELECT unit_code, accept_minutes, verify_minutes, category, priority, valid_from, valid_to FROM step_slas"
         )
-    geoms = shapely.from_wkb([r["wkb"] for r in grid_rows]) if grid_rows else []
-    grids = [
+    successors = {r["from_code"]: r["to_code"] for r in lineage_rows if r["from_code"] != r["to_code"]}
+    slas = StepSlaBook(StepSlaPolicy(**dict(r)) for r in sla_rows)
+    index = GridIndex(_grids(grid_rows), revision, successors)
+    return RoutingSnapshot(index, RuleBook([_rule(r) for r in rule_rows], revision), directory, slas)
+
+
+def _grids(rows: list[asyncpg.Record]) -> list[tuple[GridRef, BaseGeometry]]:
+    """Grid references with their polygons, decoded in one vectorised call."""
+    geoms = shapely.from_wkb([r["wkb"] for r in rows]) if rows else []
+    return [
         (
             GridRef(
                 r["code"],
@@ -85,27 +87,36 @@ async def load_snapshot(pool: asyncpg.Pool, today: date) -> RoutingSnapshot:
             ),
             geom,
         )
-        for r, geom in zip(grid_rows, geoms, strict=True)
+        for r, geom in zip(rows, geoms, strict=True)
     ]
-    rules = [
-        RoutingRule(
-            id=r["id"],
-            unit_code=r["unit_code"],
-            position=r["position"],
-            target=PartyKind(r["target"]),
-            sla_hours=r["sla_hours"],
-            event_type=r["event_type"],
-            category=r["category"],
-            min_severity=Severity(r["min_severity"]) if r["min_severity"] else None,
-            agency_type=r["agency_type"],
-            priority=Severity(r["priority"]) if r["priority"] else None,
-            valid_from=r["valid_from"],
-            valid_to=r["valid_to"],
-        )
-        for r in rule_rows
-    ]
-    unit_lineage = successor_map((r["from_code"], r["to_code"]) for r in unit_lineage_rows)
-    directory = Directory(
+
+
+def _rule(r: asyncpg.Record) -> RoutingRule:
+    """A routing rule from its row."""
+    return RoutingRule(
+        id=r["id"],
+        unit_code=r["unit_code"],
+        position=r["position"],
+        target=PartyKind(r["target"]),
+        sla_hours=r["sla_hours"],
+        event_type=r["event_type"],
+        category=r["category"],
+        min_severity=Severity(r["min_severity"]) if r["min_severity"] else None,
+        agency_type=r["agency_type"],
+        priority=Severity(r["priority"]) if r["priority"] else None,
+        valid_from=r["valid_from"],
+        valid_to=r["valid_to"],
+    )
+
+
+async def _directory(conn: Conn, today: date) -> Directory:
+    """Who answers for what today: grid members, duty posts, teams, agencies and every serving person."""
+    member_rows = await conn.fetch(MEMBERS, today)
+    people_rows = await conn.fetch(PEOPLE, today)
+    unit_lineage = successor_map((r["from_code"], r["to_code"]) for r in await conn.fetch(UNIT_LINEAGE))
+    duty_rows = await conn.fetch(f"SELECT id, name, unit_code FROM people WHERE role = 'duty' AND {VALID_NOW}", today)
+    team_rows = await conn.fetch(f"SELECT id, kind, agency_type, name, unit_code FROM teams WHERE {VALID_NOW}", today)
+    return Directory(
         grid_members={r["grid_code"]: Party(PartyKind.GRID_MEMBER, r["id"], r["name"]) for r in member_rows},
         duty_posts={r["unit_code"]: Party(PartyKind.GRID_MEMBER, r["id"], r["name"]) for r in duty_rows},
         enforcement_teams={
@@ -129,6 +140,3 @@ async def load_snapshot(pool: asyncpg.Pool, today: date) -> RoutingSnapshot:
             for r in people_rows
         },
     )
-    successors = {r["from_code"]: r["to_code"] for r in lineage_rows if r["from_code"] != r["to_code"]}
-    slas = StepSlaBook(StepSlaPolicy(**dict(r)) for r in sla_rows)
-    return RoutingSnapshot(GridIndex(grids, revision, successors), RuleBook(rules, revision), directory, slas)
