@@ -7,16 +7,9 @@ from uuid import UUID
 
 import asyncpg
 
+from dispatch.cases.columns import CASE_COLUMNS, UPSERT_CASE, case_args, case_from_row
 from dispatch.cases.machine import CaseRecord, LogEntry, evolve
-from dispatch.cases.store import (
-    CASE_COLUMNS,
-    LOG_COLUMNS,
-    UPSERT_CASE,
-    case_args,
-    case_from_row,
-    entry_from_row,
-    project_entries,
-)
+from dispatch.cases.store import LOG_COLUMNS, entry_from_row, project_entries
 
 
 @dataclass

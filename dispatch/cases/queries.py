@@ -11,7 +11,7 @@ import asyncpg
 
 from core.cases import CaseView
 from dispatch.access.scope import Scope
-from dispatch.cases.store import CASE_COLUMNS, case_from_row
+from dispatch.cases.columns import CASE_COLUMNS, case_from_row
 
 
 @dataclass(frozen=True)

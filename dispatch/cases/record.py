@@ -1,9 +1,13 @@
-"""A case's state and its log entries, chained by hash; the refusals the state machine gives."""
+"""A case's state and its log entries, chained by hash; the refusals the state machine gives.
+
+CaseRecord declares the case's stored fields once: dispatch/cases/columns.py derives the cases table's SQL from it and
+view() copies every field CaseView shares with it. A new field is a line here (and in CaseView if public) plus a
+migration."""
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -58,44 +62,24 @@ class CaseRecord:
     detail: CaseDetail = field(default_factory=CaseDetail)
 
     def view(self) -> CaseView:
-        """The case as clients see it."""
+        """The case as clients see it: the fields CaseView shares with the record, and those read from the detail."""
         d = self.detail
-        return CaseView(
-            id=self.id,
-            version=self.version,
-            state=self.state,
-            category=self.category,
-            priority=self.priority,
-            event_type=self.event_type,
-            description=self.description,
-            grid_code=self.grid_code,
-            grid_name=self.grid_name,
-            township_code=self.township_code,
-            township_name=self.township_name,
-            assignee=self.assignee,
-            lon=self.lon,
-            lat=self.lat,
-            opened_at=self.opened_at,
-            due_at=self.due_at,
-            updated_at=self.updated_at,
-            event_count=self.event_count,
-            step=self.step,
-            step_due_at=self.step_due_at,
-            closed_at=self.closed_at,
-            rework_count=self.rework_count,
-            extension_count=self.extension_count,
-            supervision_level=self.supervision_level,
-            merged_into=self.merged_into,
-            stages_done=tuple(s.stage for s in d.stages),
-            review_status=d.review.status if d.review else None,
-            extension_until=d.extension.until if d.extension else None,
-            reporters=self.reporters,
+        return CaseView.model_validate(
+            {
+                **{name: getattr(self, name) for name in _SHARED_WITH_VIEW},
+                "stages_done": tuple(s.stage for s in d.stages),
+                "review_status": d.review.status if d.review else None,
+                "extension_until": d.extension.until if d.extension else None,
+            }
         )
 
     @property
     def enforcement(self) -> bool:
         """Whether the township's enforcement team has it (综合执法 stages apply)."""
         return self.assignee is not None and self.assignee.kind is PartyKind.ENFORCEMENT
+
+
+_SHARED_WITH_VIEW = tuple(name for name in CaseView.model_fields if name in {f.name for f in fields(CaseRecord)})
 
 
 @dataclass(frozen=True)

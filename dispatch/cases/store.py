@@ -7,38 +7,10 @@ from uuid import UUID
 
 import asyncpg
 
-from core.cases import Actor, Assignee, CaseDetail
-from core.vocabulary import CaseState, Category, PartyKind, Severity, Step
+from core.cases import Actor
+from dispatch.cases.columns import CASE_COLUMNS, UPSERT_CASE, case_args, case_from_row
 from dispatch.cases.machine import GENESIS, CaseRecord, LogEntry
 from dispatch.db import Conn
-
-CASE_COLUMNS = """
-    id, version, state, category, priority, event_type, description, grid_code, grid_name, village_code,
-    township_code, township_name, assignee_kind, assignee_id, assignee_name, assignee_fallback, rule_id,
-    ST_X(location) AS lon, ST_Y(location) AS lat, opened_at, due_at, updated_at, event_count,
-    step, step_due_at, closed_at, reporters, rework_count, extension_count, reopen_count, supervision_level,
-    merged_into, detail
-"""
-
-UPSERT_CASE = """
-INSERT INTO cases (id, version, state, category, priority, event_type, description, grid_code, grid_name,
-    village_code, township_code, township_name, assignee_kind, assignee_id, assignee_name, assignee_fallback,
-    rule_id, location, opened_at, due_at, updated_at, event_count, step, step_due_at, closed_at, reporters,
-    rework_count, extension_count, reopen_count, supervision_level, merged_into, detail)
-VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,
-    ST_SetSRID(ST_MakePoint($18,$19),4326),$20,$21,$22,$23,$24,$25,$26,$27,$28,$29,$30,$31,$32,$33)
-ON CONFLICT (id) DO UPDATE SET version=EXCLUDED.version, state=EXCLUDED.state, category=EXCLUDED.category,
-    priority=EXCLUDED.priority, description=EXCLUDED.description, grid_code=EXCLUDED.grid_code,
-    grid_name=EXCLUDED.grid_name, village_code=EXCLUDED.village_code, township_code=EXCLUDED.township_code,
-    township_name=EXCLUDED.township_name, assignee_kind=EXCLUDED.assignee_kind,
-    assignee_id=EXCLUDED.assignee_id, assignee_name=EXCLUDED.assignee_name,
-    assignee_fallback=EXCLUDED.assignee_fallback, rule_id=EXCLUDED.rule_id, due_at=EXCLUDED.due_at,
-    updated_at=EXCLUDED.updated_at, event_count=EXCLUDED.event_count, step=EXCLUDED.step,
-    step_due_at=EXCLUDED.step_due_at, closed_at=EXCLUDED.closed_at, reporters=EXCLUDED.reporters,
-    rework_count=EXCLUDED.rework_count, extension_count=EXCLUDED.extension_count,
-    reopen_count=EXCLUDED.reopen_count, supervision_level=EXCLUDED.supervision_level,
-    merged_into=EXCLUDED.merged_into, detail=EXCLUDED.detail
-"""
 
 INSERT_LOG = """
 INSERT INTO case_log (case_id, seq, command_id, kind, actor_id, actor_role, at, payload, prev_hash, hash)
@@ -46,50 +18,6 @@ VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)
 """
 
 LOG_COLUMNS = "case_id, seq, command_id, kind, actor_id, actor_role, at, payload, prev_hash, hash"
-
-
-def case_from_row(row: asyncpg.Record) -> CaseRecord:
-    """A case row as a record."""
-    assignee = None
-    if row["assignee_kind"]:
-        assignee = Assignee(
-            kind=PartyKind(row["assignee_kind"]),
-            id=row["assignee_id"],
-            name=row["assignee_name"],
-            fallback=row["assignee_fallback"],
-        )
-    return CaseRecord(
-        id=row["id"],
-        version=row["version"],
-        state=CaseState(row["state"]),
-        category=Category(row["category"]),
-        priority=Severity(row["priority"]),
-        event_type=row["event_type"],
-        description=row["description"],
-        grid_code=row["grid_code"],
-        grid_name=row["grid_name"],
-        village_code=row["village_code"],
-        township_code=row["township_code"],
-        township_name=row["township_name"],
-        assignee=assignee,
-        rule_id=row["rule_id"],
-        lon=row["lon"],
-        lat=row["lat"],
-        opened_at=row["opened_at"],
-        due_at=row["due_at"],
-        updated_at=row["updated_at"],
-        event_count=row["event_count"],
-        step=Step(row["step"]),
-        step_due_at=row["step_due_at"],
-        closed_at=row["closed_at"],
-        reporters=tuple(row["reporters"]),
-        rework_count=row["rework_count"],
-        extension_count=row["extension_count"],
-        reopen_count=row["reopen_count"],
-        supervision_level=row["supervision_level"],
-        merged_into=row["merged_into"],
-        detail=CaseDetail.model_validate(row["detail"]),
-    )
 
 
 def entry_from_row(row: asyncpg.Record) -> LogEntry:
@@ -104,46 +32,6 @@ def entry_from_row(row: asyncpg.Record) -> LogEntry:
         payload=row["payload"],
         prev_hash=row["prev_hash"],
         hash=row["hash"],
-    )
-
-
-def case_args(case: CaseRecord) -> tuple[object, ...]:
-    """The UPSERT_CASE parameters for a case."""
-    a = case.assignee
-    return (
-        case.id,
-        case.version,
-        case.state.value,
-        case.category.value,
-        case.priority.value,
-        case.event_type,
-        case.description,
-        case.grid_code,
-        case.grid_name,
-        case.village_code,
-        case.township_code,
-        case.township_name,
-        a.kind.value if a else None,
-        a.id if a else None,
-        a.name if a else None,
-        a.fallback if a else None,
-        case.rule_id,
-        case.lon,
-        case.lat,
-        case.opened_at,
-        case.due_at,
-        case.updated_at,
-        case.event_count,
-        case.step.value,
-        case.step_due_at,
-        case.closed_at,
-        list(case.reporters),
-        case.rework_count,
-        case.extension_count,
-        case.reopen_count,
-        case.supervision_level,
-        case.merged_into,
-        case.detail.model_dump(mode="json"),
     )
 
 
