@@ -26,7 +26,9 @@ def problems(root: Path) -> list[str]:
                 if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
                     length = (node.end_lineno or node.lineno) - node.lineno + 1
                     if length > MAX_FUNCTION_LINES:
-                        found.append(f"{path}:{node.lineno}: {node.name} has {length} lines (limit {MAX_FUNCTION_LINES})")
+                        found.append(
+                            f"{path}:{node.lineno}: {node.name} has {length} lines (limit {MAX_FUNCTION_LINES})"
+                        )
     return found
 
 
