@@ -13,10 +13,10 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from core.case_views import CaseView
 from core.cases import (
     AssignBody,
     CaseCommand,
-    CaseView,
     CommandBody,
     MergeBody,
     StageBody,

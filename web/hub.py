@@ -18,7 +18,7 @@ import orjson
 from aiokafka import AIOKafkaConsumer
 
 from core import topics
-from core.cases import CaseChange, CaseView
+from core.case_views import CaseChange, CaseView
 from core.queues import QueueChange
 from core.vocabulary import Role
 from dispatch.access.scope import COMMAND_CENTRE, Scope

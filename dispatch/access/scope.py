@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from core.cases import CaseView
+from core.case_views import CaseView
 from core.vocabulary import PartyKind, Role
 
 AREA_ROLES = frozenset({Role.DISPATCHER, Role.TOWNSHIP_LEADER, Role.COUNTY_SUPERVISOR})

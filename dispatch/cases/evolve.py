@@ -6,16 +6,8 @@ from dataclasses import replace
 from datetime import datetime
 from uuid import UUID
 
-from core.cases import (
-    Assignee,
-    AttachedEvent,
-    CaseDetail,
-    CaseSource,
-    ExtensionAsked,
-    LegalReview,
-    StageDone,
-    StepSla,
-)
+from core.case_views import AttachedEvent, CaseDetail, ExtensionAsked, LegalReview, StageDone
+from core.cases import Assignee, CaseSource, StepSla
 from core.enforcement import Decision, Evidence
 from core.vocabulary import CaseState, Severity, Step
 from dispatch.cases.record import CaseRecord, LogEntry, Payload

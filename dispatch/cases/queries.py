@@ -9,7 +9,7 @@ from uuid import UUID
 
 import asyncpg
 
-from core.cases import CaseView
+from core.case_views import CaseView
 from dispatch.access.scope import Scope
 from dispatch.cases.columns import CASE_COLUMNS, case_from_row
 

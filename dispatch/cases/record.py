@@ -14,12 +14,8 @@ from uuid import UUID
 
 import orjson
 
-from core.cases import (
-    Actor,
-    Assignee,
-    CaseDetail,
-    CaseView,
-)
+from core.case_views import CaseDetail, CaseView
+from core.cases import Actor, Assignee
 from core.vocabulary import CaseState, Category, PartyKind, Severity, Step
 
 GENESIS = "0" * 64

@@ -7,7 +7,8 @@ from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
 
-from core.cases import CaseChange, CaseCommand
+from core.case_views import CaseChange
+from core.cases import CaseCommand
 from dispatch.cases.machine import GENESIS, CaseRecord, CommandRefused, LogEntry, apply
 
 

@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 import orjson
 import pytest
 
-from core.cases import Assignee, CaseView
+from core.case_views import CaseView
+from core.cases import Assignee
 from core.vocabulary import CaseState, Category, PartyKind, Role, Severity
 from dispatch.access.scope import Scope
 from web.hub import LiveClient, LiveMessage

@@ -12,17 +12,8 @@ from typing import Any
 import orjson
 import pytest
 
-from core.cases import (
-    Assignee,
-    AttachedEvent,
-    CaseDetail,
-    CaseView,
-    ExtensionAsked,
-    LegalReview,
-    OpenCase,
-    StageDone,
-    StepSla,
-)
+from core.case_views import AttachedEvent, CaseDetail, CaseView, ExtensionAsked, LegalReview, StageDone
+from core.cases import Assignee, OpenCase, StepSla
 from core.enforcement import Decision, Evidence
 from core.events import EVENT_ADAPTER
 from core.vocabulary import CaseState, EnforcementStage, PartyKind, Step
