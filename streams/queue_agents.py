@@ -1,0 +1,53 @@
+"""unrouted_queue and dead_letter_queue: keep the queues people work through in PostGIS and tell the command centre."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from faust.types import StreamT, TopicT
+from pydantic import ValidationError
+
+from core.queues import DeadLetter, QueueChange, UnroutedEvent
+from core.registry import dump
+from dispatch.queues import store as queue_store
+from streams.context import StreamContext
+from streams.dead_letters import DeadLetters
+
+log = logging.getLogger(__name__)
+
+
+class QueueAgents:
+    """The agents on the unrouted and dead-letter topics; both announce each new item on the queue changes topic."""
+
+    def __init__(self, ctx: StreamContext, dead: DeadLetters, queue_changes: TopicT) -> None:
+        self.ctx, self.dead, self.queue_changes = ctx, dead, queue_changes
+
+    async def unrouted(self, stream: StreamT[Any]) -> None:
+        """Keep the unrouted queue in PostGIS and tell the command centre."""
+        async for event in stream.events():
+            try:
+                item = UnroutedEvent.model_validate_json(event.value)
+            except ValidationError as exc:
+                await self.dead.send(event, f"malformed unrouted record: {exc.errors()[0]['msg']}")
+                continue
+            await queue_store.add_unrouted(await self.ctx.pool(), item)
+            notice = QueueChange(queue="unrouted", item_id=str(item.event_id), at=datetime.now(UTC))
+            await self.queue_changes.send(key=b"unrouted", value=dump(notice))
+
+    async def dead_letters(self, stream: StreamT[Any]) -> None:
+        """Keep the dead-letter queue in PostGIS and tell the command centre."""
+        async for event in stream.events():
+            try:
+                item = DeadLetter.model_validate_json(event.value)
+            except ValidationError:
+                log.error("unreadable dead letter at offset %d skipped", event.message.offset)
+                continue
+            await queue_store.add_dead_letter(await self.ctx.pool(), item)
+            notice = QueueChange(
+                queue="deadletter",
+                item_id=f"{item.source_topic}:{item.partition}:{item.offset}",
+                at=datetime.now(UTC),
+            )
+            await self.queue_changes.send(key=b"deadletter", value=dump(notice))

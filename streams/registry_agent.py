@@ -1,0 +1,84 @@
+"""registry_changes and the plan timer: reload the routing snapshot, and carry cases stranded by redistricting."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, date, datetime
+from typing import Any
+
+import faust
+from faust.types import StreamT, TopicT
+from pydantic import ValidationError
+
+from core.cases import TransferCase
+from core.queues import RegistryChange
+from core.registry import dump
+from dispatch.clock import local_day
+from dispatch.redistricting import transfers
+from dispatch.routing.snapshot import RoutingSnapshot
+from streams.context import StreamContext
+
+log = logging.getLogger(__name__)
+
+
+class RegistryAgent:
+    """The agent on the registry topic, and the timer that notices plans coming into effect."""
+
+    def __init__(self, app: faust.App, ctx: StreamContext, commands: TopicT) -> None:
+        self.app, self.ctx, self.commands = app, ctx, commands
+
+    async def run(self, stream: StreamT[Any]) -> None:
+        """Reload the in-memory grid index and rules when the registry changes, without a restart."""
+        async for event in stream.events():
+            try:
+                change = RegistryChange.model_validate_json(event.value)
+            except ValidationError:
+                log.error("unreadable registry notice at offset %d skipped", event.message.offset)
+                continue
+            await self.ctx.reload(f"{change.part} revision {change.revision}")
+            if change.part == "plan":
+                await self.carry_cases()
+
+    async def plans_coming_into_effect(self) -> None:
+        """Plans applied ahead of their effective date move their cases when the day comes."""
+        if self.ctx.loaded_on != local_day(datetime.now(UTC)):
+            await self.ctx.reload("a new day")
+        await self.carry_cases()
+
+    async def carry_cases(self) -> None:
+        """Send every open case stranded in a grid that no longer exists to its successor's people."""
+        # A case routed just before the reload is carried on the next round; transfer ids are per plan and case.
+        pool, now = await self.ctx.pool(), datetime.now(UTC)
+        today = local_day(now)
+        plans = await transfers.plans_in_effect(pool, today)
+        if not plans:
+            return
+        snap = await self.ctx.snapshot()
+        latest = plans[-1][0]
+        for case in await transfers.stranded_cases(pool, today):
+            command, snap = await self._transfer(case, snap, today, now, latest)
+            if command is not None:
+                await self.commands.send(key=str(case.id).encode(), value=dump(command))
+                self.ctx.counters["transfers"] += 1
+        await self.app.producer.flush()
+        for plan_id, done in plans:
+            if not done:
+                await transfers.mark_done(pool, plan_id)
+                log.info("plan %s in effect: stranded cases sent to their successors", plan_id)
+
+    async def _transfer(
+        self, case: transfers.OpenCaseRef, snap: RoutingSnapshot, today: date, now: datetime, plan_id: str
+    ) -> tuple[TransferCase | None, RoutingSnapshot]:
+        """The case's transfer (None when it must wait or has nowhere to go), and the snapshot to go on with."""
+        try:
+            try:
+                return transfers.transfer_for(case, snap, today, now, plan_id), snap
+            except transfers.StaleSnapshot:
+                snap = await self.ctx.reload("a plan newer than the snapshot")
+                return transfers.transfer_for(case, snap, today, now, plan_id), snap
+        except transfers.StaleSnapshot as exc:
+            log.warning("%s; retried on the next round", exc)
+        except transfers.NoSuccessor as exc:
+            self.ctx.counters["transfers_without_successor"] += 1
+            log.error("%s", exc)
+        return None, snap

@@ -1,0 +1,35 @@
+"""Timers: supervise cases past their step's deadline, and log the counters for operators."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from faust.types import TopicT
+
+from core.registry import dump
+from dispatch import clock
+from dispatch.cases import supervision
+from streams.context import StreamContext
+
+log = logging.getLogger(__name__)
+
+
+class Timers:
+    """Periodic work that reads no topic."""
+
+    def __init__(self, ctx: StreamContext, commands: TopicT) -> None:
+        self.ctx, self.commands = ctx, commands
+
+    async def deadlines(self) -> None:
+        """跟踪督办: supervise every case past its step's deadline, escalating as the delay grows."""
+        settings = self.ctx.settings
+        now = clock.now(settings.clock_file)
+        every = timedelta(minutes=settings.escalate_every_minutes)
+        for command in await supervision.supervision_round(await self.ctx.pool(), now, every):
+            await self.commands.send(key=str(command.case_id).encode(), value=dump(command))
+            self.ctx.counters["supervisions"] += 1
+
+    async def report_counters(self) -> None:
+        """Log what the agents have done, for operators."""
+        log.info("stream counters: %s", dict(self.ctx.counters))
