@@ -10,13 +10,13 @@ from uuid import UUID
 
 from aiokafka.errors import KafkaError
 from fastapi import APIRouter, Body, Depends, FastAPI, Request
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from core.events import FieldEvent, implausible_time
 from core.vocabulary import Role
 from dispatch.access.http_auth import Caller, address, guard_of, rate_limit
 from dispatch.access.scope import Scope
+from dispatch.errors import Conflict, Forbidden, Invalid, Unavailable
 from ingest import receipts
 from ingest.publisher import EventPublisher
 from ingest.receipts import Receipt
@@ -76,40 +76,27 @@ async def intake_limits(request: Request, caller: Caller) -> Scope:
 )
 async def post_event(
     event: Annotated[FieldEvent, Body()], request: Request, caller: Annotated[Scope, Depends(intake_limits)]
-) -> Accepted | JSONResponse:
+) -> Accepted:
     """Accept an event once the broker acknowledged it; a retry with the same id and body is harmless.
 
     A person reports as themselves; only a system account (a hotline or sensor gateway) or an administrator
     posts for others."""
     if event.reporter.id != caller.me and caller.role not in (Role.SYSTEM, Role.ADMIN):
-        return JSONResponse(
-            status_code=403,
-            content={"detail": f"reporter.id: {event.reporter.id} is not you ({caller.me}); report as yourself"},
-        )
+        raise Forbidden(f"reporter.id: {event.reporter.id} is not you ({caller.me}); report as yourself")
     bad_time = implausible_time(event, datetime.now(UTC))
     if bad_time is not None:
         field, reason = bad_time
-        return JSONResponse(
-            status_code=422,
-            content={"detail": [{"loc": ["body", field], "msg": f"{field} {reason}", "type": "value_error"}]},
-        )
+        raise Invalid(f"{field} {reason}", ("body", field))
     pool = request.app.state.pool
     digest = receipts.body_hash(event)
     state = await receipts.claim(pool, event.event_id, digest)
     if state is Receipt.CONFLICT:
-        return JSONResponse(
-            status_code=409,
-            content={"detail": f"event_id {event.event_id} was already used for a different event"},
-        )
+        raise Conflict(f"event_id {event.event_id} was already used for a different event")
     if state is Receipt.ACCEPTED:
         return Accepted(event_id=event.event_id)
     try:
         await request.app.state.event_publisher.publish(event)
-    except (KafkaError, TimeoutError):
-        return JSONResponse(
-            status_code=503,
-            headers={"Retry-After": "5"},
-            content={"detail": "the event broker is unavailable; retry with the same event_id"},
-        )
+    except (KafkaError, TimeoutError) as exc:
+        raise Unavailable("the event broker is unavailable; retry with the same event_id", retry_after=5) from exc
     await receipts.mark_accepted(pool, event.event_id)
     return Accepted(event_id=event.event_id)

@@ -5,15 +5,16 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, ConfigDict, Field
 
 from core.inputs import NO_NUL, Instant
 from dispatch.access import access_log
 from dispatch.access import users as users_store
-from dispatch.access.http_auth import CHALLENGE, Admin, Caller, address, guard_of, rate_limit
-from dispatch.access.users import LoginRefused, RefreshRefused, User
+from dispatch.access.http_auth import Admin, Caller, address, guard_of, rate_limit
+from dispatch.access.users import User
+from dispatch.errors import Invalid
 
 router = APIRouter(prefix="/api/v1", tags=["access"])
 
@@ -83,30 +84,19 @@ def _tokens(request: Request, user: User, refresh: str, now: datetime) -> Tokens
 async def sign_in(request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> Tokens:
     """Sign in with username and password (form fields); repeated failures lock the account for a while."""
     if "\x00" in form.username:
-        raise HTTPException(
-            status_code=422,
-            detail=[{"loc": ["body", "username"], "msg": "must not contain NUL", "type": "value_error"}],
-        )
+        raise Invalid("must not contain NUL", ("body", "username"))
     settings = guard_of(request).settings
     rate_limit(request, settings.rate_login_per_address, "sign-in attempts from this address", address(request))
     rate_limit(request, settings.rate_login_per_user, "sign-in attempts for this user", form.username.lower())
     now = datetime.now(UTC)
-    try:
-        user = await users_store.authenticate(
-            request.app.state.pool,
-            form.username,
-            form.password,
-            now,
-            settings.login_max_failures,
-            timedelta(minutes=settings.lockout_minutes),
-        )
-    except LoginRefused as exc:
-        if exc.locked_until is not None:
-            wait = max(1, int((exc.locked_until - now).total_seconds()))
-            raise HTTPException(
-                status_code=423, detail=f"{exc}; try again in {wait} s", headers={"Retry-After": str(wait)}
-            ) from exc
-        raise HTTPException(status_code=401, detail=str(exc), headers=CHALLENGE) from exc
+    user = await users_store.authenticate(
+        request.app.state.pool,
+        form.username,
+        form.password,
+        now,
+        settings.login_max_failures,
+        timedelta(minutes=settings.lockout_minutes),
+    )
     refresh = await users_store.issue_refresh(
         request.app.state.pool, user.username, now, timedelta(days=settings.refresh_token_days)
     )
@@ -119,12 +109,9 @@ async def refresh(body: RefreshBody, request: Request) -> Tokens:
     settings = guard_of(request).settings
     rate_limit(request, settings.rate_login_per_address, "token refreshes from this address", address(request))
     now = datetime.now(UTC)
-    try:
-        user, fresh = await users_store.rotate_refresh(
-            request.app.state.pool, body.refresh_token, now, timedelta(days=settings.refresh_token_days)
-        )
-    except RefreshRefused as exc:
-        raise HTTPException(status_code=401, detail=str(exc), headers=CHALLENGE) from exc
+    user, fresh = await users_store.rotate_refresh(
+        request.app.state.pool, body.refresh_token, now, timedelta(days=settings.refresh_token_days)
+    )
     return _tokens(request, user, fresh, now)
 
 

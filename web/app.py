@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 from fastapi import FastAPI, Request
-from fastapi.encoders import jsonable_encoder
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -23,6 +19,7 @@ from dispatch.db import create_pool
 from web import (
     access_api,
     cases_api,
+    errors,
     live,
     media_api,
     people_api,
@@ -101,7 +98,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         app.include_router(plugin.router)
     for capability in CAPABILITIES:
         app.include_router(capability.router)
-    _add_error_handlers(app)
+    errors.install(app)
     _add_pages(app)
 
     @app.get("/healthz", tags=["ops"])
@@ -113,38 +110,6 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         return {"status": "ok", "live_clients": hub.clients, "live_messages": hub.delivered}
 
     return app
-
-
-def _add_error_handlers(app: FastAPI) -> None:
-    """Server-side outages answer 503 with a reason; client mistakes are answered by validation (422)."""
-
-    async def unavailable(request: Request, exc: Exception) -> JSONResponse:
-        log.error("dependency unavailable on %s: %s", request.url.path, exc)
-        return JSONResponse(
-            {"detail": "a backing service is unavailable; retry shortly"}, status_code=503, headers={"Retry-After": "5"}
-        )
-
-    # json.loads lets `1e400`, `NaN` and `"\ud800"` into a body; FastAPI's own handler echoes them and fails.
-    async def invalid(request: Request, exc: Exception) -> JSONResponse:
-        errors = exc.errors() if isinstance(exc, RequestValidationError) else []
-        return JSONResponse({"detail": _printable(jsonable_encoder(errors))}, status_code=422)
-
-    for exc_type in (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, ConnectionError):
-        app.add_exception_handler(exc_type, unavailable)
-    app.add_exception_handler(RequestValidationError, invalid)
-
-
-def _printable(value: Any) -> Any:
-    """A validation error with what JSON cannot write (infinities, NaN, lone surrogates) spelled out as text."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
-    if isinstance(value, str):
-        return value.encode("utf-8", "backslashreplace").decode("utf-8")
-    if isinstance(value, dict):
-        return {_printable(k): _printable(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_printable(v) for v in value]
-    return value
 
 
 def _add_pages(app: FastAPI) -> None:

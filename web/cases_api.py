@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 from uuid import UUID, uuid4
 
-from fastapi import APIRouter, Body, Header, HTTPException, Query, Request
+from fastapi import APIRouter, Body, Header, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
@@ -32,10 +32,11 @@ from dispatch.access.http_auth import Caller, CommandCentre, address, within_are
 from dispatch.access.scope import COMMAND_CENTRE
 from dispatch.cases import command_status, disclosure, metrics
 from dispatch.cases import queries as case_queries
-from dispatch.cases.machine import CommandRefused, NotYours, apply
+from dispatch.cases.machine import apply
 from dispatch.cases.queries import CaseFilter, case_in_scope
 from dispatch.cases.store import PgCaseStore
 from dispatch.clock import local_day
+from dispatch.errors import Forbidden, Invalid, NotFound
 from dispatch.media import store as media_store
 from dispatch.people import actors
 
@@ -74,21 +75,16 @@ async def post_command(
     merge, split, supervise, request_extension, decide_extension, stage, request_review, review)."""
     pool = request.app.state.pool
     if not await case_in_scope(pool, case_id, caller):
-        raise HTTPException(status_code=404, detail=f"case {case_id} not found")
+        raise NotFound(f"case {case_id} not found")
     actor = await actors.for_caller(pool, caller, local_day(datetime.now(UTC)))
     if actor is None:
-        raise HTTPException(status_code=403, detail=f"{caller.username} acts for no person serving today")
+        raise Forbidden(f"{caller.username} acts for no person serving today")
     case, _ = await PgCaseStore(pool).load(case_id)
     if case is None:
-        raise HTTPException(status_code=404, detail=f"case {case_id} not found")
+        raise NotFound(f"case {case_id} not found")
     await _check_references(pool, body)
     command = command_from_body(body, case_id, actor, datetime.now(UTC), command_id or uuid4())
-    try:
-        apply(case, command)
-    except NotYours as exc:
-        raise HTTPException(status_code=403, detail=str(exc)) from exc
-    except CommandRefused as exc:
-        raise HTTPException(status_code=409, detail=str(exc)) from exc
+    apply(case, command)  # CommandRefused (409), or NotYours (403)
     await request.app.state.commands.send(command)
     outcome = await _outcome(request, command) if wait else {"command_id": command.command_id, "status": "pending"}
     code = {"applied": 200, "refused": 409}.get(str(outcome["status"]), 202)
@@ -102,7 +98,7 @@ async def get_command(command_id: UUID, request: Request, caller: Caller) -> dic
     found = await command_status.status(pool, command_id)
     case_id = found.get("case_id")
     if case_id is not None and not await case_in_scope(pool, case_id, caller):
-        raise HTTPException(status_code=404, detail=f"command {command_id} not found")
+        raise NotFound(f"command {command_id} not found")
     return found
 
 
@@ -125,24 +121,18 @@ async def _check_references(pool: Any, body: CommandBody) -> None:
         for n, item in enumerate(evidence):
             info = known.get(item.sha256)
             if info is None:
-                raise _unprocessable(
-                    ["body", "evidence", n, "sha256"], f"no stored media {item.sha256}: upload it first"
-                )
+                raise Invalid(f"no stored media {item.sha256}: upload it first", ("body", "evidence", n, "sha256"))
             if info.kind != item.kind.value:
-                raise _unprocessable(["body", "evidence", n, "kind"], f"media {item.sha256} is a {info.kind}")
+                raise Invalid(f"media {item.sha256} is a {info.kind}", ("body", "evidence", n, "kind"))
     if isinstance(body, AssignBody):
         query = PERSON_EXISTS if body.assignee.kind == "grid_member" else TEAM_EXISTS
         found = await pool.fetchval(query, body.assignee.id)
         if found is None:
-            raise _unprocessable(["body", "assignee", "id"], f"no current {body.assignee.kind} {body.assignee.id}")
+            raise Invalid(f"no current {body.assignee.kind} {body.assignee.id}", ("body", "assignee", "id"))
     if isinstance(body, MergeBody):
         state = await pool.fetchval("SELECT state FROM cases WHERE id = $1 AND closed_at IS NULL", body.into)
         if state is None:
-            raise _unprocessable(["body", "into"], f"no open case {body.into} to merge into")
-
-
-def _unprocessable(loc: list[Any], msg: str) -> HTTPException:
-    return HTTPException(status_code=422, detail=[{"loc": loc, "msg": msg, "type": "value_error"}])
+            raise Invalid(f"no open case {body.into} to merge into", ("body", "into"))
 
 
 CODE = r"^[0-9]{6,15}$"
@@ -197,7 +187,7 @@ async def case_detail(case_id: UUID, request: Request, caller: Caller) -> CaseDe
     pool = request.app.state.pool
     found = await case_queries.get_case(pool, case_id, caller)
     if found is None:
-        raise HTTPException(status_code=404, detail=f"case {case_id} not found")
+        raise NotFound(f"case {case_id} not found")
     personal = access_log.personal_fields(found[1])
     if personal:
         await access_log.record(pool, caller, address(request), "case", str(case_id), personal)
@@ -228,10 +218,7 @@ async def case_metrics(
     end = (end or datetime.now(UTC)).astimezone(UTC)
     start = start or max(end, EARLIEST + PERIOD) - PERIOD
     if start >= end:
-        raise HTTPException(
-            status_code=422,
-            detail=[{"loc": ["query", "from"], "msg": "from must be before to", "type": "value_error"}],
-        )
+        raise Invalid("from must be before to", ("query", "from"))
     return await metrics.compute(request.app.state.pool, by, start, end, caller)
 
 
@@ -271,6 +258,6 @@ async def my_reports(
     Anyone sees their own; the command centre sees those of its area's reporters."""
     reporter = reporter or caller.me
     if reporter != caller.me and caller.role not in COMMAND_CENTRE:
-        raise HTTPException(status_code=403, detail="reporter: you may list only your own reports")
+        raise Forbidden("reporter: you may list only your own reports")
     scope = None if reporter == caller.me else caller
     return await case_queries.cases_reported_by(request.app.state.pool, reporter, limit, scope)

@@ -2,7 +2,8 @@
 
 The browser cannot set headers on a websocket, so the access token travels as a subprotocol:
 `new WebSocket(url, ["grid.live", "bearer." + token])`. The server closes with 4401 when the token is
-missing or bad, and again when it expires, so the client refreshes it and reconnects (catching up).
+missing or bad, and again when it expires, so the client refreshes it and reconnects (catching up); with 1013
+(try again later) when the database is restarting (web/errors.py).
 """
 
 from __future__ import annotations

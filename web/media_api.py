@@ -5,13 +5,14 @@ from __future__ import annotations
 import logging
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, HTTPException, Path, Request, Response
+from fastapi import APIRouter, Header, Path, Request, Response
 from fastapi.responses import FileResponse
 
 from dispatch.access import access_log
 from dispatch.access.http_auth import Caller, address
+from dispatch.errors import NotFound
 from dispatch.media import store as media_store
-from dispatch.media.sniff import EmptyMedia, MediaTooLarge, UnsupportedMedia
+from dispatch.media.sniff import MediaTooLarge
 from web.settings import WebSettings
 
 log = logging.getLogger(__name__)
@@ -20,8 +21,8 @@ router = APIRouter(prefix="/api/v1", tags=["media"])
 Sha256 = Annotated[str, Path(pattern=media_store.SHA256_PATTERN, description="lower-case hex SHA-256 of the bytes")]
 
 
-def _too_large(limit: int) -> HTTPException:
-    return HTTPException(status_code=413, detail=f"media larger than {limit} bytes")
+def _too_large(limit: int) -> MediaTooLarge:
+    return MediaTooLarge(f"media larger than {limit} bytes")
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
@@ -53,18 +54,9 @@ async def upload_media(
     """Store a photo (JPEG, PNG, WebP) or document (PDF) sent as the raw body; the same bytes again are one file."""
     settings: WebSettings = request.app.state.settings
     data = await _read_body(request, settings.media_max_bytes)
-    try:
-        info = await media_store.store(
-            request.app.state.pool, settings.media_dir, data, content_type, caller.me, settings.media_max_bytes
-        )
-    except MediaTooLarge as exc:
-        raise HTTPException(status_code=413, detail=str(exc)) from exc
-    except UnsupportedMedia as exc:
-        raise HTTPException(status_code=415, detail=str(exc)) from exc
-    except EmptyMedia as exc:
-        raise HTTPException(
-            status_code=422, detail=[{"loc": ["body"], "msg": str(exc), "type": "value_error"}]
-        ) from exc
+    info = await media_store.store(
+        request.app.state.pool, settings.media_dir, data, content_type, caller.me, settings.media_max_bytes
+    )
     return {
         "sha256": info.sha256,
         "content_type": info.content_type,
@@ -85,7 +77,7 @@ async def get_media(sha256: Sha256, request: Request, caller: Caller) -> Respons
     pool = request.app.state.pool
     found = await media_store.describe(pool, [sha256])
     if sha256 not in found or not await media_store.visible(pool, sha256, caller):
-        raise HTTPException(status_code=404, detail=f"no media {sha256}")
+        raise NotFound(f"no media {sha256}")
     await access_log.record(pool, caller, address(request), "media", sha256, [found[sha256].kind])
     headers = {
         "ETag": f'"{sha256}"',
@@ -97,5 +89,5 @@ async def get_media(sha256: Sha256, request: Request, caller: Caller) -> Respons
     path = media_store.path_for(settings.media_dir, sha256)
     if not path.is_file():
         log.error("media %s is recorded but its file is missing at %s", sha256, path)
-        raise HTTPException(status_code=404, detail=f"the file of media {sha256} is missing; run the audit")
+        raise NotFound(f"the file of media {sha256} is missing; run the audit")
     return FileResponse(path, media_type=found[sha256].content_type, headers=headers)

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from core.geo import LonLat
@@ -16,6 +16,7 @@ from dispatch.access import access_log
 from dispatch.access.http_auth import Caller, CommandCentre, address, require, within_area
 from dispatch.access.scope import COMMAND_CENTRE, TEAM_ROLES, Scope
 from dispatch.clock import local_day
+from dispatch.errors import Forbidden, NotFound
 from dispatch.people import positions
 from dispatch.people import store as people_store
 from dispatch.people.model import GRID_CODE, PersonSpec, PostSpec
@@ -47,15 +48,6 @@ Colleagues = Annotated[Scope, Depends(require(*COMMAND_CENTRE, *TEAM_ROLES))]
 
 def _today() -> date:
     return local_day(datetime.now(UTC))
-
-
-def _http_error(exc: Exception) -> HTTPException:
-    if isinstance(exc, people_store.Refused):
-        detail = [{"loc": list(loc), "msg": msg, "type": "value_error.reference"} for loc, msg in exc.problems]
-        return HTTPException(status_code=422, detail=detail)
-    if isinstance(exc, people_store.Conflict):
-        return HTTPException(status_code=409, detail=str(exc))
-    return HTTPException(status_code=404, detail=str(exc))
 
 
 async def _changed(request: Request, reason: str) -> None:
@@ -94,7 +86,7 @@ async def person(person_id: PersonId, request: Request, caller: Caller) -> dict[
     mine = person_id == caller.person_id
     colleague = caller.role in COMMAND_CENTRE | TEAM_ROLES
     if found is None or not (mine or (colleague and str(found["unit_code"]).startswith(caller.area))):
-        raise HTTPException(status_code=404, detail=f"person {person_id} not found")
+        raise NotFound(f"person {person_id} not found")
     if not mine:
         await access_log.record(pool, caller, address(request), "person", person_id, ["name", "phone"])
     return found
@@ -120,11 +112,8 @@ async def add_person(spec: PersonSpec, request: Request, caller: CommandCentre) 
     for grid in spec.grids:
         within_area(caller, grid, "grids")
     if spec.unit_code is None and caller.area:
-        raise HTTPException(status_code=403, detail="unit_code: name the township of your area")
-    try:
-        row = await people_store.add_person(request.app.state.pool, spec, _today())
-    except (people_store.Refused, people_store.Conflict) as exc:
-        raise _http_error(exc) from exc
+        raise Forbidden("unit_code: name the township of your area")
+    row = await people_store.add_person(request.app.state.pool, spec, _today())
     await _changed(request, f"{row['role']} {row['id']} added to {row['unit_code']} by {caller.username}")
     return row
 
@@ -133,10 +122,7 @@ async def add_person(spec: PersonSpec, request: Request, caller: CommandCentre) 
 async def add_post(person_id: PersonId, spec: PostSpec, request: Request, caller: CommandCentre) -> dict[str, Any]:
     """Post a grid member to one more grid of their unit."""
     within_area(caller, spec.grid_code, "grid_code")
-    try:
-        row = await people_store.add_post(request.app.state.pool, person_id, spec, _today())
-    except (people_store.Refused, people_store.Conflict, people_store.NotFound) as exc:
-        raise _http_error(exc) from exc
+    row = await people_store.add_post(request.app.state.pool, person_id, spec, _today())
     await _changed(request, f"{person_id} posted to grid {spec.grid_code} by {caller.username}")
     return row
 
@@ -145,10 +131,7 @@ async def add_post(person_id: PersonId, spec: PostSpec, request: Request, caller
 async def end_post(person_id: PersonId, grid_code: GridPath, request: Request, caller: CommandCentre) -> None:
     """End a person's post on a grid today (kept in history); the grid may become vacant."""
     within_area(caller, grid_code, "grid_code")
-    try:
-        await people_store.end_post(request.app.state.pool, person_id, grid_code, _today())
-    except people_store.NotFound as exc:
-        raise _http_error(exc) from exc
+    await people_store.end_post(request.app.state.pool, person_id, grid_code, _today())
     await _changed(request, f"{person_id} left grid {grid_code}, ended by {caller.username}")
 
 
@@ -157,11 +140,8 @@ async def end_person(person_id: PersonId, request: Request, caller: CommandCentr
     """End a person's service today, with every post they hold (kept in history)."""
     found = await people_store.get_person(request.app.state.pool, person_id)
     if found is None or not str(found["unit_code"]).startswith(caller.area):
-        raise HTTPException(status_code=404, detail=f"person {person_id} not found")
-    try:
-        posts = await people_store.end_person(request.app.state.pool, person_id, _today())
-    except people_store.NotFound as exc:
-        raise _http_error(exc) from exc
+        raise NotFound(f"person {person_id} not found")
+    posts = await people_store.end_person(request.app.state.pool, person_id, _today())
     await _changed(request, f"{person_id} ended with {posts} post(s) by {caller.username}")
 
 

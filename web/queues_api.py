@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from aiokafka.errors import KafkaError
-from fastapi import APIRouter, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel
 
 from core import topics
@@ -17,7 +17,7 @@ from core.registry import dump
 from dispatch.access.http_auth import Admin, CommandCentre
 from dispatch.queues import queries as queues_queries
 from dispatch.queues import resolution as queue_resolution
-from dispatch.queues.resolution import CannotReplay, NotQueued, Publish, Resolution
+from dispatch.queues.resolution import Publish, Resolution
 from web.settings import WebSettings
 
 log = logging.getLogger(__name__)
@@ -116,12 +116,9 @@ async def resolve_unrouted(
     """Route the event again (after fixing its grid, people or rules) or dismiss it with a note.
 
     A retried event that still finds no route comes back to the queue with the new reason."""
-    try:
-        done = await queue_resolution.resolve_unrouted(
-            request.app.state.pool, event_id, caller.area, caller.username, body.action, body.note, _publisher(request)
-        )
-    except NotQueued as exc:
-        raise HTTPException(status_code=404, detail=str(exc)) from exc
+    done = await queue_resolution.resolve_unrouted(
+        request.app.state.pool, event_id, caller.area, caller.username, body.action, body.note, _publisher(request)
+    )
     return await _answer(request, "unrouted", done.item_id, done.resolution, caller.username)
 
 
@@ -142,14 +139,9 @@ async def resolve_dead_letter(
     letter_id: Annotated[int, Path(ge=1, le=2**62)], body: DeadLetterResolution, request: Request, caller: Admin
 ) -> Resolved:
     """Replay the record to its topic (after the fault is fixed) or dismiss it with a note."""
-    try:
-        done = await queue_resolution.resolve_dead_letter(
-            request.app.state.pool, letter_id, caller.username, body.action, body.note, _publisher(request)
-        )
-    except NotQueued as exc:
-        raise HTTPException(status_code=404, detail=str(exc)) from exc
-    except CannotReplay as exc:
-        raise HTTPException(status_code=409, detail=str(exc)) from exc
+    done = await queue_resolution.resolve_dead_letter(
+        request.app.state.pool, letter_id, caller.username, body.action, body.note, _publisher(request)
+    )
     return await _answer(request, "deadletter", done.item_id, done.resolution, caller.username)
 
 

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 
 import asyncpg
-from fastapi import APIRouter, HTTPException, Path, Request
+from fastapi import APIRouter, Path, Request
 
 from core.plans import PLAN_ID, RedistrictingPlan
 from dispatch.access.http_auth import Admin
 from dispatch.db import create_pool
+from dispatch.errors import Conflict, NotFound
 from dispatch.redistricting import store as plan_store
-from dispatch.redistricting.validate import Outcome, PlanInvalid
+from dispatch.redistricting.validate import Outcome
 from dispatch.registry import history
 from dispatch.registry.revisions import bump_revision
 
@@ -28,26 +28,10 @@ PLAN_PATHS = ("/api/v1/plans", "/api/v1/plans/validate")
 """Paths that take a whole plan, which may be larger than other bodies (drawn areas)."""
 
 
-ITEM = re.compile(r"^item (\d+) \(")
-
-
 INVALID: dict[int | str, dict[str, Any]] = {422: {"description": "the plan is invalid; each error names its item"}}
 
 
 T = TypeVar("T")
-
-
-def plan_error_loc(error: str) -> list[str | int]:
-    """Where a plan error points: the item it names (`item 3 (merge): …` is body.items.2), else the whole plan."""
-    found = ITEM.match(error)
-    return ["body", "items", int(found.group(1)) - 1] if found else ["body"]
-
-
-def invalid_plan(errors: list[str]) -> HTTPException:
-    """A 422 in FastAPI's shape, one entry per error."""
-    return HTTPException(
-        status_code=422, detail=[{"loc": plan_error_loc(e), "msg": e, "type": "plan_invalid"} for e in errors]
-    )
 
 
 def outcome_summary(plan: RedistrictingPlan, out: Outcome) -> dict[str, Any]:
@@ -83,10 +67,7 @@ async def off_loop(database_url: str, work: Callable[[asyncpg.Pool], Awaitable[T
 @router.post("/plans/validate", responses=INVALID)
 async def validate_plan(plan: RedistrictingPlan, request: Request, caller: Admin) -> dict[str, Any]:
     """Check a plan against the registry of the day before it takes effect; nothing changes."""
-    try:
-        out = await off_loop(request.app.state.settings.database_url, lambda pool: plan_store.validate(pool, plan))
-    except PlanInvalid as exc:
-        raise invalid_plan(exc.errors) from exc
+    out = await off_loop(request.app.state.settings.database_url, lambda pool: plan_store.validate(pool, plan))
     return {"valid": True, **outcome_summary(plan, out)}
 
 
@@ -98,15 +79,13 @@ async def apply_plan(plan: RedistrictingPlan, request: Request, caller: Admin) -
         out = await off_loop(
             request.app.state.settings.database_url, lambda db: plan_store.apply(db, plan, caller.username)
         )
-    except PlanInvalid as exc:
-        raise invalid_plan(exc.errors) from exc
-    except plan_store.PlanAlreadyApplied as exc:
+    except plan_store.PlanAlreadyApplied:
         stored = await history.applied_plan(pool, plan.plan_id)
         if stored is not None:  # announce what is recorded again, in case the first notice was lost
             await request.app.state.notices.announce("plan", f"plan {plan.plan_id} re-announced", plan=stored)
-        raise HTTPException(status_code=409, detail=f"plan {plan.plan_id} was already applied") from exc
+        raise
     except asyncpg.SerializationError as exc:
-        raise HTTPException(status_code=409, detail="the registry changed meanwhile; try again") from exc
+        raise Conflict("the registry changed meanwhile; try again") from exc
     async with pool.acquire() as conn:
         revision = await bump_revision(conn, "plan")
     log.info("plan %s applied by %s", plan.plan_id, caller.username)
@@ -127,5 +106,5 @@ async def plan(plan_id: Annotated[str, Path(pattern=PLAN_ID)], request: Request,
     """A plan as it was applied."""
     found = await history.applied_plan(request.app.state.pool, plan_id)
     if found is None:
-        raise HTTPException(status_code=404, detail=f"plan {plan_id} was not applied")
+        raise NotFound(f"plan {plan_id} was not applied")
     return found

@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from dispatch.access.http_auth import Admin, Caller, CommandCentre
 from dispatch.clock import local_day
+from dispatch.errors import NotFound
 from dispatch.registry import geojson as registry_geojson
 from dispatch.registry import history, rules_store
-from dispatch.registry.rules_store import RuleNotFound, RuleSpec
+from dispatch.registry.rules_store import RuleSpec
 
 router = APIRouter(prefix="/api/v1", tags=["registry"])
 RuleId = Annotated[int, Path(ge=1, le=2**63 - 1)]
@@ -40,10 +41,7 @@ async def add_rule(spec: RuleSpec, request: Request, caller: Admin) -> dict[str,
 @router.put("/rules/{rule_id}", responses={404: {"description": "no such rule in force"}})
 async def change_rule(rule_id: RuleId, spec: RuleSpec, request: Request, caller: Admin) -> dict[str, Any]:
     """Replace a rule: the old version ends today, the new one (new id) starts; both stay in history."""
-    try:
-        row = await rules_store.change_rule(request.app.state.pool, rule_id, spec, caller.username)
-    except RuleNotFound as exc:
-        raise HTTPException(status_code=404, detail=str(exc)) from exc
+    row = await rules_store.change_rule(request.app.state.pool, rule_id, spec, caller.username)
     await request.app.state.notices.announce("rules", f"rule {rule_id} changed by {caller.username}")
     return row
 
@@ -51,10 +49,7 @@ async def change_rule(rule_id: RuleId, spec: RuleSpec, request: Request, caller:
 @router.delete("/rules/{rule_id}", status_code=204, responses={404: {"description": "no such rule in force"}})
 async def retire_rule(rule_id: RuleId, request: Request, caller: Admin) -> None:
     """Retire a rule from today."""
-    try:
-        await rules_store.retire_rule(request.app.state.pool, rule_id, caller.username)
-    except RuleNotFound as exc:
-        raise HTTPException(status_code=404, detail=str(exc)) from exc
+    await rules_store.retire_rule(request.app.state.pool, rule_id, caller.username)
     await request.app.state.notices.announce("rules", f"rule {rule_id} retired by {caller.username}")
 
 
@@ -110,7 +105,7 @@ async def responsible_at(
     """Which grid covered the point on a day, its member and the township's enforcement team then."""
     found = await history.responsible_at(request.app.state.pool, lon, lat, on)
     if found is None:
-        raise HTTPException(status_code=404, detail=f"no grid covered ({lon}, {lat}) on {on}")
+        raise NotFound(f"no grid covered ({lon}, {lat}) on {on}")
     return found
 
 
@@ -121,5 +116,5 @@ async def successors(
     """What an old unit or grid code became, nearest first, with the plan that did it (empty when unchanged)."""
     pool = request.app.state.pool
     if not await history.known_code(pool, code):
-        raise HTTPException(status_code=404, detail=f"no unit or grid ever had code {code}")
+        raise NotFound(f"no unit or grid ever had code {code}")
     return {"code": code, "successors": await history.successors(pool, code)}

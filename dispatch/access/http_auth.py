@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
 from core.vocabulary import Role
-from dispatch.access.rate_limits import RateLimited, RateLimiter
+from dispatch.access.rate_limits import RateLimiter
 from dispatch.access.scope import COMMAND_CENTRE, Scope
-from dispatch.access.tokens import BadToken, TokenIssuer
+from dispatch.access.tokens import TokenIssuer
+from dispatch.errors import Forbidden, Unauthorized
 from dispatch.settings import AuthSettings
 
 TOKEN_URL = "/api/v1/auth/token"
@@ -48,42 +49,36 @@ def address(request: Request) -> str:
 
 
 async def current_user(request: Request, token: Annotated[str | None, Depends(BEARER)]) -> Scope:
-    """The caller's scope from their bearer token; 401 without a valid one."""
+    """The caller's scope from their bearer token; Unauthorized (BadToken) without a valid one."""
     if not token:
-        raise HTTPException(status_code=401, detail="sign in first: Authorization: Bearer <token>", headers=CHALLENGE)
-    try:
-        scope, _ = guard_of(request).tokens.read(token)
-    except BadToken as exc:
-        raise HTTPException(status_code=401, detail=str(exc), headers=CHALLENGE) from exc
+        raise Unauthorized("sign in first: Authorization: Bearer <token>")
+    scope, _ = guard_of(request).tokens.read(token)
     request.state.scope = scope
     return scope
 
 
 def require(*roles: Role) -> Callable[..., Awaitable[Scope]]:
-    """A dependency that admits only `roles` (403 naming the role otherwise)."""
+    """A dependency that admits only `roles` (Forbidden naming the role otherwise)."""
     allowed = frozenset(roles)
 
     async def check(scope: Annotated[Scope, Depends(current_user)]) -> Scope:
         if scope.role not in allowed:
             names = ", ".join(sorted(r.value for r in allowed))
-            raise HTTPException(status_code=403, detail=f"a {scope.role.value} may not do this; it is for: {names}")
+            raise Forbidden(f"a {scope.role.value} may not do this; it is for: {names}")
         return scope
 
     return check
 
 
 def within_area(caller: Scope, code: str | None, field: str) -> None:
-    """403 naming the field when a unit or grid code lies outside the caller's area."""
+    """Forbidden, naming the field, when a unit or grid code lies outside the caller's area."""
     if code is not None and not code.startswith(caller.area):
-        raise HTTPException(status_code=403, detail=f"{field}: {code} is outside your area {caller.area}")
+        raise Forbidden(f"{field}: {code} is outside your area {caller.area}")
 
 
 def rate_limit(request: Request, rule: str, what: str, key: str) -> None:
-    """Count a hit; 429 with Retry-After once `rule` is exhausted for `key`."""
-    try:
-        guard_of(request).limiter.hit(rule, what, key)
-    except RateLimited as exc:
-        raise HTTPException(status_code=429, detail=str(exc), headers={"Retry-After": str(exc.retry_after)}) from exc
+    """Count a hit; RateLimited (with `retry_after`) once `rule` is exhausted for `key`."""
+    guard_of(request).limiter.hit(rule, what, key)
 
 
 Caller = Annotated[Scope, Depends(current_user)]

@@ -7,13 +7,14 @@ import time
 
 from limits import parse, storage, strategies
 
+from dispatch.errors import TooMany
 
-class RateLimited(Exception):
+
+class RateLimited(TooMany):
     """Too many requests; `retry_after` is in whole seconds."""
 
     def __init__(self, what: str, retry_after: int) -> None:
-        super().__init__(f"too many {what}; retry in {retry_after} s")
-        self.retry_after = retry_after
+        super().__init__(f"too many {what}; retry in {retry_after} s", retry_after)
 
 
 class RateLimiter:

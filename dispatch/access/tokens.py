@@ -10,12 +10,13 @@ import jwt
 from core.vocabulary import Role
 from dispatch.access.scope import Scope
 from dispatch.access.users import User
+from dispatch.errors import Unauthorized
 
 ALGORITHM = "HS256"
 AUDIENCE = "gridcmd"
 
 
-class BadToken(Exception):
+class BadToken(Unauthorized):
     """The token is missing, malformed, forged or expired; the message says which."""
 
 

@@ -16,6 +16,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from core.vocabulary import Role
 from dispatch.access.scope import Scope
+from dispatch.errors import Invalid, Locked, Unauthorized
 
 HASHER = PasswordHasher()
 MIN_PASSWORD = 8
@@ -28,11 +29,11 @@ USER_COLUMNS = (
 )
 
 
-class UserError(ValueError):
+class UserError(Invalid, ValueError):
     """A user could not be created or changed; the message names the field at fault."""
 
 
-class LoginRefused(Exception):
+class LoginRefused(Unauthorized):
     """Sign-in failed; `locked_until` is set when the account is locked."""
 
     def __init__(self, reason: str, locked_until: datetime | None = None) -> None:
@@ -40,7 +41,16 @@ class LoginRefused(Exception):
         self.locked_until = locked_until
 
 
-class RefreshRefused(Exception):
+class AccountLocked(Locked, LoginRefused):
+    """Sign-in refused while the account is locked; `retry_after` is the whole seconds left."""
+
+    def __init__(self, locked_until: datetime, now: datetime) -> None:
+        wait = max(1, int((locked_until - now).total_seconds()))
+        LoginRefused.__init__(self, f"account locked after repeated failures; try again in {wait} s", locked_until)
+        self.retry_after = wait
+
+
+class RefreshRefused(Unauthorized):
     """A refresh token is unknown, expired, revoked or was already used."""
 
 
@@ -166,7 +176,7 @@ async def authenticate(
         await _verify(await _dummy_hash(), password)
         raise LoginRefused("wrong username or password")
     if row["locked_until"] is not None and row["locked_until"] > now:
-        raise LoginRefused("account locked after repeated failures", row["locked_until"])
+        raise AccountLocked(row["locked_until"], now)
     if not await _verify(row["password_hash"], password):
         failures = row["failed_logins"] + 1
         locked = now + lock_for if failures >= max_failures else None
@@ -177,7 +187,7 @@ async def authenticate(
             locked,
         )
         if locked:
-            raise LoginRefused("account locked after repeated failures", locked)
+            raise AccountLocked(locked, now)
         raise LoginRefused("wrong username or password")
     rehash = HASHER.check_needs_rehash(row["password_hash"])
     if row["failed_logins"] or row["locked_until"] or rehash:

@@ -17,6 +17,7 @@ import orjson
 from core.case_views import CaseDetail, CaseView
 from core.cases import Actor, Assignee
 from core.vocabulary import CaseState, Category, PartyKind, Severity, Step
+from dispatch.errors import Conflict, Forbidden
 
 GENESIS = "0" * 64
 Payload = dict[str, Any]
@@ -93,11 +94,11 @@ class LogEntry:
     hash: str
 
 
-class CommandRefused(Exception):
+class CommandRefused(Conflict):
     """The command is not allowed in the case's state or for its issuer; the reason says why."""
 
 
-class NotYours(CommandRefused):
+class NotYours(Forbidden, CommandRefused):
     """The command is refused because of who issued it, not because of the case's state."""
 
 

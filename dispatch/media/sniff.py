@@ -7,6 +7,8 @@ from typing import Literal
 import filetype
 from filetype.types import archive, image
 
+from dispatch.errors import DomainError, Invalid, TooLarge, Unsupported
+
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 KINDS: dict[str, Literal["photo", "document"]] = {
     "image/jpeg": "photo",
@@ -22,19 +24,19 @@ _ALIASES = {"image/jpg": "image/jpeg", "image/pjpeg": "image/jpeg", "application
 _UNDECLARED = {"", "application/octet-stream"}
 
 
-class MediaError(Exception):
+class MediaError(DomainError):
     """An upload refused, with a reason fit to show the uploader."""
 
 
-class MediaTooLarge(MediaError):
+class MediaTooLarge(MediaError, TooLarge):
     """The upload is larger than the limit."""
 
 
-class EmptyMedia(MediaError):
+class EmptyMedia(MediaError, Invalid):
     """The upload has no bytes."""
 
 
-class UnsupportedMedia(MediaError):
+class UnsupportedMedia(MediaError, Unsupported):
     """The bytes are not an allowed type, or not the type the uploader declared."""
 
 

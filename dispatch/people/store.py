@@ -11,11 +11,12 @@ from typing import Any
 
 import asyncpg
 
+from dispatch import errors
 from dispatch.db import Conn
 from dispatch.people.model import PersonSpec, PostSpec, grid_in_unit, start_day
 from dispatch.registry.revisions import bump_revision
 
-Loc = tuple[str | int, ...]
+Loc = errors.Loc
 
 PERSON = """
 SELECT p.id, p.name, p.phone, p.role, p.unit_code, p.team_id, t.name AS team_name, t.kind AS team_kind,
@@ -73,19 +74,22 @@ CURRENT_PERSON = "SELECT id, role, unit_code FROM people WHERE id = $1 AND (vali
 END = "greatest(valid_from, $2::date)"
 
 
-class Refused(Exception):
+class Refused(errors.Invalid):
     """The request names something that does not exist or does not fit; each problem names its field."""
+
+    kind = "value_error.reference"
 
     def __init__(self, problems: list[tuple[Loc, str]]) -> None:
         super().__init__("; ".join(f"{'.'.join(str(p) for p in loc)}: {msg}" for loc, msg in problems))
         self.problems = problems
+        self.fields = list(problems)
 
 
-class NotFound(Exception):
+class NotFound(errors.NotFound):
     """No such person, or no such post, in service."""
 
 
-class Conflict(Exception):
+class Conflict(errors.Conflict):
     """The person or post already exists."""
 
 

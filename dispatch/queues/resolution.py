@@ -12,17 +12,18 @@ from uuid import UUID
 import asyncpg
 
 from dispatch.db import Conn
+from dispatch.errors import Conflict, NotFound
 from dispatch.queues.queries import UNROUTED_AREA
 
 REPLACEMENT_CHARACTER = "\ufffd"
 STORED_RAW_CAP = 64 * 1024
 
 
-class NotQueued(LookupError):
+class NotQueued(NotFound, LookupError):
     """No unresolved item with that id within the user's area."""
 
 
-class CannotReplay(ValueError):
+class CannotReplay(Conflict, ValueError):
     """The stored record is not the original bytes (it was cut or not UTF-8), so it cannot be replayed."""
 
 

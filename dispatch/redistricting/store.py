@@ -10,6 +10,7 @@ from shapely.geometry.base import BaseGeometry
 
 from core.plans import RedistrictingPlan
 from dispatch.db import Conn
+from dispatch.errors import Conflict
 from dispatch.redistricting.validate import Grid, Outcome, PlanInvalid, Unit, apply_plan
 from dispatch.registry.load import multipolygon_wkb, person_name, person_phone, township_teams
 from dispatch.registry.revisions import bump_revision
@@ -17,8 +18,12 @@ from dispatch.registry.revisions import bump_revision
 VALID_ON = "valid_from <= $2 AND (valid_to IS NULL OR $2 < valid_to)"
 
 
-class PlanAlreadyApplied(Exception):
+class PlanAlreadyApplied(Conflict):
     """A plan with this id is already in the registry."""
+
+    def __init__(self, plan_id: str) -> None:
+        super().__init__(f"plan {plan_id} was already applied")
+        self.plan_id = plan_id
 
 
 async def load_county(conn: Conn, county: str, day: date) -> tuple[BaseGeometry, dict[str, Unit], dict[str, Grid]]:

@@ -10,6 +10,7 @@ import asyncpg
 
 from core.cases import Actor, Assignee, TransferCase
 from core.vocabulary import PartyKind
+from dispatch.errors import Conflict, NotFound
 from dispatch.routing.model import Party
 from dispatch.routing.snapshot import RoutingSnapshot
 
@@ -29,11 +30,11 @@ class OpenCaseRef:
     agency_type: str | None
 
 
-class NoSuccessor(Exception):
+class NoSuccessor(NotFound):
     """The case's grid has no successor today; the case stays and is reported."""
 
 
-class StaleSnapshot(Exception):
+class StaleSnapshot(Conflict):
     """The routing snapshot predates the plan: it still has the case's grid; retry after a reload."""
 
 

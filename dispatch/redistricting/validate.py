@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -10,6 +11,7 @@ from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
 from core.plans import Merge, PlanItem, Recode, RedistrictingPlan, Rename, Split, TransferPart
+from dispatch.errors import Invalid, Loc
 from dispatch.geometry.tiling import tiling_errors
 
 LineageKind = Literal["merged_into", "recoded_to", "renamed", "part_transferred_to", "split_into"]
@@ -66,12 +68,24 @@ class Outcome:
         return self.changed_grids.get(old_code, old_code)
 
 
-class PlanInvalid(Exception):
-    """The plan cannot be applied; the message lists every error."""
+ITEM = re.compile(r"^item (\d+) \(")
+
+
+def plan_error_loc(error: str) -> Loc:
+    """Where a plan error points: the item it names (`item 3 (merge): …` is body.items.2), else the whole plan."""
+    found = ITEM.match(error)
+    return ("body", "items", int(found.group(1)) - 1) if found else ("body",)
+
+
+class PlanInvalid(Invalid):
+    """The plan cannot be applied; the message lists every error, and each error points at its item."""
+
+    kind = "plan_invalid"
 
     def __init__(self, errors: list[str]) -> None:
         super().__init__("\n".join(errors))
         self.errors = errors
+        self.fields = [(plan_error_loc(e), e) for e in errors]
 
 
 def apply_plan(
@@ -90,7 +104,7 @@ def apply_plan(
     return out
 
 
-class ItemError(Exception):
+class ItemError(Invalid):
     """One item cannot be applied."""
 
 

@@ -14,6 +14,7 @@ from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
 from dispatch.db import Conn
+from dispatch.errors import Invalid
 
 
 @dataclass(frozen=True)
@@ -24,7 +25,7 @@ class Boundary:
     geom: BaseGeometry
 
 
-class BadBoundaryFile(Exception):
+class BadBoundaryFile(Invalid):
     """The file cannot be imported; `problems` names each bad feature."""
 
     def __init__(self, problems: list[str]) -> None:

@@ -6,6 +6,7 @@ import csv
 import re
 from pathlib import Path
 
+from dispatch.errors import Invalid
 from dispatch.geometry.synthetic import Division
 
 CODE_LENGTH = {"city": 6, "county": 6, "township": 9, "village": 12}
@@ -13,7 +14,7 @@ PARENT_LEVEL = {"county": "city", "township": "county", "village": "township"}
 HEADER = ["code", "name", "level", "parent_code"]
 
 
-class BadDivisionFile(Exception):
+class BadDivisionFile(Invalid):
     """The file cannot be imported; `problems` names each bad row."""
 
     def __init__(self, problems: list[str]) -> None:

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from core.inputs import NO_NUL
 from core.vocabulary import Category, PartyKind, Severity
+from dispatch.errors import NotFound
 from dispatch.registry.revisions import bump_revision
 
 TODAY = "(now() AT TIME ZONE 'Asia/Shanghai')::date"
@@ -50,7 +51,7 @@ class RuleSpec(BaseModel):
         return self
 
 
-class RuleNotFound(Exception):
+class RuleNotFound(NotFound):
     """No current rule has this id."""
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from core.vocabulary import PartyKind, Severity
+from dispatch.errors import NotFound
 from dispatch.routing.model import Directory, GridRef, Party, RoutingRule
 
 
@@ -19,7 +20,7 @@ class Routing:
     fallback: str | None
 
 
-class NoRoute(Exception):
+class NoRoute(NotFound):
     """No rule matched, or the rule names a party that does not exist: the event needs a person."""
 
 

@@ -5,15 +5,15 @@ from __future__ import annotations
 from datetime import date
 
 from core.plans import RedistrictingPlan
-from dispatch.redistricting.validate import Lineage, Outcome
-from web.redistricting_api import invalid_plan, outcome_summary, plan_error_loc
+from dispatch.redistricting.validate import Lineage, Outcome, PlanInvalid, plan_error_loc
+from web.errors import detail
+from web.redistricting_api import outcome_summary
 
 
 def test_an_error_naming_an_item_points_at_it_and_others_at_the_plan() -> None:
-    assert plan_error_loc("item 2 (merge): unit 510822999201 does not exist") == ["body", "items", 1]
-    assert plan_error_loc("510822100: gap of 0.01 km² not covered") == ["body"]
-    detail = invalid_plan(["item 1 (rename): unit 510822100299 does not exist"]).detail
-    assert detail == [
+    assert plan_error_loc("item 2 (merge): unit 510822999201 does not exist") == ("body", "items", 1)
+    assert plan_error_loc("510822100: gap of 0.01 km² not covered") == ("body",)
+    assert detail(PlanInvalid(["item 1 (rename): unit 510822100299 does not exist"])) == [
         {
             "loc": ["body", "items", 0],
             "msg": "item 1 (rename): unit 510822100299 does not exist",
