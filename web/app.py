@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
@@ -57,32 +57,10 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         raise UnsafeForProduction("refusing to start in production: " + "; ".join(problems))
     plugins = _plugins()
 
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with AsyncExitStack() as stack:
-            app.state.pool = await create_pool(settings.database_url, max_size=settings.db_pool_size)
-            stack.push_async_callback(app.state.pool.close)
-            late = settings.production_problems(await users_store.demo_accounts_enabled(app.state.pool))
-            if late:
-                raise UnsafeForProduction("refusing to start in production: " + "; ".join(late))
-            hub = LiveHub(settings)
-            await hub.start()
-            stack.push_async_callback(hub.stop)
-            app.state.hub = hub
-            app.state.notices = RegistryNotices(settings)
-            await app.state.notices.start()
-            stack.push_async_callback(app.state.notices.stop)
-            app.state.commands = CommandPublisher(settings)
-            await app.state.commands.start()
-            stack.push_async_callback(app.state.commands.stop)
-            for plugin in plugins:
-                await stack.enter_async_context(plugin.lifespan(app))
-            yield
-
     app = FastAPI(
         title="镇村治理指挥调度 Township grid command centre",
         version="0.1.0",
-        lifespan=lifespan,
+        lifespan=_lifespan(settings, plugins),
     )
     app.state.settings = settings
     app.state.guard = Guard.from_settings(settings)
@@ -110,6 +88,34 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         return {"status": "ok", "live_clients": hub.clients, "live_messages": hub.delivered}
 
     return app
+
+
+def _lifespan(settings: WebSettings, plugins: list[Any]) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """Open the pool, the live hub, the publishers and the plugins' resources for the app's lifetime."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            app.state.pool = await create_pool(settings.database_url, max_size=settings.db_pool_size)
+            stack.push_async_callback(app.state.pool.close)
+            late = settings.production_problems(await users_store.demo_accounts_enabled(app.state.pool))
+            if late:
+                raise UnsafeForProduction("refusing to start in production: " + "; ".join(late))
+            hub = LiveHub(settings)
+            await hub.start()
+            stack.push_async_callback(hub.stop)
+            app.state.hub = hub
+            app.state.notices = RegistryNotices(settings)
+            await app.state.notices.start()
+            stack.push_async_callback(app.state.notices.stop)
+            app.state.commands = CommandPublisher(settings)
+            await app.state.commands.start()
+            stack.push_async_callback(app.state.commands.stop)
+            for plugin in plugins:
+                await stack.enter_async_context(plugin.lifespan(app))
+            yield
+
+    return lifespan
 
 
 def _add_pages(app: FastAPI) -> None:
