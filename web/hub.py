@@ -1,9 +1,11 @@
 """The live hub: one broker consumer fans case and queue changes out to websocket clients.
 
 Each client subscribes before its snapshot is read, so nothing falls in between; the client
-deduplicates the overlap by case version. Each client has a bounded queue; one that falls
-behind is dropped, never allowed to stall the others. Every message is serialised once, and
-each client admits only what its user's scope reaches.
+deduplicates the overlap by case version. Each client has a bounded backlog (web/backlog.py) in which a
+burst of one case's changes is coalesced to the newest; one that still falls behind is dropped, never
+allowed to stall the others. Every message is serialised once, and the same text goes to each client
+whose user's scope admits it. The hub also wakes the requests waiting for a command's change
+(web/waiters.py).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass
+from functools import cached_property
 from uuid import UUID
 
 import orjson
@@ -22,7 +25,9 @@ from core.case_views import CaseChange, CaseView
 from core.queues import QueueChange
 from core.vocabulary import Role
 from dispatch.access.scope import COMMAND_CENTRE, Scope
+from web.backlog import Backlog
 from web.settings import WebSettings
+from web.waiters import CommandWaiters
 
 log = logging.getLogger(__name__)
 
@@ -40,73 +45,84 @@ class LiveMessage:
     queue: str | None = None
     region: str | None = None
 
+    @cached_property
+    def removal(self) -> str:
+        """The `case_removed` text for clients the case has left, serialised once for all of them."""
+        assert self.case is not None
+        return orjson.dumps(
+            {"type": "case_removed", "case_id": str(self.case.id), "version": self.case.version}
+        ).decode()
+
 
 class LiveClient:
-    """One websocket's bounded queue of serialised messages, filtered by the user's scope.
+    """One websocket's backlog of serialised messages, filtered by the user's scope.
 
     A case the client was shown and that has left its reach (transferred away) is announced as removed.
     """
 
     def __init__(self, size: int, scope: Scope | None = None) -> None:
-        self._queue: asyncio.Queue[str] = asyncio.Queue(maxsize=size)
-        self._overflow = asyncio.Event()
+        self._queue = Backlog(size)
+        self._ready = asyncio.Event()
+        self.overflowed = False
         self.scope = scope
         self.known: set[UUID] = set()
 
     def offer(self, message: LiveMessage | str) -> None:
         """Queue a message the user may see, or mark the client as overflowed."""
+        if self.overflowed:
+            return
         if isinstance(message, str):
             message = LiveMessage(message)
-        text = self._admit(message)
-        if text is None:
+        admitted = self._admit(message)
+        if admitted is None:
             return
-        try:
-            self._queue.put_nowait(text)
-        except asyncio.QueueFull:
-            self._overflow.set()
+        if not self._queue.put(*admitted):
+            self.overflowed = True
+        self._ready.set()
 
-    def _admit(self, message: LiveMessage) -> str | None:
+    def _admit(self, message: LiveMessage) -> tuple[str, UUID | None] | None:
+        """The text the user may see, with the case whose pending change it replaces; None when not theirs."""
         scope = self.scope
+        case = message.case
         if scope is None:
-            return message.text
+            return message.text, case.id if case is not None else None
         if message.queue is not None:
             may = scope.role in COMMAND_CENTRE and (message.queue != "deadletter" or scope.role is Role.ADMIN)
-            return message.text if may else None
+            return (message.text, None) if may else None
         if message.region is not None:
-            return message.text if scope.role in COMMAND_CENTRE and message.region.startswith(scope.area) else None
-        case = message.case
+            may = scope.role in COMMAND_CENTRE and message.region.startswith(scope.area)
+            return (message.text, None) if may else None
         if case is None:
-            return message.text
+            return message.text, None
         if scope.sees(case):
             self.known.add(case.id)
-            return message.text
+            return message.text, case.id
         if case.id in self.known:
             self.known.discard(case.id)
-            return orjson.dumps({"type": "case_removed", "case_id": str(case.id), "version": case.version}).decode()
+            return message.removal, None
         return None
 
-    async def next(self) -> str:
-        """The next message; raises Overflow once the client has fallen behind."""
-        if self._overflow.is_set():
+    async def batch(self) -> list[str]:
+        """Every pending message (at least one), oldest first; raises Overflow once the client has fallen behind."""
+        while not self._queue.qsize() and not self.overflowed:
+            self._ready.clear()
+            await self._ready.wait()
+        if self.overflowed:
             raise Overflow
-        getter = asyncio.ensure_future(self._queue.get())
-        overflow = asyncio.ensure_future(self._overflow.wait())
-        done, pending = await asyncio.wait({getter, overflow}, return_when=asyncio.FIRST_COMPLETED)
-        for task in pending:
-            task.cancel()
-        if getter in done:
-            return getter.result()
-        raise Overflow
+        return self._queue.drain()
+
+
+def case_message(change: CaseChange) -> LiveMessage:
+    """The websocket message of a case change."""
+    case = change.case.model_dump(mode="json")
+    text = orjson.dumps({"type": "case_changed", "change": change.change, "case": case}).decode()
+    return LiveMessage(text, case=change.case)
 
 
 def to_client_message(topic_base: str, value: bytes) -> LiveMessage | None:
     """Turn a broker record into the websocket message clients receive."""
     if topic_base == topics.CASE_CHANGES.name:
-        change = CaseChange.model_validate_json(value)
-        text = orjson.dumps(
-            {"type": "case_changed", "change": change.change, "case": change.case.model_dump(mode="json")}
-        ).decode()
-        return LiveMessage(text, case=change.case)
+        return case_message(CaseChange.model_validate_json(value))
     if topic_base == topics.QUEUE_CHANGES.name:
         notice = QueueChange.model_validate_json(value)
         key = "event_id" if notice.queue == "unrouted" else "id"
@@ -116,13 +132,14 @@ def to_client_message(topic_base: str, value: bytes) -> LiveMessage | None:
 
 
 class LiveHub:
-    """Consumes case.changes and queue.changes from their end and offers each to every client."""
+    """Consumes case.changes and queue.changes from their end, offers each to every client, wakes command waiters."""
 
     def __init__(self, settings: WebSettings) -> None:
         self._settings = settings
         self._clients: set[LiveClient] = set()
         self._consumer: AIOKafkaConsumer | None = None
         self._task: asyncio.Task[None] | None = None
+        self.waiters = CommandWaiters(settings.command_waiters)
         self.delivered = 0
         self.dropped = 0
 
@@ -132,7 +149,11 @@ class LiveHub:
         return len(self._clients)
 
     async def start(self) -> None:
-        """Start consuming from the current end, with positions fixed before any client subscribes."""
+        """Start consuming from the current end, with positions fixed before any client subscribes.
+
+        No consumer group: the consumer is assigned every partition, so each web process (GRID_WEB_WORKERS > 1)
+        sees every change, and the one whose request waits for a command hears of it.
+        """
         names = [self._settings.topic(t.name) for t in (topics.CASE_CHANGES, topics.QUEUE_CHANGES)]
         self._consumer = AIOKafkaConsumer(
             *names,
@@ -171,18 +192,28 @@ class LiveHub:
 
     def broadcast(self, message: LiveMessage | str) -> None:
         """Offer one serialised message to every client; each admits what its user may see."""
+        if isinstance(message, str):
+            message = LiveMessage(message)
         for client in list(self._clients):
             client.offer(message)
         self.delivered += 1
+
+    def receive(self, topic_base: str, value: bytes) -> None:
+        """Take one broker record: wake the request waiting for a change's command, and tell the clients."""
+        if topic_base == topics.CASE_CHANGES.name:
+            change = CaseChange.model_validate_json(value)
+            self.waiters.resolve(change)
+            self.broadcast(case_message(change))
+            return
+        message = to_client_message(topic_base, value)
+        if message is not None:
+            self.broadcast(message)
 
     async def _pump(self) -> None:
         assert self._consumer is not None
         prefix = len(self._settings.topic_prefix)
         async for record in self._consumer:
             try:
-                message = to_client_message(record.topic[prefix:], record.value)
+                self.receive(record.topic[prefix:], record.value)
             except ValueError:
                 log.exception("unreadable record on %s@%d skipped", record.topic, record.offset)
-                continue
-            if message is not None:
-                self.broadcast(message)

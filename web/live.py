@@ -76,12 +76,13 @@ async def live(ws: WebSocket) -> None:
             orjson.dumps({"type": "snapshot", "cases": [c.model_dump(mode="json") for c in cases]}).decode()
         )
         while not watcher.done():
-            sender = asyncio.ensure_future(client.next())
-            done, _ = await asyncio.wait({sender, watcher}, return_when=asyncio.FIRST_COMPLETED)
-            if sender not in done:
-                sender.cancel()
+            pending = asyncio.ensure_future(client.batch())
+            done, _ = await asyncio.wait({pending, watcher}, return_when=asyncio.FIRST_COMPLETED)
+            if pending not in done:
+                pending.cancel()
                 break
-            await ws.send_text(sender.result())
+            for text in pending.result():  # meanwhile the next batch gathers, and coalesces
+                await ws.send_text(text)
         if watcher.cancelled():
             await ws.close(code=UNAUTHORIZED, reason="access token expired; refresh and reconnect")
     except Overflow:

@@ -13,3 +13,5 @@ class WebSettings(AuthSettings):
     ws_queue_size: int = 1000
     snapshot_limit: int = 2000
     db_pool_size: int = 10
+    command_waiters: int = 10_000
+    """Most command requests a web process holds waiting for their change at once; more answer without waiting."""
