@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 from uuid import UUID, uuid4
@@ -39,6 +37,8 @@ from dispatch.clock import local_day
 from dispatch.errors import Forbidden, Invalid, NotFound
 from dispatch.media import store as media_store
 from dispatch.people import actors
+from web.hub import LiveHub
+from web.waiters import settled
 
 router = APIRouter(prefix="/api/v1", tags=["cases"])
 IdempotencyKey = Annotated[
@@ -85,8 +85,7 @@ async def post_command(
     await _check_references(pool, body)
     command = command_from_body(body, case_id, actor, datetime.now(UTC), command_id or uuid4())
     apply(case, command)  # CommandRefused (409), or NotYours (403)
-    await request.app.state.commands.send(command)
-    outcome = await _outcome(request, command) if wait else {"command_id": command.command_id, "status": "pending"}
+    outcome = await _outcome(request, command) if wait else await _publish(request, command)
     code = {"applied": 200, "refused": 409}.get(str(outcome["status"]), 202)
     return JSONResponse(jsonable_encoder(outcome), status_code=code)
 
@@ -102,13 +101,21 @@ async def get_command(command_id: UUID, request: Request, caller: Caller) -> dic
     return found
 
 
+async def _publish(request: Request, command: CaseCommand) -> dict[str, Any]:
+    """Publish the command and answer that it is pending."""
+    await request.app.state.commands.send(command)
+    return {"command_id": command.command_id, "status": "pending"}
+
+
 async def _outcome(request: Request, command: CaseCommand) -> dict[str, Any]:
-    deadline = time.monotonic() + WAIT_SECONDS
-    while True:
-        found = await command_status.status(request.app.state.pool, command.command_id)
-        if found["status"] != "pending" or time.monotonic() > deadline:
-            return found
-        await asyncio.sleep(0.05)
+    """Publish the command, wait for the hub to see its change, then read its outcome once.
+
+    A refused (or quarantined) command publishes no change: its outcome is read when the wait runs out."""
+    hub: LiveHub = request.app.state.hub
+    with hub.waiters.expect(command.command_id) as change:
+        await request.app.state.commands.send(command)
+        await settled(change, WAIT_SECONDS)
+    return await command_status.status(request.app.state.pool, command.command_id)
 
 
 async def _check_references(pool: Any, body: CommandBody) -> None:
