@@ -114,6 +114,7 @@ class AttachEvent(CommandBase):
     source: CaseSource
     event: dict[str, Any] = Field(description="the event as reported, kept so it can be split off again")
     from_case: UUID | None = None
+    fallback: OpenCase | None = Field(default=None, description="opened instead if the case closed meanwhile")
 
 
 class Supervise(CommandBase):

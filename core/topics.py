@@ -30,17 +30,21 @@ class TopicSpec:
 
 WEEK_MS = 7 * 24 * 3600 * 1000
 
-EVENTS = TopicSpec("grid.events", partitions=3, key="event_id", retention_ms=4 * WEEK_MS)
-CASE_COMMANDS = TopicSpec("case.commands", partitions=3, key="case_id", retention_ms=4 * WEEK_MS)
-CASE_CHANGES = TopicSpec("case.changes", partitions=3, key="case_id", retention_ms=WEEK_MS)
-UNROUTED = TopicSpec("grid.unrouted", partitions=1, key="event_id", retention_ms=4 * WEEK_MS)
-DEAD_LETTER = TopicSpec("grid.deadletter", partitions=1, key="source topic", retention_ms=4 * WEEK_MS)
+# Topics that fan out over stream workers have as many partitions as the most workers a county runs (6: three
+# machines of two cores); queue changes are read whole by every web process, so one partition keeps them in order.
+EVENTS = TopicSpec("grid.events", partitions=6, key="event_id", retention_ms=4 * WEEK_MS)
+ROUTED = TopicSpec("grid.routed", partitions=6, key="township code", retention_ms=4 * WEEK_MS)
+CASE_COMMANDS = TopicSpec("case.commands", partitions=6, key="case_id", retention_ms=4 * WEEK_MS)
+CASE_CHANGES = TopicSpec("case.changes", partitions=6, key="case_id", retention_ms=WEEK_MS)
+UNROUTED = TopicSpec("grid.unrouted", partitions=3, key="event_id", retention_ms=4 * WEEK_MS)
+DEAD_LETTER = TopicSpec("grid.deadletter", partitions=3, key="source topic", retention_ms=4 * WEEK_MS)
 QUEUE_CHANGES = TopicSpec("queue.changes", partitions=1, key="queue name", retention_ms=WEEK_MS)
 REGISTRY_MAX_BYTES = 8 * 1024 * 1024
 """Largest registry record (a plan with drawn areas can pass the broker's 1 MB default); producers match it."""
+# Every stream worker reads every partition of the registry (no consumer group), so each reloads its snapshot.
 REGISTRY = TopicSpec(
     "grid.registry",
-    partitions=1,
+    partitions=3,
     key="registry part, or plan:<plan_id>",
     compacted=True,
     config={"max.message.bytes": str(REGISTRY_MAX_BYTES)},
@@ -48,6 +52,7 @@ REGISTRY = TopicSpec(
 
 ALL_TOPICS: tuple[TopicSpec, ...] = (
     EVENTS,
+    ROUTED,
     CASE_COMMANDS,
     CASE_CHANGES,
     UNROUTED,

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 import faust
-from faust.types import TopicT
+from faust.types import TP, TopicT
 from faust.types.agents import AgentFun
 
 from core import topics
 from streams.case_writer_agent import CaseWriter
 from streams.context import StreamContext
 from streams.dead_letters import DeadLetters
+from streams.dedupe_agent import Deduplicator
 from streams.queue_agents import QueueAgents
 from streams.registry_agent import RegistryAgent
 from streams.routing_agent import Router
@@ -42,23 +44,41 @@ def create_app(settings: StreamSettings) -> faust.App:
     def topic(spec: topics.TopicSpec) -> TopicT:
         return app.topic(settings.topic(spec.name), key_type=bytes, value_type=bytes, partitions=spec.partitions)
 
-    events, commands, changes = topic(topics.EVENTS), topic(topics.CASE_COMMANDS), topic(topics.CASE_CHANGES)
+    events, routed, commands = topic(topics.EVENTS), topic(topics.ROUTED), topic(topics.CASE_COMMANDS)
     unrouted, dead_letter = topic(topics.UNROUTED), topic(topics.DEAD_LETTER)
     dead = DeadLetters(ctx, dead_letter)
     queues = QueueAgents(ctx, dead, topic(topics.QUEUE_CHANGES))
-    registry = RegistryAgent(app, ctx, commands)
+    registry = RegistryAgent(app, ctx, commands, settings.topic(topics.REGISTRY.name))
+    dedupe = Deduplicator(ctx, dead, settings.topic(topics.ROUTED.name), commands)
+    outputs = {"commands": commands, "changes": topic(topics.CASE_CHANGES), "events": events, "unrouted": unrouted}
+    writer = CaseWriter(ctx, dead, outputs)
     agents: dict[str, tuple[TopicT, AgentFun[Any]]] = {
-        "locate_and_route": (events, Router(ctx, dead, commands, unrouted).run),
-        "case_writer": (commands, CaseWriter(ctx, dead, commands, changes, events).run),
+        "locate_and_route": (events, Router(ctx, dead, routed, unrouted).run),
+        "deduplicate": (routed, dedupe.run),
+        "case_writer": (commands, writer.run),
         "unrouted_queue": (unrouted, queues.unrouted),
         "dead_letter_queue": (dead_letter, queues.dead_letters),
         "registry_changes": (topic(topics.REGISTRY), registry.run),
     }
     for name, (channel, agent) in agents.items():
         app.agent(channel, name=f"{__name__}.{name}", concurrency=1)(agent)
+    _follow_partitions(app, [dedupe.moved, writer.moved])
+    app.task(registry.listen)
     timers = Timers(ctx, commands)
     app.timer(interval=settings.transfer_check_seconds, on_leader=True)(registry.plans_coming_into_effect)
     app.timer(interval=settings.deadline_check_seconds, on_leader=True)(timers.deadlines)
     app.timer(interval=60.0)(timers.report_counters)
     app.conf.gridcmd_context = ctx
     return app
+
+
+def _follow_partitions(app: faust.App, forget: list[Callable[[Iterable[TP]], None]]) -> None:
+    """Partition-owned state is dropped when a partition is revoked, and when one is assigned (rebuilt on use)."""
+
+    def moved(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
+        partitions: set[TP] = args[0]
+        for drop in forget:
+            drop(partitions)
+
+    app.on_partitions_revoked.connect(moved)
+    app.on_partitions_assigned.connect(moved)

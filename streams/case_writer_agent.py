@@ -1,62 +1,117 @@
-"""case_writer: the one writer per case applies each command once, stores it and publishes the change."""
+"""case_writer: the one writer of each case applies a batch of commands per partition in one transaction, then
+publishes the changes, the commands that follow from them, and the events split off or not attached."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+import asyncpg
 import orjson
 from faust.types import EventT, StreamT, TopicT
+from faust.types.tuples import TP
 from pydantic import ValidationError
 
-from core.cases import COMMAND_ADAPTER, Actor
+from core.cases import COMMAND_ADAPTER, Actor, CaseCommand
 from core.registry import dump
 from core.vocabulary import Role
 from dispatch.access import users
 from dispatch.cases.store import PgCaseStore
-from dispatch.cases.writer import WriteResult, write
+from dispatch.cases.writer import CaseCache, WriteResult, write_batch
 from dispatch.clock import local_day
 from dispatch.people import actors
 from dispatch.routing import screening
-from streams.context import StreamContext
+from streams.context import StreamContext, batches
 from streams.dead_letters import DeadLetters
 
 log = logging.getLogger(__name__)
 
 
 class CaseWriter:
-    """The agent on the case commands topic; it also sends follow-up commands and events split off cases."""
+    """The agent on the case commands topic (keyed by case id); its case cache follows the partitions it owns."""
 
-    def __init__(
-        self, ctx: StreamContext, dead: DeadLetters, commands: TopicT, changes: TopicT, events: TopicT
-    ) -> None:
-        self.ctx, self.dead, self.commands, self.changes, self.events = ctx, dead, commands, changes, events
-        self._store: PgCaseStore | None = None
+    def __init__(self, ctx: StreamContext, dead: DeadLetters, topics: dict[str, TopicT]) -> None:
+        self.ctx, self.dead, self.topics = ctx, dead, topics
+        self.cache = CaseCache(ctx.settings.case_cache_size)
+
+    def moved(self, partitions: Iterable[TP]) -> None:
+        """Forget the cases of partitions revoked or assigned: another writer may have changed them meanwhile."""
+        name = self.topics["commands"].get_topic_name()
+        self.cache.drop(tp.partition for tp in partitions if tp.topic == name)
 
     async def run(self, stream: StreamT[Any]) -> None:
-        """The one writer per case: apply each command once, store it, publish the change."""
-        async for event in stream.events():
-            await self._apply(event)
+        """Apply the commands a batch at a time; the batch is acknowledged after its transaction commits."""
+        async for batch in batches(stream, self.ctx.settings):
+            await self.apply(batch)
 
-    async def _apply(self, event: EventT[Any]) -> None:
-        """Quarantine the command, or apply it and publish what came of it."""
-        ctx = self.ctx
-        if self._store is None:
-            self._store = PgCaseStore(await ctx.pool())
+    async def apply(self, batch: Sequence[EventT[Any]]) -> None:
+        """Screen the batch's commands, write each partition's in one transaction, and publish what came of it."""
+        by_partition: dict[int, list[CaseCommand]] = {}
+        for event in batch:
+            command = await self._screened(event)
+            if command is not None:
+                by_partition.setdefault(event.message.partition, []).append(command)
+        for partition, commands in by_partition.items():
+            results = await self._write(partition, commands)
+            for command, result in zip(commands, results, strict=True):
+                await self._publish(command, result)
+
+    async def _write(self, partition: int, commands: list[CaseCommand]) -> list[WriteResult]:
+        """One partition's commands in one transaction, waiting out a database restart."""
+
+        async def work(pool: asyncpg.Pool) -> list[WriteResult]:
+            return await write_batch(PgCaseStore(pool), self.cache, partition, commands, datetime.now(UTC))
+
+        return await self.ctx.retrying("case writer", work)
+
+    async def _screened(self, event: EventT[Any]) -> CaseCommand | None:
+        """The command in the record, or None once it is dead-lettered (malformed, or an untrusted actor)."""
         try:
-            command = COMMAND_ADAPTER.validate_json(event.value)
+            command: CaseCommand = COMMAND_ADAPTER.validate_json(event.value)
         except ValidationError as exc:
             await self.dead.send(event, f"malformed case command: {exc.errors()[0]['msg']}")
-            return
+            return None
         reason = await self._untrusted(command.actor)
-        if reason is not None and not await self._store.applied(command.case_id, command.command_id):
-            ctx.counters["quarantined_commands"] += 1
+        if reason is not None and not await self._applied(command):
+            self.ctx.counters["quarantined_commands"] += 1
             await self.dead.send(event, reason)
-            return
-        result = await write(self._store, command, datetime.now(UTC))
-        if result.refused is not None:
-            ctx.counters["commands_refused"] += 1
+            return None
+        return command
+
+    async def _applied(self, command: CaseCommand) -> bool:
+        """Whether the command was applied before (its actor trusted then): a replay, not a quarantine."""
+        return await self.ctx.retrying(
+            "applied", lambda pool: PgCaseStore(pool).applied(command.case_id, command.command_id)
+        )
+
+    async def _untrusted(self, claimed: Actor) -> str | None:
+        """Why the actor is untrusted: by the snapshot, and where it disagrees, by the database it may predate."""
+        snap = await self.ctx.snapshot()
+        person = snap.directory.people.get(claimed.id)
+        registered = person.as_actor() if person is not None else None
+        if registered is None and claimed.role == Role.ADMIN:
+            admin = await self.ctx.retrying(
+                "accounts", lambda pool: users.account_has_role(pool, claimed.id, Role.ADMIN)
+            )
+            return screening.actor_reason(claimed, None, admin)
+        reason = screening.actor_reason(claimed, registered)
+        if reason is None or claimed.role == Role.SYSTEM:
+            return reason
+        today = local_day(datetime.now(UTC))
+        return screening.actor_reason(
+            claimed, await self.ctx.retrying("people", lambda pool: actors.resolve(pool, claimed.id, today))
+        )
+
+    async def _publish(self, command: CaseCommand, result: WriteResult) -> None:
+        """Send the change, the commands that follow from it, the events split off, and an event not attached."""
+        counters, topics = self.ctx.counters, self.topics
+        if result.change is not None:
+            counters["commands_applied" if result.fresh else "commands_replayed"] += 1
+            await topics["changes"].send(key=str(result.change.case_id).encode(), value=dump(result.change))
+        elif result.refused is not None:
+            counters["commands_refused"] += 1
             log.info(
                 "command %s (%s) on case %s refused: %s",
                 command.command_id,
@@ -64,28 +119,10 @@ class CaseWriter:
                 command.case_id,
                 result.refused,
             )
-            return
-        await self._publish(result)
-
-    async def _untrusted(self, claimed: Actor) -> str | None:
-        """Why the actor is untrusted: by the snapshot, and where it disagrees, by the database it may predate."""
-        pool, snap = await self.ctx.pool(), await self.ctx.snapshot()
-        person = snap.directory.people.get(claimed.id)
-        registered = person.as_actor() if person is not None else None
-        if registered is None and claimed.role == Role.ADMIN:
-            return screening.actor_reason(claimed, None, await users.account_has_role(pool, claimed.id, Role.ADMIN))
-        reason = screening.actor_reason(claimed, registered)
-        if reason is None or claimed.role == Role.SYSTEM:
-            return reason
-        today = local_day(datetime.now(UTC))
-        return screening.actor_reason(claimed, await actors.resolve(pool, claimed.id, today))
-
-    async def _publish(self, result: WriteResult) -> None:
-        """Send the change, the commands that follow from it, and the events split off the case."""
-        assert result.change is not None
-        self.ctx.counters["commands_applied" if result.fresh else "commands_replayed"] += 1
-        await self.changes.send(key=str(result.change.case_id).encode(), value=dump(result.change))
         for follow in result.follow_ups:
-            await self.commands.send(key=str(follow.case_id).encode(), value=dump(follow))
+            await topics["commands"].send(key=str(follow.case_id).encode(), value=dump(follow))
         for raw in result.republish:
-            await self.events.send(key=str(raw["event_id"]).encode(), value=orjson.dumps(raw))
+            await topics["events"].send(key=str(raw["event_id"]).encode(), value=orjson.dumps(raw))
+        if result.unrouted is not None:
+            counters["attaches_queued"] += 1
+            await topics["unrouted"].send(key=str(result.unrouted.event_id).encode(), value=dump(result.unrouted))

@@ -5,9 +5,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, date, datetime
+from typing import Any, TypeVar, cast
 
 import asyncpg
+from faust.streams import Stream
+from faust.types import EventT, StreamT
 
 from dispatch.clock import local_day
 from dispatch.db import create_pool
@@ -16,6 +20,18 @@ from dispatch.routing.snapshot_store import load_snapshot
 from streams.settings import StreamSettings
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+MAX_RETRY_DELAY_S = 5.0
+DATABASE_FAULTS: tuple[type[Exception], ...] = (
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+    asyncpg.TooManyConnectionsError,
+    OSError,
+)
+"""What a database restart raises: connection refused or lost, server starting or shutting down."""
 
 
 class StreamContext:
@@ -46,7 +62,8 @@ class StreamContext:
 
     async def reload(self, reason: str) -> RoutingSnapshot:
         """Load a fresh snapshot and swap it in; events in flight keep the one they started with."""
-        snapshot = await load_snapshot(await self.pool(), local_day(datetime.now(UTC)))
+        day = local_day(datetime.now(UTC))
+        snapshot = await self.retrying("loading the routing snapshot", lambda pool: load_snapshot(pool, day))
         self._snapshot = snapshot
         self.loaded_on = local_day(datetime.now(UTC))
         self.counters["registry_reloads"] += 1
@@ -55,8 +72,31 @@ class StreamContext:
         )
         return snapshot
 
+    async def retrying(self, what: str, work: Callable[[asyncpg.Pool], Awaitable[T]]) -> T:
+        """Run database work, waiting out a database that restarts (with backoff) instead of crashing the worker.
+
+        The batch being worked on is not acknowledged meanwhile, so nothing is lost; work given here must be safe
+        to run again (it is: every write is idempotent)."""
+        delay = 0.2
+        while True:
+            try:
+                return await work(await self.pool())
+            except DATABASE_FAULTS as exc:
+                self.counters["database_retries"] += 1
+                log.warning("%s: the database is unavailable (%s); retrying in %.1f s", what, exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, MAX_RETRY_DELAY_S)
+
     async def close(self) -> None:
         """Close the pool."""
         if self._pool is not None:
             await self._pool.close()
             self._pool = None
+
+
+def batches(stream: StreamT[Any], settings: StreamSettings) -> AsyncIterator[Sequence[EventT[Any]]]:
+    """The stream's events a batch at a time (up to `batch_max`, or what came within `batch_within_s`).
+
+    faust acknowledges a batch's events when the next batch is asked for, so offsets are committed only after the
+    agent's work on the batch (its database transaction, its sends) is done."""
+    return cast("Stream[Any]", stream).take_events(settings.batch_max, within=settings.batch_within_s)

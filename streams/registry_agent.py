@@ -7,12 +7,14 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import faust
+from aiokafka import AIOKafkaConsumer
 from faust.types import StreamT, TopicT
 from pydantic import ValidationError
 
 from core.cases import TransferCase
 from core.queues import RegistryChange
 from core.registry import dump
+from core.topics import REGISTRY_MAX_BYTES
 from dispatch.clock import local_day
 from dispatch.redistricting import transfers
 from dispatch.routing.snapshot import RoutingSnapshot
@@ -24,20 +26,36 @@ log = logging.getLogger(__name__)
 class RegistryAgent:
     """The agent on the registry topic, and the timer that notices plans coming into effect."""
 
-    def __init__(self, app: faust.App, ctx: StreamContext, commands: TopicT) -> None:
-        self.app, self.ctx, self.commands = app, ctx, commands
+    def __init__(self, app: faust.App, ctx: StreamContext, commands: TopicT, topic_name: str) -> None:
+        self.app, self.ctx, self.commands, self.topic_name = app, ctx, commands, topic_name
 
     async def run(self, stream: StreamT[Any]) -> None:
-        """Reload the in-memory grid index and rules when the registry changes, without a restart."""
+        """Carry the cases a plan strands, once per plan notice (one worker of the group hears each notice)."""
         async for event in stream.events():
-            try:
-                change = RegistryChange.model_validate_json(event.value)
-            except ValidationError:
-                log.error("unreadable registry notice at offset %d skipped", event.message.offset)
-                continue
-            await self.ctx.reload(f"{change.part} revision {change.revision}")
-            if change.part == "plan":
+            change = _notice(event.value, event.message.offset)
+            if change is not None and change.part == "plan":
                 await self.carry_cases()
+
+    async def listen(self) -> None:
+        """Every worker reloads its routing snapshot on every registry notice: a consumer of its own, no group,
+        reading every partition from the end (the snapshot loaded at start covers what came before)."""
+        consumer = AIOKafkaConsumer(
+            self.topic_name,
+            bootstrap_servers=self.ctx.settings.kafka_bootstrap,
+            group_id=None,
+            auto_offset_reset="latest",
+            enable_auto_commit=False,
+            fetch_max_bytes=REGISTRY_MAX_BYTES * 2,
+            max_partition_fetch_bytes=REGISTRY_MAX_BYTES,
+        )
+        await consumer.start()
+        try:
+            async for record in consumer:
+                change = _notice(record.value, record.offset)
+                if change is not None:
+                    await self.ctx.reload(f"{change.part} revision {change.revision}")
+        finally:
+            await consumer.stop()
 
     async def plans_coming_into_effect(self) -> None:
         """Plans applied ahead of their effective date move their cases when the day comes."""
@@ -82,3 +100,12 @@ class RegistryAgent:
             self.ctx.counters["transfers_without_successor"] += 1
             log.error("%s", exc)
         return None, snap
+
+
+def _notice(value: bytes | None, offset: int) -> RegistryChange | None:
+    """The registry notice in a record, or None (logged) when it is unreadable."""
+    try:
+        return RegistryChange.model_validate_json(value or b"")
+    except ValidationError:
+        log.error("unreadable registry notice at offset %d skipped", offset)
+        return None

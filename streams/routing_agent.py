@@ -1,40 +1,69 @@
-"""locate_and_route: screen each field event, then open a case, attach it to one, queue it, or log the patrol."""
+"""locate_and_route: a batch of field events located at once, screened, and routed: a case to open goes on keyed by
+its township, an event no one can take to the unrouted queue, a patrol that found nothing to the patrol log."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from faust.types import EventT, StreamT, TopicT
 
-from core.cases import AttachEvent, OpenCase
+from core.cases import OpenCase
 from core.events import EventEnvelope
 from core.queues import UnroutedEvent
 from core.registry import MalformedRecord, UnknownEventType, dump, parse_event
+from core.routed import RoutedEvent
 from dispatch.clock import local_day
 from dispatch.queues import store as queue_store
-from dispatch.routing import quarantine, screening
-from dispatch.routing.decision import PatrolEntry, decide
-from dispatch.routing.duplicates import DuplicatePolicy, RecentOpens
-from streams.context import StreamContext
+from dispatch.routing import placement, quarantine
+from dispatch.routing.decision import PatrolEntry
+from dispatch.routing.sightings import sightings_many
+from streams.context import StreamContext, batches
 from streams.dead_letters import DeadLetters
 
 
 class Router:
-    """The agent on the events topic; it remembers the cases it opened and the events it placed lately."""
+    """The agent on the events topic (keyed by event id); it remembers the event ids it placed lately."""
 
-    def __init__(self, ctx: StreamContext, dead: DeadLetters, commands: TopicT, unrouted: TopicT) -> None:
-        self.ctx, self.dead, self.commands, self.unrouted = ctx, dead, commands, unrouted
-        window = timedelta(minutes=ctx.settings.duplicate_window_minutes)
-        self.recent = RecentOpens(DuplicatePolicy(ctx.settings.duplicate_radius_m, window))
+    def __init__(self, ctx: StreamContext, dead: DeadLetters, routed: TopicT, unrouted: TopicT) -> None:
+        self.ctx, self.dead, self.routed, self.unrouted = ctx, dead, routed, unrouted
         self.placed = quarantine.RecentSightings()
 
     async def run(self, stream: StreamT[Any]) -> None:
-        """Locate each event in its grid, route it, and emit a case command (or queue it for a person)."""
-        async for event in stream.events():
-            field_event = await self._parse(event)
-            if field_event is not None:
-                await self._route(event, field_event)
+        """Route the events a batch at a time; the batch is acknowledged once its outputs are sent."""
+        async for batch in batches(stream, self.ctx.settings):
+            await self.route(batch)
+
+    async def route(self, batch: Sequence[EventT[Any]]) -> None:
+        """Parse, place and settle a batch: one spatial query, at most one query for ids on record, one for patrols."""
+        parsed = [(event, found) for event in batch if (found := await self._parse(event)) is not None]
+        if not parsed:
+            return
+        snap, now = await self.ctx.snapshot(), datetime.now(UTC)
+        placed = placement.place([found for _, found in parsed], snap, local_day(now))
+        ids = [p.event.event_id for p in placed if p.needs_sightings]
+        seen = await self.ctx.retrying("ids on record", lambda pool: sightings_many(pool, ids)) if ids else {}
+        patrols: list[PatrolEntry] = []
+        for (event, _), settled in zip(parsed, placement.settle(placed, snap, now, seen, self.placed), strict=True):
+            await self._send(event, settled, patrols)
+        if patrols:
+            await self.ctx.retrying("patrol log", lambda pool: queue_store.add_patrols(pool, patrols))
+        self.ctx.counters["events"] += len(parsed)
+
+    async def _send(self, event: EventT[Any], settled: placement.Settled, patrols: list[PatrolEntry]) -> None:
+        """Send on what became of one event."""
+        decision = settled.decision
+        if settled.quarantined is not None:
+            self.ctx.counters["quarantined_events"] += 1
+            await self.dead.send(event, settled.quarantined)
+        elif isinstance(decision, OpenCase):
+            routed = RoutedEvent(command=decision, event=settled.event.model_dump(mode="json"))
+            await self.routed.send(key=routed.township.encode(), value=dump(routed))
+        elif isinstance(decision, UnroutedEvent):
+            await self.unrouted.send(key=str(decision.event_id).encode(), value=dump(decision))
+        elif isinstance(decision, PatrolEntry):
+            patrols.append(decision)
 
     async def _parse(self, event: EventT[Any]) -> EventEnvelope | None:
         """The field event in the record, or None once the record is dead-lettered."""
@@ -50,25 +79,3 @@ class Router:
         except MalformedRecord as exc:
             await self.dead.send(event, str(exc))
         return None
-
-    async def _route(self, event: EventT[Any], field_event: EventEnvelope) -> None:
-        """Quarantine the event, or send on what routing decided."""
-        ctx = self.ctx
-        snap, now = await ctx.snapshot(), datetime.now(UTC)
-        pool = await ctx.pool()
-        reason = await screening.screen_event(pool, field_event, snap, local_day(now), self.placed)
-        if reason is not None:
-            ctx.counters["quarantined_events"] += 1
-            await self.dead.send(event, reason)
-            return
-        decision = decide(field_event, snap, now)
-        if isinstance(decision, OpenCase):
-            command = await screening.unless_duplicate(pool, decision, field_event.model_dump(mode="json"), self.recent)
-            if isinstance(command, AttachEvent):
-                ctx.counters["duplicates_attached"] += 1
-            await self.commands.send(key=str(command.case_id).encode(), value=dump(command))
-        elif isinstance(decision, UnroutedEvent):
-            await self.unrouted.send(key=str(decision.event_id).encode(), value=dump(decision))
-        elif isinstance(decision, PatrolEntry):
-            await queue_store.add_patrol(pool, decision)
-        ctx.counters["events"] += 1

@@ -18,3 +18,6 @@ class StreamSettings(CommonSettings):
     duplicate_window_minutes: float = 120.0
     clock_file: str | None = None
     data_dir: str = ".stack/faust"
+    batch_max: int = 500
+    batch_within_s: float = 0.02
+    case_cache_size: int = 100_000

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import sys
 
-from kafka.admin import KafkaAdminClient, NewTopic
+from kafka.admin import KafkaAdminClient, NewPartitions, NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
 from core.topics import ALL_TOPICS
@@ -30,9 +30,29 @@ def ensure_topics(settings: CommonSettings) -> list[str]:
         if wanted:
             with contextlib.suppress(TopicAlreadyExistsError):
                 admin.create_topics(wanted)
+        _grow_partitions(admin, settings, existing)
         return [t.name for t in wanted]
     finally:
         admin.close()
+
+
+def _grow_partitions(admin: KafkaAdminClient, settings: CommonSettings, existing: set[str]) -> None:
+    """Give existing topics the partitions now declared (never fewer: Kafka cannot shrink a topic).
+
+    Keys move to other partitions when a topic grows, so grow it with the workers stopped and the topic drained.
+    """
+    names = [s.full_name(settings.topic_prefix) for s in ALL_TOPICS if s.full_name(settings.topic_prefix) in existing]
+    if not names:
+        return
+    have = {d["topic"]: len(d["partitions"]) for d in admin.describe_topics(names)}
+    grow = {
+        spec.full_name(settings.topic_prefix): NewPartitions(spec.partitions)
+        for spec in ALL_TOPICS
+        if have.get(spec.full_name(settings.topic_prefix), spec.partitions) < spec.partitions
+    }
+    if grow:
+        print(f"topics: growing {', '.join(sorted(grow))}", file=sys.stderr)
+        admin.create_partitions(grow)
 
 
 def main() -> None:

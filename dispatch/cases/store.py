@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 import asyncpg
@@ -11,6 +12,9 @@ from core.cases import Actor
 from dispatch.cases.columns import CASE_COLUMNS, UPSERT_CASE, case_args, case_from_row
 from dispatch.cases.machine import GENESIS, CaseRecord, LogEntry
 from dispatch.db import Conn
+
+if TYPE_CHECKING:
+    from dispatch.cases.writer import BatchWrite, Loaded
 
 INSERT_LOG = """
 INSERT INTO case_log (case_id, seq, command_id, kind, actor_id, actor_role, at, payload, prev_hash, hash)
@@ -35,41 +39,56 @@ def entry_from_row(row: asyncpg.Record) -> LogEntry:
     )
 
 
+UPSERT_EVENT = (
+    "INSERT INTO case_events (event_id, case_id, reporter_id, attached_at) VALUES ($1,$2,$3,$4)"
+    " ON CONFLICT (event_id) DO UPDATE SET case_id = EXCLUDED.case_id,"
+    " reporter_id = EXCLUDED.reporter_id, attached_at = EXCLUDED.attached_at, split_at = NULL"
+)
+MARK_SPLIT = "UPDATE case_events SET split_at = $3 WHERE event_id = $1 AND case_id = $2"
+INSERT_SUPERVISION = (
+    "INSERT INTO supervisions (case_id, seq, level, step, due_at, at, by_id, reason, notified)"
+    " VALUES ($1,$2,$3,$4,$5::text::timestamptz,$6,$7,$8,$9) ON CONFLICT DO NOTHING"
+)
+INSERT_REFUSAL = (
+    "INSERT INTO command_refusals (command_id, case_id, kind, actor_id, reason, at)"
+    " VALUES ($1,$2,$3,$4,$5,now()) ON CONFLICT DO NOTHING"
+)
+LOAD_CASES = f"SELECT {CASE_COLUMNS} FROM cases WHERE id = ANY($1::uuid[])"
+LAST_HASHES = (
+    "SELECT DISTINCT ON (case_id) case_id, hash FROM case_log WHERE case_id = ANY($1::uuid[])"
+    " ORDER BY case_id, seq DESC"
+)
+APPLIED = """
+SELECT c.case_id, c.command_id FROM unnest($1::uuid[], $2::uuid[]) AS c(case_id, command_id)
+WHERE EXISTS (SELECT 1 FROM case_log l WHERE l.case_id = c.case_id AND l.command_id = c.command_id)
+   OR EXISTS (SELECT 1 FROM command_refusals r WHERE r.command_id = c.command_id)
+"""
+
+
+def _log_row(e: LogEntry) -> tuple[object, ...]:
+    return (e.case_id, e.seq, e.command_id, e.kind, e.actor.id, e.actor.role, e.at, e.payload, e.prev_hash, e.hash)
+
+
 async def project_entries(conn: Conn, entries: Iterable[LogEntry]) -> None:
-    """Keep the side projections (which events belong to which case, supervision records) in step with the log."""
+    """Keep the side projections (which events belong to which case, supervision records) in step with the log.
+
+    One statement per kind of row: events attached in order (the last attach of an event wins), then splits (which
+    mark only an event still in the case it left), then supervision records."""
+    events, splits, supervisions = [], [], []
     for e in entries:
         p = e.payload
         if e.kind in ("registered", "attached"):
-            await conn.execute(
-                "INSERT INTO case_events (event_id, case_id, reporter_id, attached_at) VALUES ($1,$2,$3,$4)"
-                " ON CONFLICT (event_id) DO UPDATE SET case_id = EXCLUDED.case_id,"
-                " reporter_id = EXCLUDED.reporter_id, attached_at = EXCLUDED.attached_at, split_at = NULL",
-                UUID(p["source"]["event_id"]),
-                e.case_id,
-                p["source"]["reporter_id"],
-                e.at,
-            )
+            src = p["source"]
+            events.append((UUID(src["event_id"]), e.case_id, src["reporter_id"], e.at))
         elif e.kind == "split":
-            await conn.execute(
-                "UPDATE case_events SET split_at = $3 WHERE event_id = $1 AND case_id = $2",
-                UUID(p["event_id"]),
-                e.case_id,
-                e.at,
-            )
+            splits.append((UUID(p["event_id"]), e.case_id, e.at))
         elif e.kind == "supervised":
-            await conn.execute(
-                "INSERT INTO supervisions (case_id, seq, level, step, due_at, at, by_id, reason, notified)"
-                " VALUES ($1,$2,$3,$4,$5::text::timestamptz,$6,$7,$8,$9) ON CONFLICT DO NOTHING",
-                e.case_id,
-                e.seq,
-                p["level"],
-                p["step"],
-                p["due_at"],
-                e.at,
-                e.actor.id,
-                p["reason"],
-                p["notified"],
+            supervisions.append(
+                (e.case_id, e.seq, p["level"], p["step"], p["due_at"], e.at, e.actor.id, p["reason"], p["notified"])
             )
+    for sql, rows in ((UPSERT_EVENT, events), (MARK_SPLIT, splits), (INSERT_SUPERVISION, supervisions)):
+        if rows:
+            await conn.executemany(sql, rows)
 
 
 class PgCaseStore:
@@ -98,38 +117,31 @@ class PgCaseStore:
             )
         return found is not None
 
-    async def commit(self, case: CaseRecord, entries: list[LogEntry]) -> None:
-        """Append the log entries and write the projections in one transaction."""
-        async with self._pool.acquire() as conn, conn.transaction():
-            await conn.executemany(
-                INSERT_LOG,
-                [
-                    (
-                        e.case_id,
-                        e.seq,
-                        e.command_id,
-                        e.kind,
-                        e.actor.id,
-                        e.actor.role,
-                        e.at,
-                        e.payload,
-                        e.prev_hash,
-                        e.hash,
-                    )
-                    for e in entries
-                ],
-            )
-            await project_entries(conn, entries)
-            await conn.execute(UPSERT_CASE, *case_args(case))
+    async def load_many(self, case_ids: Sequence[UUID]) -> dict[UUID, Loaded]:
+        """Each case (None when new) and the hash of its last log entry, in two queries."""
+        async with self._pool.acquire() as conn:
+            rows = await conn.fetch(LOAD_CASES, list(case_ids))
+            hashes = {r["case_id"]: r["hash"] for r in await conn.fetch(LAST_HASHES, list(case_ids))}
+        cases = {r["id"]: case_from_row(r) for r in rows}
+        return {c: (cases.get(c), hashes.get(c, GENESIS)) for c in case_ids}
 
-    async def refuse(self, case_id: UUID, command_id: UUID, kind: str, actor_id: str, reason: str) -> None:
-        """Record a refused command so its sender can see why."""
-        await self._pool.execute(
-            "INSERT INTO command_refusals (command_id, case_id, kind, actor_id, reason, at)"
-            " VALUES ($1,$2,$3,$4,$5,now()) ON CONFLICT DO NOTHING",
-            command_id,
-            case_id,
-            kind,
-            actor_id,
-            reason[:1000],
-        )
+    async def applied_many(self, commands: Sequence[tuple[UUID, UUID]]) -> set[tuple[UUID, UUID]]:
+        """The (case id, command id) pairs already in that case's log, or whose command was refused."""
+        if not commands:
+            return set()
+        rows = await self._pool.fetch(APPLIED, [c for c, _ in commands], [k for _, k in commands])
+        return {(r["case_id"], r["command_id"]) for r in rows}
+
+    async def commit_batch(self, write: BatchWrite) -> None:
+        """Append every entry, update the projections and record refusals, in one transaction."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            if write.entries:
+                await conn.executemany(INSERT_LOG, [_log_row(e) for e in write.entries])
+                await project_entries(conn, write.entries)
+            if write.cases:
+                await conn.executemany(UPSERT_CASE, [case_args(c) for c in write.cases.values()])
+            if write.refusals:
+                await conn.executemany(
+                    INSERT_REFUSAL,
+                    [(r.command_id, r.case_id, r.kind, r.actor_id, r.reason[:1000]) for r in write.refusals],
+                )

@@ -62,3 +62,14 @@ async def add_patrol(pool: asyncpg.Pool, entry: PatrolEntry) -> None:
             entry.occurred_at,
             entry.description,
         )
+
+
+async def add_patrols(pool: asyncpg.Pool, entries: list[PatrolEntry]) -> None:
+    """Record patrols that found nothing, a batch in one statement."""
+    if not entries:
+        return
+    await pool.executemany(
+        "INSERT INTO patrol_log (event_id, reporter_id, grid_code, location, occurred_at, description)"
+        " VALUES ($1,$2,$3,ST_SetSRID(ST_MakePoint($4,$5),4326),$6,$7) ON CONFLICT (event_id) DO NOTHING",
+        [(e.event_id, e.reporter_id, e.grid_code, e.lon, e.lat, e.occurred_at, e.description) for e in entries],
+    )

@@ -10,6 +10,7 @@ from core.cases import Actor, Assignee, CaseSource, OpenCase, case_id_for_event
 from core.events import EventEnvelope, Patrol
 from core.queues import UnroutedEvent
 from dispatch.clock import local_day
+from dispatch.routing.model import GridRef
 from dispatch.routing.rules import NoRoute, route, unit_chain
 from dispatch.routing.snapshot import RoutingSnapshot
 
@@ -34,9 +35,14 @@ Decision = OpenCase | UnroutedEvent | PatrolEntry
 
 def decide(event: EventEnvelope, snapshot: RoutingSnapshot, now: datetime) -> Decision:
     """Locate the event in its grid and route it; anything that cannot be placed goes to a person."""
+    day = local_day(event.occurred_at)
+    return decide_located(event, snapshot.index.locate(event.location.lon, event.location.lat, day), snapshot, now)
+
+
+def decide_located(event: EventEnvelope, grid: GridRef | None, snapshot: RoutingSnapshot, now: datetime) -> Decision:
+    """Route an event already located (in the grid covering it on the day it happened, or none)."""
     etype = event.type
     day = local_day(event.occurred_at)
-    grid = snapshot.index.locate(event.location.lon, event.location.lat, day)
     if isinstance(event, Patrol) and event.found_nothing:
         return PatrolEntry(
             event.event_id,

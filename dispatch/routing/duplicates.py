@@ -9,8 +9,6 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-import asyncpg
-
 from core.cases import AttachEvent, OpenCase
 from core.vocabulary import Category
 
@@ -18,15 +16,6 @@ EARTH_RADIUS_M = 6_371_008.8
 # A degree of longitude is at least this long south of 45°N, so a box this many degrees wide holds the circle
 # (the bounding-box test uses the GiST index on cases.location; the exact distance is then on the geography).
 METRES_PER_DEGREE_LOWER_BOUND = 78_000.0
-
-NEAREST_OPEN = """
-SELECT id FROM cases
-WHERE category = $1 AND closed_at IS NULL AND opened_at >= $5
-  AND location && ST_Expand(ST_SetSRID(ST_MakePoint($2, $3), 4326), $6)
-  AND ST_DWithin(location::geography, ST_SetSRID(ST_MakePoint($2, $3), 4326)::geography, $4)
-ORDER BY location::geography <-> ST_SetSRID(ST_MakePoint($2, $3), 4326)::geography
-LIMIT 1
-"""
 
 
 @dataclass(frozen=True)
@@ -57,45 +46,57 @@ def distance_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
 
 
 class RecentOpens:
-    """Cases opened in the last window by this worker: covers the gap before the case writer has stored them."""
+    """Recent open cases, found by spatial bucket so a lookup costs the same however many are remembered."""
 
     def __init__(self, policy: DuplicatePolicy) -> None:
         self.policy = policy
-        self._items: deque[Opened] = deque()
+        # A bucket is at least the radius wide in both directions, so the 3×3 around a point holds every candidate.
+        self._cell = max(policy.radius_m, 1.0) / METRES_PER_DEGREE_LOWER_BOUND
+        self._buckets: dict[tuple[Category, int, int], list[Opened]] = {}
+        self._order: deque[Opened] = deque()
+
+    def __len__(self) -> int:
+        return len(self._order)
+
+    def _bucket(self, category: Category, lon: float, lat: float) -> tuple[Category, int, int]:
+        return category, math.floor(lon / self._cell), math.floor(lat / self._cell)
 
     def remember(self, opened: Opened) -> None:
-        """Note a case just opened."""
-        self._items.append(opened)
+        """Note a case just opened (or found open when the memory was rebuilt)."""
+        self._buckets.setdefault(self._bucket(opened.category, opened.lon, opened.lat), []).append(opened)
+        self._order.append(opened)
+
+    def _expire(self, now: datetime) -> None:
+        """Forget cases opened before the window, oldest first."""
+        oldest = now - self.policy.window
+        while self._order and self._order[0].at < oldest:
+            gone = self._order.popleft()
+            key = self._bucket(gone.category, gone.lon, gone.lat)
+            bucket = self._buckets.get(key, [])
+            if gone in bucket:
+                bucket.remove(gone)
+            if not bucket:
+                self._buckets.pop(key, None)
 
     def near(self, category: Category, lon: float, lat: float, now: datetime) -> UUID | None:
-        """The nearest remembered case of this category within the radius, if any."""
-        while self._items and self._items[0].at < now - self.policy.window:
-            self._items.popleft()
-        box = self.policy.radius_m / METRES_PER_DEGREE_LOWER_BOUND
+        """The nearest remembered case of this category within the radius and window, if any."""
+        if self.policy.radius_m <= 0:
+            return None
+        self._expire(now)
+        oldest = now - self.policy.window
         close = [
-            (distance_m(lon, lat, o.lon, o.lat), o.case_id)
-            for o in self._items
-            if abs(o.lat - lat) <= box and abs(o.lon - lon) <= box and o.category == category
+            (d, o.case_id)
+            for o in self.candidates(category, lon, lat)
+            if o.at >= oldest and (d := distance_m(lon, lat, o.lon, o.lat)) <= self.policy.radius_m
         ]
-        close = [c for c in close if c[0] <= self.policy.radius_m]
         return min(close)[1] if close else None
 
-
-async def open_case_near(
-    pool: asyncpg.Pool, policy: DuplicatePolicy, category: Category, lon: float, lat: float, now: datetime
-) -> UUID | None:
-    """The nearest open case of this category within the radius, opened within the window."""
-    box = policy.radius_m / METRES_PER_DEGREE_LOWER_BOUND
-    found: UUID | None = await pool.fetchval(
-        NEAREST_OPEN, category.value, lon, lat, policy.radius_m, now - policy.window, box
-    )
-    return found
-
-
-async def was_split(pool: asyncpg.Pool, event_id: UUID) -> bool:
-    """Whether a person split this event off a case (so it must open a case of its own)."""
-    found = await pool.fetchval("SELECT 1 FROM case_events WHERE event_id = $1 AND split_at IS NOT NULL", event_id)
-    return found is not None
+    def candidates(self, category: Category, lon: float, lat: float) -> list[Opened]:
+        """The remembered cases of the category in the 3×3 buckets around a point: all a lookup looks at."""
+        _, cx, cy = self._bucket(category, lon, lat)
+        return [
+            o for dx in (-1, 0, 1) for dy in (-1, 0, 1) for o in self._buckets.get((category, cx + dx, cy + dy), ())
+        ]
 
 
 def attach_instead(command: OpenCase, case_id: UUID, raw_event: dict[str, Any]) -> AttachEvent:
@@ -107,4 +108,5 @@ def attach_instead(command: OpenCase, case_id: UUID, raw_event: dict[str, Any]) 
         actor=command.actor,
         source=command.source,
         event=raw_event,
+        fallback=command,
     )

@@ -41,6 +41,18 @@ class GridIndex:
         found = [self._refs[i] for i in hits if valid_on(self._refs[i].valid_from, self._refs[i].valid_to, day)]
         return min(found, key=lambda ref: ref.code) if found else None
 
+    def locate_many(self, points: Sequence[tuple[float, float, date]]) -> list[GridRef | None]:
+        """The grid covering each (lon, lat, day), with one vectorised query for the whole batch."""
+        found: list[GridRef | None] = [None] * len(points)
+        if not points or not self._refs:
+            return found
+        hits = self._tree.query(shapely.points([(lon, lat) for lon, lat, _ in points]), predicate="intersects")
+        for i, j in zip(hits[0].tolist(), hits[1].tolist(), strict=True):
+            ref, best = self._refs[j], found[i]
+            if valid_on(ref.valid_from, ref.valid_to, points[i][2]) and (best is None or ref.code < best.code):
+                found[i] = ref
+        return found
+
     def version(self, code: str, day: date) -> GridRef | None:
         """The grid with this code as it was on `day`."""
         return next((r for r in self._versions.get(code, ()) if valid_on(r.valid_from, r.valid_to, day)), None)

@@ -13,7 +13,7 @@ from core.events import EventEnvelope
 from core.vocabulary import Role
 from dispatch.clock import local_day
 from dispatch.routing.locate import GridIndex
-from dispatch.routing.model import Person, township_of
+from dispatch.routing.model import GridRef, Person, township_of
 
 SYSTEM_PREFIX = "system:"
 # Roles held by signed-in accounts rather than registry persons (an administrator acts as their account).
@@ -57,7 +57,11 @@ def unknown_type(detail: str) -> str:
 
 def places(index: GridIndex, lon: float, lat: float, occurred_at: datetime, today: date) -> frozenset[str]:
     """The townships a point lies in: its grid's on the day it happened, and that grid's successor's today."""
-    grid = index.locate(lon, lat, local_day(occurred_at))
+    return places_of(index, index.locate(lon, lat, local_day(occurred_at)), today)
+
+
+def places_of(index: GridIndex, grid: GridRef | None, today: date) -> frozenset[str]:
+    """The townships of a grid already located: its own, and its successor's today."""
     if grid is None:
         return frozenset()
     now = index.current(grid.code, today)

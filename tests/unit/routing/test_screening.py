@@ -15,15 +15,10 @@ from dispatch.routing.decision import decide
 from dispatch.routing.duplicates import DuplicatePolicy, Opened, RecentOpens
 from dispatch.routing.locate import GridIndex
 from dispatch.routing.model import Person
-from dispatch.routing.quarantine import Sighting
+from dispatch.routing.placement import Placed, place, settle
+from dispatch.routing.quarantine import RecentSightings, Sighting
 from dispatch.routing.rules import RuleBook
-from dispatch.routing.screening import (
-    actor_reason,
-    duplicate_decision,
-    needs_sightings,
-    remembered_case,
-    suspicious_reason,
-)
+from dispatch.routing.screening import actor_reason, duplicate_decision
 from dispatch.routing.snapshot import RoutingSnapshot
 from tests.unit.factories import DEFAULT_RULES, TOWN, directory, event_body, grid
 
@@ -61,6 +56,23 @@ def opening(point: tuple[float, float], category: str = "environment") -> tuple[
     return command, event.model_dump(mode="json")
 
 
+def placed(event: EventEnvelope) -> Placed:
+    """The event located, with the townships it lies in and its reporter judged."""
+    (found,) = place([event], SNAP, TODAY)
+    return found
+
+
+def suspicious_reason(event: EventEnvelope, seen: list[Sighting]) -> str | None:
+    """Why the event is quarantined when these events are on record under its id; None when it is routed."""
+    (settled,) = settle([placed(event)], SNAP, NOW, {event.event_id: seen}, RecentSightings())
+    return settled.quarantined
+
+
+def remembered_case(command: OpenCase, recent: RecentOpens) -> uuid.UUID | None:
+    src = command.source
+    return recent.near(src.category, src.location.lon, src.location.lat, command.issued_at)
+
+
 def memory_of(*commands: OpenCase) -> RecentOpens:
     recent = RecentOpens(POLICY)
     for c in commands:
@@ -70,33 +82,33 @@ def memory_of(*commands: OpenCase) -> RecentOpens:
 
 def test_a_reporter_of_another_township_is_quarantined_naming_both_without_asking_for_the_id() -> None:
     event = incident(AWAY_POINT, reporter="gm-1")
-    assert not needs_sightings(event, SNAP, TODAY)
-    reason = suspicious_reason(event, SNAP, TODAY, ())
+    assert not placed(event).needs_sightings
+    reason = suspicious_reason(event, [])
     assert reason is not None
     assert "gm-1" in reason and f"{AWAY}000" in reason and f"{HOME}000" in reason
 
 
 def test_a_forged_event_id_seen_in_another_township_is_refused() -> None:
     event = incident(AWAY_POINT)
-    assert needs_sightings(event, SNAP, TODAY)
-    reason = suspicious_reason(event, SNAP, TODAY, [seen_at(AT_HOME)])
+    assert placed(event).needs_sightings
+    reason = suspicious_reason(event, [seen_at(AT_HOME)])
     assert reason is not None
     assert "forged event id" in reason and str(event.event_id) in reason and "case 42" in reason
 
 
 def test_a_new_event_a_redelivery_and_a_report_from_home_are_routed() -> None:
     event = incident(AWAY_POINT)
-    assert suspicious_reason(event, SNAP, TODAY, ()) is None
-    assert suspicious_reason(event, SNAP, TODAY, [seen_at(AWAY_POINT)]) is None
+    assert suspicious_reason(event, []) is None
+    assert suspicious_reason(event, [seen_at(AWAY_POINT)]) is None
     home = incident(AT_HOME, reporter="gm-1")
-    assert needs_sightings(home, SNAP, TODAY)
-    assert suspicious_reason(home, SNAP, TODAY, ()) is None
+    assert placed(home).needs_sightings
+    assert suspicious_reason(home, []) is None
 
 
 def test_an_event_outside_every_grid_is_left_to_the_unrouted_queue_without_asking_for_the_id() -> None:
     event = incident(NOWHERE, reporter="gm-1")
-    assert not needs_sightings(event, SNAP, TODAY)
-    assert suspicious_reason(event, SNAP, TODAY, [seen_at(AT_HOME)]) is None
+    assert not placed(event).needs_sightings
+    assert suspicious_reason(event, [seen_at(AT_HOME)]) is None
 
 
 def test_a_near_recent_open_case_of_the_same_category_takes_the_event_instead_of_a_new_case() -> None:
@@ -164,3 +176,18 @@ def test_a_person_acts_only_as_the_registry_has_them() -> None:
     assert other_team is not None and "team enf-2" in other_team
     gone = actor_reason(Actor(id="off-9", role=Role.OFFICER), None)
     assert gone is not None and "not a person serving" in gone
+
+
+def test_an_id_placed_moments_ago_in_another_township_is_caught_before_the_database_has_it() -> None:
+    first, forged = incident(AT_HOME), incident(AWAY_POINT)
+    forged = forged.model_copy(update={"event_id": first.event_id})
+    recent = RecentSightings()
+    ok, caught = settle(place([first, forged], SNAP, TODAY), SNAP, NOW, {}, recent)
+    assert ok.quarantined is None and isinstance(ok.decision, OpenCase)
+    assert caught.quarantined is not None and "forged event id" in caught.quarantined
+
+
+def test_a_batch_is_located_once_per_event_in_order() -> None:
+    events = [incident(AT_HOME), incident(NOWHERE), incident(AWAY_POINT)]
+    grids = [p.grid.code if p.grid else None for p in place(events, SNAP, TODAY)]
+    assert grids == [HOME_GRID, None, AWAY_GRID]

@@ -1,0 +1,92 @@
+"""Duplicate memory owned by partitions: each township's recent open cases, rebuilt on assignment, dropped on revoke.
+
+Routed events are keyed by township, so one partition holds everything a township's duplicate check needs and no
+memory is shared across townships or workers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from uuid import UUID
+
+import asyncpg
+
+from core.cases import AttachEvent, OpenCase
+from core.routed import RoutedEvent
+from core.vocabulary import Category
+from dispatch.routing.duplicates import DuplicatePolicy, Opened, RecentOpens
+from dispatch.routing.screening import duplicate_decision
+
+RECENT_OPEN = """
+SELECT township_code, id, category, ST_X(location) AS lon, ST_Y(location) AS lat, opened_at FROM cases
+WHERE township_code = ANY($1::text[]) AND closed_at IS NULL AND opened_at >= $2
+ORDER BY opened_at
+"""
+
+SPLIT_OFF = "SELECT event_id FROM case_events WHERE event_id = ANY($1::uuid[]) AND split_at IS NOT NULL"
+
+
+class TownshipMemory:
+    """One RecentOpens per township, grouped by the partition it arrived on."""
+
+    def __init__(self, policy: DuplicatePolicy) -> None:
+        self.policy = policy
+        self._partitions: dict[int, dict[str, RecentOpens]] = {}
+
+    def missing(self, wanted: Iterable[tuple[int, str]]) -> set[str]:
+        """The townships among (partition, township) pairs whose memory must be rebuilt first."""
+        return {town for part, town in wanted if town not in self._partitions.get(part, {})}
+
+    def rebuild(self, partition: int, township: str, opens: Iterable[Opened]) -> RecentOpens:
+        """The township's memory from the open cases on record (oldest first)."""
+        recent = RecentOpens(self.policy)
+        for opened in opens:
+            recent.remember(opened)
+        self._partitions.setdefault(partition, {})[township] = recent
+        return recent
+
+    def of(self, partition: int, township: str) -> RecentOpens:
+        """The memory of a township this worker holds (rebuilt before use)."""
+        return self._partitions[partition][township]
+
+    def drop(self, partitions: Iterable[int]) -> None:
+        """Forget what partitions held: revoked ones, and newly assigned ones whose memory is stale."""
+        for partition in partitions:
+            self._partitions.pop(partition, None)
+
+    def townships(self) -> int:
+        """How many townships are in memory."""
+        return sum(len(towns) for towns in self._partitions.values())
+
+
+def deduplicate(
+    routed: Sequence[tuple[int, RoutedEvent]], memory: TownshipMemory, split: set[UUID]
+) -> list[OpenCase | AttachEvent]:
+    """Per routed event, in order: attach it to a near, recent open case of its township, or open its own case."""
+    decisions: list[OpenCase | AttachEvent] = []
+    for partition, item in routed:
+        command, src = item.command, item.command.source
+        recent = memory.of(partition, item.township)
+        lon, lat = src.location.lon, src.location.lat
+        found = recent.near(src.category, lon, lat, command.issued_at)
+        decision = duplicate_decision(command, item.event, memory.policy, found, split=src.event_id in split)
+        if isinstance(decision, OpenCase):
+            recent.remember(Opened(command.case_id, src.category, lon, lat, command.issued_at))
+        decisions.append(decision)
+    return decisions
+
+
+async def recent_opens(pool: asyncpg.Pool, townships: Iterable[str], since: datetime) -> dict[str, list[Opened]]:
+    """Open cases of these townships opened since a moment, oldest first, in one query."""
+    rows = await pool.fetch(RECENT_OPEN, sorted(townships), since)
+    found: dict[str, list[Opened]] = {}
+    for r in rows:
+        opened = Opened(r["id"], Category(r["category"]), r["lon"], r["lat"], r["opened_at"])
+        found.setdefault(r["township_code"], []).append(opened)
+    return found
+
+
+async def split_off(pool: asyncpg.Pool, event_ids: Iterable[UUID]) -> set[UUID]:
+    """Which of these events a person split off a case (so they open a case of their own), in one query."""
+    return {r["event_id"] for r in await pool.fetch(SPLIT_OFF, list(event_ids))}

@@ -1,0 +1,77 @@
+"""deduplicate: routed events keyed by township; each partition owns its townships' memory of recent open cases and
+attaches an event to a near, recent case of its category instead of opening another."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from faust.types import EventT, StreamT, TopicT
+from faust.types.tuples import TP
+from pydantic import ValidationError
+
+from core.cases import AttachEvent
+from core.registry import dump
+from core.routed import RoutedEvent
+from dispatch.routing.duplicates import DuplicatePolicy
+from dispatch.routing.township_memory import TownshipMemory, deduplicate, recent_opens, split_off
+from streams.context import StreamContext, batches
+from streams.dead_letters import DeadLetters
+
+
+class Deduplicator:
+    """The agent on the routed topic; its memory follows the partitions assigned to this worker."""
+
+    def __init__(self, ctx: StreamContext, dead: DeadLetters, topic_name: str, commands: TopicT) -> None:
+        self.ctx, self.dead, self.topic_name, self.commands = ctx, dead, topic_name, commands
+        window = timedelta(minutes=ctx.settings.duplicate_window_minutes)
+        self.memory = TownshipMemory(DuplicatePolicy(ctx.settings.duplicate_radius_m, window))
+
+    def moved(self, partitions: Iterable[TP]) -> None:
+        """Forget the memory of partitions revoked, or assigned (rebuilt from the database on first use)."""
+        self.memory.drop(tp.partition for tp in partitions if tp.topic == self.topic_name)
+
+    async def run(self, stream: StreamT[Any]) -> None:
+        """Decide a batch at a time; the batch is acknowledged once its commands are sent."""
+        async for batch in batches(stream, self.ctx.settings):
+            await self.decide(batch)
+
+    async def decide(self, batch: Sequence[EventT[Any]]) -> None:
+        """Rebuild the memory of townships new to this worker, ask which events were split off, then decide."""
+        items = [(event.message.partition, found) for event in batch if (found := await self._parse(event))]
+        if not items:
+            return
+        split: set[Any] = set()
+        if self.memory.policy.radius_m > 0:
+            await self._rebuild(items)
+            ids = [item.command.source.event_id for _, item in items]
+            split = await self.ctx.retrying("events split off", lambda pool: split_off(pool, ids))
+        else:
+            for partition, item in items:
+                self.memory.rebuild(partition, item.township, ())
+        for decision in deduplicate(items, self.memory, split):
+            if isinstance(decision, AttachEvent):
+                self.ctx.counters["duplicates_attached"] += 1
+            await self.commands.send(key=str(decision.case_id).encode(), value=dump(decision))
+
+    async def _rebuild(self, items: Sequence[tuple[int, RoutedEvent]]) -> None:
+        """Load the open cases of townships whose memory this worker lacks, in one query."""
+        pairs = {(partition, item.township) for partition, item in items}
+        missing = self.memory.missing(pairs)
+        if not missing:
+            return
+        since = datetime.now(UTC) - self.memory.policy.window
+        found = await self.ctx.retrying("recent open cases", lambda pool: recent_opens(pool, missing, since))
+        for partition, township in pairs:
+            if township in missing:
+                self.memory.rebuild(partition, township, found.get(township, ()))
+        self.ctx.counters["township_memories_rebuilt"] += len(missing)
+
+    async def _parse(self, event: EventT[Any]) -> RoutedEvent | None:
+        """The routed event in the record, or None once it is dead-lettered."""
+        try:
+            return RoutedEvent.model_validate_json(event.value)
+        except ValidationError as exc:
+            await self.dead.send(event, f"malformed routed event: {exc.errors()[0]['msg']}")
+            return None
