@@ -22,10 +22,28 @@ async def _init(conn: asyncpg.Connection) -> None:
         )
 
 
-async def create_pool(database_url: str, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
-    """A connection pool that reads and writes JSON columns as Python values."""
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """Release without asyncpg's reset query (asyncpg has already rolled back an open transaction by then)."""
+
+
+async def create_pool(
+    database_url: str, min_size: int = 1, max_size: int = 10, session_reset: bool = False
+) -> asyncpg.Pool:
+    """A connection pool that reads and writes JSON columns as Python values.
+
+    By default a connection goes back to the pool without asyncpg's reset query (`pg_advisory_unlock_all(); CLOSE
+    ALL; UNLISTEN *; RESET ALL`): one round trip saved on every release. That is right only while the pool's
+    users leave no session state behind: no LISTEN, no session advisory lock, no SET (SET LOCAL is fine), no
+    cursor outside a transaction. asyncpg still rolls back a transaction left open. A pool whose users do keep
+    session state asks for `session_reset=True`.
+    """
     pool: asyncpg.Pool = await asyncpg.create_pool(
-        database_url, min_size=min_size, max_size=max_size, init=_init, command_timeout=30
+        database_url,
+        min_size=min_size,
+        max_size=max_size,
+        init=_init,
+        command_timeout=30,
+        reset=None if session_reset else _keep_session,
     )
     return pool
 
