@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Literal
 
 from pydantic import SecretStr
@@ -48,6 +49,13 @@ class AuthSettings(CommonSettings):
     rate_intake_per_user: str = "120/minute"
     rate_intake_per_gateway: str = "12000/minute"
     rate_intake_per_address: str = "1200/minute"
+    data_dir: str = ".stack"
+    """Where this deployment keeps state on the host: the rate-limit counters every web process shares."""
+
+    @property
+    def rate_limit_file(self) -> Path:
+        """The counters of every rate limit, mapped by each process (dispatch.access.rate_limits)."""
+        return Path(self.data_dir) / "rate-limits"
 
     def production_problems(self, demo_accounts: Sequence[str] = ()) -> list[str]:
         """Why this configuration (with these demo accounts enabled) must not run in production; empty if it may."""

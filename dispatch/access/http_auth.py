@@ -34,7 +34,8 @@ class Guard:
     def from_settings(cls, settings: AuthSettings) -> Guard:
         """A guard with the configured secret and token lifetime."""
         lifetime = timedelta(minutes=settings.access_token_minutes)
-        return cls(settings, TokenIssuer(settings.jwt_secret.get_secret_value(), lifetime), RateLimiter())
+        issuer = TokenIssuer(settings.jwt_secret.get_secret_value(), lifetime)
+        return cls(settings, issuer, RateLimiter(settings.rate_limit_file))
 
 
 def guard_of(request: Request) -> Guard:
@@ -76,9 +77,10 @@ def within_area(caller: Scope, code: str | None, field: str) -> None:
         raise Forbidden(f"{field}: {code} is outside your area {caller.area}")
 
 
-def rate_limit(request: Request, rule: str, what: str, key: str) -> None:
-    """Count a hit; RateLimited (with `retry_after`) once `rule` is exhausted for `key`."""
-    guard_of(request).limiter.hit(rule, what, key)
+def rate_limit(request: Request, rule: str, what: str, key: str, cost: int = 1) -> None:
+    """Count `cost` hits; RateLimited (with `retry_after`) once `rule` is exhausted for `key`, across the host's
+    processes."""
+    guard_of(request).limiter.hit(rule, what, key, cost=cost)
 
 
 Caller = Annotated[Scope, Depends(current_user)]
