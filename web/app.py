@@ -70,6 +70,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         allowances={
             media_api.UPLOAD_PATH: settings.media_max_bytes,
             **dict.fromkeys(redistricting_api.PLAN_PATHS, settings.max_plan_bytes),
+            **{path: size for plugin in plugins for path, size in getattr(plugin, "BODY_ALLOWANCES", {}).items()},
         },
     )
     for plugin in plugins:
