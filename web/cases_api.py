@@ -108,9 +108,8 @@ async def _publish(request: Request, command: CaseCommand) -> dict[str, Any]:
 
 
 async def _outcome(request: Request, command: CaseCommand) -> dict[str, Any]:
-    """Publish the command, wait for the hub to see its change, then read its outcome once.
-
-    A refused (or quarantined) command publishes no change: its outcome is read when the wait runs out."""
+    """Publish the command, wait for the hub to see its change, then read its outcome once."""
+    # A refused (or quarantined) command publishes no change: its outcome is read when the wait runs out.
     hub: LiveHub = request.app.state.hub
     with hub.waiters.expect(command.command_id) as change:
         await request.app.state.commands.send(command)

@@ -149,11 +149,9 @@ class LiveHub:
         return len(self._clients)
 
     async def start(self) -> None:
-        """Start consuming from the current end, with positions fixed before any client subscribes.
-
-        No consumer group: the consumer is assigned every partition, so each web process (GRID_WEB_WORKERS > 1)
-        sees every change, and the one whose request waits for a command hears of it.
-        """
+        """Start consuming from the current end, with positions fixed before any client subscribes."""
+        # No consumer group: every partition is assigned, so each web process (GRID_WEB_WORKERS > 1) sees every
+        # change, and the one whose request waits for a command hears of it.
         names = [self._settings.topic(t.name) for t in (topics.CASE_CHANGES, topics.QUEUE_CHANGES)]
         self._consumer = AIOKafkaConsumer(
             *names,
