@@ -64,6 +64,13 @@ class StatementCounter:
         with self._lock:
             return self._kinds[b"Q"] + self._kinds[b"E"]
 
+    @property
+    def executes(self) -> int:
+        """Statements run with the extended protocol (asyncpg's queries with parameters), leaving out simple queries
+        such as asyncpg's connection reset."""
+        with self._lock:
+            return self._kinds[b"E"]
+
     def close(self) -> None:
         """Stop listening and cut every connection."""
         self._server.close()
