@@ -14,13 +14,13 @@ setup: ## install what is missing: apt packages, .venv, Kafka jars, frontend bui
 up: ## setup, then start Kafka and PostgreSQL/PostGIS and wait until healthy
 	bash infra/stack.sh up
 
-down: ## stop app processes, Kafka and PostgreSQL (data is kept)
+down: ## stop app processes (supervisord), Kafka and PostgreSQL (data is kept)
 	bash infra/stack.sh down
 
-status: ## show what runs; fails if Kafka or PostgreSQL is down
+status: ## show what runs (each app process too); fails if Kafka or PostgreSQL is down
 	bash infra/stack.sh status
 
-run: ## the whole product on http://127.0.0.1:8000 (Ctrl-C stops the apps)
+run: ## the whole product on http://127.0.0.1:8000 under supervisord (Ctrl-C stops the apps)
 	bash infra/run.sh
 
 test: ## stack up, lint, pytest (make test ARGS='-k foo')

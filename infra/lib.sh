@@ -94,16 +94,46 @@ tail_log() {
   tail -n "${2:-40}" "$file" | sed 's/^/    /' >&2
 }
 
-# --- app processes started by infra/run.sh ---------------------------------------------
+# --- app processes: supervisord, started by infra/run.sh --------------------------------
 
-APPS=(simulator web worker) # stop order: producers first, the stream processor last
+# How many processes make run starts (see infra/supervisor_conf.py, which writes the config from them).
+export GRID_STREAM_WORKERS="${GRID_STREAM_WORKERS:-2}" # one consumer group: the partitions are shared
+export GRID_WEB_WORKERS="${GRID_WEB_WORKERS:-1}"       # uvicorn --workers
+SUP_DIR="$STACK/supervisor" # supervisord.conf, its unix socket and pid file
+SUP_CONF="$SUP_DIR/supervisord.conf"
+SUP_PID="$SUP_DIR/supervisord.pid"
 
-# app_pid NAME: pid of a running app process (its command line runs from our venv).
-app_pid() { pid_of "$RUN_DIR/$1.pid" "$VENV/bin/"; }
+supervisord_pid() { pid_of "$SUP_PID" "$VENV/bin/supervisord"; }
 
+# supctl ARGS...: supervisorctl on our supervisord (status, restart stream:*, tail -f web, ...).
+supctl() { "$VENV/bin/supervisorctl" -c "$SUP_CONF" "$@"; }
+
+# kill_leftovers SID: stop what is left of supervisord's session (its pid: it is the session
+# leader) once it is gone. Killed hard, it cannot stop its programs, and they would live on.
+kill_leftovers() {
+  local sid=$1 pid pids=() i
+  for pid in $(ps -o pid= -s "$sid" 2>/dev/null); do
+    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null |
+      grep -qF -e "$VENV/bin/" -e "$(readlink -f "$VENV")/bin/" && pids+=("$pid")
+  done
+  ((${#pids[@]})) || return 0
+  log "stopping processes supervisord left behind: ${pids[*]}"
+  kill -TERM "${pids[@]}" 2>/dev/null || true
+  for ((i = 0; i < 50; i++)); do
+    kill -0 "${pids[@]}" 2>/dev/null || return 0
+    sleep 0.2
+  done
+  kill -KILL "${pids[@]}" 2>/dev/null || true
+}
+
+# Stopping supervisord stops its programs first (simulator, web, then the stream workers).
+# The pid files are those of make run before it ran under supervisord.
 stop_apps() {
-  local app
-  for app in "${APPS[@]}"; do
+  local app sid=
+  [[ -s $SUP_PID ]] && sid=$(<"$SUP_PID")
+  stop_pidfile "$SUP_PID" "$VENV/bin/supervisord" supervisord 90
+  [[ ! $sid =~ ^[0-9]+$ ]] || kill_leftovers "$sid"
+  for app in simulator web worker; do
     stop_pidfile "$RUN_DIR/$app.pid" "$VENV/bin/" "$app" 20
   done
 }

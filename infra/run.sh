@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # make run: the whole product on this machine.
-#   stack up -> topics -> migrations -> demo data -> stream worker + web server (+ simulator)
-# Stays in the foreground tailing the app logs; Ctrl-C stops the app processes (the stack
-# keeps running: `make down` stops everything). SIMULATOR=0 leaves the simulator out.
+#   stack up -> topics -> migrations -> demo data -> supervisord running GRID_STREAM_WORKERS stream
+#   workers (default 2) and the web server (GRID_WEB_WORKERS uvicorn processes, default 1), then the simulator
+# supervisord (config written by infra/supervisor_conf.py into .stack/supervisor) restarts a process
+# that exits. Stays in the foreground tailing the app logs; Ctrl-C stops supervisord and its programs
+# (the stack keeps running: `make down` stops everything). SIMULATOR=0 leaves the simulator out.
 set -euo pipefail
 LOG_TAG=run
 # shellcheck source=infra/lib.sh
@@ -29,13 +31,24 @@ start_apps() {
   if port_open "$GRID_WEB_PORT"; then
     die "127.0.0.1:$GRID_WEB_PORT is already in use (set GRID_WEB_PORT to use another port)"
   fi
-  mkdir -p "$STACK/faust" # F_DATADIR's parent (see lib.sh)
-  log "starting stream worker (log $LOGS/worker.log)"
-  # --without-web: faust would otherwise serve its own web page on 0.0.0.0:6066.
-  start_bg "$RUN_DIR/worker.pid" "$LOGS/worker.log" "$PY" -m streams worker --without-web
-  log "starting web server (log $LOGS/web.log)"
-  start_bg "$RUN_DIR/web.pid" "$LOGS/web.log" "$VENV/bin/uvicorn" web.app:create_app --factory \
-    --host 127.0.0.1 --port "$GRID_WEB_PORT"
+  "$PY" "$ROOT/infra/supervisor_conf.py" >/dev/null
+  log "starting supervisord: $GRID_STREAM_WORKERS stream worker(s), web server with $GRID_WEB_WORKERS process(es) (config $SUP_CONF)"
+  # It daemonizes into a session of its own, so Ctrl-C in this terminal does not reach it or its programs.
+  "$VENV/bin/supervisord" -c "$SUP_CONF" </dev/null 9>&- || die "supervisord did not start (log $LOGS/supervisord.log)"
+}
+
+# The program logs make run shows.
+app_logs() {
+  local i
+  echo "$LOGS/supervisord.log"
+  echo "$LOGS/web.log"
+  for ((i = 1; i <= GRID_STREAM_WORKERS; i++)); do echo "$LOGS/stream-$i.log"; done
+  [[ ${SIMULATOR:-1} == 0 ]] || echo "$LOGS/simulator.log"
+}
+
+# Programs that should run by now but do not (the simulator is started later), one per line.
+not_running() {
+  { supctl status 2>&1 || true; } | awk '$1 != "simulator" && $2 != "RUNNING" { print $1 " " $2 }'
 }
 
 # http_ok URL: true if URL answers 200 within 2 s.
@@ -48,21 +61,25 @@ PY
 }
 
 fail_start() {
-  local app
-  for app in web worker; do tail_log "$LOGS/$app.log" 30; done
+  local file
+  while read -r file; do tail_log "$file" 30; done < <(app_logs)
+  supctl status >&2 || true
   stop_apps
   die "$1"
 }
 
 wait_healthy() {
-  local start=$SECONDS
-  until http_ok "$WEB_URL/healthz"; do
-    app_pid web >/dev/null || fail_start "the web server exited during start-up"
-    app_pid worker >/dev/null || fail_start "the stream worker exited during start-up"
+  local start=$SECONDS fatal
+  until http_ok "$WEB_URL/healthz" && [[ -z $(not_running) ]]; do
+    if ! supervisord_pid >/dev/null && ((SECONDS - start > 5)); then
+      fail_start "supervisord exited during start-up"
+    fi
+    fatal=$(not_running | awk '$2 == "FATAL" { print $1 }')
+    [[ -z $fatal ]] || fail_start "supervisord gave up starting: $fatal"
     ((SECONDS - start < HEALTH_TIMEOUT)) || fail_start "$WEB_URL/healthz did not answer 200 within ${HEALTH_TIMEOUT}s"
     sleep 1
   done
-  log "web server healthy after $((SECONDS - start))s"
+  log "all processes running, web server healthy after $((SECONDS - start))s"
 }
 
 start_simulator() {
@@ -71,7 +88,7 @@ start_simulator() {
     return
   fi
   log "starting simulator (log $LOGS/simulator.log)"
-  start_bg "$RUN_DIR/simulator.pid" "$LOGS/simulator.log" "$PY" -m ingest.simulator --url "$WEB_URL"
+  supctl start simulator >/dev/null || fail_start "the simulator did not start"
 }
 
 banner() {
@@ -88,7 +105,8 @@ banner() {
   │
   │   Kafka            $GRID_KAFKA_BOOTSTRAP
   │   PostgreSQL       $GRID_DATABASE_URL
-  │   logs             $LOGS/{web,worker,simulator}.log
+  │   processes        $GRID_STREAM_WORKERS stream workers + web ×$GRID_WEB_WORKERS under supervisord (make status)
+  │   logs             $LOGS/{supervisord,web,stream-N,simulator}.log
   │
   │   Ctrl-C stops the app processes; \`make down\` stops them and the stack.
   │   Sign in with a demo account below (one per role; \`gridctl users --help\`).
@@ -107,26 +125,23 @@ on_interrupt() {
   exit 130
 }
 
-# Tail the logs until Ctrl-C; leave if web or worker dies, or `make down` stopped them.
+# Tail the logs until Ctrl-C; leave when supervisord is gone (`make down` stopped it, or it died).
+# A program that exits is supervisord's to restart; its log says so.
 follow() {
-  local logs=("$LOGS/web.log" "$LOGS/worker.log") app
-  [[ -e $RUN_DIR/simulator.pid ]] && logs+=("$LOGS/simulator.log")
+  local logs
+  mapfile -t logs < <(app_logs)
   tail -n 0 -F "${logs[@]}" &
   TAIL_PID=$!
   while sleep 2; do
-    for app in web worker; do
-      if [[ ! -e $RUN_DIR/$app.pid ]]; then
-        kill "$TAIL_PID" 2>/dev/null || true
-        log "app processes were stopped (make down)"
-        exit 0
-      fi
-      if ! app_pid "$app" >/dev/null; then
-        kill "$TAIL_PID" 2>/dev/null || true
-        tail_log "$LOGS/$app.log" 30
-        stop_apps
-        die "$app exited unexpectedly"
-      fi
-    done
+    supervisord_pid >/dev/null && continue
+    kill "$TAIL_PID" 2>/dev/null || true
+    if [[ -e $SUP_PID ]]; then
+      tail_log "$LOGS/supervisord.log" 30
+      stop_apps
+      die "supervisord exited unexpectedly"
+    fi
+    log "app processes were stopped (make down)"
+    exit 0
   done
 }
 

@@ -3,8 +3,8 @@
 #
 #   infra/stack.sh setup           install what is missing (infra/setup.sh)
 #   infra/stack.sh up              setup, start what is not running, wait until healthy
-#   infra/stack.sh down            stop app processes (make run), then Kafka, then PostgreSQL
-#   infra/stack.sh status          one line per service; exit 1 if Kafka or PostgreSQL is down
+#   infra/stack.sh down            stop app processes (make run's supervisord), then Kafka, then PostgreSQL
+#   infra/stack.sh status          one line per service and app process; exit 1 if Kafka or PostgreSQL is down
 #   infra/stack.sh createdb NAME   new database owned by grid, with PostGIS (from grid_template)
 #   infra/stack.sh dropdb NAME
 #   infra/stack.sh clean           down, then delete the data (keeps downloaded jars)
@@ -303,10 +303,21 @@ cmd_down() {
 }
 
 # status_line NAME STATE DETAIL
-status_line() { printf '%-10s %-5s %s\n' "$1" "$2" "$3"; }
+status_line() { printf '%-11s %-5s %s\n' "$1" "$2" "$3"; }
+
+# make run's supervisord and each of its programs (informational: does not change the exit status).
+apps_status() {
+  local pid
+  if pid=$(supervisord_pid); then
+    status_line supervisord up "pid $pid  (make run; $SUP_CONF)"
+    supctl status | sed 's/^/  /' || true # exits 3 when a program is not RUNNING
+  elif [[ -e $SUP_PID ]]; then
+    status_line supervisord down "(make run)"
+  fi
+}
 
 cmd_status() {
-  local down=0 pid version app
+  local down=0 pid version
   if kafka_answers 5; then
     if pid=$(kafka_pid); then
       status_line kafka up "127.0.0.1:$GRID_KAFKA_PORT  pid $pid"
@@ -327,10 +338,7 @@ cmd_status() {
     status_line postgres down "127.0.0.1:$GRID_PG_PORT"
     down=1
   fi
-  for app in "${APPS[@]}"; do # informational: started by make run
-    [[ -e $RUN_DIR/$app.pid ]] || continue
-    if pid=$(app_pid "$app"); then status_line "$app" up "pid $pid"; else status_line "$app" down "(make run)"; fi
-  done
+  apps_status
   return "$down"
 }
 
@@ -338,7 +346,7 @@ cmd_status() {
 cmd_clean() {
   cmd_down
   log "deleting stack data in $STACK"
-  rm -rf "$PG_DIR" "$KAFKA_DIR/data" "$KAFKA_DIR/cluster.id" "$KAFKA_CONF" "$LOGS" "$RUN_DIR"
+  rm -rf "$PG_DIR" "$KAFKA_DIR/data" "$KAFKA_DIR/cluster.id" "$KAFKA_CONF" "$LOGS" "$RUN_DIR" "$SUP_DIR"
   [[ $PG_SOCKET_DIR == "$PG_DIR/run" ]] || rm -rf "$PG_SOCKET_DIR"
 }
 
