@@ -18,7 +18,7 @@ from dispatch.access.http_auth import Caller, address, guard_of, rate_limit
 from dispatch.access.scope import Scope
 from dispatch.errors import Conflict, Forbidden, Invalid, TooLarge, Unavailable
 from ingest import batch, receipts
-from ingest.batch import BatchResult, reporter_refusal
+from ingest.batch import BatchResult, Refused, reporter_refusal
 from ingest.publisher import EventPublisher, Outgoing
 from ingest.receipts import Receipt
 from ingest.settings import IngestSettings
@@ -128,6 +128,7 @@ BATCH_BODY = {
         401: {"model": Problem},
         413: {"model": Problem},
         415: {"model": Problem},
+        422: {"model": Refused},
         429: {"model": Problem},
         503: {"model": Problem},
     },

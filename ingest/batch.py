@@ -47,6 +47,12 @@ class ItemResult(BaseModel):
     errors: list[FieldError] | None = None
 
 
+class Refused(BaseModel):
+    """The whole batch refused: not JSON, not an array (422)."""
+
+    detail: list[FieldError]
+
+
 class BatchResult(BaseModel):
     """One answer per item, in the order sent, and how many of each."""
 

@@ -218,9 +218,33 @@ export interface paths {
          * @description Accept an event once the broker acknowledged it; a retry with the same id and body is harmless.
          *
          *     A person reports as themselves; only a system account (a hotline or sensor gateway) or an administrator
-         *     posts for others.
+         *     posts for others. One database statement per request: the claim of the event id.
          */
         post: operations["post_event_api_v1_events_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/events/batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Report up to 1,000 field events at once (gateways and sensors): a JSON array or NDJSON, up to 1 MiB
+         * @description Answer each event in order: accepted, duplicate (same id and body as before), conflict (same id, another
+         *     body) or invalid (naming the field). Each event is checked as `POST /api/v1/events` checks it and counts
+         *     against the account's limit. One statement claims every event id, then the events are sent together and
+         *     the broker's acknowledgements awaited once. If the broker does not take them all, the answer is 503 with
+         *     Retry-After: send the same batch again; what was taken is then answered as a duplicate.
+         */
+        post: operations["post_batch_api_v1_events_batch_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -918,6 +942,34 @@ export interface components {
             /** Name */
             name: string;
         };
+        /**
+         * BatchResult
+         * @description One answer per item, in the order sent, and how many of each.
+         */
+        BatchResult: {
+            /**
+             * Accepted
+             * @default 0
+             */
+            accepted: number;
+            /**
+             * Conflict
+             * @default 0
+             */
+            conflict: number;
+            /**
+             * Duplicate
+             * @default 0
+             */
+            duplicate: number;
+            /**
+             * Invalid
+             * @default 0
+             */
+            invalid: number;
+            /** Results */
+            results: components["schemas"]["ItemResult"][];
+        };
         /** Body_sign_in_api_v1_auth_token_post */
         Body_sign_in_api_v1_auth_token_post: {
             /** Client Id */
@@ -1316,6 +1368,18 @@ export interface components {
          * @enum {string}
          */
         EvidenceKind: "photo" | "document";
+        /**
+         * FieldError
+         * @description A field at fault in one item, as FastAPI names it: `loc` starts with "body" and the item's index.
+         */
+        FieldError: {
+            /** Loc */
+            loc: (string | number)[];
+            /** Msg */
+            msg: string;
+            /** Type */
+            type: string;
+        };
         /** HTTPValidationError */
         HTTPValidationError: {
             /** Detail */
@@ -1370,6 +1434,24 @@ export interface components {
              * @constant
              */
             version: 1;
+        };
+        /**
+         * ItemResult
+         * @description The answer for one item: accepted (the broker has it), duplicate (this id with this body was accepted
+         *     before, or earlier in the batch), conflict (this id came with another body), or invalid (see `errors`).
+         */
+        ItemResult: {
+            /** Errors */
+            errors?: components["schemas"]["FieldError"][] | null;
+            /** Event Id */
+            event_id?: string | null;
+            /** Index */
+            index: number;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "accepted" | "duplicate" | "conflict" | "invalid";
         };
         /**
          * LonLat
@@ -1714,6 +1796,14 @@ export interface components {
         RefreshBody: {
             /** Refresh Token */
             refresh_token: string;
+        };
+        /**
+         * Refused
+         * @description The whole batch refused: not JSON, not an array (422).
+         */
+        Refused: {
+            /** Detail */
+            detail: components["schemas"]["FieldError"][];
         };
         /**
          * Rename
@@ -2740,6 +2830,85 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    post_batch_api_v1_events_batch_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": Record<string, never>[];
+                "application/x-ndjson": string;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BatchResult"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refused"];
                 };
             };
             /** @description Too Many Requests */
