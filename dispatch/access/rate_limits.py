@@ -126,8 +126,14 @@ class RateLimiter:
         if path is None:
             self._table = CounterTable(bytearray(size), slots)
             return
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            raise RuntimeError(
+                f"rate-limit counters: cannot open {path} ({exc.strerror}); set GRID_DATA_DIR to a directory"
+                " every web process of this host may write"
+            ) from exc
         with self._locked():
             magic, held_slots = HEADER.unpack(os.pread(self._fd, HEADER.size, 0).ljust(HEADER.size, b"\0"))
             if magic != MAGIC or held_slots != slots:  # new, or another layout: start from zero
