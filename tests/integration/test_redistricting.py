@@ -270,8 +270,9 @@ async def _truthy(value: bool) -> bool:
 def test_boundaries_import_from_geojson_and_shapefile_as_new_versions(tmp_path: Path) -> None:
     import shapefile
     import shapely
-    from dispatch.geometry.synthetic import load_county_outline
     from shapely.geometry import mapping
+
+    from dispatch.geometry.synthetic import load_county_outline
 
     with scratch_stack() as ts:
         ts.run(str(VENV_BIN / "gridctl"), "migrate")

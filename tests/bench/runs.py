@@ -1,0 +1,175 @@
+"""The product's figures: the batch door sustained end to end, the phone door, latency to the screen at a fixed
+rate, commands, and the batch rate with a large memory of recent cases."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import asyncpg
+import httpx
+
+from core.cases import case_id_for_event
+from tests.bench.load import Points, pct, post_batch, screen
+from tests.integration.auth import as_person, gateway_headers
+
+BATCH = 500
+MAX_BACKLOG = 20_000
+
+
+async def settle(probe: Callable[[], Awaitable[int]], enough: Callable[[int], bool], within: float) -> int:
+    """Poll a count until it is enough or the time is up; the last count."""
+    deadline = time.perf_counter() + within
+    while True:
+        count = await probe()
+        if enough(count) or time.perf_counter() > deadline:
+            return count
+        await asyncio.sleep(0.2)
+
+
+async def batch_sustained(base_url: str, pool: asyncpg.Pool, seconds: float, posters: int = 3) -> dict[str, float]:
+    """Batches of 500 posted for `seconds` by gateways, never more than MAX_BACKLOG ahead of the pipeline; the rate
+    is events stored as a case or an attach, with their live message sent, per second, from the first post to the
+    last stored."""
+    points = await Points.of(pool, seed=int(time.time()))
+    mark = time.time()
+    accepted, stop = 0, time.perf_counter() + seconds
+
+    async def done() -> int:
+        found: int = await pool.fetchval(
+            "SELECT count(*) FROM case_events WHERE extract(epoch FROM attached_at) > $1", mark
+        )
+        return found
+
+    async def poster(client: httpx.AsyncClient) -> None:
+        nonlocal accepted
+        while time.perf_counter() < stop:
+            if accepted - await done() > MAX_BACKLOG:
+                await asyncio.sleep(0.2)
+                continue
+            accepted += await post_batch(client, [points.body() for _ in range(BATCH)])
+
+    async with (
+        screen(base_url) as live,
+        httpx.AsyncClient(base_url=base_url, timeout=60, headers=gateway_headers()) as client,
+    ):
+        start = time.perf_counter()
+        await asyncio.gather(*(poster(client) for _ in range(posters)))
+        posted = time.perf_counter() - start
+        n = await settle(done, lambda stored: stored >= accepted, within=300)
+        elapsed = time.perf_counter() - start
+        messages = live.messages
+    return {
+        "events": n,
+        "accepted": accepted,
+        "seconds": elapsed,
+        "per_s": n / elapsed,
+        "intake_per_s": accepted / posted,
+        "live_messages": messages,
+    }
+
+
+async def phone(base_url: str, pool: asyncpg.Pool, seconds: float = 20, clients: int = 64) -> dict[str, float]:
+    """Single events posted by 64 concurrent phones (as their grid members): accepted per second and latency."""
+    points = await Points.of(pool, seed=7)
+    members = [r["id"] for r in await pool.fetch("SELECT id FROM people WHERE role = 'grid_member' LIMIT $1", clients)]
+    headers = [await as_person(pool, m) for m in members]
+    latencies: list[float] = []
+    stop = time.perf_counter() + seconds
+
+    async def one_phone(client: httpx.AsyncClient, member: str, auth: dict[str, str]) -> None:
+        while time.perf_counter() < stop:
+            body = points.body() | {"reporter": {"id": member, "name": "网格员"}}
+            t0 = time.perf_counter()
+            reply = await client.post("/api/v1/events", json=body, headers=auth)
+            latencies.append(time.perf_counter() - t0)
+            assert reply.status_code == 202, reply.text
+
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=base_url, timeout=60, limits=limits) as client:
+        start = time.perf_counter()
+        await asyncio.gather(*(one_phone(client, m, h) for m, h in zip(members, headers, strict=True)))
+        elapsed = time.perf_counter() - start
+    return {"per_s": len(latencies) / elapsed, "p50_ms": pct(latencies, 50) * 1000, "p99_ms": pct(latencies, 99) * 1000}
+
+
+async def to_screen(base_url: str, pool: asyncpg.Pool, rate: int = 1000, seconds: float = 20) -> dict[str, float]:
+    """Events at a fixed rate (batches of rate/20 every 50 ms): from the POST to the case on the live channel."""
+    points = await Points.of(pool, seed=11)
+    sent: dict[str, float] = {}
+    per_tick, tick = rate // 20, 0.05
+
+    async def one_tick(client: httpx.AsyncClient) -> None:
+        bodies = [points.body() for _ in range(per_tick)]
+        now = time.perf_counter()
+        for b in bodies:
+            sent[str(case_id_for_event(uuid.UUID(b["event_id"])))] = now
+        await post_batch(client, bodies)
+
+    async with (
+        screen(base_url) as live,
+        httpx.AsyncClient(base_url=base_url, timeout=60, headers=gateway_headers()) as client,
+    ):
+        start, tasks = time.perf_counter(), []
+        for i in range(int(seconds / tick)):
+            await asyncio.sleep(max(0.0, start + i * tick - time.perf_counter()))
+            tasks.append(asyncio.create_task(one_tick(client)))
+        await asyncio.gather(*tasks)
+
+        async def arrived() -> int:
+            return len(set(sent) & set(live.seen))
+
+        await settle(arrived, lambda n: n >= 0.98 * len(sent), within=60)
+        lat = [(live.seen[c] - t) * 1000 for c, t in sent.items() if c in live.seen]
+    return {"p50_ms": pct(lat, 50), "p99_ms": pct(lat, 99), "seen": len(lat) / max(1, len(sent))}
+
+
+async def commands(base_url: str, pool: asyncpg.Pool, n: int = 1500, concurrency: int = 64) -> dict[str, float]:
+    """Accept n dispatched cases over HTTP, each answer waiting until the case writer has applied it."""
+    rows = await pool.fetch(
+        "SELECT id, assignee_id FROM cases WHERE state = 'dispatched' AND assignee_kind = 'grid_member' LIMIT $1", n
+    )
+    tokens = {p: await as_person(pool, p) for p in {r["assignee_id"] for r in rows}}
+    queue: asyncio.Queue[Any] = asyncio.Queue()
+    for r in rows:
+        queue.put_nowait(r)
+    latencies: list[float] = []
+
+    async def worker(client: httpx.AsyncClient) -> None:
+        while not queue.empty():
+            row = queue.get_nowait()
+            t0 = time.perf_counter()
+            reply = await client.post(
+                f"/api/v1/cases/{row['id']}/commands", json={"kind": "accept"}, headers=tokens[row["assignee_id"]]
+            )
+            latencies.append(time.perf_counter() - t0)
+            assert reply.status_code == 200 and reply.json()["status"] == "applied", reply.text
+
+    limits = httpx.Limits(max_connections=concurrency)
+    async with httpx.AsyncClient(base_url=base_url, timeout=60, limits=limits) as client:
+        start = time.perf_counter()
+        await asyncio.gather(*(worker(client) for _ in range(concurrency)))
+        elapsed = time.perf_counter() - start
+    return {"per_s": len(latencies) / elapsed, "p50_ms": pct(latencies, 50) * 1000, "p99_ms": pct(latencies, 99) * 1000}
+
+
+SEED_RECENT = """
+INSERT INTO cases
+SELECT (jsonb_populate_record(t, jsonb_build_object(
+    'id', gen_random_uuid(), 'opened_at', now() - (random() * interval '60 minutes'),
+    'location', ST_AsEWKT(ST_SetSRID(ST_MakePoint(104.6 + random(), 32.2 + random() * 0.7), 4326)),
+    'township_code', (SELECT array_agg(code) FROM admin_units WHERE level = 'township')[1 + (g % 20)])).*
+FROM (SELECT * FROM cases WHERE closed_at IS NULL LIMIT 1) t, generate_series(1, $1) g
+"""
+
+
+async def seed_recent_cases(pool: asyncpg.Pool, n: int = 100_000) -> int:
+    """n open cases opened within the last hour, spread over the townships: the memory a busy county has."""
+    await pool.execute(SEED_RECENT, n)
+    found: int = await pool.fetchval(
+        "SELECT count(*) FROM cases WHERE closed_at IS NULL AND opened_at > now() - interval '2 hours'"
+    )
+    return found
