@@ -108,9 +108,10 @@ class CaseWriter:
         """Send the change, the commands that follow from it, the events split off, and an event not attached."""
         counters, topics = self.ctx.counters, self.topics
         if result.change is not None:
-            counters["commands_applied" if result.fresh else "commands_replayed"] += 1
             await topics["changes"].send(key=str(result.change.case_id).encode(), value=dump(result.change))
-        elif result.refused is not None:
+        if result.refused is None:
+            counters["commands_applied" if result.fresh else "commands_replayed"] += 1
+        else:
             counters["commands_refused"] += 1
             log.info(
                 "command %s (%s) on case %s refused: %s",

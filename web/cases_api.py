@@ -109,7 +109,7 @@ async def _publish(request: Request, command: CaseCommand) -> dict[str, Any]:
 
 async def _outcome(request: Request, command: CaseCommand) -> dict[str, Any]:
     """Publish the command, wait for the hub to see its change, then read its outcome once."""
-    # A refused (or quarantined) command publishes no change: its outcome is read when the wait runs out.
+    # A refused command's change is the case unchanged; a quarantined one publishes none (read when the wait ends).
     hub: LiveHub = request.app.state.hub
     with hub.waiters.expect(command.command_id) as change:
         await request.app.state.commands.send(command)

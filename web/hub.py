@@ -30,6 +30,8 @@ from web.settings import WebSettings
 from web.waiters import CommandWaiters
 
 log = logging.getLogger(__name__)
+REFUSED = "refused"
+"""The change the writer publishes for a refused command: the case unchanged, for the waiting request only."""
 
 
 class Overflow(Exception):
@@ -201,7 +203,8 @@ class LiveHub:
         if topic_base == topics.CASE_CHANGES.name:
             change = CaseChange.model_validate_json(value)
             self.waiters.resolve(change)
-            self.broadcast(case_message(change))
+            if change.change != REFUSED:  # the case as it stood: news only to the request that waits
+                self.broadcast(case_message(change))
             return
         message = to_client_message(topic_base, value)
         if message is not None:

@@ -2,8 +2,9 @@
 
 The live hub reads every change on `case.changes` (each web process with a consumer of its own, on all
 partitions), and a change names the command that made it, so a request registers its command id before it
-publishes the command and waits on a future instead of polling the database. A refused command publishes no
-change: its request waits out its time and then reads the outcome once.
+publishes the command and waits on a future instead of polling the database. A refused command's change is the
+case unchanged (marked refused); a quarantined command publishes none, so its request waits out its time and then
+reads the outcome once.
 """
 
 from __future__ import annotations

@@ -145,7 +145,9 @@ def _apply_one(
         if isinstance(command, AttachEvent):
             return _not_attached(command, str(exc), now)
         write.refusals.append(Refusal(command.case_id, command.command_id, command.kind, command.actor.id, str(exc)))
-        return WriteResult(None, fresh=True, refused=str(exc))
+        # The case as it stands, marked refused, so the request waiting for this command hears at once.
+        unchanged = change_of(case, "refused", now, command.command_id) if case is not None else None
+        return WriteResult(unchanged, fresh=True, refused=str(exc))
     write.entries.extend(outcome.entries)
     write.cases[outcome.case.id] = outcome.case
     cache.put(partition, outcome.case.id, (outcome.case, outcome.entries[-1].hash))

@@ -180,3 +180,14 @@ def test_opening_an_existing_case_is_refused() -> None:
     outcome = apply(None, cmd)
     with pytest.raises(CommandRefused, match="already exists"):
         apply(outcome.case, cmd, outcome.entries[-1].hash)
+
+
+async def test_a_refused_command_publishes_the_case_unchanged_so_its_sender_hears_at_once() -> None:
+    store, cache, cmd = MemoryStore(), CaseCache(), open_command()
+    (opened,) = await write(store, cache, cmd)
+    stranger = Actor(id="gm-9", role="grid_member")
+    accept = AcceptCase(command_id=uuid4(), case_id=cmd.case_id, issued_at=datetime.now(UTC), actor=stranger)
+    (refused,) = await write(store, cache, accept)
+    assert refused.refused is not None and refused.change is not None and opened.change is not None
+    assert refused.change.change == "refused" and refused.change.version == opened.change.version
+    assert refused.change.command_id == accept.command_id and accept.command_id in store.refused

@@ -242,3 +242,16 @@ async def test_the_waiters_are_bounded_and_a_resent_command_shares_one() -> None
         assert waiters.resolve(CaseChange.model_validate_json(change(view(), command_id=first)))
         assert a.done() and not b.done()
     assert len(waiters) == 0
+
+
+async def test_a_refused_command_wakes_its_request_at_once_and_no_screen_hears_of_it() -> None:
+    hub = LiveHub(WebSettings())
+    client, command_id, case = hub.subscribe(), uuid.uuid4(), view()
+    record = CaseChange(
+        case_id=case.id, version=case.version, change="refused", at=datetime.now(UTC), case=case, command_id=command_id
+    )
+    with hub.waiters.expect(command_id) as future:
+        hub.receive(CHANGES, record.model_dump_json().encode())
+        found = await settled(future, 1)
+        assert found is not None and found.change == "refused"
+    assert client._queue.qsize() == 0 and hub.delivered == 0
