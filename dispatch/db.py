@@ -15,11 +15,17 @@ Conn = asyncpg.Connection | PoolConnectionProxy
 """A connection, whether taken from a pool or opened directly."""
 
 
+class JsonText(str):
+    """JSON already serialised (by pydantic's encoder, say), sent to a json or jsonb column as it is."""
+
+
+def _encode(value: Any) -> str:
+    return value if isinstance(value, JsonText) else orjson.dumps(value).decode()
+
+
 async def _init(conn: asyncpg.Connection) -> None:
     for name in ("json", "jsonb"):
-        await conn.set_type_codec(
-            name, encoder=lambda v: orjson.dumps(v).decode(), decoder=orjson.loads, schema="pg_catalog"
-        )
+        await conn.set_type_codec(name, encoder=_encode, decoder=orjson.loads, schema="pg_catalog")
 
 
 async def _keep_session(conn: asyncpg.Connection) -> None:

@@ -36,6 +36,9 @@ def create_app(settings: StreamSettings) -> faust.App:
         producer_acks=-1,
         stream_wait_empty=False,
         broker_commit_every=100,
+        # Records sent within a few milliseconds go to the broker in one request, not one request each.
+        producer_linger=0.005,
+        producer_max_batch_size=1024 * 1024,
     )
     ctx = StreamContext(settings)
     # Sends are not awaited per record: faust flushes the producer before it commits consumed offsets,

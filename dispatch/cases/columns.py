@@ -19,6 +19,7 @@ from pydantic import BaseModel
 from core.cases import Assignee
 from core.vocabulary import PartyKind
 from dispatch.cases.record import CaseRecord
+from dispatch.db import JsonText
 
 
 class Row(Protocol):
@@ -86,7 +87,10 @@ def _codec(hint: Any) -> tuple[Callable[[Any], object], Callable[[Any], Any]]:
     if isinstance(hint, type) and issubclass(hint, Enum):
         return (lambda v: v.value), hint
     if isinstance(hint, type) and issubclass(hint, BaseModel):
-        return (lambda v: v.model_dump(mode="json")), hint.model_validate
+        model: type[BaseModel] = hint
+        return (lambda v: JsonText(v.model_dump_json())), (
+            lambda v: model.model_validate_json(v) if isinstance(v, str) else model.model_validate(v)
+        )
     if get_origin(hint) is tuple and get_args(hint) == (str, ...):
         return list, tuple
     if hint in _AS_IS:

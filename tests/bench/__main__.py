@@ -14,6 +14,7 @@ from typing import Any
 
 import asyncpg
 
+from dispatch.settings import CommonSettings
 from tests.bench import runs
 from tests.bench.raw import raw_produce
 from tests.integration.conftest import running_stack
@@ -45,7 +46,8 @@ def second_worker(ts: LiveStack) -> subprocess.Popen[bytes]:
 async def measure(ts: LiveStack) -> dict[str, Any]:
     """Every figure, in an order that keeps each one's conditions clean."""
     env, out = ts.env, {}
-    produced, consumed = await raw_produce(env["GRID_KAFKA_BOOTSTRAP"], env["GRID_TOPIC_PREFIX"])
+    bootstrap = env.get("GRID_KAFKA_BOOTSTRAP", CommonSettings().kafka_bootstrap)
+    produced, consumed = await raw_produce(bootstrap, env["GRID_TOPIC_PREFIX"])
     out |= {"raw_produce_per_s": round(produced), "raw_consume_per_s": round(consumed)}
     say(f"raw broker: {produced:,.0f} records/s produced (acks=all, 480 B), {consumed:,.0f}/s consumed")
     pool = await asyncpg.create_pool(env["GRID_DATABASE_URL"], min_size=1, max_size=4)
@@ -57,18 +59,21 @@ async def measure(ts: LiveStack) -> dict[str, Any]:
             f"{batch['seconds']:.1f} s = {batch['per_s']:,.0f} events/s end to end "
             f"(intake {batch['intake_per_s']:,.0f}/s, {batch['live_messages']:,.0f} live messages)"
         )
+        await runs.drained(pool)
         fixed = await runs.to_screen(ts.base_url, pool)
         out["p99_event_to_screen_ms_at_1k"] = round(fixed["p99_ms"])
         say(
             f"1,000 events/s for 20 s: POST → screen p50 {fixed['p50_ms']:.0f} ms, p99 {fixed['p99_ms']:.0f} ms "
             f"({fixed['seen']:.1%} seen)"
         )
+        await runs.drained(pool)
         phone = await runs.phone(ts.base_url, pool)
         out["phone_events_per_s"] = round(phone["per_s"])
         say(
             f"single door, 64 phones: {phone['per_s']:,.0f} events/s accepted, p50 {phone['p50_ms']:.0f} ms, "
             f"p99 {phone['p99_ms']:.0f} ms"
         )
+        await runs.drained(pool)
         cmd = await runs.commands(ts.base_url, pool)
         out["commands_per_s"] = round(cmd["per_s"])
         say(
@@ -84,6 +89,7 @@ async def measure(ts: LiveStack) -> dict[str, Any]:
 
 async def _with_many_recent(ts: LiveStack, pool: asyncpg.Pool, baseline: float) -> dict[str, Any]:
     """The batch rate once 100,000 recent open cases are on record (the worker restarted to rebuild its memory)."""
+    await runs.drained(pool)
     recent = await runs.seed_recent_cases(pool)
     worker = next(s for s in ts.services if s.name == "streams")
     worker.stop()
@@ -102,7 +108,9 @@ async def _with_many_recent(ts: LiveStack, pool: asyncpg.Pool, baseline: float) 
 
 async def _with_two_workers(ts: LiveStack, pool: asyncpg.Pool) -> dict[str, Any]:
     """The batch rate with one stream worker, then with two in the same consumer group."""
+    await runs.drained(pool)
     one = await runs.batch_sustained(ts.base_url, pool, SUSTAIN_S / 2)
+    await runs.drained(pool)
     extra = second_worker(ts)
     try:
         two = await runs.batch_sustained(ts.base_url, pool, SUSTAIN_S / 2)

@@ -30,6 +30,16 @@ async def settle(probe: Callable[[], Awaitable[int]], enough: Callable[[int], bo
         await asyncio.sleep(0.2)
 
 
+async def drained(pool: asyncpg.Pool) -> None:
+    """Wait until the pipeline has caught up: the stored events stop growing for two seconds (at most 5 minutes)."""
+    last, steady, deadline = -1, 0, time.perf_counter() + 300
+    while steady < 4 and time.perf_counter() < deadline:
+        now = await pool.fetchval("SELECT count(*) FROM case_events")
+        steady = steady + 1 if now == last else 0
+        last = now
+        await asyncio.sleep(0.5)
+
+
 async def batch_sustained(base_url: str, pool: asyncpg.Pool, seconds: float, posters: int = 3) -> dict[str, float]:
     """Batches of 500 posted for `seconds` by gateways, never more than MAX_BACKLOG ahead of the pipeline; the rate
     is events stored as a case or an attach, with their live message sent, per second, from the first post to the
@@ -161,8 +171,9 @@ INSERT INTO cases
 SELECT (jsonb_populate_record(t, jsonb_build_object(
     'id', gen_random_uuid(), 'opened_at', now() - (random() * interval '60 minutes'),
     'location', ST_AsEWKT(ST_SetSRID(ST_MakePoint(104.6 + random(), 32.2 + random() * 0.7), 4326)),
-    'township_code', (SELECT array_agg(code) FROM admin_units WHERE level = 'township')[1 + (g % 20)])).*
-FROM (SELECT * FROM cases WHERE closed_at IS NULL LIMIT 1) t, generate_series(1, $1) g
+    'township_code', towns[1 + g % array_length(towns, 1)])).*
+FROM (SELECT * FROM cases WHERE closed_at IS NULL LIMIT 1) t,
+     (SELECT array_agg(DISTINCT township_code) AS towns FROM cases) c, generate_series(1, $1) g
 """
 
 
