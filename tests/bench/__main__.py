@@ -127,7 +127,7 @@ async def _with_two_workers(ts: LiveStack, pool: asyncpg.Pool) -> dict[str, Any]
 
 def main() -> None:
     """Start the slice, measure, print the JSON summary last."""
-    quiet = ("--log-level", "warning", "--no-access-log")
+    quiet = ("--log-level", "warning", "--no-access-log", "--timeout-keep-alive", "60")
     with running_stack(["demo", "load", "--no-notify"], web_args=quiet, extra_env=BENCH_ENV) as ts:
         say(
             f"bench on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores; broker, PostGIS, worker, web "
