@@ -13,7 +13,7 @@ from kafka import KafkaProducer
 
 from tests.integration.auth import admin_headers
 from tests.integration.conftest import running_stack
-from tests.integration.harness import LiveStack
+from tests.integration.harness import LiveStack, client_on, pool_on
 
 # Every test client shares 127.0.0.1, so the per-address limits are raised here; test_auth checks them on a
 # second web server with low limits.
@@ -34,15 +34,14 @@ def live_stack() -> Iterator[LiveStack]:
 @pytest_asyncio.fixture(scope="session")
 async def db(live_stack: LiveStack) -> AsyncIterator[asyncpg.Pool]:
     """A pool on the session's database, for assertions."""
-    pool = await asyncpg.create_pool(live_stack.env["GRID_DATABASE_URL"], min_size=1, max_size=4)
-    yield pool
-    await pool.close()
+    async with pool_on(live_stack) as pool:
+        yield pool
 
 
 @pytest_asyncio.fixture(scope="session")
 async def http(live_stack: LiveStack) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client on the session's web server, signed in as the county's administrator."""
-    async with httpx.AsyncClient(base_url=live_stack.base_url, timeout=15, headers=admin_headers()) as client:
+    async with client_on(live_stack, admin_headers()) as client:
         yield client
 
 

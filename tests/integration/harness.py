@@ -12,10 +12,15 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
+
+import asyncpg
+import httpx
+
+from dispatch.db import create_pool
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
@@ -136,3 +141,21 @@ def scratch_stack(extra_env: dict[str, str] | None = None) -> Iterator[LiveStack
         yield ts
     finally:
         stack("dropdb", ts.database)
+
+
+@contextlib.asynccontextmanager
+async def pool_on(stack: LiveStack, max_size: int = 4, json_codecs: bool = False) -> AsyncIterator[asyncpg.Pool]:
+    """A pool on a stack's database for set-up and assertions: raw JSON text, or Python values like the product's."""
+    url = stack.env["GRID_DATABASE_URL"]
+    pool = await (create_pool(url, max_size=max_size) if json_codecs else asyncpg.create_pool(url, max_size=max_size))
+    try:
+        yield pool
+    finally:
+        await pool.close()
+
+
+@contextlib.asynccontextmanager
+async def client_on(stack: LiveStack, headers: dict[str, str] | None = None) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client on a stack's web server, with these headers (a bearer token, say) on every request."""
+    async with httpx.AsyncClient(base_url=stack.base_url, timeout=15, headers=headers) as client:
+        yield client

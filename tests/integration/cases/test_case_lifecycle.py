@@ -19,11 +19,10 @@ import pytest_asyncio
 from kafka import KafkaProducer
 
 from core.cases import case_id_for_event
-from dispatch.db import create_pool
 from dispatch.media.store import path_for
 from tests.integration.auth import admin_headers, as_person
 from tests.integration.conftest import running_stack
-from tests.integration.harness import ROOT, VENV_BIN, LiveStack, wait_for
+from tests.integration.harness import ROOT, VENV_BIN, LiveStack, client_on, pool_on, wait_for
 from tests.integration.helpers import event, grid_point, listening
 from tests.media_samples import PDF, png
 
@@ -51,15 +50,14 @@ def lc_stack() -> Iterator[LiveStack]:
 @pytest_asyncio.fixture(scope="module")
 async def lc_db(lc_stack: LiveStack) -> AsyncIterator[asyncpg.Pool]:
     """A pool on this module's database."""
-    pool = await create_pool(lc_stack.env["GRID_DATABASE_URL"], max_size=4)
-    yield pool
-    await pool.close()
+    async with pool_on(lc_stack, json_codecs=True) as pool:
+        yield pool
 
 
 @pytest_asyncio.fixture(scope="module")
 async def lc_http(lc_stack: LiveStack) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client on this module's web server."""
-    async with httpx.AsyncClient(base_url=lc_stack.base_url, timeout=15, headers=admin_headers()) as client:
+    async with client_on(lc_stack, admin_headers()) as client:
         yield client
 
 

@@ -23,7 +23,7 @@ from dispatch.geometry.synthetic import read_divisions
 from dispatch.routing.snapshot_store import load_snapshot
 from tests.integration.auth import admin_headers
 from tests.integration.conftest import running_stack
-from tests.integration.harness import ROOT, VENV_BIN, LiveStack, scratch_stack, wait_for
+from tests.integration.harness import ROOT, VENV_BIN, LiveStack, pool_on, scratch_stack, wait_for
 from tests.integration.helpers import event
 
 DATA = ROOT / "dispatch" / "data" / "guangyuan"
@@ -76,9 +76,8 @@ def plan_file(registry_stack: LiveStack, tmp_path_factory: pytest.TempPathFactor
 
 @pytest_asyncio.fixture(scope="module")
 async def rdb(registry_stack: LiveStack) -> AsyncIterator[asyncpg.Pool]:
-    pool = await asyncpg.create_pool(registry_stack.env["GRID_DATABASE_URL"], min_size=1, max_size=4)
-    yield pool
-    await pool.close()
+    async with pool_on(registry_stack) as pool:
+        yield pool
 
 
 async def registry_counts(db: asyncpg.Pool) -> tuple[int, int, int]:

@@ -26,7 +26,7 @@ from schemathesis import Case
 from core.cases import case_id_for_event
 from tests.integration.auth import admin_headers, as_person
 from tests.integration.conftest import running_stack, topic_name
-from tests.integration.harness import LiveStack, wait_for
+from tests.integration.harness import LiveStack, pool_on, wait_for
 from tests.integration.helpers import event, grid_point
 from tests.media_samples import png
 from web.app import create_app
@@ -121,9 +121,8 @@ def fuzz_stack() -> Iterator[LiveStack]:
 @pytest_asyncio.fixture(scope="module")
 async def fuzz_db(fuzz_stack: LiveStack) -> AsyncIterator[asyncpg.Pool]:
     """A pool on the fuzzed stack's database."""
-    pool = await asyncpg.create_pool(fuzz_stack.env["GRID_DATABASE_URL"], min_size=1, max_size=2)
-    yield pool
-    await pool.close()
+    async with pool_on(fuzz_stack, max_size=2) as pool:
+        yield pool
 
 
 @pytest_asyncio.fixture(scope="module")
