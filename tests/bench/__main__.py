@@ -35,6 +35,11 @@ def say(line: str) -> None:
     print(line, flush=True)
 
 
+def processes(ts: LiveStack) -> dict[str, int]:
+    """The pids of the stack's stream worker and web server, to read their CPU time."""
+    return {s.name: s.proc.pid for s in ts.services if s.name in ("streams", "web")}
+
+
 def second_worker(ts: LiveStack) -> subprocess.Popen[bytes]:
     """Another stream worker in the same consumer group, with a data dir of its own."""
     env = {**ts.env, "GRID_DATA_DIR": ts.env["GRID_DATA_DIR"] + "-2"}
@@ -52,12 +57,15 @@ async def measure(ts: LiveStack) -> dict[str, Any]:
     say(f"raw broker: {produced:,.0f} records/s produced (acks=all, 480 B), {consumed:,.0f}/s consumed")
     pool = await asyncpg.create_pool(env["GRID_DATABASE_URL"], min_size=1, max_size=4)
     try:
-        batch = await runs.batch_sustained(ts.base_url, pool, SUSTAIN_S)
+        batch = await runs.batch_sustained(ts.base_url, pool, SUSTAIN_S, processes(ts))
         out["batch_events_per_s"] = round(batch["per_s"])
+        out |= {k: round(v, 3) for k, v in batch.items() if k.startswith("cpu_ms_per_event")}
         say(
             f"batch door, {SUSTAIN_S:.0f} s sustained, 1 worker: {batch['events']:,.0f} events stored in "
             f"{batch['seconds']:.1f} s = {batch['per_s']:,.0f} events/s end to end "
-            f"(intake {batch['intake_per_s']:,.0f}/s, {batch['live_messages']:,.0f} live messages)"
+            f"(intake {batch['intake_per_s']:,.0f}/s, {batch['live_messages']:,.0f} live messages); CPU per event: "
+            f"stream worker {batch['cpu_ms_per_event_streams']:.2f} ms, "
+            f"web server {batch['cpu_ms_per_event_web']:.2f} ms"
         )
         await runs.drained(pool)
         fixed = await runs.to_screen(ts.base_url, pool)
@@ -95,7 +103,7 @@ async def _with_many_recent(ts: LiveStack, pool: asyncpg.Pool, baseline: float) 
     worker.stop()
     ts.services.remove(worker)
     ts.start("streams", str(VENV_BIN / "python"), "-m", "streams", "worker", "--without-web", "-l", "info")
-    busy = await runs.batch_sustained(ts.base_url, pool, SUSTAIN_S / 2)
+    busy = await runs.batch_sustained(ts.base_url, pool, SUSTAIN_S / 2, processes(ts))
     say(
         f"batch door with {recent:,} recent open cases: {busy['per_s']:,.0f} events/s "
         f"(ratio {busy['per_s'] / baseline:.2f})"
@@ -109,11 +117,11 @@ async def _with_many_recent(ts: LiveStack, pool: asyncpg.Pool, baseline: float) 
 async def _with_two_workers(ts: LiveStack, pool: asyncpg.Pool) -> dict[str, Any]:
     """The batch rate with one stream worker, then with two in the same consumer group."""
     await runs.drained(pool)
-    one = await runs.batch_sustained(ts.base_url, pool, SUSTAIN_S / 2)
+    one = await runs.batch_sustained(ts.base_url, pool, SUSTAIN_S / 2, processes(ts))
     await runs.drained(pool)
     extra = second_worker(ts)
     try:
-        two = await runs.batch_sustained(ts.base_url, pool, SUSTAIN_S / 2)
+        two = await runs.batch_sustained(ts.base_url, pool, SUSTAIN_S / 2, processes(ts))
     finally:
         extra.terminate()
         extra.wait(timeout=30)

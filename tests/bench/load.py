@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import random
 import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -101,3 +103,10 @@ async def screen(base_url: str) -> AsyncIterator[Screen]:
 def new_ids(n: int) -> list[uuid.UUID]:
     """Fresh event ids."""
     return [uuid.uuid4() for _ in range(n)]
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time a process (and its reaped children) has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = sum(int(f) for f in fields[11:15])
+    return ticks / os.sysconf("SC_CLK_TCK")

@@ -14,7 +14,7 @@ import httpx
 import shapely
 
 from core.cases import case_id_for_event
-from tests.bench.load import Points, pct, post_batch, screen
+from tests.bench.load import Points, cpu_seconds, pct, post_batch, screen
 from tests.integration.auth import as_person, gateway_headers
 
 BATCH = 500
@@ -41,7 +41,9 @@ async def drained(pool: asyncpg.Pool) -> None:
         await asyncio.sleep(0.5)
 
 
-async def batch_sustained(base_url: str, pool: asyncpg.Pool, seconds: float, posters: int = 3) -> dict[str, float]:
+async def batch_sustained(
+    base_url: str, pool: asyncpg.Pool, seconds: float, processes: dict[str, int], posters: int = 3
+) -> dict[str, float]:
     """Batches of 500 posted for `seconds` by gateways, never more than MAX_BACKLOG ahead of the pipeline; the rate
     is events stored as a case or an attach, with their live message sent, per second, from the first post to the
     last stored."""
@@ -63,6 +65,7 @@ async def batch_sustained(base_url: str, pool: asyncpg.Pool, seconds: float, pos
                 continue
             accepted += await post_batch(client, [points.body() for _ in range(BATCH)])
 
+    cpu_before = {name: cpu_seconds(pid) for name, pid in processes.items()}
     async with (
         screen(base_url) as live,
         httpx.AsyncClient(base_url=base_url, timeout=60, headers=gateway_headers()) as client,
@@ -73,7 +76,11 @@ async def batch_sustained(base_url: str, pool: asyncpg.Pool, seconds: float, pos
         n = await settle(done, lambda stored: stored >= accepted, within=300)
         elapsed = time.perf_counter() - start
         messages = live.messages
-    return {
+    cpu = {
+        f"cpu_ms_per_event_{name}": (cpu_seconds(pid) - cpu_before[name]) * 1000 / max(n, 1)
+        for name, pid in processes.items()
+    }
+    return cpu | {
         "events": n,
         "accepted": accepted,
         "seconds": elapsed,
