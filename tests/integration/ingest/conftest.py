@@ -12,7 +12,7 @@ import pytest
 
 from tests.integration.conftest import wait_until
 from tests.integration.harness import VENV_BIN, LiveStack, free_port
-from tests.integration.ingest.pgwire import CountingProxy
+from tests.integration.pgwire import CountingProxy
 
 
 @contextlib.contextmanager

@@ -1,6 +1,6 @@
 """The single door asks the database one thing per event: the claim of its id, one statement in one round trip,
 with no pool reset after it; the batch door one statement for the whole batch. Counted by a proxy that sees every
-message the web server sends the database (tests/integration/ingest/pgwire.py)."""
+message the web server sends the database (tests/integration/pgwire.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import httpx
 from ingest.receipts import CLAIM
 from tests.integration.auth import gateway_headers
 from tests.integration.helpers import event, grid_point
-from tests.integration.ingest.pgwire import CountingProxy
+from tests.integration.pgwire import CountingProxy
 
 
 async def test_one_statement_per_event_and_per_batch(counted_web: tuple[str, CountingProxy], db: asyncpg.Pool) -> None:
