@@ -22,10 +22,10 @@ import pytest
 
 from core.cases import case_id_for_event
 from tests.integration.auth import as_person
-from tests.integration.cases.statements import StatementCounter
 from tests.integration.conftest import _delete_topics, wait_until
 from tests.integration.harness import VENV_BIN, LiveStack, free_port, wait_for
 from tests.integration.helpers import event, grid_point
+from tests.integration.pgwire import CountingProxy
 from web.cases_api import WAIT_SECONDS
 
 pytestmark = pytest.mark.integration
@@ -42,19 +42,19 @@ class CountedWeb:
     """A web server and the count of statements it has run."""
 
     base_url: str
-    counter: StatementCounter
+    proxy: CountingProxy
 
     @property
     def statements(self) -> int:
         """Statements with parameters run so far (a pool's connection reset, if any, left out)."""
-        return self.counter.executes
+        return self.proxy.traffic().executes
 
 
 @contextlib.contextmanager
 def counted_server(live_stack: LiveStack, name: str, suffix: str | None = None) -> Iterator[CountedWeb]:
     """A web server on the session's database behind a counting proxy, on the session's topics or a fresh set."""
-    counter = StatementCounter(live_stack.env["GRID_DATABASE_URL"])
-    env = {**live_stack.extra_env, "GRID_DATABASE_URL": counter.url}
+    proxy = CountingProxy(live_stack.env["GRID_DATABASE_URL"])
+    env = {**live_stack.extra_env, "GRID_DATABASE_URL": proxy.url}
     ts = LiveStack(suffix=suffix or live_stack.suffix, port=free_port(), extra_env=env)
     try:
         if suffix is not None:
@@ -69,11 +69,11 @@ def counted_server(live_stack: LiveStack, name: str, suffix: str | None = None) 
                 return False
 
         wait_until(healthy, ts, f"the {name} server's /healthz", timeout=60)
-        yield CountedWeb(ts.base_url, counter)
+        yield CountedWeb(ts.base_url, proxy)
     finally:
         for service in ts.services:
             service.stop()
-        counter.close()
+        proxy.close()
         if suffix is not None:
             _delete_topics(ts)
 

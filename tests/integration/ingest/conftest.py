@@ -51,10 +51,8 @@ def limited_web(live_stack: LiveStack) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def counted_web(live_stack: LiveStack) -> Iterator[tuple[str, CountingProxy]]:
     """One web server whose every database message passes through a counting proxy."""
-    db_url = live_stack.env["GRID_DATABASE_URL"]
-    host_port = db_url.split("@", 1)[1].split("/", 1)[0]
-    host, port = host_port.rsplit(":", 1)
-    proxy = CountingProxy(host, int(port))
-    proxied = db_url.replace(f"@{host_port}/", f"@127.0.0.1:{proxy.port}/", 1) + "?sslmode=disable"
-    with proxy.running(), second_web(live_stack, "counted-web", {"GRID_DATABASE_URL": proxied}) as url:
+    with (
+        CountingProxy(live_stack.env["GRID_DATABASE_URL"]) as proxy,
+        second_web(live_stack, "counted-web", {"GRID_DATABASE_URL": proxy.url}) as url,
+    ):
         yield url, proxy

@@ -20,18 +20,18 @@ async def test_one_statement_per_event_and_per_batch(counted_web: tuple[str, Cou
     async with httpx.AsyncClient(base_url=url, timeout=30, headers=gateway_headers()) as c:
         for _ in range(3):  # the first use of a statement on a connection prepares it
             assert (await c.post("/api/v1/events", json=event(**at))).status_code == 202
-        before = proxy.snapshot()
+        before = proxy.traffic()
         bodies = [event(**at) for _ in range(20)]
         for body in bodies:
             assert (await c.post("/api/v1/events", json=body)).status_code == 202
         retry = await c.post("/api/v1/events", json=bodies[0])
         assert retry.status_code == 202
-        singles = proxy.snapshot()
+        singles = proxy.traffic()
         reply = await c.post("/api/v1/events/batch", json=[event(**at) for _ in range(50)])
         assert reply.status_code == 200 and reply.json()["accepted"] == 50
-        batched = proxy.snapshot()
+        batched = proxy.traffic()
     statements = singles.statements[len(before.statements) :]
-    assert statements == [CLAIM] * 21, statements
+    assert statements == (CLAIM,) * 21, statements
     assert singles.round_trips - before.round_trips == 21, "one round trip per request, no reset after it"
     assert singles.simple_queries == before.simple_queries
-    assert batched.statements[len(singles.statements) :] == [CLAIM]
+    assert batched.statements[len(singles.statements) :] == (CLAIM,)
