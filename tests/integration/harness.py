@@ -147,7 +147,9 @@ def scratch_stack(extra_env: dict[str, str] | None = None) -> Iterator[LiveStack
 async def pool_on(stack: LiveStack, max_size: int = 4, json_codecs: bool = False) -> AsyncIterator[asyncpg.Pool]:
     """A pool on a stack's database for set-up and assertions: raw JSON text, or Python values like the product's."""
     url = stack.env["GRID_DATABASE_URL"]
-    pool = await (create_pool(url, max_size=max_size) if json_codecs else asyncpg.create_pool(url, max_size=max_size))
+    pool = await (
+        create_pool(url, max_size=max_size) if json_codecs else asyncpg.create_pool(url, min_size=1, max_size=max_size)
+    )
     try:
         yield pool
     finally:
