@@ -180,3 +180,25 @@ def test_opening_an_existing_case_is_refused() -> None:
     outcome = apply(None, cmd)
     with pytest.raises(CommandRefused, match="already exists"):
         apply(outcome.case, cmd, outcome.entries[-1].hash)
+
+
+class RebalancedStore(MemoryStore):
+    """A store during whose query the partition is revoked and assigned again (faust does not wait for the agent)."""
+
+    def __init__(self, cache: CaseCache) -> None:
+        super().__init__()
+        self.cache = cache
+
+    async def applied_many(self, commands: Sequence[tuple[UUID, UUID]]) -> set[tuple[UUID, UUID]]:
+        self.cache.drop([0])
+        return await super().applied_many(commands)
+
+
+async def test_a_rebalance_while_the_batch_waits_does_not_make_its_cases_vanish() -> None:
+    cache = CaseCache()
+    store, cmd = RebalancedStore(cache), open_command()
+    await write(store, cache, cmd)
+    accept = AcceptCase(command_id=uuid4(), case_id=cmd.case_id, issued_at=datetime.now(UTC), actor=MEMBER_ACTOR)
+    (accepted,) = await write(store, cache, accept)
+    assert accepted.refused is None and accepted.change is not None
+    assert accepted.change.case.state is CaseState.ACCEPTED and store.refused == {}
