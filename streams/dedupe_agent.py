@@ -28,9 +28,13 @@ class Deduplicator:
         window = timedelta(minutes=ctx.settings.duplicate_window_minutes)
         self.memory = TownshipMemory(DuplicatePolicy(ctx.settings.duplicate_radius_m, window))
 
-    def moved(self, partitions: Iterable[TP]) -> None:
-        """Forget the memory of partitions revoked, or assigned (rebuilt from the database on first use)."""
-        self.memory.drop(tp.partition for tp in partitions if tp.topic == self.topic_name)
+    def revoked(self, partitions: Iterable[TP]) -> None:
+        """A rebalance begins: the memory waits to see which partitions stay (TownshipMemory.revoke)."""
+        self.memory.revoke(tp.partition for tp in partitions if tp.topic == self.topic_name)
+
+    def assigned(self, partitions: Iterable[TP]) -> None:
+        """Forget the memory of partitions gone to another worker; kept ones keep theirs; new ones are built on use."""
+        self.memory.assign(tp.partition for tp in partitions if tp.topic == self.topic_name)
 
     async def run(self, stream: StreamT[Any]) -> None:
         """Decide a batch at a time; the batch is acknowledged once its commands are sent."""
