@@ -65,7 +65,7 @@ def create_app(settings: StreamSettings) -> faust.App:
     }
     for name, (channel, agent) in agents.items():
         app.agent(channel, name=f"{__name__}.{name}", concurrency=1)(agent)
-    _follow_partitions(app, [dedupe.moved, writer.moved])
+    _follow_partitions(app, revoked=[dedupe.revoked, writer.moved], assigned=[dedupe.assigned, writer.moved])
     app.task(registry.listen)
     timers = Timers(ctx, commands)
     app.timer(interval=settings.transfer_check_seconds, on_leader=True)(registry.plans_coming_into_effect)
@@ -75,13 +75,18 @@ def create_app(settings: StreamSettings) -> faust.App:
     return app
 
 
-def _follow_partitions(app: faust.App, forget: list[Callable[[Iterable[TP]], None]]) -> None:
-    """Partition-owned state is dropped when a partition is revoked, and when one is assigned (rebuilt on use)."""
+def _follow_partitions(
+    app: faust.App, revoked: list[Callable[[Iterable[TP]], None]], assigned: list[Callable[[Iterable[TP]], None]]
+) -> None:
+    """Partition-owned state learns of each rebalance: the partitions revoked at its start and assigned at its end."""
 
-    def moved(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
-        partitions: set[TP] = args[0]
-        for drop in forget:
-            drop(partitions)
+    def follow(handlers: list[Callable[[Iterable[TP]], None]]) -> Callable[..., None]:
+        def handle(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
+            partitions: set[TP] = args[0]
+            for handler in handlers:
+                handler(partitions)
 
-    app.on_partitions_revoked.connect(moved)
-    app.on_partitions_assigned.connect(moved)
+        return handle
+
+    app.on_partitions_revoked.connect(follow(revoked))
+    app.on_partitions_assigned.connect(follow(assigned))

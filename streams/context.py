@@ -29,9 +29,12 @@ DATABASE_FAULTS: tuple[type[Exception], ...] = (
     asyncpg.AdminShutdownError,
     asyncpg.CrashShutdownError,
     asyncpg.TooManyConnectionsError,
+    asyncpg.InternalClientError,
     OSError,
 )
-"""What a database restart raises: connection refused or lost, server starting or shutting down."""
+"""What a database restart raises: connection refused or lost, server starting or shutting down. A pooled connection
+whose server was killed may also fail once with InternalClientError ("cannot switch to state 12; another operation
+(2) is in progress", asyncpg issues 784 and 1069) before the pool replaces it."""
 
 
 class StreamContext:

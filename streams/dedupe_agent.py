@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from core.cases import AttachEvent
 from core.registry import dump
 from core.routed import RoutedEvent
-from dispatch.routing.duplicates import DuplicatePolicy
+from dispatch.routing.duplicates import DuplicatePolicy, Opened
 from dispatch.routing.township_memory import TownshipMemory, deduplicate, recent_opens, split_off
 from streams.context import StreamContext, batches
 from streams.dead_letters import DeadLetters
@@ -28,9 +28,13 @@ class Deduplicator:
         window = timedelta(minutes=ctx.settings.duplicate_window_minutes)
         self.memory = TownshipMemory(DuplicatePolicy(ctx.settings.duplicate_radius_m, window))
 
-    def moved(self, partitions: Iterable[TP]) -> None:
-        """Forget the memory of partitions revoked, or assigned (rebuilt from the database on first use)."""
-        self.memory.drop(tp.partition for tp in partitions if tp.topic == self.topic_name)
+    def revoked(self, partitions: Iterable[TP]) -> None:
+        """A rebalance begins: the memory waits to see which partitions stay (TownshipMemory.revoke)."""
+        self.memory.revoke(tp.partition for tp in partitions if tp.topic == self.topic_name)
+
+    def assigned(self, partitions: Iterable[TP]) -> None:
+        """Forget the memory of partitions gone to another worker; kept ones keep theirs; new ones are built on use."""
+        self.memory.assign(tp.partition for tp in partitions if tp.topic == self.topic_name)
 
     async def run(self, stream: StreamT[Any]) -> None:
         """Decide a batch at a time; the batch is acknowledged once its commands are sent."""
@@ -38,35 +42,38 @@ class Deduplicator:
             await self.decide(batch)
 
     async def decide(self, batch: Sequence[EventT[Any]]) -> None:
-        """Rebuild the memory of townships new to this worker, ask which events were split off, then decide."""
+        """Ask which events were split off, rebuild the memory of townships new to this worker, then decide."""
         items = [(event.message.partition, found) for event in batch if (found := await self._parse(event))]
         if not items:
             return
         split: set[Any] = set()
         if self.memory.policy.radius_m > 0:
-            await self._rebuild(items)
             ids = [item.command.source.event_id for _, item in items]
             split = await self.ctx.retrying("events split off", lambda pool: split_off(pool, ids))
-        else:
-            for partition, item in items:
-                self.memory.rebuild(partition, item.township, ())
+        await self._rebuild(items)
+        # Nothing is awaited from the rebuild's last check to the decisions, so no rebalance drops memory in between.
         for decision in deduplicate(items, self.memory, split):
             if isinstance(decision, AttachEvent):
                 self.ctx.counters["duplicates_attached"] += 1
             await self.commands.send(key=str(decision.case_id).encode(), value=dump(decision))
 
     async def _rebuild(self, items: Sequence[tuple[int, RoutedEvent]]) -> None:
-        """Load the open cases of townships whose memory this worker lacks, in one query."""
+        """Load the open cases of townships whose memory this worker lacks, in one query; again if a rebalance
+        (faust does not wait for agents) dropped memory while the query ran."""
         pairs = {(partition, item.township) for partition, item in items}
-        missing = self.memory.missing(pairs)
-        if not missing:
-            return
+        while missing := self.memory.missing(pairs):
+            found = await self._recent_opens(missing)
+            for partition, township in pairs:
+                if township in missing:
+                    self.memory.rebuild(partition, township, found.get(township, ()))
+            self.ctx.counters["township_memories_rebuilt"] += len(missing)
+
+    async def _recent_opens(self, townships: set[str]) -> dict[str, list[Opened]]:
+        """The townships' open cases within the window (none to look for when duplicates are not detected)."""
+        if self.memory.policy.radius_m <= 0:
+            return {}
         since = datetime.now(UTC) - self.memory.policy.window
-        found = await self.ctx.retrying("recent open cases", lambda pool: recent_opens(pool, missing, since))
-        for partition, township in pairs:
-            if township in missing:
-                self.memory.rebuild(partition, township, found.get(township, ()))
-        self.ctx.counters["township_memories_rebuilt"] += len(missing)
+        return await self.ctx.retrying("recent open cases", lambda pool: recent_opens(pool, townships, since))
 
     async def _parse(self, event: EventT[Any]) -> RoutedEvent | None:
         """The routed event in the record, or None once it is dead-lettered."""

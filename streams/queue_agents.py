@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from faust.types import StreamT, TopicT
@@ -32,7 +33,7 @@ class QueueAgents:
             except ValidationError as exc:
                 await self.dead.send(event, f"malformed unrouted record: {exc.errors()[0]['msg']}")
                 continue
-            await queue_store.add_unrouted(await self.ctx.pool(), item)
+            await self.ctx.retrying("unrouted queue", partial(queue_store.add_unrouted, item=item))
             notice = QueueChange(queue="unrouted", item_id=str(item.event_id), at=datetime.now(UTC))
             await self.queue_changes.send(key=b"unrouted", value=dump(notice))
 
@@ -44,7 +45,7 @@ class QueueAgents:
             except ValidationError:
                 log.error("unreadable dead letter at offset %d skipped", event.message.offset)
                 continue
-            await queue_store.add_dead_letter(await self.ctx.pool(), item)
+            await self.ctx.retrying("dead-letter queue", partial(queue_store.add_dead_letter, item=item))
             notice = QueueChange(
                 queue="deadletter",
                 item_id=f"{item.source_topic}:{item.partition}:{item.offset}",

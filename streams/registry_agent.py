@@ -18,7 +18,7 @@ from core.topics import REGISTRY_MAX_BYTES
 from dispatch.clock import local_day
 from dispatch.redistricting import transfers
 from dispatch.routing.snapshot import RoutingSnapshot
-from streams.context import StreamContext
+from streams.context import DATABASE_FAULTS, StreamContext
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ class RegistryAgent:
         async for event in stream.events():
             change = _notice(event.value, event.message.offset)
             if change is not None and change.part == "plan":
-                await self.carry_cases()
+                await self.carry_cases_or_wait()
 
     async def listen(self) -> None:
         """Every worker reloads its routing snapshot on every registry notice: a consumer of its own, no group,
@@ -61,7 +61,15 @@ class RegistryAgent:
         """Plans applied ahead of their effective date move their cases when the day comes."""
         if self.ctx.loaded_on != local_day(datetime.now(UTC)):
             await self.ctx.reload("a new day")
-        await self.carry_cases()
+        await self.carry_cases_or_wait()
+
+    async def carry_cases_or_wait(self) -> None:
+        """Carry stranded cases; while the database is down, leave them to the timer's next round (every transfer
+        is idempotent) instead of crashing the worker."""
+        try:
+            await self.carry_cases()
+        except DATABASE_FAULTS as exc:
+            log.warning("carrying stranded cases: the database is unavailable (%s); done on the next round", exc)
 
     async def carry_cases(self) -> None:
         """Send every open case stranded in a grid that no longer exists to its successor's people."""

@@ -26,7 +26,8 @@ class Timers:
         settings = self.ctx.settings
         now = clock.now(settings.clock_file)
         every = timedelta(minutes=settings.escalate_every_minutes)
-        for command in await supervision.supervision_round(await self.ctx.pool(), now, every):
+        round_ = await self.ctx.retrying("overdue cases", lambda pool: supervision.supervision_round(pool, now, every))
+        for command in round_:
             await self.commands.send(key=str(command.case_id).encode(), value=dump(command))
             self.ctx.counters["supervisions"] += 1
 

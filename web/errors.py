@@ -46,6 +46,7 @@ FAULTS: tuple[type[Exception], ...] = (
     pg.AdminShutdownError,
     pg.CrashShutdownError,
     pg.TooManyConnectionsError,
+    asyncpg.InternalClientError,  # a pooled connection whose server was killed, once, before the pool replaces it
     OSError,  # ConnectionRefusedError, ConnectionResetError, TimeoutError (asyncio's, on acquire)
     KafkaConnectionError,
     KafkaTimeoutError,

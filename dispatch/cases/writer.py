@@ -24,7 +24,7 @@ Loaded = tuple[CaseRecord | None, str]
 
 @dataclass(frozen=True)
 class WriteResult:
-    """What to publish: the change (None when refused), work for other cases, events to route again."""
+    """What to publish: the change (the case unchanged when refused), work for other cases, events to route again."""
 
     change: CaseChange | None
     fresh: bool
@@ -107,33 +107,34 @@ class CaseCache:
 async def write_batch(
     store: BatchStore, cache: CaseCache, partition: int, commands: Sequence[CaseCommand], now: datetime
 ) -> list[WriteResult]:
-    """Apply each command of one partition once, in order; store them in one transaction; say what changed."""
-    missing = list(dict.fromkeys(c.case_id for c in commands if cache.get(partition, c.case_id) is None))
+    """Apply each command of one partition once, in order; store them in one transaction; say what changed.
+
+    The batch works on the cases as it found them (cached or loaded): a rebalance while it waits on the store may drop
+    the partition from the cache, and a case missing there must not pass for a case that does not exist."""
+    ids = list(dict.fromkeys(c.case_id for c in commands))
+    cases = {case_id: found for case_id in ids if (found := cache.get(partition, case_id)) is not None}
+    missing = [case_id for case_id in ids if case_id not in cases]
     if missing:
-        for case_id, loaded in (await store.load_many(missing)).items():
-            cache.put(partition, case_id, loaded)
+        cases.update(await store.load_many(missing))
     done = await store.applied_many([(c.case_id, c.command_id) for c in commands])
     write, results = BatchWrite(), []
     try:
         for command in commands:
-            results.append(_apply_one(cache, partition, command, done, write, now))
+            results.append(_apply_one(cases, command, done, write, now))
         await store.commit_batch(write)
     except BaseException:
-        cache.forget(partition, {c.case_id for c in commands})
+        cache.forget(partition, ids)
         raise
+    for case_id, loaded in cases.items():
+        cache.put(partition, case_id, loaded)
     return results
 
 
 def _apply_one(
-    cache: CaseCache,
-    partition: int,
-    command: CaseCommand,
-    done: set[tuple[UUID, UUID]],
-    write: BatchWrite,
-    now: datetime,
+    cases: dict[UUID, Loaded], command: CaseCommand, done: set[tuple[UUID, UUID]], write: BatchWrite, now: datetime
 ) -> WriteResult:
-    """One command against the cached case: replayed, refused, or applied into the batch."""
-    case, last_hash = cache.get(partition, command.case_id) or (None, GENESIS)
+    """One command against the batch's copy of its case: replayed, refused, or applied into the batch."""
+    case, last_hash = cases.get(command.case_id) or (None, GENESIS)
     if (command.case_id, command.command_id) in done:
         if case is None:
             return WriteResult(None, fresh=False, refused="refused before")
@@ -150,7 +151,7 @@ def _apply_one(
         return WriteResult(unchanged, fresh=True, refused=str(exc))
     write.entries.extend(outcome.entries)
     write.cases[outcome.case.id] = outcome.case
-    cache.put(partition, outcome.case.id, (outcome.case, outcome.entries[-1].hash))
+    cases[outcome.case.id] = (outcome.case, outcome.entries[-1].hash)
     return WriteResult(
         change_of(outcome.case, outcome.change, now, command.command_id),
         fresh=True,

@@ -33,6 +33,7 @@ class TownshipMemory:
     def __init__(self, policy: DuplicatePolicy) -> None:
         self.policy = policy
         self._partitions: dict[int, dict[str, RecentOpens]] = {}
+        self._revoked: set[int] = set()
 
     def missing(self, wanted: Iterable[tuple[int, str]]) -> set[str]:
         """The townships among (partition, township) pairs whose memory must be rebuilt first."""
@@ -54,6 +55,17 @@ class TownshipMemory:
         """Forget what partitions held: revoked ones, and newly assigned ones whose memory is stale."""
         for partition in partitions:
             self._partitions.pop(partition, None)
+
+    def revoke(self, partitions: Iterable[int]) -> None:
+        """A rebalance begins (every partition is revoked): memory is kept until it is known which partitions stay."""
+        self._revoked.update(partitions)
+
+    def assign(self, partitions: Iterable[int]) -> None:
+        """The rebalance ends with these partitions here. A partition that went elsewhere is forgotten; one kept keeps
+        its memory, which holds the cases it opened whose writer may not have stored them yet (that writer may be the
+        worker that left), so a rebuild from the database would miss them and let their duplicates open cases."""
+        self.drop(self._revoked - set(partitions))
+        self._revoked.clear()
 
     def townships(self) -> int:
         """How many townships are in memory."""

@@ -14,17 +14,21 @@ import pytest
 from kafka.admin import KafkaAdminClient
 
 from core.topics import ALL_TOPICS
-from tests.integration.harness import VENV_BIN, LiveStack, scratch_stack
+from tests.integration.harness import VENV_BIN, Backing, LiveStack, scratch_stack
 
 pytestmark = pytest.mark.integration
 
 
 @contextlib.contextmanager
 def running_stack(
-    *setup: list[str], extra_env: dict[str, str] | None = None, web_args: tuple[str, ...] = ()
+    *setup: list[str],
+    extra_env: dict[str, str] | None = None,
+    web_args: tuple[str, ...] = (),
+    backing: Backing | None = None,
 ) -> Iterator[LiveStack]:
-    """A fresh database and topic prefix, set up by gridctl commands, with a streams worker and a web server."""
-    with scratch_stack(extra_env) as ts:
+    """A fresh database and topic prefix, set up by gridctl commands, with a streams worker and a web server (on the
+    shared broker and database unless `backing` is given)."""
+    with scratch_stack(extra_env, backing) as ts:
         # Media under the session's data dir, which stop_all removes.
         ts.extra_env = {"GRID_MEDIA_DIR": str(Path(ts.env["GRID_DATA_DIR"]) / "media"), **ts.extra_env}
         try:

@@ -15,7 +15,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 import asyncpg
 import httpx
@@ -55,13 +55,48 @@ def stack(*args: str) -> str:
     return done.stdout
 
 
+class Backing(Protocol):
+    """A broker and a database server to run a stack on; by default the shared ones of infra/stack.sh."""
+
+    @property
+    def kafka_bootstrap(self) -> str: ...
+
+    @property
+    def database_server(self) -> str:
+        """The server's URL without a database name: postgresql://user:password@host:port"""
+        ...
+
+    def createdb(self, name: str) -> None: ...
+
+    def dropdb(self, name: str) -> None: ...
+
+
+def launch(argv: tuple[str, ...], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """Start a process from the repository root, appending its output to `log`."""
+    with log.open("ab") as out:
+        return subprocess.Popen(argv, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+
+
 @dataclass
 class Service:
-    """A child process with its log file."""
+    """A child process with its log file (and how it was started, so it can be started again)."""
 
     name: str
     proc: subprocess.Popen[bytes]
     log: Path
+    argv: tuple[str, ...] = ()
+    env: dict[str, str] = field(default_factory=dict)
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash or the OOM killer would: no shutdown work at all."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+
+    def restart(self) -> None:
+        """Start the process again the way it was started (after kill or stop), logging to the same file."""
+        self.kill()
+        self.proc = launch(self.argv, self.env, self.log)
 
     def log_text(self) -> str:
         """What the process has logged so far."""
@@ -86,6 +121,7 @@ class LiveStack:
     port: int = field(default_factory=free_port)
     services: list[Service] = field(default_factory=list)
     extra_env: dict[str, str] = field(default_factory=dict)
+    backing: Backing | None = None
 
     @property
     def database(self) -> str:
@@ -95,13 +131,21 @@ class LiveStack:
     def env(self) -> dict[str, str]:
         """Environment of every process of this test session."""
         base_url = os.environ.get("GRID_DATABASE_URL", "postgresql://grid:grid@127.0.0.1:25432/grid")
+        server = self.backing.database_server if self.backing else base_url.rsplit("/", 1)[0]
+        brokers = {"GRID_KAFKA_BOOTSTRAP": self.backing.kafka_bootstrap} if self.backing else {}
         return {
             **os.environ,
-            "GRID_DATABASE_URL": base_url.rsplit("/", 1)[0] + "/" + self.database,
+            **brokers,
+            "GRID_DATABASE_URL": f"{server}/{self.database}",
             "GRID_TOPIC_PREFIX": f"test.{self.suffix}.",
-            "GRID_DATA_DIR": str(Path(tempfile.gettempdir()) / f"gridtest-{self.suffix}"),
+            "GRID_DATA_DIR": self.data_dir,
             **self.extra_env,
         }
+
+    @property
+    def data_dir(self) -> str:
+        """Local state of this session's processes (the stream worker's faust data, media), removed at the end."""
+        return str(Path(tempfile.gettempdir()) / f"gridtest-{self.suffix}")
 
     @property
     def base_url(self) -> str:
@@ -113,15 +157,19 @@ class LiveStack:
         if done.returncode != 0:
             raise RuntimeError(f"{' '.join(argv)} failed:\n{done.stdout}\n{done.stderr}")
 
-    def start(self, name: str, *argv: str) -> Service:
-        """Start a long-running process, logging to test-artifacts/."""
+    def start(self, name: str, *argv: str, env: dict[str, str] | None = None) -> Service:
+        """Start a long-running process (with `env` over the session's environment), logging to test-artifacts/."""
         ARTIFACTS.mkdir(exist_ok=True)
         log = ARTIFACTS / f"{self.suffix}-{name}.log"
-        with log.open("wb") as out:
-            proc = subprocess.Popen(argv, env=self.env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
-        service = Service(name, proc, log)
+        log.unlink(missing_ok=True)
+        environment = {**self.env, **(env or {})}
+        service = Service(name, launch(argv, environment, log), log, argv, environment)
         self.services.append(service)
         return service
+
+    def service(self, name: str) -> Service:
+        """The started process of that name."""
+        return next(s for s in self.services if s.name == name)
 
     def stop_all(self) -> None:
         """Stop every started process, newest first."""
@@ -132,15 +180,23 @@ class LiveStack:
 
 
 @contextlib.contextmanager
-def scratch_stack(extra_env: dict[str, str] | None = None) -> Iterator[LiveStack]:
-    """The broker and PostGIS up, and a fresh database (dropped afterwards) for one test or benchmark."""
-    stack("up")
-    ts = LiveStack(extra_env=extra_env or {})
-    stack("createdb", ts.database)
+def scratch_stack(extra_env: dict[str, str] | None = None, backing: Backing | None = None) -> Iterator[LiveStack]:
+    """The broker and PostGIS up (the shared ones unless `backing` is given), and a fresh database (dropped
+    afterwards) for one test or benchmark."""
+    if backing is None:
+        stack("up")
+    ts = LiveStack(extra_env=extra_env or {}, backing=backing)
+    if backing is None:
+        stack("createdb", ts.database)
+    else:
+        backing.createdb(ts.database)
     try:
         yield ts
     finally:
-        stack("dropdb", ts.database)
+        if backing is None:
+            stack("dropdb", ts.database)
+        else:
+            backing.dropdb(ts.database)
 
 
 @contextlib.asynccontextmanager

@@ -191,3 +191,25 @@ async def test_a_refused_command_publishes_the_case_unchanged_so_its_sender_hear
     assert refused.refused is not None and refused.change is not None and opened.change is not None
     assert refused.change.change == "refused" and refused.change.version == opened.change.version
     assert refused.change.command_id == accept.command_id and accept.command_id in store.refused
+
+
+class RebalancedStore(MemoryStore):
+    """A store during whose query the partition is revoked and assigned again (faust does not wait for the agent)."""
+
+    def __init__(self, cache: CaseCache) -> None:
+        super().__init__()
+        self.cache = cache
+
+    async def applied_many(self, commands: Sequence[tuple[UUID, UUID]]) -> set[tuple[UUID, UUID]]:
+        self.cache.drop([0])
+        return await super().applied_many(commands)
+
+
+async def test_a_rebalance_while_the_batch_waits_does_not_make_its_cases_vanish() -> None:
+    cache = CaseCache()
+    store, cmd = RebalancedStore(cache), open_command()
+    await write(store, cache, cmd)
+    accept = AcceptCase(command_id=uuid4(), case_id=cmd.case_id, issued_at=datetime.now(UTC), actor=MEMBER_ACTOR)
+    (accepted,) = await write(store, cache, accept)
+    assert accepted.refused is None and accepted.change is not None
+    assert accepted.change.case.state is CaseState.ACCEPTED and store.refused == {}

@@ -45,6 +45,18 @@ def test_revoking_a_partition_forgets_its_townships_and_a_new_assignment_rebuild
     assert memory.missing([(1, item.township)]) == {item.township} and memory.townships() == 0
 
 
+def test_a_partition_kept_through_a_rebalance_keeps_the_cases_it_opened_and_one_gone_elsewhere_forgets() -> None:
+    memory, first, second = TownshipMemory(POLICY), routed(), routed(105.0502, 32.05)
+    memory.rebuild(1, first.township, [])
+    memory.rebuild(4, "elsewhere", [])
+    (opened,) = deduplicate([(1, first)], memory, split=set())
+    memory.revoke([1, 4])
+    memory.assign([1, 2])
+    assert memory.missing([(1, first.township), (4, "elsewhere")]) == {"elsewhere"}
+    (decision,) = deduplicate([(1, second)], memory, split=set())
+    assert isinstance(decision, AttachEvent) and decision.case_id == opened.case_id
+
+
 def test_events_of_one_batch_attach_to_the_case_the_first_of_them_opens() -> None:
     memory, first, second = TownshipMemory(POLICY), routed(), routed(105.0502, 32.05)
     memory.rebuild(0, first.township, [])

@@ -161,6 +161,7 @@ FAULTS = [
     pg.ConnectionDoesNotExistError("connection was closed in the middle of operation"),
     asyncpg.InterfaceError("pool is closing"),
     asyncpg.InterfaceError("cannot call Connection.fetch(): connection has been released back to the pool"),
+    asyncpg.InternalClientError("cannot switch to state 12; another operation (2) is in progress"),
     ConnectionRefusedError(111, "Connect call failed ('127.0.0.1', 5432)"),
     ConnectionResetError("reset by peer"),
     OSError("Multiple exceptions: [Errno 111] Connect call failed"),
@@ -185,7 +186,7 @@ def test_a_backing_service_fault_answers_503_with_retry_after_and_one_warning(
     assert "/boom" in warnings[0].getMessage() and type(exc).__name__ in warnings[0].getMessage()
 
 
-@pytest.mark.parametrize("exc", [FAULTS[0], FAULTS[7], FAULTS[11]], ids=lambda e: type(e).__name__)
+@pytest.mark.parametrize("exc", [FAULTS[0], FAULTS[8], FAULTS[12]], ids=lambda e: type(e).__name__)
 def test_a_fault_on_the_websocket_closes_it_with_try_again_later(exc: Exception) -> None:
     with _client(exc).websocket_connect("/ws") as ws, pytest.raises(WebSocketDisconnect) as closed:
         ws.receive_text()
