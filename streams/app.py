@@ -38,6 +38,10 @@ def create_app(settings: StreamSettings) -> faust.App:
         broker_commit_every=100,
         # Records sent within a few milliseconds go to the broker in one request, not one request each.
         producer_linger=0.005,
+        # A worker that dies hands its partitions over once the broker stops hearing from it (a restarted one, a
+        # static member of the group, takes them back at once).
+        broker_session_timeout=settings.session_timeout_s,
+        broker_heartbeat_interval=settings.heartbeat_interval_s,
         producer_max_batch_size=1024 * 1024,
     )
     ctx = StreamContext(settings)

@@ -23,7 +23,7 @@ from dispatch.cases.writer import CaseCache, WriteResult, write_batch
 from dispatch.clock import local_day
 from dispatch.people import actors
 from dispatch.routing import screening
-from streams.context import StreamContext, batches
+from streams.context import StreamContext, batches, or_exit
 from streams.dead_letters import DeadLetters
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,8 @@ class CaseWriter:
     async def run(self, stream: StreamT[Any]) -> None:
         """Apply the commands a batch at a time; the batch is acknowledged after its transaction commits."""
         async for batch in batches(stream, self.ctx.settings):
-            await self.apply(batch)
+            with or_exit("case writer"):
+                await self.apply(batch)
 
     async def apply(self, batch: Sequence[EventT[Any]]) -> None:
         """Screen the batch's commands, write each partition's in one transaction, and publish what came of it."""

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar, cast
 
@@ -103,3 +105,22 @@ def batches(stream: StreamT[Any], settings: StreamSettings) -> AsyncIterator[Seq
     faust acknowledges a batch's events when the next batch is asked for, so offsets are committed only after the
     agent's work on the batch (its database transaction, its sends) is done."""
     return cast("Stream[Any]", stream).take_events(settings.batch_max, within=settings.batch_within_s)
+
+
+EXIT_SOFTWARE = 70
+"""The exit status of a worker that stopped on an error it cannot handle (sysexits' EX_SOFTWARE)."""
+
+
+@contextlib.contextmanager
+def or_exit(what: str) -> Iterator[None]:
+    """Run an agent's work on a record or batch; on an error nothing here can handle, end the worker at once.
+
+    faust would acknowledge the records of a crashed agent and go on, losing them. Ending the process skips the
+    commit, so the supervisor's restarted worker reads them again from the last committed offset; outputs already
+    sent are harmless again (every write is idempotent)."""
+    try:
+        yield
+    except Exception:
+        log.critical("%s failed; the worker exits so its records are read again after the restart", what, exc_info=True)
+        logging.shutdown()
+        os._exit(EXIT_SOFTWARE)

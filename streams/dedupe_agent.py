@@ -16,7 +16,7 @@ from core.registry import dump
 from core.routed import RoutedEvent
 from dispatch.routing.duplicates import DuplicatePolicy, Opened
 from dispatch.routing.township_memory import TownshipMemory, deduplicate, recent_opens, split_off
-from streams.context import StreamContext, batches
+from streams.context import StreamContext, batches, or_exit
 from streams.dead_letters import DeadLetters
 
 
@@ -39,7 +39,8 @@ class Deduplicator:
     async def run(self, stream: StreamT[Any]) -> None:
         """Decide a batch at a time; the batch is acknowledged once its commands are sent."""
         async for batch in batches(stream, self.ctx.settings):
-            await self.decide(batch)
+            with or_exit("deduplicate"):
+                await self.decide(batch)
 
     async def decide(self, batch: Sequence[EventT[Any]]) -> None:
         """Ask which events were split off, rebuild the memory of townships new to this worker, then decide."""

@@ -7,13 +7,13 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
-from faust.types import StreamT, TopicT
+from faust.types import EventT, StreamT, TopicT
 from pydantic import ValidationError
 
 from core.queues import DeadLetter, QueueChange, UnroutedEvent
 from core.registry import dump
 from dispatch.queues import store as queue_store
-from streams.context import StreamContext
+from streams.context import StreamContext, or_exit
 from streams.dead_letters import DeadLetters
 
 log = logging.getLogger(__name__)
@@ -28,27 +28,37 @@ class QueueAgents:
     async def unrouted(self, stream: StreamT[Any]) -> None:
         """Keep the unrouted queue in PostGIS and tell the command centre."""
         async for event in stream.events():
-            try:
-                item = UnroutedEvent.model_validate_json(event.value)
-            except ValidationError as exc:
-                await self.dead.send(event, f"malformed unrouted record: {exc.errors()[0]['msg']}")
-                continue
-            await self.ctx.retrying("unrouted queue", partial(queue_store.add_unrouted, item=item))
-            notice = QueueChange(queue="unrouted", item_id=str(item.event_id), at=datetime.now(UTC))
-            await self.queue_changes.send(key=b"unrouted", value=dump(notice))
+            with or_exit("unrouted queue"):
+                await self._unrouted(event)
 
     async def dead_letters(self, stream: StreamT[Any]) -> None:
         """Keep the dead-letter queue in PostGIS and tell the command centre."""
         async for event in stream.events():
-            try:
-                item = DeadLetter.model_validate_json(event.value)
-            except ValidationError:
-                log.error("unreadable dead letter at offset %d skipped", event.message.offset)
-                continue
-            await self.ctx.retrying("dead-letter queue", partial(queue_store.add_dead_letter, item=item))
-            notice = QueueChange(
-                queue="deadletter",
-                item_id=f"{item.source_topic}:{item.partition}:{item.offset}",
-                at=datetime.now(UTC),
-            )
-            await self.queue_changes.send(key=b"deadletter", value=dump(notice))
+            with or_exit("dead-letter queue"):
+                await self._dead_letter(event)
+
+    async def _unrouted(self, event: EventT[Any]) -> None:
+        """Store one unrouted event (a malformed record goes to the dead letters) and announce it."""
+        try:
+            item = UnroutedEvent.model_validate_json(event.value)
+        except ValidationError as exc:
+            await self.dead.send(event, f"malformed unrouted record: {exc.errors()[0]['msg']}")
+            return
+        await self.ctx.retrying("unrouted queue", partial(queue_store.add_unrouted, item=item))
+        notice = QueueChange(queue="unrouted", item_id=str(item.event_id), at=datetime.now(UTC))
+        await self.queue_changes.send(key=b"unrouted", value=dump(notice))
+
+    async def _dead_letter(self, event: EventT[Any]) -> None:
+        """Store one dead letter (an unreadable one is logged and skipped) and announce it."""
+        try:
+            item = DeadLetter.model_validate_json(event.value)
+        except ValidationError:
+            log.error("unreadable dead letter at offset %d skipped", event.message.offset)
+            return
+        await self.ctx.retrying("dead-letter queue", partial(queue_store.add_dead_letter, item=item))
+        notice = QueueChange(
+            queue="deadletter",
+            item_id=f"{item.source_topic}:{item.partition}:{item.offset}",
+            at=datetime.now(UTC),
+        )
+        await self.queue_changes.send(key=b"deadletter", value=dump(notice))

@@ -18,7 +18,7 @@ from core.topics import REGISTRY_MAX_BYTES
 from dispatch.clock import local_day
 from dispatch.redistricting import transfers
 from dispatch.routing.snapshot import RoutingSnapshot
-from streams.context import DATABASE_FAULTS, StreamContext
+from streams.context import DATABASE_FAULTS, StreamContext, or_exit
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,8 @@ class RegistryAgent:
         async for event in stream.events():
             change = _notice(event.value, event.message.offset)
             if change is not None and change.part == "plan":
-                await self.carry_cases_or_wait()
+                with or_exit("carrying cases"):
+                    await self.carry_cases_or_wait()
 
     async def listen(self) -> None:
         """Every worker reloads its routing snapshot on every registry notice: a consumer of its own, no group,

@@ -19,7 +19,7 @@ from dispatch.queues import store as queue_store
 from dispatch.routing import placement, quarantine
 from dispatch.routing.decision import PatrolEntry
 from dispatch.routing.sightings import sightings_many
-from streams.context import StreamContext, batches
+from streams.context import StreamContext, batches, or_exit
 from streams.dead_letters import DeadLetters
 
 
@@ -33,7 +33,8 @@ class Router:
     async def run(self, stream: StreamT[Any]) -> None:
         """Route the events a batch at a time; the batch is acknowledged once its outputs are sent."""
         async for batch in batches(stream, self.ctx.settings):
-            await self.route(batch)
+            with or_exit("locate and route"):
+                await self.route(batch)
 
     async def route(self, batch: Sequence[EventT[Any]]) -> None:
         """Parse, place and settle a batch: one spatial query, at most one query for ids on record, one for patrols."""

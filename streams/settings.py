@@ -21,3 +21,5 @@ class StreamSettings(CommonSettings):
     batch_max: int = 500
     batch_within_s: float = 0.02
     case_cache_size: int = 100_000
+    session_timeout_s: float = 15.0
+    heartbeat_interval_s: float = 3.0
