@@ -466,6 +466,16 @@ async def _events(w: World) -> None:
     assert reply.status_code == 403 and reply.json()["detail"].startswith("reporter.id:")
 
 
+@check("POST", "/api/v1/events/batch")
+async def _events_batch(w: World) -> None:
+    body = event(reporter={"id": w.b.member})
+    reply = await w.http.post("/api/v1/events/batch", json=[body], headers=w.a.worker)
+    assert reply.status_code == 200
+    (item,) = reply.json()["results"]
+    assert item["status"] == "invalid" and item["errors"][0]["loc"] == ["body", 0, "reporter", "id"]
+    assert item["errors"][0]["type"] == "forbidden"
+
+
 # --- lifecycle reads ---------------------------------------------------------------------------------------------
 
 

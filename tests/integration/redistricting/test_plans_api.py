@@ -50,18 +50,19 @@ async def registry_counts(db: asyncpg.Pool) -> tuple[int, ...]:
 
 
 def plan_notices(ts: LiveStack, plan_id: str, within: float = 15.0) -> list[RegistryChange]:
-    """The notices keyed `plan:<plan_id>` on this session's registry topic, read from the beginning."""
-    tp = TopicPartition(topic_name(ts, topics.REGISTRY.name), 0)
+    """The notices keyed `plan:<plan_id>` on this session's registry topic, every partition read from the beginning."""
+    name = topic_name(ts, topics.REGISTRY.name)
     consumer = KafkaConsumer(
         bootstrap_servers=ts.env.get("GRID_KAFKA_BOOTSTRAP", "127.0.0.1:29092"), enable_auto_commit=False
     )
     found: list[RegistryChange] = []
     try:
-        consumer.assign([tp])
-        consumer.seek_to_beginning(tp)
-        end = consumer.end_offsets([tp])[tp]
+        tps = [TopicPartition(name, p) for p in sorted(consumer.partitions_for_topic(name) or ())]
+        consumer.assign(tps)
+        consumer.seek_to_beginning(*tps)
+        ends = consumer.end_offsets(tps)
         deadline = time.monotonic() + within
-        while consumer.position(tp) < end and time.monotonic() < deadline:
+        while any(consumer.position(tp) < ends[tp] for tp in tps) and time.monotonic() < deadline:
             for records in consumer.poll(timeout_ms=500).values():
                 for record in records:
                     if record.key == f"plan:{plan_id}".encode():

@@ -17,7 +17,6 @@ from tests.unit.factories import event_body
 
 GATEWAY = Scope("gateway", Role.SYSTEM, "510822")
 MEMBER = Scope("gm-510822100201001", Role.GRID_MEMBER, "510822100201", "gm-510822100201001")
-NOW = datetime.now(UTC)
 
 
 def test_a_json_array_is_read_whole_and_ndjson_line_by_line() -> None:
@@ -41,6 +40,7 @@ def test_the_whole_body_is_refused_when_it_is_not_a_batch() -> None:
 
 
 def test_each_item_is_checked_and_its_faults_named_under_its_index() -> None:
+    NOW = datetime.now(UTC)
     good = check(0, event_body(), MEMBER, NOW)
     assert good.out is not None and not good.errors and len(good.digest) == 64
     off_map = check(3, event_body(location={"lon": 2.35, "lat": 48.85}), GATEWAY, NOW)
@@ -58,6 +58,7 @@ def test_each_item_is_checked_and_its_faults_named_under_its_index() -> None:
 
 
 def test_answers_follow_the_receipts_and_an_id_repeated_in_the_batch() -> None:
+    NOW = datetime.now(UTC)
     fresh, seen_before, other = event_body(), event_body(), event_body()
     items = [
         check(i, body, GATEWAY, NOW)
