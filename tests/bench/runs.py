@@ -32,9 +32,9 @@ async def settle(probe: Callable[[], Awaitable[int]], enough: Callable[[int], bo
 
 
 async def drained(pool: asyncpg.Pool) -> None:
-    """Wait until the pipeline has caught up: the stored events stop growing for two seconds (at most 5 minutes)."""
+    """Wait until the pipeline has caught up: the stored events stop growing for five seconds (at most 5 minutes)."""
     last, steady, deadline = -1, 0, time.perf_counter() + 300
-    while steady < 4 and time.perf_counter() < deadline:
+    while steady < 10 and time.perf_counter() < deadline:
         now = await pool.fetchval("SELECT count(*) FROM case_events")
         steady = steady + 1 if now == last else 0
         last = now
@@ -187,11 +187,11 @@ async def commands(base_url: str, pool: asyncpg.Pool, n: int = 1500, concurrency
 
 SEED_RECENT = """
 INSERT INTO cases
-SELECT (jsonb_populate_record(t, jsonb_build_object(
+SELECT (jsonb_populate_record(s.t, jsonb_build_object(
     'id', gen_random_uuid(), 'opened_at', now() - (random() * interval '60 minutes'),
     'location', ST_AsEWKT(ST_SetSRID(ST_MakePoint(104.6 + random(), 32.2 + random() * 0.7), 4326)),
-    'township_code', towns[1 + g % array_length(towns, 1)])).*
-FROM (SELECT * FROM cases WHERE closed_at IS NULL LIMIT 1) t,
+    'township_code', towns[1 + g % array_length(towns, 1)]))).*
+FROM (SELECT c AS t FROM cases c WHERE closed_at IS NULL LIMIT 1) s,
      (SELECT array_agg(DISTINCT township_code) AS towns FROM cases) c, generate_series(1, $1) g
 """
 
