@@ -98,7 +98,8 @@ tail_log() {
 
 # How many processes make run starts (see infra/supervisor_conf.py, which writes the config from them).
 export GRID_STREAM_WORKERS="${GRID_STREAM_WORKERS:-2}" # one consumer group: the partitions are shared
-export GRID_WEB_WORKERS="${GRID_WEB_WORKERS:-1}"       # uvicorn --workers
+# uvicorn --workers: one per two cores (the broker, PostgreSQL and the stream workers share the machine)
+export GRID_WEB_WORKERS="${GRID_WEB_WORKERS:-$(( $(nproc) / 2 > 1 ? $(nproc) / 2 : 1 ))}"
 SUP_DIR="$STACK/supervisor" # supervisord.conf, its unix socket and pid file
 SUP_CONF="$SUP_DIR/supervisord.conf"
 SUP_PID="$SUP_DIR/supervisord.pid"

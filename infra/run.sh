@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make run: the whole product on this machine.
 #   stack up -> topics -> migrations -> demo data -> supervisord running GRID_STREAM_WORKERS stream
-#   workers (default 2) and the web server (GRID_WEB_WORKERS uvicorn processes, default 1), then the simulator
+#   workers (default 2) and the web server (GRID_WEB_WORKERS uvicorn processes, default one per two cores), then the simulator
 # supervisord (config written by infra/supervisor_conf.py into .stack/supervisor) restarts a process
 # that exits. Stays in the foreground tailing the app logs; Ctrl-C stops supervisord and its programs
 # (the stack keeps running: `make down` stops everything). SIMULATOR=0 leaves the simulator out.

@@ -4,7 +4,7 @@
 
 Settings come from the environment:
   GRID_STREAM_WORKERS  stream workers (default 2): one consumer group, the partitions shared between them
-  GRID_WEB_WORKERS     uvicorn worker processes of the web server (default 1)
+  GRID_WEB_WORKERS     uvicorn worker processes of the web server (default: one per two cores, at least 1)
   GRID_WEB_PORT        the web server's port on 127.0.0.1 (default 8000)
   SIMULATOR            0: no simulator program (default 1; it is not autostarted: run.sh starts it once healthy)
 
@@ -118,7 +118,7 @@ def _streams(count: int, logs: Path, data: Path, venv: Path) -> str:
 def render(folder: Path, logs: Path, data: Path, venv: Path) -> str:
     """The whole config, from the settings in the environment. Stop order: simulator, web, stream workers."""
     port = _int_setting("GRID_WEB_PORT", 8000)
-    web_workers = _int_setting("GRID_WEB_WORKERS", 1)
+    web_workers = _int_setting("GRID_WEB_WORKERS", max(1, (os.cpu_count() or 2) // 2))
     web = [venv / "bin" / "uvicorn", "web.app:create_app", "--factory", "--host", "127.0.0.1", "--port", str(port)]
     if web_workers > 1:
         web += ["--workers", str(web_workers)]
