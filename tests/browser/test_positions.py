@@ -23,6 +23,14 @@ RENDERED = """(id) => window.__app.map
     .map((f) => ({ lon: f.geometry.coordinates[0], lat: f.geometry.coordinates[1], ...f.properties }))"""
 
 
+async def sharing_sent(page: Page) -> None:
+    """Wait until the phone shares and the server has taken at least one report."""
+    await page.wait_for_function(
+        "() => { const bar = document.querySelector('.share-bar');"
+        " return !!bar && bar.dataset.sharing === 'on' && Number(bar.dataset.sent) >= 1; }"
+    )
+
+
 async def rendered(page: Page, person_id: str) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = await page.evaluate(RENDERED, person_id)
     return found
@@ -46,7 +54,7 @@ async def test_a_shared_position_shows_on_the_command_centre_live_and_goes_when_
     assert await bar.get_attribute("data-sharing") == "off"
     assert "共享位置" in (await bar.text_content() or "")
     await bar.locator("label.switch").click()
-    await worker.wait_for_selector(".share-bar[data-sharing='on'][data-sent='1']", state="attached")
+    await sharing_sent(worker)
     await screenshot(worker, "worker-sharing-position")
 
     # Live: the centre did not reload, the websocket brought the position (with the name looked up).
@@ -112,7 +120,7 @@ async def test_the_sharing_switch_is_remembered_and_the_officer_page_has_it(
     await sign_in(phone, await account_for(db, officer["id"]))
     page = await open_page(phone, "/m/officer")
     await page.locator(".share-bar label.switch").click()
-    await page.wait_for_selector(".share-bar[data-sharing='on'][data-sent='1']", state="attached")
+    await sharing_sent(page)
 
     async def shared() -> bool:
         return bool(await db.fetchval("SELECT count(*) FROM positions WHERE person_id = $1", officer["id"]))
@@ -121,7 +129,7 @@ async def test_the_sharing_switch_is_remembered_and_the_officer_page_has_it(
     # The page opened again resumes sharing by itself.
     await page.close()
     again = await open_page(phone, "/m/officer")
-    await again.wait_for_selector(".share-bar[data-sharing='on'][data-sent='1']", state="attached")
+    await sharing_sent(again)
     # The command centre tells officers from grid workers.
     desk = await contexts("desk")
     await sign_in(desk, await dispatcher_of_the_township(http, db))

@@ -177,7 +177,8 @@ export class PositionSharing {
     };
     if (this.problem === 'denied' || this.problem === 'unavailable') this.problem = null;
     this.latest = fix;
-    if (navigator.onLine && worthSending(this.last, fix, Date.now())) this.sendLatest();
+    // While a report is on its way, a new fix waits for the next tick (judged against the report just sent).
+    if (navigator.onLine && !this.busy && worthSending(this.last, fix, Date.now())) this.sendLatest();
     this.render();
   }
 
