@@ -13,11 +13,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -25,6 +23,7 @@ import asyncpg
 import orjson
 import shapely
 
+from tests.bench.load import cpu_seconds
 from tests.integration.auth import gateway_headers
 from tests.integration.conftest import running_stack
 from tests.integration.harness import LiveStack
@@ -77,17 +76,6 @@ def _session(ts: LiveStack) -> aiohttp.ClientSession:
 
 
 TIMEOUT = aiohttp.ClientTimeout(total=60)
-TICK = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid: int) -> float:
-    """CPU time of a process and its living children (uvicorn's workers), from /proc."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / TICK + sum(cpu_seconds(int(c)) for c in children)
 
 
 async def single_door(ts: LiveStack, bodies: list[dict[str, Any]], clients: int) -> float:

@@ -27,6 +27,9 @@ BENCH_ENV = {
     "GRID_RATE_INTAKE_PER_USER": "100000000/minute",
     "GRID_RATE_LOGIN_PER_ADDRESS": "100000/minute",
     "GRID_RATE_LOGIN_PER_USER": "100000/minute",
+    # The benchmark's command centre shares the load generator's process: a deep queue keeps it from being dropped
+    # as too slow (a real screen that falls 1,000 changes behind reconnects for a snapshot).
+    "GRID_WS_QUEUE_SIZE": "100000",
 }
 SUSTAIN_S = float(os.environ.get("BENCH_SECONDS", "60"))
 
@@ -67,13 +70,14 @@ async def measure(ts: LiveStack) -> dict[str, Any]:
             f"stream worker {batch['cpu_ms_per_event_streams']:.2f} ms, "
             f"web server {batch['cpu_ms_per_event_web']:.2f} ms"
         )
-        await runs.drained(pool)
-        fixed = await runs.to_screen(ts.base_url, pool)
-        out["p99_event_to_screen_ms_at_1k"] = round(fixed["p99_ms"])
-        say(
-            f"1,000 events/s for 20 s: POST → screen p50 {fixed['p50_ms']:.0f} ms, p99 {fixed['p99_ms']:.0f} ms "
-            f"({fixed['seen']:.1%} seen)"
-        )
+        for rate in (1000, 200):
+            await runs.drained(pool)
+            fixed = await runs.to_screen(ts.base_url, pool, rate)
+            out[f"p99_event_to_screen_ms_at_{'1k' if rate == 1000 else rate}"] = round(fixed["p99_ms"])
+            say(
+                f"{rate:,} events/s for 20 s: POST → screen p50 {fixed['p50_ms']:.0f} ms, "
+                f"p99 {fixed['p99_ms']:.0f} ms ({fixed['seen']:.1%} seen)"
+            )
         await runs.drained(pool)
         phone = await runs.phone(ts.base_url, pool)
         out["phone_events_per_s"] = round(phone["per_s"])

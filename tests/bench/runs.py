@@ -9,12 +9,12 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import aiohttp
 import asyncpg
-import httpx
 import shapely
 
 from core.cases import case_id_for_event
-from tests.bench.load import Points, cpu_seconds, pct, post_batch, screen
+from tests.bench.load import Points, cpu_seconds, pct, post_batch, post_json, screen, session
 from tests.integration.auth import as_person, gateway_headers
 
 BATCH = 500
@@ -57,7 +57,7 @@ async def batch_sustained(
         )
         return found
 
-    async def poster(client: httpx.AsyncClient) -> None:
+    async def poster(client: aiohttp.ClientSession) -> None:
         nonlocal accepted
         while time.perf_counter() < stop:
             if accepted - await done() > MAX_BACKLOG:
@@ -68,7 +68,7 @@ async def batch_sustained(
     cpu_before = {name: cpu_seconds(pid) for name, pid in processes.items()}
     async with (
         screen(base_url) as live,
-        httpx.AsyncClient(base_url=base_url, timeout=60, headers=gateway_headers()) as client,
+        session(base_url, gateway_headers(), connections=posters) as client,
     ):
         start = time.perf_counter()
         await asyncio.gather(*(poster(client) for _ in range(posters)))
@@ -99,53 +99,52 @@ WHERE p.role = 'grid_member' AND p.valid_to IS NULL ORDER BY p.id LIMIT $1
 
 
 async def phone(base_url: str, pool: asyncpg.Pool, seconds: float = 20, clients: int = 64) -> dict[str, float]:
-    """Single events posted by 64 concurrent phones, each its grid member reporting in their own grid: accepted per
-    second and latency."""
+    """Single events posted by 64 concurrent phones, each its grid member reporting in their own grid over a
+    connection of its own: accepted per second and latency (bodies made beforehand)."""
     rows = await pool.fetch(MEMBERS_AT_HOME, clients)
-    phones = [
-        (r["id"], Points([shapely.from_wkb(r["wkb"])], seed=n), await as_person(pool, r["id"]))
-        for n, r in enumerate(rows)
-    ]
+    phones = []
+    for n, r in enumerate(rows):
+        points = Points([shapely.from_wkb(r["wkb"])], seed=n)
+        bodies = [points.body() | {"reporter": {"id": r["id"], "name": "网格员"}} for _ in range(400)]
+        phones.append((bodies, await as_person(pool, r["id"])))
     latencies: list[float] = []
     stop = time.perf_counter() + seconds
 
-    async def one_phone(client: httpx.AsyncClient, member: str, points: Points, auth: dict[str, str]) -> None:
-        while time.perf_counter() < stop:
-            body = points.body() | {"reporter": {"id": member, "name": "网格员"}}
-            t0 = time.perf_counter()
-            reply = await client.post("/api/v1/events", json=body, headers=auth)
-            latencies.append(time.perf_counter() - t0)
-            assert reply.status_code == 202, reply.text
+    async def one_phone(bodies: list[dict[str, Any]], auth: dict[str, str]) -> None:
+        async with session(base_url, auth) as client:
+            for body in bodies:
+                if time.perf_counter() > stop:
+                    return
+                t0 = time.perf_counter()
+                status, answer = await post_json(client, "/api/v1/events", body)
+                latencies.append(time.perf_counter() - t0)
+                assert status == 202, answer
 
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(base_url=base_url, timeout=60, limits=limits) as client:
-        start = time.perf_counter()
-        await asyncio.gather(*(one_phone(client, m, p, h) for m, p, h in phones))
-        elapsed = time.perf_counter() - start
+    start = time.perf_counter()
+    await asyncio.gather(*(one_phone(b, h) for b, h in phones))
+    elapsed = time.perf_counter() - start
     return {"per_s": len(latencies) / elapsed, "p50_ms": pct(latencies, 50) * 1000, "p99_ms": pct(latencies, 99) * 1000}
 
 
 async def to_screen(base_url: str, pool: asyncpg.Pool, rate: int = 1000, seconds: float = 20) -> dict[str, float]:
-    """Events at a fixed rate (batches of rate/20 every 50 ms): from the POST to the case on the live channel."""
-    points = await Points.of(pool, seed=11)
+    """Events at a fixed rate (batches of rate/20 every 50 ms, made beforehand): from the POST to the case on the
+    live channel of a command centre."""
+    points = await Points.of(pool, seed=rate)
+    per_tick, tick = max(1, rate // 20), 0.05
+    ticks = [[points.body() for _ in range(per_tick)] for _ in range(int(seconds / tick))]
     sent: dict[str, float] = {}
-    per_tick, tick = rate // 20, 0.05
 
-    async def one_tick(client: httpx.AsyncClient) -> None:
-        bodies = [points.body() for _ in range(per_tick)]
+    async def one_tick(client: aiohttp.ClientSession, bodies: list[dict[str, Any]]) -> None:
         now = time.perf_counter()
         for b in bodies:
             sent[str(case_id_for_event(uuid.UUID(b["event_id"])))] = now
         await post_batch(client, bodies)
 
-    async with (
-        screen(base_url) as live,
-        httpx.AsyncClient(base_url=base_url, timeout=60, headers=gateway_headers()) as client,
-    ):
+    async with screen(base_url) as live, session(base_url, gateway_headers(), connections=8) as client:
         start, tasks = time.perf_counter(), []
-        for i in range(int(seconds / tick)):
+        for i, bodies in enumerate(ticks):
             await asyncio.sleep(max(0.0, start + i * tick - time.perf_counter()))
-            tasks.append(asyncio.create_task(one_tick(client)))
+            tasks.append(asyncio.create_task(one_tick(client, bodies)))
         await asyncio.gather(*tasks)
 
         async def arrived() -> int:
@@ -167,21 +166,19 @@ async def commands(base_url: str, pool: asyncpg.Pool, n: int = 1500, concurrency
         queue.put_nowait(r)
     latencies: list[float] = []
 
-    async def worker(client: httpx.AsyncClient) -> None:
-        while not queue.empty():
-            row = queue.get_nowait()
-            t0 = time.perf_counter()
-            reply = await client.post(
-                f"/api/v1/cases/{row['id']}/commands", json={"kind": "accept"}, headers=tokens[row["assignee_id"]]
-            )
-            latencies.append(time.perf_counter() - t0)
-            assert reply.status_code == 200 and reply.json()["status"] == "applied", reply.text
+    async def worker() -> None:
+        async with session(base_url) as client:
+            while not queue.empty():
+                row = queue.get_nowait()
+                t0 = time.perf_counter()
+                path = f"/api/v1/cases/{row['id']}/commands"
+                status, answer = await post_json(client, path, {"kind": "accept"}, **tokens[row["assignee_id"]])
+                latencies.append(time.perf_counter() - t0)
+                assert status == 200 and answer["status"] == "applied", answer
 
-    limits = httpx.Limits(max_connections=concurrency)
-    async with httpx.AsyncClient(base_url=base_url, timeout=60, limits=limits) as client:
-        start = time.perf_counter()
-        await asyncio.gather(*(worker(client) for _ in range(concurrency)))
-        elapsed = time.perf_counter() - start
+    start = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    elapsed = time.perf_counter() - start
     return {"per_s": len(latencies) / elapsed, "p50_ms": pct(latencies, 50) * 1000, "p99_ms": pct(latencies, 99) * 1000}
 
 
