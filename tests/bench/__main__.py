@@ -7,7 +7,6 @@ import asyncio
 import json
 import os
 import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -146,8 +145,7 @@ def main() -> None:
             "server and load generator on this machine"
         )
         summary = asyncio.run(measure(ts))
-    print(json.dumps(summary, sort_keys=True))
-    sys.stdout.flush()
+        print(json.dumps(summary, sort_keys=True), flush=True)  # before the slice is torn down
 
 
 if __name__ == "__main__":
