@@ -126,12 +126,15 @@ async def phone(base_url: str, pool: asyncpg.Pool, seconds: float = 20, clients:
     return {"per_s": len(latencies) / elapsed, "p50_ms": pct(latencies, 50) * 1000, "p99_ms": pct(latencies, 99) * 1000}
 
 
-async def to_screen(base_url: str, pool: asyncpg.Pool, rate: int = 1000, seconds: float = 20) -> dict[str, float]:
+async def to_screen(
+    base_url: str, pool: asyncpg.Pool, rate: int = 1000, seconds: float = 20, category: str = "road"
+) -> dict[str, float]:
     """Events at a fixed rate (batches of rate/20 every 50 ms, made beforehand): from the POST to the case on the
-    live channel of a command centre."""
+    live channel of a command centre. Their category is one no earlier load used, so few attach to an existing case
+    as duplicates (an attach shows as the other case's change, which the probe cannot match)."""
     points = await Points.of(pool, seed=rate)
     per_tick, tick = max(1, rate // 20), 0.05
-    ticks = [[points.body() for _ in range(per_tick)] for _ in range(int(seconds / tick))]
+    ticks = [[points.body() | {"category": category} for _ in range(per_tick)] for _ in range(int(seconds / tick))]
     sent: dict[str, float] = {}
 
     async def one_tick(client: aiohttp.ClientSession, bodies: list[dict[str, Any]]) -> None:
