@@ -38,11 +38,11 @@ def create_app(settings: StreamSettings) -> faust.App:
         broker_commit_every=100,
         # Records sent within a few milliseconds go to the broker in one request, not one request each.
         producer_linger=0.005,
+        producer_max_batch_size=1024 * 1024,
         # A worker that dies hands its partitions over once the broker stops hearing from it (a restarted one, a
         # static member of the group, takes them back at once).
         broker_session_timeout=settings.session_timeout_s,
         broker_heartbeat_interval=settings.heartbeat_interval_s,
-        producer_max_batch_size=1024 * 1024,
     )
     ctx = StreamContext(settings)
     # Sends are not awaited per record: faust flushes the producer before it commits consumed offsets,
@@ -75,7 +75,6 @@ def create_app(settings: StreamSettings) -> faust.App:
     app.timer(interval=settings.transfer_check_seconds, on_leader=True)(registry.plans_coming_into_effect)
     app.timer(interval=settings.deadline_check_seconds, on_leader=True)(timers.deadlines)
     app.timer(interval=60.0)(timers.report_counters)
-    app.conf.gridcmd_context = ctx
     return app
 
 
