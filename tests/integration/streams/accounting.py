@@ -15,6 +15,7 @@ import asyncpg
 from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 
 from core.cases import case_id_for_event
+from dispatch.settings import CommonSettings
 from tests.integration.harness import LiveStack
 
 FATES = """
@@ -94,7 +95,7 @@ def check_pairs(found: dict[str, Fate], pairs: list[tuple[str, str]]) -> None:
 
 def consumer_lag(ts: LiveStack) -> int:
     """How many records the stream workers' consumer group has yet to commit, over every topic it consumes."""
-    bootstrap = ts.env["GRID_KAFKA_BOOTSTRAP"]
+    bootstrap = ts.env.get("GRID_KAFKA_BOOTSTRAP", CommonSettings().kafka_bootstrap)
     group = f"{ts.env['GRID_TOPIC_PREFIX']}gridcmd-streams"
     admin = KafkaAdminClient(bootstrap_servers=bootstrap)
     consumer = KafkaConsumer(bootstrap_servers=bootstrap)
