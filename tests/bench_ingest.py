@@ -1,5 +1,5 @@
 """The intake alone, flat out: events/s through the single door at 64 concurrent clients, and through the batch
-door in batches of 500, on a private slice of the real stack (as tests/bench.py starts it).
+door in batches of 500, on a private slice of the real stack (as `make bench` starts it).
 
 `python -m tests.bench_ingest [--events 6000] [--clients 64] [--batch 500] [--batch-clients 4] [--workers 1]`
 
@@ -13,90 +13,54 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import random
 import time
 from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
 import asyncpg
-import orjson
-import shapely
 
-from tests.bench.load import cpu_seconds
+from tests.bench.load import BATCH_PATH, BENCH_ENV, Points, cpu_seconds, pct, post_json, session
 from tests.integration.auth import gateway_headers
 from tests.integration.conftest import running_stack
 from tests.integration.harness import LiveStack
-from tests.integration.helpers import event
-
-BATCH_PATH = "/api/v1/events/batch"
-# One machine posts everything: the limits would throttle the benchmark itself.
-BENCH_ENV = {
-    "GRID_RATE_INTAKE_PER_ADDRESS": "1000000/minute",
-    "GRID_RATE_INTAKE_PER_GATEWAY": "1000000/minute",
-}
-
-
-def pct(values: list[float], q: float) -> float:
-    """The q-th percentile (0..100) of values."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q / 100 * len(ordered)))]
-
-
-def _inside(polygon: shapely.Geometry, rng: random.Random) -> shapely.Point:
-    minx, miny, maxx, maxy = polygon.bounds
-    while True:
-        p = shapely.Point(rng.uniform(minx, maxx), rng.uniform(miny, maxy))
-        if polygon.contains(p):
-            return p
 
 
 async def _bodies(db_url: str, n: int, seed: int) -> list[dict[str, Any]]:
     pool = await asyncpg.create_pool(db_url, min_size=1, max_size=1)
-    rows = await pool.fetch("SELECT ST_AsBinary(geom) AS wkb FROM grids")
+    points = await Points.of(pool, seed)
     await pool.close()
-    geoms = [shapely.from_wkb(r["wkb"]) for r in rows]
-    rng = random.Random(seed)
-    out = []
-    for _ in range(n):
-        p = _inside(geoms[rng.randrange(len(geoms))], rng)
-        out.append(event(lon=p.x, lat=p.y))
-    return out
-
-
-async def _post(session: aiohttp.ClientSession, path: str, body: Any) -> tuple[int, Any]:
-    async with session.post(path, data=orjson.dumps(body), headers={"Content-Type": "application/json"}) as r:
-        return r.status, orjson.loads(await r.read())
+    return [points.body() for _ in range(n)]
 
 
 def _session(ts: LiveStack) -> aiohttp.ClientSession:
-    return aiohttp.ClientSession(
-        base_url=ts.base_url, headers=gateway_headers(), connector=aiohttp.TCPConnector(limit=1), timeout=TIMEOUT
-    )
+    return session(ts.base_url, gateway_headers())
 
 
-TIMEOUT = aiohttp.ClientTimeout(total=60)
+async def _flat_out(ts: LiveStack, path: str, items: list[Any], clients: int, status: int) -> tuple[list[float], float]:
+    """Post every item to `path`, `clients` at a time, each client with its own connection; latencies and seconds."""
+    queue: asyncio.Queue[Any] = asyncio.Queue()
+    for item in items:
+        queue.put_nowait(item)
+    latencies: list[float] = []
+
+    async def one_client() -> None:
+        async with _session(ts) as client:
+            while not queue.empty():
+                item = queue.get_nowait()
+                t0 = time.perf_counter()
+                answered, answer = await post_json(client, path, item)
+                latencies.append(time.perf_counter() - t0)
+                assert answered == status, answer
+
+    start = time.perf_counter()
+    await asyncio.gather(*(one_client() for _ in range(clients)))
+    return latencies, time.perf_counter() - start
 
 
 async def single_door(ts: LiveStack, bodies: list[dict[str, Any]], clients: int) -> float:
-    """Post each event alone, `clients` at a time, each client with its own connection; events/s."""
-    queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-    for b in bodies:
-        queue.put_nowait(b)
-    latencies: list[float] = []
-
-    async def client() -> None:
-        async with _session(ts) as session:
-            while not queue.empty():
-                body = queue.get_nowait()
-                t0 = time.perf_counter()
-                status, answer = await _post(session, "/api/v1/events", body)
-                latencies.append(time.perf_counter() - t0)
-                assert status == 202, answer
-
-    start = time.perf_counter()
-    await asyncio.gather(*(client() for _ in range(clients)))
-    elapsed = time.perf_counter() - start
+    """Post each event alone, `clients` at a time; events/s."""
+    latencies, elapsed = await _flat_out(ts, "/api/v1/events", bodies, clients, 202)
     print(
         f"single door: {len(bodies)} events, {clients} clients: {len(bodies) / elapsed:,.0f} events/s, "
         f"p50 {pct(latencies, 50) * 1000:.0f} ms, p99 {pct(latencies, 99) * 1000:.0f} ms"
@@ -105,28 +69,9 @@ async def single_door(ts: LiveStack, bodies: list[dict[str, Any]], clients: int)
 
 
 async def batch_door(ts: LiveStack, bodies: list[dict[str, Any]], size: int, clients: int) -> float:
-    """Post the events in batches of `size`, `clients` batches at a time; events/s (0 without a batch door)."""
-    queue: asyncio.Queue[list[dict[str, Any]]] = asyncio.Queue()
-    for i in range(0, len(bodies), size):
-        queue.put_nowait(bodies[i : i + size])
-    latencies: list[float] = []
-
-    async def client() -> None:
-        async with _session(ts) as session:
-            while not queue.empty():
-                batch = queue.get_nowait()
-                t0 = time.perf_counter()
-                status, answer = await _post(session, BATCH_PATH, batch)
-                latencies.append(time.perf_counter() - t0)
-                assert status == 200 and answer["accepted"] == len(batch), answer
-
-    async with _session(ts) as session:
-        if (await _post(session, BATCH_PATH, []))[0] in (404, 405):
-            print("batch door: not served by this build")
-            return 0.0
-    start = time.perf_counter()
-    await asyncio.gather(*(client() for _ in range(clients)))
-    elapsed = time.perf_counter() - start
+    """Post the events in batches of `size`, `clients` batches at a time; events/s."""
+    batches = [bodies[i : i + size] for i in range(0, len(bodies), size)]
+    latencies, elapsed = await _flat_out(ts, BATCH_PATH, batches, clients, 200)
     print(
         f"batch door: {len(bodies)} events in batches of {size}, {clients} clients: "
         f"{len(bodies) / elapsed:,.0f} events/s, p50 {pct(latencies, 50) * 1000:.0f} ms per batch, "

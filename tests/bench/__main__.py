@@ -15,21 +15,11 @@ import asyncpg
 
 from dispatch.settings import CommonSettings
 from tests.bench import runs
+from tests.bench.load import BENCH_ENV
 from tests.bench.raw import raw_produce
 from tests.integration.conftest import running_stack
 from tests.integration.harness import ARTIFACTS, VENV_BIN, LiveStack
 
-# One machine posts everything: the per-address and per-account limits would throttle the benchmark itself.
-BENCH_ENV = {
-    "GRID_RATE_INTAKE_PER_ADDRESS": "100000000/minute",
-    "GRID_RATE_INTAKE_PER_GATEWAY": "100000000/minute",
-    "GRID_RATE_INTAKE_PER_USER": "100000000/minute",
-    "GRID_RATE_LOGIN_PER_ADDRESS": "100000/minute",
-    "GRID_RATE_LOGIN_PER_USER": "100000/minute",
-    # The benchmark's command centre shares the load generator's process: a deep queue keeps it from being dropped
-    # as too slow (a real screen that falls 1,000 changes behind reconnects for a snapshot).
-    "GRID_WS_QUEUE_SIZE": "100000",
-}
 SUSTAIN_S = float(os.environ.get("BENCH_SECONDS", "60"))
 
 

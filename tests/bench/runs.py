@@ -14,8 +14,9 @@ import asyncpg
 import shapely
 
 from core.cases import case_id_for_event
-from tests.bench.load import Points, cpu_seconds, pct, post_batch, post_json, screen, session
+from tests.bench.load import Points, cpu_seconds, pct, post_batch, post_json, session
 from tests.integration.auth import as_person, gateway_headers
+from tests.integration.helpers import listening
 
 BATCH = 500
 MAX_BACKLOG = 20_000
@@ -67,7 +68,7 @@ async def batch_sustained(
 
     cpu_before = {name: cpu_seconds(pid) for name, pid in processes.items()}
     async with (
-        screen(base_url) as live,
+        listening(base_url) as live,
         session(base_url, gateway_headers(), connections=posters) as client,
     ):
         start = time.perf_counter()
@@ -75,7 +76,7 @@ async def batch_sustained(
         posted = time.perf_counter() - start
         n = await settle(done, lambda stored: stored >= accepted, within=300)
         elapsed = time.perf_counter() - start
-        messages = live.messages
+        messages = live.case_changes
     cpu = {
         f"cpu_ms_per_event_{name}": (cpu_seconds(pid) - cpu_before[name]) * 1000 / max(n, 1)
         for name, pid in processes.items()
@@ -143,7 +144,7 @@ async def to_screen(
             sent[str(case_id_for_event(uuid.UUID(b["event_id"])))] = now
         await post_batch(client, bodies)
 
-    async with screen(base_url) as live, session(base_url, gateway_headers(), connections=8) as client:
+    async with listening(base_url) as live, session(base_url, gateway_headers(), connections=8) as client:
         start, tasks = time.perf_counter(), []
         for i, bodies in enumerate(ticks):
             await asyncio.sleep(max(0.0, start + i * tick - time.perf_counter()))
@@ -151,10 +152,10 @@ async def to_screen(
         await asyncio.gather(*tasks)
 
         async def arrived() -> int:
-            return len(set(sent) & set(live.seen))
+            return len(set(sent) & set(live.first_seen))
 
         await settle(arrived, lambda n: n >= 0.98 * len(sent), within=60)
-        lat = [(live.seen[c] - t) * 1000 for c, t in sent.items() if c in live.seen]
+        lat = [(live.first_seen[c] - t) * 1000 for c, t in sent.items() if c in live.first_seen]
     return {"p50_ms": pct(lat, 50), "p99_ms": pct(lat, 99), "seen": len(lat) / max(1, len(sent))}
 
 

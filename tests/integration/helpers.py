@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -54,6 +55,18 @@ class LiveListener:
     def __init__(self) -> None:
         self.messages: list[dict[str, Any]] = []
         self.snapshot: list[dict[str, Any]] | None = None
+        self.first_seen: dict[str, float] = {}  # case id -> perf_counter() of its first case_changed
+
+    def receive(self, msg: dict[str, Any]) -> None:
+        """Keep a message, noting when a case's first change came."""
+        self.messages.append(msg)
+        if msg.get("type") == "case_changed":
+            self.first_seen.setdefault(str(msg["case"]["id"]), time.perf_counter())
+
+    @property
+    def case_changes(self) -> int:
+        """How many case_changed messages came."""
+        return sum(1 for m in self.messages if m.get("type") == "case_changed")
 
     def find(self, kind: str, **match: Any) -> dict[str, Any] | None:
         """The first received message of a type whose payload matches."""
@@ -72,14 +85,15 @@ async def listening(base_url: str, token: str | None = None) -> AsyncIterator[Li
     background until the block ends."""
     listener = LiveListener()
     protocols = [Subprotocol("grid.live"), Subprotocol(f"bearer.{token or admin_token()}")]
-    async with websockets.connect(base_url.replace("http", "ws") + "/ws/live", subprotocols=protocols) as ws:
+    url = base_url.replace("http", "ws", 1) + "/ws/live"
+    async with websockets.connect(url, subprotocols=protocols, max_size=None) as ws:
         first = orjson.loads(await ws.recv())
         assert first["type"] == "snapshot"
         listener.snapshot = first["cases"]
 
         async def collect() -> None:
             async for raw in ws:
-                listener.messages.append(orjson.loads(raw))
+                listener.receive(orjson.loads(raw))
 
         task = asyncio.create_task(collect())
         try:
