@@ -14,7 +14,7 @@ import pytest
 from kafka.admin import KafkaAdminClient
 
 from core.topics import ALL_TOPICS
-from tests.integration.harness import VENV_BIN, Backing, LiveStack, scratch_stack
+from tests.integration.harness import VENV_BIN, Backing, LiveStack, free_port, scratch_stack
 
 pytestmark = pytest.mark.integration
 
@@ -58,17 +58,37 @@ def running_stack(
 def _wait_ready(ts: LiveStack) -> None:
     """Wait (polling, with deadlines) for the web server's health check and the worker's Ready line."""
 
-    def web_up() -> bool:
-        try:
-            return httpx.get(f"{ts.base_url}/healthz").status_code == 200
-        except httpx.HTTPError:
-            return False
-
     def worker_up() -> bool:
         return "[^Worker]: Ready" in ts.services[0].log_text()
 
-    wait_until(web_up, ts, "the web server's /healthz", timeout=60)
+    wait_until(lambda: healthy(ts.base_url), ts, "the web server's /healthz", timeout=60)
     wait_until(worker_up, ts, "the streams worker to be ready", timeout=90)
+
+
+def healthy(base_url: str) -> bool:
+    """Whether a web server answers its health check."""
+    try:
+        return httpx.get(f"{base_url}/healthz").status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+@contextlib.contextmanager
+def another_web(
+    live_stack: LiveStack, name: str, env: dict[str, str], *web_args: str, suffix: str | None = None
+) -> Iterator[LiveStack]:
+    """Another web server (uvicorn with `web_args`) on the session's database, with `env` on top and a data dir of
+    its own (so its rate-limit counters are its own), on the session's topics or those of `suffix`."""
+    ts = LiveStack(suffix=suffix or live_stack.suffix, port=free_port(), extra_env={**live_stack.extra_env})
+    ts.extra_env.update({"GRID_DATA_DIR": str(Path(live_stack.env["GRID_DATA_DIR"]) / name), **env})
+    argv = ["web.app:create_app", "--factory", "--host", "127.0.0.1", "--port", str(ts.port), *web_args]
+    ts.start(name, str(VENV_BIN / "uvicorn"), *argv)
+    try:
+        wait_until(lambda: healthy(ts.base_url), ts, f"the {name} web server's /healthz", timeout=60)
+        yield ts
+    finally:
+        for service in ts.services:
+            service.stop()
 
 
 def wait_until(probe: Callable[[], bool], ts: LiveStack, what: str, timeout: float) -> None:

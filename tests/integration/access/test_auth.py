@@ -21,8 +21,8 @@ from dispatch.access.demo_accounts import DEMO_PASSWORD
 from dispatch.access.tokens import TokenIssuer
 from dispatch.access.users import User
 from dispatch.settings import DEMO_JWT_SECRET
-from tests.integration.conftest import wait_until
-from tests.integration.harness import ROOT, VENV_BIN, LiveStack, free_port
+from tests.integration.conftest import another_web
+from tests.integration.harness import ROOT, VENV_BIN, LiveStack
 from tests.integration.helpers import event, grid_point
 
 TOKEN = "/api/v1/auth/token"
@@ -52,37 +52,9 @@ def new_user(ts: LiveStack, role: str = "admin", password: str = "correct-horse-
 @pytest.fixture(scope="module")
 def strict_web(live_stack: LiveStack) -> Iterator[str]:
     """A second web server on the session's database with low per-address limits."""
-    port = free_port()
-    ts = LiveStack(suffix=live_stack.suffix, port=port, extra_env={**live_stack.extra_env})
-    ts.extra_env.update(
-        {
-            "GRID_RATE_LOGIN_PER_ADDRESS": "4/minute",
-            "GRID_RATE_INTAKE_PER_ADDRESS": "3/minute",
-        }
-    )
-    ts.start(
-        "strict-web",
-        str(VENV_BIN / "uvicorn"),
-        "web.app:create_app",
-        "--factory",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-    )
-    try:
-
-        def healthy() -> bool:
-            try:
-                return httpx.get(f"{ts.base_url}/healthz").status_code == 200
-            except httpx.HTTPError:
-                return False
-
-        wait_until(healthy, ts, "the strict web server's /healthz", timeout=60)
-        yield ts.base_url
-    finally:
-        for service in ts.services:
-            service.stop()
+    limits = {"GRID_RATE_LOGIN_PER_ADDRESS": "4/minute", "GRID_RATE_INTAKE_PER_ADDRESS": "3/minute"}
+    with another_web(live_stack, "strict-web", limits) as web:
+        yield web.base_url
 
 
 async def test_sign_in_gives_tokens_that_describe_the_user(live_stack: LiveStack) -> None:

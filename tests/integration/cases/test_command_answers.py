@@ -22,8 +22,8 @@ import pytest
 
 from core.cases import case_id_for_event
 from tests.integration.auth import as_person
-from tests.integration.conftest import _delete_topics, wait_until
-from tests.integration.harness import VENV_BIN, LiveStack, free_port, wait_for
+from tests.integration.conftest import _delete_topics, another_web
+from tests.integration.harness import VENV_BIN, LiveStack, wait_for
 from tests.integration.helpers import event, grid_point
 from tests.integration.pgwire import CountingProxy
 from web.cases_api import WAIT_SECONDS
@@ -53,29 +53,16 @@ class CountedWeb:
 @contextlib.contextmanager
 def counted_server(live_stack: LiveStack, name: str, suffix: str | None = None) -> Iterator[CountedWeb]:
     """A web server on the session's database behind a counting proxy, on the session's topics or a fresh set."""
-    proxy = CountingProxy(live_stack.env["GRID_DATABASE_URL"])
-    env = {**live_stack.extra_env, "GRID_DATABASE_URL": proxy.url}
-    ts = LiveStack(suffix=suffix or live_stack.suffix, port=free_port(), extra_env=env)
-    try:
-        if suffix is not None:
-            ts.run(str(VENV_BIN / "python"), "-m", "streams.topics")
-        uvicorn = str(VENV_BIN / "uvicorn")
-        ts.start(name, uvicorn, "web.app:create_app", "--factory", "--host", "127.0.0.1", "--port", str(ts.port))
-
-        def healthy() -> bool:
-            try:
-                return httpx.get(f"{ts.base_url}/healthz").status_code == 200
-            except httpx.HTTPError:
-                return False
-
-        wait_until(healthy, ts, f"the {name} server's /healthz", timeout=60)
-        yield CountedWeb(ts.base_url, proxy)
-    finally:
-        for service in ts.services:
-            service.stop()
-        proxy.close()
-        if suffix is not None:
-            _delete_topics(ts)
+    with CountingProxy(live_stack.env["GRID_DATABASE_URL"]) as proxy:
+        topics = LiveStack(suffix=suffix or live_stack.suffix, extra_env=live_stack.extra_env)
+        try:
+            if suffix is not None:
+                topics.run(str(VENV_BIN / "python"), "-m", "streams.topics")
+            with another_web(live_stack, name, {"GRID_DATABASE_URL": proxy.url}, suffix=suffix) as web:
+                yield CountedWeb(web.base_url, proxy)
+        finally:
+            if suffix is not None:
+                _delete_topics(topics)
 
 
 @pytest.fixture(scope="module")
