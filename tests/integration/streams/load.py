@@ -23,6 +23,15 @@ from tests.integration.harness import wait_for
 from tests.integration.helpers import event
 
 CATEGORIES = ("environment", "road", "safety", "market")
+STACK_ENV = {
+    "GRID_DUPLICATE_RADIUS_M": "100",
+    "GRID_RATE_INTAKE_PER_ADDRESS": "1000000/minute",
+    "GRID_RATE_INTAKE_PER_GATEWAY": "1000000/minute",
+    # A killed worker's partitions move after 10 s of silence instead of the product's 15.
+    "GRID_SESSION_TIMEOUT_S": "10",
+    "GRID_HEARTBEAT_INTERVAL_S": "1",
+}
+"""The stacks of the stream core's fault tests: duplicates on (100 m), no limits on the load."""
 PAIR_OFFSET_DEG = 0.0002
 """How far the second event of a near-duplicate pair is from the first: about 22 m north."""
 

@@ -16,20 +16,12 @@ from dispatch.db import create_pool
 from tests.integration.conftest import running_stack
 from tests.integration.harness import LiveStack, wait_for
 from tests.integration.streams.accounting import check_accounts, fates, wait_accounted, wait_settled
-from tests.integration.streams.load import Load, plan_events
+from tests.integration.streams.load import STACK_ENV, Load, plan_events
 from tests.integration.streams.private_stack import PrivateStack, private_stack
 
 pytestmark = pytest.mark.integration
 
 RATE = 20
-ENV = {
-    "GRID_DUPLICATE_RADIUS_M": "100",
-    "GRID_RATE_INTAKE_PER_ADDRESS": "1000000/minute",
-    "GRID_RATE_INTAKE_PER_GATEWAY": "1000000/minute",
-    # faust's own settings: a killed worker's partitions move after 10 s of silence instead of 60.
-    "BROKER_SESSION_TIMEOUT": "10",
-    "BROKER_HEARTBEAT_INTERVAL": "1",
-}
 DB_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError)
 
 
@@ -37,7 +29,7 @@ DB_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError)
 def faulty() -> Iterator[tuple[LiveStack, PrivateStack]]:
     """The demo county on a private broker and database, with a stream worker and a web server."""
     setup = ["demo", "load", "--no-notify"]
-    with private_stack() as private, running_stack(setup, extra_env=ENV, backing=private) as ts:
+    with private_stack() as private, running_stack(setup, extra_env=STACK_ENV, backing=private) as ts:
         yield ts, private
 
 

@@ -15,25 +15,17 @@ from dispatch.db import create_pool
 from tests.integration.conftest import running_stack, wait_until
 from tests.integration.harness import VENV_BIN, LiveStack
 from tests.integration.streams.accounting import check_accounts, check_pairs, wait_accounted, wait_settled
-from tests.integration.streams.load import Load, plan_events
+from tests.integration.streams.load import STACK_ENV, Load, plan_events
 
 pytestmark = pytest.mark.integration
 
 RATE, SECONDS = 30, 20
-ENV = {
-    "GRID_DUPLICATE_RADIUS_M": "100",
-    "GRID_RATE_INTAKE_PER_ADDRESS": "1000000/minute",
-    "GRID_RATE_INTAKE_PER_GATEWAY": "1000000/minute",
-    # faust's own settings: a killed worker's partitions move after 10 s of silence instead of 60.
-    "BROKER_SESSION_TIMEOUT": "10",
-    "BROKER_HEARTBEAT_INTERVAL": "1",
-}
 
 
 @pytest.fixture(scope="module")
 def two_workers() -> Iterator[LiveStack]:
     """The demo county, duplicates on (100 m), and a second stream worker with a data folder of its own."""
-    with running_stack(["demo", "load", "--no-notify"], extra_env=ENV) as ts:
+    with running_stack(["demo", "load", "--no-notify"], extra_env=STACK_ENV) as ts:
         second = ts.start(
             "streams-2",
             str(VENV_BIN / "python"),
