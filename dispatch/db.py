@@ -14,6 +14,20 @@ from asyncpg.pool import PoolConnectionProxy
 Conn = asyncpg.Connection | PoolConnectionProxy
 """A connection, whether taken from a pool or opened directly."""
 
+DATABASE_FAULTS: tuple[type[Exception], ...] = (
+    asyncpg.PostgresConnectionError,  # ConnectionDoesNotExistError, ConnectionFailureError, …
+    asyncpg.InterfaceError,  # the pool or connection is closed or closing
+    asyncpg.CannotConnectNowError,  # the server is starting up or shutting down
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+    asyncpg.TooManyConnectionsError,
+    # A pooled connection whose server was killed may fail once ("cannot switch to state 12; another operation (2)
+    # is in progress", asyncpg issues 784 and 1069) before the pool replaces it.
+    asyncpg.InternalClientError,
+    OSError,  # ConnectionRefusedError, ConnectionResetError, TimeoutError (asyncio's, on acquire)
+)
+"""What a database restart raises: the caller should wait and retry; nothing is wrong with the request."""
+
 
 class JsonText(str):
     """JSON already serialised (by pydantic's encoder, say), sent to a json or jsonb column as it is."""

@@ -16,7 +16,7 @@ from faust.streams import Stream
 from faust.types import EventT, StreamT
 
 from dispatch.clock import local_day
-from dispatch.db import create_pool
+from dispatch.db import DATABASE_FAULTS, create_pool
 from dispatch.routing.snapshot import RoutingSnapshot
 from dispatch.routing.snapshot_store import load_snapshot
 from streams.settings import StreamSettings
@@ -24,19 +24,6 @@ from streams.settings import StreamSettings
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 MAX_RETRY_DELAY_S = 5.0
-DATABASE_FAULTS: tuple[type[Exception], ...] = (
-    asyncpg.PostgresConnectionError,
-    asyncpg.InterfaceError,
-    asyncpg.CannotConnectNowError,
-    asyncpg.AdminShutdownError,
-    asyncpg.CrashShutdownError,
-    asyncpg.TooManyConnectionsError,
-    asyncpg.InternalClientError,
-    OSError,
-)
-"""What a database restart raises: connection refused or lost, server starting or shutting down. A pooled connection
-whose server was killed may also fail once with InternalClientError ("cannot switch to state 12; another operation
-(2) is in progress", asyncpg issues 784 and 1069) before the pool replaces it."""
 
 
 class StreamContext:

@@ -16,9 +16,10 @@ from core.queues import RegistryChange
 from core.registry import dump
 from core.topics import REGISTRY_MAX_BYTES
 from dispatch.clock import local_day
+from dispatch.db import DATABASE_FAULTS
 from dispatch.redistricting import transfers
 from dispatch.routing.snapshot import RoutingSnapshot
-from streams.context import DATABASE_FAULTS, StreamContext, or_exit
+from streams.context import StreamContext, or_exit
 
 log = logging.getLogger(__name__)
 

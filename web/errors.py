@@ -12,9 +12,7 @@ import logging
 import math
 from typing import Any, cast
 
-import asyncpg
 from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError, NodeNotReadyError
-from asyncpg import exceptions as pg
 from fastapi import FastAPI
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
@@ -25,6 +23,7 @@ from starlette.websockets import WebSocket
 
 from dispatch import errors
 from dispatch.access.http_auth import CHALLENGE
+from dispatch.db import DATABASE_FAULTS
 
 log = logging.getLogger(__name__)
 
@@ -40,14 +39,7 @@ INTERNAL_ERROR = 1011
 """The websocket close code for any other error, as the server closes on an unhandled one."""
 
 FAULTS: tuple[type[Exception], ...] = (
-    asyncpg.PostgresConnectionError,  # ConnectionDoesNotExistError, ConnectionFailureError, …
-    asyncpg.InterfaceError,  # the pool or connection is closed or closing
-    pg.CannotConnectNowError,  # the server is starting up or shutting down
-    pg.AdminShutdownError,
-    pg.CrashShutdownError,
-    pg.TooManyConnectionsError,
-    asyncpg.InternalClientError,  # a pooled connection whose server was killed, once, before the pool replaces it
-    OSError,  # ConnectionRefusedError, ConnectionResetError, TimeoutError (asyncio's, on acquire)
+    *DATABASE_FAULTS,
     KafkaConnectionError,
     KafkaTimeoutError,
     NodeNotReadyError,
