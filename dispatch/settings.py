@@ -31,15 +31,14 @@ class CommonSettings(BaseSettings):
         return self.database_url.replace("postgresql://", "postgresql+asyncpg://", 1)
 
 
-DEMO_JWT_SECRET = "demo-only-secret-change-me-in-production-0000"
 DEMO_DATABASE_PASSWORD = "grid:grid@"
 
 
 class AuthSettings(CommonSettings):
-    """Sign-in, tokens and rate limits; the demo secret is refused in production."""
+    """Sign-in, tokens and rate limits; GRID_JWT_SECRET has no default (make run generates one per installation)."""
 
     env: Literal["development", "production"] = "development"
-    jwt_secret: SecretStr = SecretStr(DEMO_JWT_SECRET)
+    jwt_secret: SecretStr
     access_token_minutes: float = 15.0
     refresh_token_days: float = 30.0
     login_max_failures: int = 5
@@ -63,8 +62,8 @@ class AuthSettings(CommonSettings):
             return []
         problems = []
         secret = self.jwt_secret.get_secret_value()
-        if secret == DEMO_JWT_SECRET or len(secret) < 32:
-            problems.append("GRID_JWT_SECRET is the demo secret or shorter than 32 characters")
+        if len(secret) < 32:
+            problems.append("GRID_JWT_SECRET is shorter than 32 characters")
         if DEMO_DATABASE_PASSWORD in self.database_url:
             problems.append("GRID_DATABASE_URL uses the demo database password")
         if demo_accounts:

@@ -19,6 +19,32 @@ export GRID_KAFKA_BOOTSTRAP="${GRID_KAFKA_BOOTSTRAP:-127.0.0.1:$GRID_KAFKA_PORT}
 export GRID_DATABASE_URL="${GRID_DATABASE_URL:-postgresql://grid:grid@127.0.0.1:$GRID_PG_PORT/grid}"
 export GRID_WEB_PORT
 
+# Secrets of this installation, made on first use and kept in the ignored stack folder (mode 600). A variable
+# already set in the environment wins, so production sets its own. Each line: NAME=value.
+SECRETS_FILE="$STACK/secrets.env"
+SECRET_NAMES=(
+  GRID_JWT_SECRET # signs access tokens (dispatch/access/tokens.py)
+)
+
+# random_secret: 48 URL-safe characters from the kernel's generator.
+random_secret() { head -c 64 /dev/urandom | base64 -w0 | tr -d '/+=' | cut -c1-48; }
+
+# ensure_secrets: add any missing secret to SECRETS_FILE, then export those not already set.
+ensure_secrets() {
+  local name key value
+  mkdir -p "$STACK"
+  (umask 077 && touch "$SECRETS_FILE")
+  chmod 600 "$SECRETS_FILE"
+  for name in "${SECRET_NAMES[@]}"; do
+    grep -q "^$name=" "$SECRETS_FILE" || printf '%s=%s\n' "$name" "$(random_secret)" >>"$SECRETS_FILE"
+  done
+  while IFS='=' read -r key value; do
+    [[ $key =~ ^GRID_[A-Z0-9_]+$ && -z ${!key:-} ]] && export "$key=$value"
+  done <"$SECRETS_FILE"
+  return 0
+}
+ensure_secrets
+
 log() { printf '[%s] %s\n' "${LOG_TAG:-stack}" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 

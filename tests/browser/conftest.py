@@ -27,7 +27,7 @@ from dispatch.access import users as users_store
 from dispatch.access.demo_accounts import DEMO_PASSWORD
 from dispatch.access.tokens import TokenIssuer
 from dispatch.access.users import User
-from dispatch.settings import DEMO_JWT_SECRET
+from tests.integration.auth import SECRET
 from tests.integration.harness import ARTIFACTS, ROOT, LiveStack
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
@@ -189,7 +189,7 @@ def sign_in(site: str) -> SignIn:
 
 def expired_access_token(user: dict[str, Any]) -> str:
     """An access token of `user` (as /auth/me describes them) that expired a minute ago, validly signed."""
-    issuer = TokenIssuer(DEMO_JWT_SECRET, timedelta(minutes=-1))
+    issuer = TokenIssuer(SECRET, timedelta(minutes=-1))
     who = User(user["username"], Role(user["role"]), user["unit_code"], user["person_id"], user["team_id"])
     return issuer.issue(who, datetime.now(UTC))
 

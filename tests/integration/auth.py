@@ -1,7 +1,8 @@
-"""Access tokens for tests, signed with the test stack's (demo) secret; sign-in itself is tested in test_auth."""
+"""Access tokens for tests, signed with the installation's GRID_JWT_SECRET; sign-in itself is tested in test_auth."""
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
@@ -9,10 +10,10 @@ import asyncpg
 from core.vocabulary import Role
 from dispatch.access.tokens import TokenIssuer
 from dispatch.access.users import User
-from dispatch.settings import DEMO_JWT_SECRET
 
 # Long enough for a whole test session; the server checks only signature, audience and expiry.
-ISSUER = TokenIssuer(DEMO_JWT_SECRET, timedelta(hours=12))
+SECRET = os.environ["GRID_JWT_SECRET"]
+ISSUER = TokenIssuer(SECRET, timedelta(hours=12))
 COUNTY = "510822"
 
 

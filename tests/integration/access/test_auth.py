@@ -20,7 +20,7 @@ from core.vocabulary import Role
 from dispatch.access.demo_accounts import DEMO_PASSWORD
 from dispatch.access.tokens import TokenIssuer
 from dispatch.access.users import User
-from dispatch.settings import DEMO_JWT_SECRET
+from tests.integration.auth import SECRET
 from tests.integration.conftest import another_web
 from tests.integration.harness import ROOT, VENV_BIN, LiveStack
 from tests.integration.helpers import event, grid_point
@@ -73,7 +73,7 @@ async def test_sign_in_gives_tokens_that_describe_the_user(live_stack: LiveStack
         )
         bad = await c.get("/api/v1/cases", headers={"Authorization": f"Bearer {forged}"})
         assert bad.status_code == 401 and "invalid access token" in bad.json()["detail"]
-        expired = TokenIssuer(DEMO_JWT_SECRET, timedelta(minutes=-1)).issue(
+        expired = TokenIssuer(SECRET, timedelta(minutes=-1)).issue(
             User("admin", Role.ADMIN, "510822", None, None), datetime.now(UTC)
         )
         late = await c.get("/api/v1/cases", headers={"Authorization": f"Bearer {expired}"})
@@ -160,7 +160,7 @@ async def test_per_address_limits_on_sign_in_and_intake(strict_web: str, db: asy
     spot = await grid_point(db)
     member = spot["member_id"]
     user = User(member, Role.GRID_MEMBER, spot["code"], member, None)
-    token = TokenIssuer(DEMO_JWT_SECRET, timedelta(hours=1)).issue(user, datetime.now(UTC))
+    token = TokenIssuer(SECRET, timedelta(hours=1)).issue(user, datetime.now(UTC))
     async with httpx.AsyncClient(base_url=strict_web, headers={"Authorization": f"Bearer {token}"}) as c:
         replies = [await c.post("/api/v1/events", json={"type": "incident"}) for _ in range(4)]
     assert [r.status_code for r in replies] == [422, 422, 422, 429]
@@ -171,7 +171,7 @@ async def test_intake_takes_reports_only_as_the_signed_in_person(live_stack: Liv
     spot = await grid_point(db, offset=7)
     member = spot["member_id"]
     user = User(member, Role.GRID_MEMBER, spot["code"], member, None)
-    token = TokenIssuer(DEMO_JWT_SECRET, timedelta(hours=1)).issue(user, datetime.now(UTC))
+    token = TokenIssuer(SECRET, timedelta(hours=1)).issue(user, datetime.now(UTC))
     body = event(lon=spot["lon"], lat=spot["lat"], reporter={"id": "gm-someone-else"})
     async with httpx.AsyncClient(base_url=live_stack.base_url, headers={"Authorization": f"Bearer {token}"}) as c:
         posing = await c.post("/api/v1/events", json=body)
@@ -189,7 +189,7 @@ async def test_the_websocket_needs_a_token_and_closes_when_it_expires(live_stack
             await asyncio.wait_for(ws.recv(), 10)
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
     user = User("dispatcher", Role.DISPATCHER, "510822100", "disp-510822100", None)
-    short = TokenIssuer(DEMO_JWT_SECRET, timedelta(seconds=3)).issue(user, datetime.now(UTC))
+    short = TokenIssuer(SECRET, timedelta(seconds=3)).issue(user, datetime.now(UTC))
     protocols = [Subprotocol("grid.live"), Subprotocol(f"bearer.{short}")]
     async with websockets.connect(url, subprotocols=protocols) as ws:
         assert ws.subprotocol == "grid.live"
@@ -203,11 +203,11 @@ async def test_the_websocket_needs_a_token_and_closes_when_it_expires(live_stack
 
 
 def test_production_mode_refuses_the_demo_secrets(live_stack: LiveStack) -> None:
-    env = {**live_stack.env, "GRID_ENV": "production"}
+    env = {**live_stack.env, "GRID_ENV": "production", "GRID_JWT_SECRET": "short"}
     probe = "from web.app import create_app; create_app()"
     demo = subprocess.run([str(VENV_BIN / "python"), "-c", probe], env=env, cwd=ROOT, capture_output=True, text=True)
     assert demo.returncode != 0
-    assert "GRID_JWT_SECRET is the demo secret" in demo.stderr and "demo database password" in demo.stderr
+    assert "GRID_JWT_SECRET is shorter than 32" in demo.stderr and "demo database password" in demo.stderr
     strong = {**env, "GRID_JWT_SECRET": uuid.uuid4().hex * 2, "GRID_DATABASE_URL": "postgresql://u:p@127.0.0.1/x"}
     ok = subprocess.run([str(VENV_BIN / "python"), "-c", probe], env=strong, cwd=ROOT, capture_output=True, text=True)
     assert ok.returncode == 0, ok.stderr
