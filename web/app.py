@@ -25,6 +25,7 @@ from web import (
     people_api,
     queues_api,
     redistricting_api,
+    refusals,
     registry_api,
 )
 from web.commands import CommandPublisher
@@ -78,6 +79,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     for capability in CAPABILITIES:
         app.include_router(capability.router)
     errors.install(app)
+    refusals.declare(app)
     _add_pages(app)
 
     @app.get("/healthz", tags=["ops"])

@@ -62,7 +62,12 @@ REFUSED: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.post("/cases/{case_id}/commands", responses=REFUSED)
+PENDING: dict[int | str, dict[str, Any]] = {
+    202: {"description": "published, not yet applied (wait=false, or no answer within the wait): see /commands/{id}"}
+}
+
+
+@router.post("/cases/{case_id}/commands", responses={**PENDING, **REFUSED})
 async def post_command(
     case_id: UUID,
     request: Request,

@@ -15,8 +15,10 @@ from typing import Any, cast
 from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError, NodeNotReadyError
 from fastapi import FastAPI
 from fastapi.encoders import jsonable_encoder
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import HTTPConnection, Request
 from starlette.types import ExceptionHandler
 from starlette.websockets import WebSocket
@@ -71,6 +73,7 @@ def install(app: FastAPI) -> None:
     for exc_type in STATUS:
         app.add_exception_handler(exc_type, handler)
     app.add_exception_handler(RequestValidationError, invalid_request)
+    app.add_exception_handler(StarletteHTTPException, unreadable_body)
 
 
 def kind_of(exc: Exception) -> type[Exception]:
@@ -110,6 +113,18 @@ async def invalid_request(request: Request, exc: Exception) -> JSONResponse:
     """FastAPI's 422 for a request that fails validation, with unwritable values spelled out."""
     found = exc.errors() if isinstance(exc, RequestValidationError) else []
     return JSONResponse({"detail": _printable(jsonable_encoder(found))}, status_code=422)
+
+
+UNREADABLE = "There was an error parsing the body"
+"""FastAPI's 400 for a body it cannot decode at all (bytes that are not UTF-8)."""
+
+
+async def unreadable_body(request: Request, exc: Exception) -> Any:
+    """A body FastAPI cannot decode answers 422 naming the body, like any other body at fault."""
+    if isinstance(exc, StarletteHTTPException) and exc.status_code == 400 and exc.detail == UNREADABLE:
+        fault = {"loc": ["body"], "msg": "the body is not UTF-8 JSON", "type": "json_invalid"}
+        return JSONResponse({"detail": [fault]}, status_code=422)
+    return await http_exception_handler(request, cast(StarletteHTTPException, exc))
 
 
 def _printable(value: Any) -> Any:

@@ -1,6 +1,5 @@
-"""Hostile input (#6): every operation of the OpenAPI schema fuzzed by schemathesis, as the administrator and as
-a township dispatcher, on a stack of its own. No request may get a 5xx, and every response must have the media
-type and body the schema declares for its status.
+"""Hostile input (#6, #13): every operation of the OpenAPI schema fuzzed by schemathesis as every role, on a stack of
+its own. No request may get a 5xx, and every response must have a status, media type and body the schema declares.
 
 The budget is fixed and the run deterministic (one seed, Hypothesis derandomized, no example database), so a
 failure here fails again on the next run. Half the time a path parameter names something that exists (cases, an
@@ -24,7 +23,9 @@ from kafka import KafkaProducer
 from schemathesis import Case
 
 from core.cases import case_id_for_event
-from tests.integration.auth import admin_headers, as_person
+from core.vocabulary import Role
+from dispatch.access.users import User
+from tests.integration.auth import admin_headers, as_person, bearer
 from tests.integration.conftest import running_stack, topic_name
 from tests.integration.harness import LiveStack, pool_on, wait_for
 from tests.integration.helpers import event, grid_point
@@ -69,6 +70,7 @@ CONFIG: dict[str, Any] = {
         "not_a_server_error": {"enabled": True},
         "response_schema_conformance": {"enabled": True},
         "content_type_conformance": {"enabled": True},
+        "status_code_conformance": {"enabled": True},
     },
     "dictionaries": {key: {"values": values} for key, values in KNOWN.items()},
     "parameters": {key: {"dictionary": key, "probability": 0.5} for key in KNOWN},
@@ -109,6 +111,11 @@ def _schema(**overrides: Any) -> schemathesis.BaseSchema:
 every_phase = _schema()
 # The coverage phase's cases exercise validation, which answers the same to every role.
 fuzzing_only = _schema(phases={"coverage": {"enabled": False}})
+# Every other role gets a smaller budget: what differs for them is whether the door opens, not the input.
+FEW = {"max-examples": 5, "deterministic": True, "database": "none"}
+briefly = _schema(phases={"coverage": {"enabled": False}}, generation=FEW)
+# The demo accounts of the other roles (dispatch/access/demo_accounts.py), each signing in as itself.
+OTHER_ROLES = ["supervisor", "leader", "officer", "legal", "agency", "worker", "duty", "gateway", "dispatcher-b"]
 
 
 @pytest.fixture(scope="module")
@@ -161,6 +168,14 @@ async def dispatcher_headers(fuzz_db: asyncpg.Pool) -> dict[str, str]:
     return await as_person(fuzz_db, DISPATCHER)
 
 
+@pytest_asyncio.fixture(scope="module")
+async def role_headers(fuzz_db: asyncpg.Pool) -> dict[str, dict[str, str]]:
+    """The Authorization header of each demo account, by username."""
+    rows = await fuzz_db.fetch("SELECT username, role, unit_code, person_id, team_id FROM users")
+    users = [User(r["username"], Role(r["role"]), r["unit_code"], r["person_id"], r["team_id"]) for r in rows]
+    return {user.username: bearer(user) for user in users}
+
+
 def _call(case: Case, ts: LiveStack, headers: dict[str, str]) -> None:
     response = case.call_and_validate(base_url=ts.base_url, headers=headers)
     assert response.status_code != 401 or case.operation.path in SIGN_IN, "the token was refused"
@@ -189,6 +204,14 @@ def test_fuzz_as_administrator(case: Case, seeded: LiveStack) -> None:
 @fuzzing_only.parametrize()
 def test_fuzz_as_dispatcher(case: Case, seeded: LiveStack, dispatcher_headers: dict[str, str]) -> None:
     _call(case, seeded, dispatcher_headers)
+
+
+@briefly.parametrize()
+@pytest.mark.parametrize("account", OTHER_ROLES)
+def test_fuzz_as_every_other_role(
+    case: Case, seeded: LiveStack, role_headers: dict[str, dict[str, str]], account: str
+) -> None:
+    _call(case, seeded, role_headers[account])
 
 
 async def test_fuzzed_sign_ins_locked_no_account(fuzz_db: asyncpg.Pool) -> None:
