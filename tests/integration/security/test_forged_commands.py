@@ -1,6 +1,7 @@
 """Forged case commands (#13): a local process that can write to the broker claims a real dispatcher, the
 administrator or the system clock. Unsigned, with a made-up proof, with its own key or with the proof of another
-command, each is refused with its reason, and the case, its log and the command's status stay as they were."""
+command, each is refused with its reason, and the case, its log and the command's status stay as they were; an
+administrator's replay of its dead letter does not sign it."""
 
 from __future__ import annotations
 
@@ -243,3 +244,28 @@ def routed_open(raw: dict[str, Any], grid: dict[str, Any], assignee: dict[str, A
         "priority": "urgent",
         "due_at": (now + timedelta(hours=1)).isoformat(),
     }
+
+
+async def test_an_administrator_replaying_a_forged_commands_dead_letter_does_not_sign_it(
+    live_stack: LiveStack, http: httpx.AsyncClient, db: asyncpg.Pool, producer: KafkaProducer
+) -> None:
+    disp = await dispatcher(db, "dispatcher-b")
+    case = await dispatched_case(http, db, disp["unit_code"], offset=1)
+    case_id = uuid.UUID(case["id"])
+    forged = command(case["id"], disp, kind="cancel", reason="等管理员重放")
+    put(producer, live_stack, "case.commands", case["id"], orjson.dumps(forged))
+    await refused(db, case["id"], orjson.dumps(forged), UNSIGNED)
+    before, log_before = await db.fetchrow(CASE_STATE, case_id), await db.fetch(LOG, case_id)
+    letter = await db.fetchval("SELECT id FROM dead_letters WHERE raw LIKE $1", f"%{forged['command_id']}%")
+
+    replay = await http.post(f"/api/v1/queues/deadletter/{letter}/resolution", json={"action": "replay"})
+    assert replay.status_code == 200, replay.text
+
+    async def refused_again() -> list[str] | None:
+        rows = await db.fetch(LETTER, case["id"], f"%{forged['command_id']}%")
+        return [r["reason"] for r in rows] if len(rows) == 2 else None
+
+    reasons = await wait_for(refused_again, "the replayed forgery refused again", 20)
+    assert all(r.startswith(UNSIGNED) for r in reasons)
+    assert await db.fetchrow(CASE_STATE, case_id) == before
+    assert await db.fetch(LOG, case_id) == log_before
