@@ -68,6 +68,7 @@ class CommandBase(Frozen):
     case_id: UUID
     issued_at: AwareDatetime
     actor: Actor
+    proof: str | None = Field(default=None, max_length=200, description="its issuer's HMAC (dispatch/cases/signing)")
 
 
 class Placement(Frozen):

@@ -31,6 +31,21 @@ class CommonSettings(BaseSettings):
         return self.database_url.replace("postgresql://", "postgresql+asyncpg://", 1)
 
 
+class CommandKeySettings(BaseSettings):
+    """The key that signs case commands, held by the web app and the stream workers only (no default)."""
+
+    model_config = SettingsConfigDict(env_prefix="GRID_", extra="ignore")
+
+    command_key: SecretStr
+    command_keys_previous: SecretStr = SecretStr("")
+    """Keys still accepted for verification during a rotation, comma-separated."""
+
+    @property
+    def previous_command_keys(self) -> list[str]:
+        """The previous keys, in order."""
+        return [k.strip() for k in self.command_keys_previous.get_secret_value().split(",") if k.strip()]
+
+
 DEMO_DATABASE_PASSWORD = "grid:grid@"
 
 

@@ -24,6 +24,7 @@ export GRID_WEB_PORT
 SECRETS_FILE="$STACK/secrets.env"
 SECRET_NAMES=(
   GRID_JWT_SECRET # signs access tokens (dispatch/access/tokens.py)
+  GRID_COMMAND_KEY # signs case commands: the web app and the stream workers only (dispatch/cases/signing.py)
 )
 
 # random_secret: 48 URL-safe characters from the kernel's generator.

@@ -68,11 +68,17 @@ class CaseWriter:
         return await self.ctx.retrying("case writer", work)
 
     async def _screened(self, event: EventT[Any]) -> CaseCommand | None:
-        """The command in the record, or None once it is dead-lettered (malformed, or an untrusted actor)."""
+        """The command in the record, or None once it is dead-lettered (malformed, unsigned or forged, or an
+        untrusted actor)."""
         try:
             command: CaseCommand = COMMAND_ADAPTER.validate_json(event.value)
         except ValidationError as exc:
             await self.dead.send(event, f"malformed case command: {exc.errors()[0]['msg']}")
+            return None
+        forged = self.ctx.signer.refusal(command)
+        if forged is not None:
+            self.ctx.counters["forged_commands"] += 1
+            await self.dead.send(event, f"{forged} (claiming actor {command.actor.id}, {command.actor.role})")
             return None
         reason = await self._untrusted(command.actor)
         if reason is not None and not await self._applied(command):
@@ -122,7 +128,7 @@ class CaseWriter:
                 result.refused,
             )
         for follow in result.follow_ups:
-            await topics["commands"].send(key=str(follow.case_id).encode(), value=dump(follow))
+            await topics["commands"].send(key=str(follow.case_id).encode(), value=self.ctx.signer.record(follow))
         for raw in result.republish:
             await topics["events"].send(key=str(raw["event_id"]).encode(), value=orjson.dumps(raw))
         if result.unrouted is not None:

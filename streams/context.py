@@ -15,6 +15,7 @@ import asyncpg
 from faust.streams import Stream
 from faust.types import EventT, StreamT
 
+from dispatch.cases.signing import CommandSigner
 from dispatch.clock import local_day
 from dispatch.db import DATABASE_FAULTS, create_pool
 from dispatch.routing.snapshot import RoutingSnapshot
@@ -27,10 +28,12 @@ MAX_RETRY_DELAY_S = 5.0
 
 
 class StreamContext:
-    """Lazily opened resources of the worker; the snapshot is swapped whole on reload."""
+    """Lazily opened resources of the worker; the snapshot is swapped whole on reload. The signer signs the
+    system's commands and verifies every command the worker acts on."""
 
     def __init__(self, settings: StreamSettings) -> None:
         self.settings = settings
+        self.signer = CommandSigner.of(settings)
         self.counters: Counter[str] = Counter()
         self._pool: asyncpg.Pool | None = None
         self._snapshot: RoutingSnapshot | None = None

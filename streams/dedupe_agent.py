@@ -12,7 +12,6 @@ from faust.types.tuples import TP
 from pydantic import ValidationError
 
 from core.cases import AttachEvent
-from core.registry import dump
 from core.routed import RoutedEvent
 from dispatch.routing.duplicates import DuplicatePolicy, Opened
 from dispatch.routing.township_memory import TownshipMemory, deduplicate, recent_opens, split_off
@@ -56,7 +55,7 @@ class Deduplicator:
         for decision in deduplicate(items, self.memory, split):
             if isinstance(decision, AttachEvent):
                 self.ctx.counters["duplicates_attached"] += 1
-            await self.commands.send(key=str(decision.case_id).encode(), value=dump(decision))
+            await self.commands.send(key=str(decision.case_id).encode(), value=self.ctx.signer.record(decision))
 
     async def _rebuild(self, items: Sequence[tuple[int, RoutedEvent]]) -> None:
         """Load the open cases of townships whose memory this worker lacks, in one query; again if a rebalance
@@ -77,9 +76,15 @@ class Deduplicator:
         return await self.ctx.retrying("recent open cases", lambda pool: recent_opens(pool, townships, since))
 
     async def _parse(self, event: EventT[Any]) -> RoutedEvent | None:
-        """The routed event in the record, or None once it is dead-lettered."""
+        """The routed event in the record, or None once it is dead-lettered (malformed, or not the router's)."""
         try:
-            return RoutedEvent.model_validate_json(event.value)
+            routed = RoutedEvent.model_validate_json(event.value)
         except ValidationError as exc:
             await self.dead.send(event, f"malformed routed event: {exc.errors()[0]['msg']}")
             return None
+        refused = self.ctx.signer.refusal(routed.command)
+        if refused is not None:
+            self.ctx.counters["forged_commands"] += 1
+            await self.dead.send(event, f"routed event: {refused}")
+            return None
+        return routed

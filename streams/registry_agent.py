@@ -13,7 +13,6 @@ from pydantic import ValidationError
 
 from core.cases import TransferCase
 from core.queues import RegistryChange
-from core.registry import dump
 from core.topics import REGISTRY_MAX_BYTES
 from dispatch.clock import local_day
 from dispatch.db import DATABASE_FAULTS
@@ -86,7 +85,7 @@ class RegistryAgent:
         for case in await transfers.stranded_cases(pool, today):
             command, snap = await self._transfer(case, snap, today, now, latest)
             if command is not None:
-                await self.commands.send(key=str(case.id).encode(), value=dump(command))
+                await self.commands.send(key=str(case.id).encode(), value=self.ctx.signer.record(command))
                 self.ctx.counters["transfers"] += 1
         await self.app.producer.flush()
         for plan_id, done in plans:

@@ -59,7 +59,8 @@ class Router:
             self.ctx.counters["quarantined_events"] += 1
             await self.dead.send(event, settled.quarantined)
         elif isinstance(decision, OpenCase):
-            routed = RoutedEvent(command=decision, event=settled.event.model_dump(mode="json"))
+            signed = self.ctx.signer.sign(decision)
+            routed = RoutedEvent(command=signed, event=settled.event.model_dump(mode="json"))
             await self.routed.send(key=routed.township.encode(), value=dump(routed))
         elif isinstance(decision, UnroutedEvent):
             await self.unrouted.send(key=str(decision.event_id).encode(), value=dump(decision))

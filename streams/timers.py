@@ -7,7 +7,6 @@ from datetime import timedelta
 
 from faust.types import TopicT
 
-from core.registry import dump
 from dispatch import clock
 from dispatch.cases import supervision
 from streams.context import StreamContext
@@ -28,7 +27,7 @@ class Timers:
         every = timedelta(minutes=settings.escalate_every_minutes)
         round_ = await self.ctx.retrying("overdue cases", lambda pool: supervision.supervision_round(pool, now, every))
         for command in round_:
-            await self.commands.send(key=str(command.case_id).encode(), value=dump(command))
+            await self.commands.send(key=str(command.case_id).encode(), value=self.ctx.signer.record(command))
             self.ctx.counters["supervisions"] += 1
 
     async def report_counters(self) -> None:

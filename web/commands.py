@@ -7,15 +7,17 @@ from aiokafka import AIOKafkaProducer
 
 from core import topics
 from core.cases import CaseCommand
-from core.registry import dump
+from dispatch.cases.signing import CommandSigner
 from web.settings import WebSettings
 
 
 class CommandPublisher:
-    """An idempotent producer keyed by case id, so one case's commands stay in order."""
+    """An idempotent producer keyed by case id, so one case's commands stay in order; it signs every command (the
+    caller authenticated the person first)."""
 
     def __init__(self, settings: WebSettings) -> None:
         self._topic = settings.topic(topics.CASE_COMMANDS.name)
+        self._signer = CommandSigner.of(settings)
         self._producer = AIOKafkaProducer(
             bootstrap_servers=settings.kafka_bootstrap,
             acks="all",
@@ -32,8 +34,8 @@ class CommandPublisher:
         await self._producer.stop()
 
     async def send(self, command: CaseCommand) -> None:
-        """Publish and wait for the broker's acknowledgement."""
-        await self._producer.send_and_wait(self._topic, dump(command), key=str(command.case_id).encode())
+        """Sign, publish and wait for the broker's acknowledgement."""
+        await self._producer.send_and_wait(self._topic, self._signer.record(command), key=str(command.case_id).encode())
 
     async def republish(self, topic: str, key: bytes | None, value: bytes) -> None:
         """Put a resolved queue item back on a topic (its full name), waiting for the acknowledgement."""

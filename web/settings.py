@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dispatch.settings import AuthSettings
+from dispatch.settings import AuthSettings, CommandKeySettings
 
 
-class WebSettings(AuthSettings):
+class WebSettings(AuthSettings, CommandKeySettings):
     """GRID_* variables read once when the web app starts."""
 
     max_body_bytes: int = 64 * 1024

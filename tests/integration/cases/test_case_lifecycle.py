@@ -24,6 +24,7 @@ from tests.integration.auth import admin_headers, as_person
 from tests.integration.conftest import running_stack
 from tests.integration.harness import ROOT, VENV_BIN, LiveStack, client_on, pool_on, wait_for
 from tests.integration.helpers import event, grid_point, listening
+from tests.integration.signing import signed_record
 from tests.media_samples import PDF, png
 
 CLOCK = Path(tempfile.gettempdir()) / f"gridtest-clock-{uuid.uuid4().hex[:8]}"
@@ -170,29 +171,43 @@ async def test_a_rework_loop_is_counted(desk: Desk) -> None:
     assert (await desk.case(case["id"]))["rework_count"] == 1
 
 
-async def test_commands_sent_to_the_topic_are_applied_like_http_ones(desk: Desk, lc_stack: LiveStack) -> None:
+async def test_commands_sent_to_the_topic_are_applied_like_http_ones_when_signed(
+    desk: Desk, lc_stack: LiveStack
+) -> None:
     spot = await grid_point(desk.db, offset=6)
     case = await desk.report(spot, category="safety")
-    command = {
-        "kind": "accept",
-        "command_id": str(uuid.uuid4()),
-        "case_id": case["id"],
-        "issued_at": datetime.now(UTC).isoformat(),
-        "actor": {"id": spot["member_id"], "role": "grid_member"},
-    }
+
+    def accept() -> dict[str, Any]:
+        return {
+            "kind": "accept",
+            "command_id": str(uuid.uuid4()),
+            "case_id": case["id"],
+            "issued_at": datetime.now(UTC).isoformat(),
+            "actor": {"id": spot["member_id"], "role": "grid_member"},
+        }
+
+    unsigned, signed = accept(), accept()
     producer = KafkaProducer(bootstrap_servers=lc_stack.env.get("GRID_KAFKA_BOOTSTRAP", "127.0.0.1:29092"), acks="all")
     try:
         topic = lc_stack.env["GRID_TOPIC_PREFIX"] + "case.commands"
-        producer.send(topic, key=case["id"].encode(), value=orjson.dumps(command)).get(15)
+        producer.send(topic, key=case["id"].encode(), value=orjson.dumps(unsigned)).get(15)
+        # Another process that holds the installation's command key (as the web app and stream workers do).
+        producer.send(topic, key=case["id"].encode(), value=signed_record(signed)).get(15)
     finally:
         producer.close()
 
     async def accepted() -> dict[str, Any] | None:
-        r = await desk.http.get(f"/api/v1/commands/{command['command_id']}")
+        r = await desk.http.get(f"/api/v1/commands/{signed['command_id']}")
         return r.json() if r.json()["status"] == "applied" else None
 
-    await wait_for(accepted, "the streamed command to be applied")
+    await wait_for(accepted, "the signed command to be applied")
     assert (await desk.case(case["id"]))["state"] == "accepted"
+    letter = "SELECT reason FROM dead_letters WHERE raw LIKE $1"
+    refused = await wait_for(
+        lambda: desk.db.fetchval(letter, f"%{unsigned['command_id']}%"), "the unsigned one refused"
+    )
+    assert refused.startswith("unsigned command")
+    assert (await desk.http.get(f"/api/v1/commands/{unsigned['command_id']}")).json()["status"] == "pending"
 
 
 async def test_a_duplicate_is_attached_and_split_off_again(desk: Desk) -> None:

@@ -15,6 +15,7 @@ from core.cases import case_id_for_event
 from tests.integration.conftest import topic_name
 from tests.integration.harness import LiveStack, wait_for
 from tests.integration.helpers import event
+from tests.integration.signing import signed_record
 
 # One grid (with its member) in each of two townships that the people, plans and browser tests leave alone.
 TWO_TOWNSHIPS = """
@@ -31,6 +32,11 @@ LIMIT 2
 def put(producer: KafkaProducer, stack: LiveStack, topic: str, key: str, body: dict[str, Any]) -> None:
     """Put a raw record on a topic, as a misbehaving client would."""
     producer.send(topic_name(stack, topic), orjson.dumps(body), key=key.encode()).get(10)
+
+
+def put_signed(producer: KafkaProducer, stack: LiveStack, case_id: str, command: dict[str, Any]) -> None:
+    """Put a command on the commands topic signed, as a trusted process (or one that has its key) would."""
+    producer.send(topic_name(stack, "case.commands"), signed_record(command), key=case_id.encode()).get(10)
 
 
 async def two_townships(db: asyncpg.Pool) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -165,10 +171,11 @@ async def test_case_commands_of_impostors_are_dead_lettered_and_not_applied(
         (accept({"id": member, "role": "system"}), "claims the system role"),
         (accept({"id": "root", "role": "admin"}), "no enabled administrator account"),
     ]
+    # Signed, so the registry's check is what refuses them (tests/integration/security covers unsigned ones).
     for command, _ in impostors:
-        put(producer, live_stack, "case.commands", case_id, command)
+        put_signed(producer, live_stack, case_id, command)
     genuine = accept({"id": member, "role": "grid_member", "unit_code": home["member_unit"]})
-    put(producer, live_stack, "case.commands", case_id, genuine)
+    put_signed(producer, live_stack, case_id, genuine)
 
     async def accepted() -> bool:
         return bool(await db.fetchval("SELECT state = 'accepted' FROM cases WHERE id = $1", case["id"]))
