@@ -164,22 +164,3 @@ async def compute(pool: asyncpg.Pool, by: str, start: datetime, end: datetime, s
                 logs[entry.case_id].append(entry)
     all_facts += [f for entries in logs.values() if (f := facts(entries, end)) is not None]
     return report(tally(all_facts, by, start, end))
-
-
-async def compute_by_folding(
-    pool: asyncpg.Pool, by: str, start: datetime, end: datetime, scope: Scope
-) -> list[dict[str, Any]]:
-    """The metrics of every group along `by` for [start, end), from the log of the cases within `scope`."""
-    logs: dict[UUID, list[LogEntry]] = defaultdict(list)
-    args: list[object] = [end]
-    reach = scope.case_sql(args)
-    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
-        query = (
-            f"SELECT {LOG_COLUMNS} FROM case_log WHERE at < $1"
-            f" AND case_id IN (SELECT id FROM cases WHERE {reach}) ORDER BY case_id, seq"
-        )
-        async for row in conn.cursor(query, *args):
-            entry = entry_from_row(row)
-            logs[entry.case_id].append(entry)
-    all_facts = [f for entries in logs.values() if (f := facts(entries, end)) is not None]
-    return report(tally(all_facts, by, start, end))
