@@ -47,9 +47,13 @@ BY_PATH: tuple[tuple[str, Mapping[str, str]], ...] = (
 """The headers of a path: the first prefix that matches."""
 
 
+def _prefix(path: str) -> str:
+    return next(prefix for prefix, _ in BY_PATH if path.startswith(prefix))
+
+
 def headers_for(path: str) -> Mapping[str, str]:
     """The security headers an answer on `path` carries."""
-    return next(headers for prefix, headers in BY_PATH if path.startswith(prefix))
+    return dict(BY_PATH)[_prefix(path)]
 
 
 _ENCODED = {
@@ -67,8 +71,7 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        path: str = scope["path"]
-        extra = next(_ENCODED[prefix] for prefix, _ in BY_PATH if path.startswith(prefix))
+        extra = _ENCODED[_prefix(scope["path"])]
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
