@@ -1,9 +1,11 @@
 """Metrics from the rollup the case writer keeps equal the fold of every log entry in reach (the way they were
 computed before), on the real stack, for periods ending before, during and after the cases' lives, every dimension,
-as the administrator and as a township's dispatcher."""
+as the administrator and as a township's dispatcher; and the migration's backfill of the rollup from the log equals
+what the writer kept."""
 
 from __future__ import annotations
 
+import importlib.util
 import uuid
 from collections import defaultdict
 from collections.abc import AsyncIterator
@@ -12,6 +14,7 @@ from typing import Any
 
 import asyncpg
 import httpx
+import pytest
 import pytest_asyncio
 
 from core.cases import case_id_for_event
@@ -22,11 +25,13 @@ from dispatch.cases.machine import LogEntry
 from dispatch.cases.rollup import advance, progress_from_row
 from dispatch.cases.store import LOG_COLUMNS, entry_from_row
 from tests.integration.auth import as_person
-from tests.integration.harness import LiveStack, pool_on, wait_for
+from tests.integration.harness import ROOT, LiveStack, pool_on, wait_for
 from tests.integration.helpers import event
 from tests.media_samples import png
 
 ADMIN = Scope("admin", Role.ADMIN, "510822")
+MIGRATION = ROOT / "dispatch" / "migrations" / "versions" / "0009_metrics_rollup.py"
+ROLLUP_OF = "SELECT * FROM metrics_rollup WHERE case_id = ANY($1::uuid[])"
 
 
 async def fold_everything(
@@ -117,15 +122,20 @@ async def varied_cases(http: httpx.AsyncClient, db: asyncpg.Pool) -> list[str]:
     return [closed, reworked, cancelled, reopened, still_open]
 
 
+@pytest_asyncio.fixture(scope="module")
+async def mine(http: httpx.AsyncClient, db: asyncpg.Pool) -> list[str]:
+    """The ids of the varied cases, made once for the module."""
+    return await varied_cases(http, db)
+
+
 async def test_the_rollup_gives_what_folding_every_entry_gave(
-    http: httpx.AsyncClient, db: asyncpg.Pool, values_db: asyncpg.Pool
+    db: asyncpg.Pool, values_db: asyncpg.Pool, mine: list[str]
 ) -> None:
-    mine = await varied_cases(http, db)
     logs = await values_db.fetch(
         f"SELECT {LOG_COLUMNS} FROM case_log WHERE case_id = ANY($1::uuid[]) ORDER BY case_id, seq", mine
     )
     entries = [entry_from_row(r) for r in logs]
-    stored = await values_db.fetch("SELECT * FROM metrics_rollup WHERE case_id = ANY($1::uuid[])", mine)
+    stored = await values_db.fetch(ROLLUP_OF, mine)
     assert {r["case_id"]: progress_from_row(r) for r in stored} == advance({}, entries), "the writer's rollup"
 
     town = (await db.fetchval("SELECT township_code FROM cases WHERE id = $1", uuid.UUID(mine[0])))[:9]
@@ -143,3 +153,24 @@ async def test_the_rollup_gives_what_folding_every_entry_gave(
                     assert await metrics.compute(values_db, by, start, end, scope) == expected, (end, length, by)
                     compared += bool(expected)
     assert compared > 50
+
+
+async def test_the_migrations_backfill_equals_what_the_writer_keeps(values_db: asyncpg.Pool, mine: list[str]) -> None:
+    spec = importlib.util.spec_from_file_location("backfill", MIGRATION)
+    assert spec is not None and spec.loader is not None
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    kept = {r["case_id"]: r for r in await values_db.fetch(ROLLUP_OF, mine)}
+    async with values_db.acquire() as conn, conn.transaction():
+        # A temporary table of the same name comes first on the search path: the backfill fills it, then it goes.
+        await conn.execute("CREATE TEMP TABLE metrics_rollup (LIKE public.metrics_rollup INCLUDING ALL) ON COMMIT DROP")
+        await conn.execute(migration.BACKFILL)
+        filled = {r["case_id"]: r for r in await conn.fetch(ROLLUP_OF, mine)}
+    assert filled.keys() == kept.keys() and len(kept) == len(mine)
+    for case_id, row in kept.items():
+        again = filled[case_id]
+        exact = ("checked", "reworked", "extended", "step_since", "step_since_at", "last_at")
+        assert {k: again[k] for k in exact} == {k: row[k] for k in exact}
+        assert again["step_minutes"].keys() == row["step_minutes"].keys()
+        for step, minutes in row["step_minutes"].items():
+            assert again["step_minutes"][step] == pytest.approx(minutes, abs=1e-9)
