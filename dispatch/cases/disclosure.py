@@ -24,7 +24,7 @@ PAGE_MAX = 100
 
 DECISIONS = """
 SELECT l.case_id, l.seq, l.at, l.payload->'decision' AS decision, c.category, c.township_code, c.township_name,
-       c.village_code, v.name AS village_name, t.name AS team_name
+       v.name AS village_name, t.name AS team_name
 FROM case_log l
 JOIN cases c ON c.id = l.case_id
 LEFT JOIN people p ON p.id = l.actor_id
@@ -99,9 +99,8 @@ def public_decision(row: Row) -> PublicDecision:
     person = decision["party_kind"] == "person"
     number = decision.get("party_id_number")
     decided = local_day(row["at"])
-    township = row["township_code"] or "000000000"
     return PublicDecision(
-        number=f"{township}-{decided.year}-{row['case_id'].hex[:8]}-{row['seq']}",
+        number=f"{row['township_code']}-{decided.year}-{row['case_id'].hex[:8]}-{row['seq']}",
         decided_on=decided,
         authority=row["team_name"] or f"{row['township_name'] or ''}综合行政执法队",
         township=row["township_name"],

@@ -24,7 +24,6 @@ def row(**decision: object) -> dict[str, object]:
         "category": "illegal_construction",
         "township_code": "510822100",
         "township_name": "乔庄镇",
-        "village_code": "510822100201",
         "village_name": "城郊村",
         "team_name": "乔庄镇综合行政执法队",
         "decision": {
