@@ -32,6 +32,7 @@ from web.commands import CommandPublisher
 from web.hub import LiveHub
 from web.limits import BodySizeLimit
 from web.notices import RegistryNotices
+from web.security_headers import SecurityHeaders
 from web.settings import WebSettings
 
 log = logging.getLogger(__name__)
@@ -74,6 +75,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
             **{path: size for plugin in plugins for path, size in getattr(plugin, "BODY_ALLOWANCES", {}).items()},
         },
     )
+    app.add_middleware(SecurityHeaders)  # outermost: a refused body's 413 carries the headers too
     for plugin in plugins:
         app.include_router(plugin.router)
     for capability in CAPABILITIES:

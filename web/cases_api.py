@@ -26,7 +26,7 @@ from core.enforcement import Evidence
 from core.inputs import NO_NUL, Instant
 from core.vocabulary import CaseState, Category
 from dispatch.access import access_log
-from dispatch.access.http_auth import Caller, CommandCentre, address, within_area
+from dispatch.access.http_auth import Caller, CommandCentre, address, rate_limit
 from dispatch.access.scope import COMMAND_CENTRE
 from dispatch.cases import command_status, disclosure, metrics
 from dispatch.cases import queries as case_queries
@@ -214,10 +214,13 @@ PERSON = r"^[A-Za-z0-9:_.-]{1,64}$"
 PERIOD = timedelta(days=30)
 
 
+MAX_PERIOD = timedelta(days=366)
+
+
 EARLIEST = datetime.min.replace(tzinfo=UTC)
 
 
-@router.get("/metrics")
+@router.get("/metrics", responses={422: {"description": "a bad period: from after to, or longer than 366 days"}})
 async def case_metrics(
     request: Request,
     caller: CommandCentre,
@@ -230,6 +233,8 @@ async def case_metrics(
     start = start or max(end, EARLIEST + PERIOD) - PERIOD
     if start >= end:
         raise Invalid("from must be before to", ("query", "from"))
+    if end - start > MAX_PERIOD:
+        raise Invalid(f"from must be at most {MAX_PERIOD.days} days before to", ("query", "from"))
     return await metrics.compute(request.app.state.pool, by, start, end, caller)
 
 
@@ -245,16 +250,25 @@ async def supervision_records(
     return await disclosure.supervisions(request.app.state.pool, person, case, limit, caller)
 
 
-@router.get("/disclosures")
+PUBLIC_FEED: dict[int | str, dict[str, Any]] = {
+    422: {"description": "a bad unit, limit or cursor; the field is named"},
+    429: {"description": "too many requests from this address; see Retry-After"},
+}
+
+
+@router.get("/disclosures", response_model=disclosure.DisclosurePage, responses=PUBLIC_FEED)
 async def disclosures(
     request: Request,
-    caller: Caller,
-    unit: Annotated[str | None, Query(pattern=r"^[0-9]{6}([0-9]{3})?$")] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-) -> list[dict[str, Any]]:
-    """行政执法公示: enforcement decisions of the caller's area, with personal data masked."""
-    within_area(caller, unit, "unit")
-    return await disclosure.feed(request.app.state.pool, unit or caller.area or None, limit)
+    unit: Annotated[str | None, Query(pattern=r"^[0-9]{6}([0-9]{3})?$", description="a county or township")] = None,
+    limit: Annotated[int, Query(ge=1, le=disclosure.PAGE_MAX)] = 20,
+    cursor: Annotated[
+        str | None, Query(max_length=200, pattern=r"^[A-Za-z0-9_-]+$", description="next_cursor of the page before")
+    ] = None,
+) -> disclosure.DisclosurePage:
+    """行政执法公示, public (no token): enforcement decisions, newest first, a page at a time, with a person's name
+    and ID number masked and the place cut to its village; limited per address."""
+    rate_limit(request, request.app.state.settings.rate_public_per_address, "disclosure requests", address(request))
+    return await disclosure.feed(request.app.state.pool, unit, limit, cursor)
 
 
 @router.get("/reports", response_model=list[CaseView])

@@ -13,5 +13,7 @@ class WebSettings(AuthSettings, CommandKeySettings):
     ws_queue_size: int = 1000
     snapshot_limit: int = 2000
     db_pool_size: int = 10
+    rate_public_per_address: str = "60/minute"
+    """How often one address may read the public disclosure feed (行政执法公示)."""
     command_waiters: int = 10_000
     """Most command requests a web process holds waiting for their change at once; more answer without waiting."""

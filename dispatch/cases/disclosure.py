@@ -1,27 +1,56 @@
-"""行政执法公示: enforcement decisions as the public may see them, with personal data masked."""
+"""行政执法公示: enforcement decisions as the public may see them (personal data masked, a page at a time), and
+the supervision records of cases."""
 
 from __future__ import annotations
 
+import base64
 import re
-from typing import Any
+from datetime import date, datetime
+from typing import Any, Literal
+from uuid import UUID
 
 import asyncpg
+from pydantic import BaseModel, Field
 
+from core.enforcement import Measure
+from core.vocabulary import Category
 from dispatch.access.scope import Scope
+from dispatch.cases.columns import Row
+from dispatch.clock import local_day
+from dispatch.errors import Invalid
+
+PAGE_MAX = 100
+"""The most decisions one page of the feed holds."""
 
 DECISIONS = """
-SELECT l.case_id, l.at, l.payload->'decision' AS decision, c.township_name, c.category
-FROM case_log l JOIN cases c ON c.id = l.case_id
-WHERE l.kind = 'stage' AND l.payload->>'stage' = 'decide' AND ($1::text IS NULL OR c.township_code LIKE $1 || '%')
-ORDER BY l.at DESC LIMIT $2
+SELECT l.case_id, l.seq, l.at, l.payload->'decision' AS decision, c.category, c.township_code, c.township_name,
+       v.name AS village_name, t.name AS team_name
+FROM case_log l
+JOIN cases c ON c.id = l.case_id
+LEFT JOIN people p ON p.id = l.actor_id
+LEFT JOIN teams t ON t.id = p.team_id
+LEFT JOIN LATERAL (
+    SELECT u.name FROM admin_units u WHERE u.code = c.village_code ORDER BY u.valid_from DESC LIMIT 1
+) v ON true
+WHERE l.kind = 'stage' AND l.payload->>'stage' = 'decide'
+  AND ($1::text IS NULL OR c.township_code LIKE $1 || '%')
+  AND ($2::timestamptz IS NULL OR (l.at, l.case_id, l.seq) < ($2, $3::uuid, $4::int))
+ORDER BY l.at DESC, l.case_id DESC, l.seq DESC
+LIMIT $5
 """
-PHONE = re.compile(r"1\d{10}")
-ID_NUMBER = re.compile(r"\d{17}[\dXx]|\d{15}")
+PHONE = re.compile(r"(?<!\d)1\d{10}(?!\d)")
+ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{17}[\dXx]|\d{15})(?![0-9A-Za-z])")
 
 
 def mask_name(name: str) -> str:
-    """A person's name with all but the surname hidden: 王小明 → 王**."""
-    return name[:1] + "*" * max(len(name) - 1, 1)
+    """A person's name with only its first and, from three characters on, last character kept: 张三 → 张*,
+    王小明 → 王*明."""
+    name = name.strip()
+    if len(name) <= 1:
+        return "*"
+    if len(name) == 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]
 
 
 def mask_id(number: str) -> str:
@@ -29,41 +58,91 @@ def mask_id(number: str) -> str:
     return number[:3] + "*" * max(len(number) - 5, 1) + number[-2:] if len(number) > 5 else "*" * len(number)
 
 
+def mask_phone(number: str) -> str:
+    """A mobile number with the middle four digits hidden: 13800001111 → 138****1111."""
+    return number[:3] + "****" + number[-4:]
+
+
 def mask_text(text: str) -> str:
     """Free text with phone and ID numbers hidden."""
-    return PHONE.sub(
-        lambda m: m.group()[:3] + "****" + m.group()[-4:], ID_NUMBER.sub(lambda m: mask_id(m.group()), text)
+    return PHONE.sub(lambda m: mask_phone(m.group()), ID_NUMBER.sub(lambda m: mask_id(m.group()), text))
+
+
+class PublicDecision(BaseModel):
+    """One enforcement decision as the law has it published: who decided what, on which basis, against whom
+    (a person's name and ID number masked), and where, down to the village."""
+
+    number: str = Field(description="the decision's number: township code, year, case and entry")
+    decided_on: date = Field(description="the day of the decision (Asia/Shanghai)")
+    authority: str = Field(description="the enforcement team that decided")
+    township: str | None
+    village: str | None = Field(description="the place, cut to its village")
+    category: Category = Field(description="the case type")
+    party_kind: Literal["person", "organisation"]
+    party: str = Field(description="an organisation's name; a person's masked (王*明)")
+    party_id_number: str | None = Field(description="an organisation's credit code; a person's ID number masked")
+    legal_basis: str
+    measures: tuple[Measure, ...]
+    fine_yuan: int
+
+
+class DisclosurePage(BaseModel):
+    """A page of the feed, newest first, and the cursor of the next page (None after the last)."""
+
+    items: list[PublicDecision]
+    next_cursor: str | None
+
+
+def public_decision(row: Row) -> PublicDecision:
+    """A decision's log row as the public may see it."""
+    decision = row["decision"]
+    person = decision["party_kind"] == "person"
+    number = decision.get("party_id_number")
+    decided = local_day(row["at"])
+    return PublicDecision(
+        number=f"{row['township_code']}-{decided.year}-{row['case_id'].hex[:8]}-{row['seq']}",
+        decided_on=decided,
+        authority=row["team_name"] or f"{row['township_name'] or ''}综合行政执法队",
+        township=row["township_name"],
+        village=row["village_name"],
+        category=row["category"],
+        party_kind=decision["party_kind"],
+        party=mask_name(decision["party_name"]) if person else decision["party_name"],
+        party_id_number=(mask_id(number) if person else number) if number else None,
+        legal_basis=mask_text(decision["legal_basis"]),
+        measures=tuple(decision["measures"]),
+        fine_yuan=decision.get("fine_yuan", 0),
     )
 
 
-def public_decision(decision: dict[str, Any]) -> dict[str, Any]:
-    """The decision with the party masked when it is a person (an organisation's name and code are public)."""
-    person = decision["party_kind"] == "person"
-    number = decision.get("party_id_number")
-    return {
-        "party_kind": decision["party_kind"],
-        "party": mask_name(decision["party_name"]) if person else decision["party_name"],
-        "party_id_number": (mask_id(number) if person else number) if number else None,
-        "violation": mask_text(decision["violation"]),
-        "legal_basis": decision["legal_basis"],
-        "measures": decision["measures"],
-        "fine_yuan": decision["fine_yuan"],
-    }
+def encode_cursor(at: datetime, case_id: UUID, seq: int) -> str:
+    """The position after a decision, opaque to clients."""
+    return base64.urlsafe_b64encode(f"{at.isoformat()}|{case_id}|{seq}".encode()).decode().rstrip("=")
 
 
-async def feed(pool: asyncpg.Pool, unit: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
-    """The newest decisions, masked, optionally of one county or township."""
-    rows = await pool.fetch(DECISIONS, unit, limit)
-    return [
-        {
-            "case_id": r["case_id"],
-            "decided_at": r["at"],
-            "township": r["township_name"],
-            "category": r["category"],
-            **public_decision(r["decision"]),
-        }
-        for r in rows
-    ]
+def decode_cursor(cursor: str) -> tuple[datetime, UUID, int]:
+    """The position a cursor of this feed names; Invalid (naming `cursor`) for anything else."""
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        at, case_id, seq = text.split("|")
+        moment = datetime.fromisoformat(at)
+        if moment.tzinfo is None:
+            raise ValueError("no zone")
+        return moment, UUID(case_id), int(seq)
+    except ValueError as exc:  # binascii.Error and UnicodeDecodeError are ValueErrors
+        raise Invalid("not a cursor this feed gave", ("query", "cursor")) from exc
+
+
+async def feed(pool: asyncpg.Pool, unit: str | None, limit: int, cursor: str | None = None) -> DisclosurePage:
+    """A page of decisions, newest first, masked, optionally of one county or township, after `cursor`."""
+    after: tuple[datetime | None, UUID | None, int | None] = decode_cursor(cursor) if cursor else (None, None, None)
+    limit = min(limit, PAGE_MAX)
+    rows = await pool.fetch(DECISIONS, unit, *after, limit + 1)
+    items = [public_decision(r) for r in rows[:limit]]
+    last = rows[limit - 1] if len(rows) > limit else None
+    return DisclosurePage(
+        items=items, next_cursor=encode_cursor(last["at"], last["case_id"], last["seq"]) if last else None
+    )
 
 
 async def supervisions(

@@ -1,4 +1,5 @@
-"""Case metrics computed from the case log (not the projections), per grid, village, township, team or person.
+"""Case metrics from the case log, per grid, village, township, team or person: the rollup kept per case by the writer
+(dispatch/cases/rollup.py), and the log itself for the cases changed since the period's end.
 
 Definitions (also in the README), for a period [start, end):
 - received: cases opened in the period, not merged into another as duplicates;
@@ -24,22 +25,13 @@ import asyncpg
 
 from core.vocabulary import CaseState, PartyKind, Step
 from dispatch.access.scope import Scope
+from dispatch.cases.columns import CASE_COLUMNS, case_from_row
 from dispatch.cases.machine import CaseRecord, LogEntry, evolve
+from dispatch.cases.rollup import CaseFacts, Progress, progress_from_row
 from dispatch.cases.store import LOG_COLUMNS, entry_from_row
 
 DIMENSIONS = ("township", "village", "grid", "team", "person")
 TIMED_STEPS = (Step.ACCEPT, Step.VERIFY, Step.HANDLE, Step.CHECK, Step.CLOSE)
-
-
-@dataclass(frozen=True)
-class CaseFacts:
-    """What the metrics need of one case, as of the end of the period."""
-
-    case: CaseRecord
-    checked: bool
-    reworked: bool
-    extended: bool
-    step_minutes: dict[Step, float]
 
 
 @dataclass
@@ -61,24 +53,13 @@ class Tally:
 def facts(entries: list[LogEntry], end: datetime) -> CaseFacts | None:
     """Fold one case's log up to `end`; None when the case did not exist yet."""
     case: CaseRecord | None = None
-    checked = reworked = extended = False
-    minutes: dict[Step, float] = defaultdict(float)
-    step_since: tuple[Step, datetime] | None = None
+    progress = Progress()
     for e in entries:
         if e.at >= end:
             break
         case = evolve(case, e)
-        p = e.payload
-        checked |= e.kind == "checked"
-        reworked |= e.kind == "checked" and not p["passed"]
-        extended |= e.kind == "extension_decided" and p["granted"]
-        if "step" in p:
-            if step_since is not None:
-                minutes[step_since[0]] += (e.at - step_since[1]).total_seconds() / 60
-            step_since = (Step(p["step"]), e.at)
-    if case is None:
-        return None
-    return CaseFacts(case, checked, reworked, extended, dict(minutes))
+        progress.add(e)
+    return progress.facts(case) if case is not None else None
 
 
 def group_key(case: CaseRecord, by: str) -> str | None:
@@ -153,18 +134,33 @@ def report(groups: dict[str, Tally]) -> list[dict[str, Any]]:
     return rows
 
 
+IN_REACH = """
+SELECT {cases}, r.checked, r.reworked, r.extended, r.step_minutes, r.step_since, r.step_since_at, r.last_at
+FROM cases JOIN metrics_rollup r ON r.case_id = cases.id
+WHERE cases.opened_at < $1 AND (cases.opened_at >= $2 OR cases.closed_at IS NULL OR cases.closed_at >= $1)
+  AND {reach}
+"""
+"""The cases a period [$2, $1) can count: opened in it, or possibly open at its end (open now, or left open after)."""
+LOGS_BEFORE = f"SELECT {LOG_COLUMNS} FROM case_log WHERE case_id = ANY($1::uuid[]) AND at < $2 ORDER BY case_id, seq"
+
+
 async def compute(pool: asyncpg.Pool, by: str, start: datetime, end: datetime, scope: Scope) -> list[dict[str, Any]]:
-    """The metrics of every group along `by` for [start, end), from the log of the cases within `scope`."""
+    """The metrics of every group along `by` for [start, end) over the cases within `scope`: from the rollup for a
+    case unchanged since `end`, by folding its log up to `end` for one changed since."""
+    args: list[object] = [end, start]
+    query = IN_REACH.format(cases=CASE_COLUMNS, reach=scope.case_sql(args))
+    all_facts: list[CaseFacts] = []
+    changed: list[UUID] = []
     logs: dict[UUID, list[LogEntry]] = defaultdict(list)
-    args: list[object] = [end]
-    reach = scope.case_sql(args)
     async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
-        query = (
-            f"SELECT {LOG_COLUMNS} FROM case_log WHERE at < $1"
-            f" AND case_id IN (SELECT id FROM cases WHERE {reach}) ORDER BY case_id, seq"
-        )
-        async for row in conn.cursor(query, *args):
-            entry = entry_from_row(row)
-            logs[entry.case_id].append(entry)
-    all_facts = [f for entries in logs.values() if (f := facts(entries, end)) is not None]
+        for row in await conn.fetch(query, *args):
+            if row["last_at"] >= end:
+                changed.append(row["id"])
+            else:
+                all_facts.append(progress_from_row(row).facts(case_from_row(row)))
+        if changed:
+            async for row in conn.cursor(LOGS_BEFORE, changed, end):
+                entry = entry_from_row(row)
+                logs[entry.case_id].append(entry)
+    all_facts += [f for entries in logs.values() if (f := facts(entries, end)) is not None]
     return report(tally(all_facts, by, start, end))

@@ -7,6 +7,7 @@ from uuid import UUID
 
 import asyncpg
 
+from dispatch.cases import rollup
 from dispatch.cases.columns import CASE_COLUMNS, UPSERT_CASE, case_args, case_from_row
 from dispatch.cases.machine import CaseRecord, LogEntry, evolve
 from dispatch.cases.store import LOG_COLUMNS, entry_from_row, project_entries
@@ -42,7 +43,8 @@ def differences(live: CaseRecord | None, folded: CaseRecord) -> list[str]:
 
 
 async def rebuild(pool: asyncpg.Pool, write: bool) -> RebuildReport:
-    """Fold every case's log; compare with the live tables; with `write`, replace the tables by the fold."""
+    """Fold every case's log; compare with the live tables; with `write`, replace the tables and the metrics rollup by
+    the fold."""
     report = RebuildReport()
     async with pool.acquire() as conn, conn.transaction(isolation="serializable"):
         live = {r["id"]: case_from_row(r) for r in await conn.fetch(f"SELECT {CASE_COLUMNS} FROM cases")}
@@ -64,5 +66,6 @@ async def rebuild(pool: asyncpg.Pool, write: bool) -> RebuildReport:
             # Across cases in time order: an event merged from one case into another ends on the latter.
             every = sorted((e for entries in logs.values() for e in entries), key=lambda e: (e.at, e.case_id, e.seq))
             await project_entries(conn, every)
+            await rollup.replace_all(conn, (e for entries in logs.values() for e in entries))
             report.written = True
     return report

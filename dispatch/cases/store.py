@@ -9,6 +9,7 @@ from uuid import UUID
 import asyncpg
 
 from core.cases import Actor
+from dispatch.cases import rollup
 from dispatch.cases.columns import CASE_COLUMNS, UPSERT_CASE, case_args, case_from_row
 from dispatch.cases.machine import GENESIS, CaseRecord, LogEntry
 from dispatch.db import Conn
@@ -133,11 +134,12 @@ class PgCaseStore:
         return {(r["case_id"], r["command_id"]) for r in rows}
 
     async def commit_batch(self, write: BatchWrite) -> None:
-        """Append every entry, update the projections and record refusals, in one transaction."""
+        """Append every entry, update the projections and the metrics rollup, record refusals, in one transaction."""
         async with self._pool.acquire() as conn, conn.transaction():
             if write.entries:
                 await conn.executemany(INSERT_LOG, [_log_row(e) for e in write.entries])
                 await project_entries(conn, write.entries)
+                await rollup.record(conn, write.entries)
             if write.cases:
                 await conn.executemany(UPSERT_CASE, [case_args(c) for c in write.cases.values()])
             if write.refusals:

@@ -19,7 +19,7 @@ import asyncpg
 import httpx
 import pytest
 import pytest_asyncio
-from playwright.async_api import Browser, BrowserContext, Page, async_playwright
+from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page, async_playwright
 from shapely.geometry import shape
 
 from core.vocabulary import Role
@@ -94,8 +94,15 @@ async def contexts(browser: Browser) -> AsyncIterator[Callable[..., Awaitable[Br
 
 @pytest.fixture
 def page_errors() -> list[str]:
-    """Uncaught errors of every page opened with `open_page`; a test fails if any occurred."""
+    """Uncaught errors and Content-Security-Policy violations of every page opened with `open_page`; a test fails if
+    any occurred."""
     return []
+
+
+def _csp_violation(message: ConsoleMessage, path: str, page_errors: list[str]) -> None:
+    """Record a console message in which the browser reports that the page's CSP refused something."""
+    if "Content Security Policy" in message.text:
+        page_errors.append(f"{path}: {message.text}")
 
 
 @pytest_asyncio.fixture
@@ -106,6 +113,7 @@ async def open_page(site: str, page_errors: list[str]) -> AsyncIterator[Callable
     async def open_(context: BrowserContext, path: str, live: bool = True, ready: bool = True) -> Page:
         page = await context.new_page()
         page.on("pageerror", lambda error: page_errors.append(f"{path}: {error}"))
+        page.on("console", lambda message: _csp_violation(message, path, page_errors))
         await page.goto(site + path)
         if not ready:
             return page
@@ -115,7 +123,7 @@ async def open_page(site: str, page_errors: list[str]) -> AsyncIterator[Callable
         return page
 
     yield open_
-    assert not page_errors, f"uncaught errors in the pages: {page_errors}"
+    assert not page_errors, f"uncaught errors or CSP violations in the pages: {page_errors}"
 
 
 async def screenshot(page: Page, name: str) -> Path:

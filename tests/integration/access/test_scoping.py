@@ -496,8 +496,8 @@ async def _supervisions(w: World) -> None:
 
 @check("GET", "/api/v1/disclosures")
 async def _disclosures(w: World) -> None:
-    assert (await w.get(w.a.dispatcher, "/api/v1/disclosures", unit=w.b.town)).status_code == 403
-    assert (await w.get(w.a.dispatcher, "/api/v1/disclosures")).status_code == 200
+    # 行政执法公示 is public: no token, every area (tests/integration/security/test_headers_and_public.py)
+    assert (await w.get(w.a.dispatcher, "/api/v1/disclosures", unit=w.b.town)).status_code == 200
 
 
 @check("GET", "/api/v1/reports")

@@ -193,7 +193,8 @@ export interface paths {
         };
         /**
          * Disclosures
-         * @description 行政执法公示: enforcement decisions of the caller's area, with personal data masked.
+         * @description 行政执法公示, public (no token): enforcement decisions, newest first, a page at a time, with a person's name
+         *     and ID number masked and the place cut to its village; limited per address.
          */
         get: operations["disclosures_api_v1_disclosures_get"];
         put?: never;
@@ -1291,6 +1292,16 @@ export interface components {
             violation: string;
         };
         /**
+         * DisclosurePage
+         * @description A page of the feed, newest first, and the cursor of the next page (None after the last).
+         */
+        DisclosurePage: {
+            /** Items */
+            items: components["schemas"]["PublicDecision"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /**
          * EnforcementLead
          * @description 执法线索: a suspected violation for the enforcement team.
          */
@@ -1751,6 +1762,59 @@ export interface components {
         Problem: {
             /** Detail */
             detail: string;
+        };
+        /**
+         * PublicDecision
+         * @description One enforcement decision as the law has it published: who decided what, on which basis, against whom
+         *     (a person's name and ID number masked), and where, down to the village.
+         */
+        PublicDecision: {
+            /**
+             * Authority
+             * @description the enforcement team that decided
+             */
+            authority: string;
+            /** @description the case type */
+            category: components["schemas"]["Category"];
+            /**
+             * Decided On
+             * Format: date
+             * @description the day of the decision (Asia/Shanghai)
+             */
+            decided_on: string;
+            /** Fine Yuan */
+            fine_yuan: number;
+            /** Legal Basis */
+            legal_basis: string;
+            /** Measures */
+            measures: ("warning" | "fine" | "confiscation" | "order_to_correct" | "closure" | "demolition" | "license_revocation")[];
+            /**
+             * Number
+             * @description the decision's number: township code, year, case and entry
+             */
+            number: string;
+            /**
+             * Party
+             * @description an organisation's name; a person's masked (王*明)
+             */
+            party: string;
+            /**
+             * Party Id Number
+             * @description an organisation's credit code; a person's ID number masked
+             */
+            party_id_number: string | null;
+            /**
+             * Party Kind
+             * @enum {string}
+             */
+            party_kind: "person" | "organisation";
+            /** Township */
+            township: string | null;
+            /**
+             * Village
+             * @description the place, cut to its village
+             */
+            village: string | null;
         };
         /**
          * Recode
@@ -3032,7 +3096,10 @@ export interface operations {
     disclosures_api_v1_disclosures_get: {
         parameters: {
             query?: {
+                /** @description next_cursor of the page before */
+                cursor?: string | null;
                 limit?: number;
+                /** @description a county or township */
                 unit?: string | null;
             };
             header?: never;
@@ -3047,36 +3114,27 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    }[];
+                    "application/json": components["schemas"]["DisclosurePage"];
                 };
             };
-            /** @description not signed in, or the token expired, was revoked, or its account no longer serves */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Refusal"];
-                };
-            };
-            /** @description outside the caller's role or area */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Refusal"];
-                };
-            };
-            /** @description Validation Error */
+            /** @description a bad unit, limit or cursor; the field is named */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description too many requests from this address; see Retry-After */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
                 };
             };
             /** @description a backing service (database or broker) is restarting; see Retry-After */
@@ -3724,13 +3782,13 @@ export interface operations {
                     "application/json": components["schemas"]["Refusal"];
                 };
             };
-            /** @description Validation Error */
+            /** @description a bad period: from after to, or longer than 366 days */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["Refusal"];
                 };
             };
             /** @description a backing service (database or broker) is restarting; see Retry-After */

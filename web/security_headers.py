@@ -1,0 +1,84 @@
+"""Security headers on every HTTP answer, as data: a strict CSP on the pages, no framing, no referrer, no sniffing,
+and no caching of API answers. A header the route set itself (a media file's sandbox, its ETag caching) is kept."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+PAGE_POLICY = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data: blob:",  # MapLibre's control icons are data: SVGs; decoded tiles become blobs
+        "worker-src 'self' blob:",  # MapLibre's worker, or its blob copy when the page's origin is opaque
+        "connect-src 'self'",  # the API and /ws/live
+        "font-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    )
+)
+API_POLICY = "default-src 'none'; frame-ancestors 'none'"
+DOCS_POLICY = "frame-ancestors 'none'"
+"""/docs is FastAPI's Swagger page, an inline script and assets from a CDN: it may not be framed, nothing more."""
+
+COMMON = {
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+    "x-frame-options": "DENY",
+    "cross-origin-opener-policy": "same-origin",
+}
+PAGE_HEADERS = {**COMMON, "content-security-policy": PAGE_POLICY}
+API_HEADERS = {**COMMON, "content-security-policy": API_POLICY, "cache-control": "no-store"}
+DOCS_HEADERS = {**COMMON, "content-security-policy": DOCS_POLICY}
+
+BY_PATH: tuple[tuple[str, Mapping[str, str]], ...] = (
+    ("/api/", API_HEADERS),
+    ("/healthz", API_HEADERS),
+    ("/openapi.json", API_HEADERS),
+    ("/docs", DOCS_HEADERS),
+    ("/redoc", DOCS_HEADERS),
+    ("/", PAGE_HEADERS),
+)
+"""The headers of a path: the first prefix that matches."""
+
+
+def _prefix(path: str) -> str:
+    return next(prefix for prefix, _ in BY_PATH if path.startswith(prefix))
+
+
+def headers_for(path: str) -> Mapping[str, str]:
+    """The security headers an answer on `path` carries."""
+    return dict(BY_PATH)[_prefix(path)]
+
+
+_ENCODED = {
+    prefix: tuple((name.encode(), value.encode()) for name, value in headers.items()) for prefix, headers in BY_PATH
+}
+
+
+class SecurityHeaders:
+    """Adds the path's security headers to each response start, except those the route already set."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        extra = _ENCODED[_prefix(scope["path"])]
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", ()))
+                present = {name.lower() for name, _ in headers}
+                headers.extend(item for item in extra if item[0] not in present)
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
