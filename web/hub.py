@@ -162,6 +162,7 @@ class LiveHub:
             auto_offset_reset="latest",
             enable_auto_commit=False,
             client_id="gridcmd-web-hub",
+            **self._settings.kafka_options(),
         )
         await self._consumer.start()
         if not self._consumer.assignment():

@@ -1,8 +1,9 @@
 """A broker and a database of one test's own, to kill (SIGKILL) and start again without hurting other tests.
 
 Kafka runs from the jars infra/stack.sh setup put in .stack/kafka/libs, with infra/kafka/server.properties.in
-rendered into a temporary folder; PostgreSQL is a new cluster (initdb, as the postgres user when we are root) in
-another. Both listen on free ports of 127.0.0.1 and are removed when the context ends.
+rendered into a temporary folder, and the installation's broker users and passwords made at format time;
+PostgreSQL is a new cluster (initdb, as the postgres user when we are root) in another. Both listen on free ports
+of 127.0.0.1 and are removed when the context ends.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from tests.integration.harness import ROOT, VENV_BIN, free_port
+from streams.acls import ADMIN, USERS
+from tests.integration.harness import ROOT, VENV_BIN, free_port, password_of
 
 KAFKA_LIBS = ROOT / ".stack" / "kafka" / "libs"
 PGBIN = Path("/usr/lib/postgresql/15/bin")
@@ -66,6 +68,8 @@ class PrivateKafka:
             template.replace("@PORT@", str(self.port))
             .replace("@CONTROLLER_PORT@", str(self.controller_port))
             .replace("@DATA_DIR@", str(home / "data"))
+            .replace("@ADMIN_PASSWORD@", password_of(ADMIN))
+            .replace("@CONTROLLER_PASSWORD@", password_of("controller"))
         )
 
     @property
@@ -85,6 +89,11 @@ class PrivateKafka:
             "format",
             "--cluster-id",
             _cluster_id(),
+            *(
+                arg
+                for user in USERS
+                for arg in ("--add-scram", f"SCRAM-SHA-512=[name={user},password={password_of(user)}]")
+            ),
             "--config",
             str(self.config),
         )
