@@ -2,8 +2,9 @@
 
     .venv/bin/python infra/kafka_users.py [--bootstrap HOST:PORT] [--mechanism M] USER...
 
-Logs in as admin (GRID_KAFKA_PASSWORD_ADMIN) and sets each USER's SCRAM-SHA-512 credential to the password in
-GRID_KAFKA_PASSWORD_<USER>, so a new user or a rotated password takes effect. --mechanism PLAIN is for the one
+Logs in as admin (with GRID_KAFKA_ADMIN_LOGIN while admin's own password is being changed, else
+GRID_KAFKA_PASSWORD_ADMIN) and sets each USER's SCRAM-SHA-512 credential to the password in GRID_KAFKA_PASSWORD_<USER>,
+so a new user or a rotated password (infra/stack.sh kafka-passwd USER) takes effect. --mechanism PLAIN is for the one
 start that adds the users to storage formatted before the broker required them (see kafka_upgrade in stack.sh).
 """
 
@@ -29,10 +30,9 @@ def password_of(user: str) -> str:
 
 def set_passwords(bootstrap: str, users: list[str], mechanism: KafkaMechanism = "SCRAM-SHA-512") -> None:
     """Upsert each user's SCRAM credential from its password; fail naming the users the broker refused."""
+    login = os.environ.get("GRID_KAFKA_ADMIN_LOGIN") or password_of("admin")
     admin = KafkaAdminClient(
-        bootstrap_servers=bootstrap,
-        client_id="grid-stack-users",
-        **sasl_options("admin", password_of("admin"), mechanism),
+        bootstrap_servers=bootstrap, client_id="grid-stack-users", **sasl_options("admin", login, mechanism)
     )
     try:
         wanted = [UserScramCredentialUpsertion(u, ScramMechanism.SCRAM_SHA_512, password_of(u)) for u in users]

@@ -8,6 +8,7 @@
 #   infra/stack.sh createdb NAME   new database owned by grid, with PostGIS (from grid_template)
 #   infra/stack.sh dropdb NAME
 #   infra/stack.sh clean           down, then delete the data (keeps downloaded jars)
+#   infra/stack.sh kafka-passwd U  a new password for broker user U, set on the broker and kept in .stack/secrets.env
 set -euo pipefail
 LOG_TAG=stack
 # shellcheck source=infra/lib.sh
@@ -397,6 +398,21 @@ cmd_status() {
   return "$down"
 }
 
+# kafka-passwd USER: a new random password for a broker user; the broker has it before .stack/secrets.env does, so
+# a failure leaves the old one working. Connections already open stay; programs log in anew when restarted.
+cmd_kafka_passwd() {
+  local user=${1:-} name new
+  [[ " ${KAFKA_USERS[*]} " == *" $user "* ]] || die "usage: stack.sh kafka-passwd USER (one of: ${KAFKA_USERS[*]})"
+  name="GRID_KAFKA_PASSWORD_${user^^}"
+  grep -q "^$name=" "$SECRETS_FILE" || die "$name is set outside $SECRETS_FILE; change it where it is set"
+  new=$(random_secret)
+  GRID_KAFKA_ADMIN_LOGIN="$GRID_KAFKA_PASSWORD_ADMIN" env "$name=$new" "$VENV/bin/python" "$ROOT/infra/kafka_users.py" \
+    --bootstrap "127.0.0.1:$GRID_KAFKA_PORT" "$user" || die "the broker did not take the new password; nothing changed"
+  sed -i "s|^$name=.*|$name=$new|" "$SECRETS_FILE"
+  [[ $user != admin ]] || kafka_render_config # the broker's own login, read at its next start
+  log "kafka: $user has a new password (in $SECRETS_FILE); restart what logs in as $user (make down && make run)"
+}
+
 # Delete the data; downloaded jars and setup stamps are kept.
 cmd_clean() {
   cmd_down
@@ -417,7 +433,7 @@ main() {
   local cmd=${1:-}
   shift || true
   case $cmd in
-    setup | up | down | clean) take_lock ;;
+    setup | up | down | clean | kafka-passwd) take_lock ;;
   esac
   case $cmd in
     setup) cmd_setup ;;
@@ -427,8 +443,9 @@ main() {
     createdb) cmd_createdb "$@" ;;
     dropdb) cmd_dropdb "$@" ;;
     clean) cmd_clean ;;
+    kafka-passwd) cmd_kafka_passwd "$@" ;;
     *)
-      sed -n '2,10s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
+      sed -n '2,11s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
       exit 2
       ;;
   esac
