@@ -25,10 +25,11 @@ render() {
     /grid/kafka/server.properties.in >"$CONF"
   cat >>"$CONF" <<EOF
 # compose: this machine on 127.0.0.1:29092, the app containers on kafka:9094 (the same users and ACLs).
-listeners=CLIENT://:29092,CONTROLLER://localhost:29093,INTERNAL://:9094${1:+,USERS://localhost:29094}
-advertised.listeners=CLIENT://127.0.0.1:29092,INTERNAL://kafka:9094${1:+,USERS://localhost:29094}
+listeners=CLIENT://:29092,CONTROLLER://127.0.0.1:29093,INTERNAL://:9094${1:+,USERS://127.0.0.1:29094}
+advertised.listeners=CLIENT://127.0.0.1:29092,INTERNAL://kafka:9094${1:+,USERS://127.0.0.1:29094}
 listener.security.protocol.map=CLIENT:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT,INTERNAL:SASL_PLAINTEXT,USERS:SASL_PLAINTEXT
 listener.name.internal.sasl.enabled.mechanisms=SCRAM-SHA-512
+listener.name.internal.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
 listener.name.users.sasl.enabled.mechanisms=PLAIN
 listener.name.users.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required \\
   user_admin="$(password admin)";
@@ -47,10 +48,14 @@ add_users() {
   local user
   render PLAIN
   "$KAFKA/kafka-server-start.sh" "$CONF" &
-  until "$KAFKA/kafka-broker-api-versions.sh" --bootstrap-server localhost:29094 \
-    --command-config /tmp/gridcmd/admin.properties >/dev/null 2>&1; do sleep 1; done
+  local tries=0
+  until "$KAFKA/kafka-broker-api-versions.sh" --bootstrap-server 127.0.0.1:29094 \
+    --command-config /tmp/gridcmd/admin.properties >/dev/null 2>&1; do
+    ((++tries < 120)) || { echo "kafka did not answer admin on 127.0.0.1:29094 within 120 s" >&2; exit 1; }
+    sleep 1
+  done
   for user in "${USERS[@]}"; do
-    "$KAFKA/kafka-configs.sh" --bootstrap-server localhost:29094 --command-config /tmp/gridcmd/admin.properties \
+    "$KAFKA/kafka-configs.sh" --bootstrap-server 127.0.0.1:29094 --command-config /tmp/gridcmd/admin.properties \
       --alter --entity-type users --entity-name "$user" --add-config "SCRAM-SHA-512=[password=$(password "$user")]"
   done
   "$KAFKA/kafka-server-stop.sh"
