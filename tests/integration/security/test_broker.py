@@ -204,3 +204,22 @@ async def dispatched_case_after_the_poison(http: httpx.AsyncClient, db: asyncpg.
 
     await wait_for(dispatched, f"case {case_id} dispatched after the poison records", within=30)
     return case_id
+
+
+async def test_a_dead_letter_with_escaped_bytes_is_never_replayed_as_text(
+    live_stack: LiveStack, http: httpx.AsyncClient, db: asyncpg.Pool, producer: KafkaProducer
+) -> None:
+    name = topic_name(live_stack, topics.EVENTS.name)
+    meta = producer.send(name, POISON["invalid utf-8"], key=b"poison replay").get(10)
+    await dead_letter(db, name, meta.partition, meta.offset)
+    letter_id = await db.fetchval(
+        'SELECT id FROM dead_letters WHERE source_topic = $1 AND "partition" = $2 AND "offset" = $3',
+        name,
+        meta.partition,
+        meta.offset,
+    )
+    before = end_offsets(live_stack)
+    reply = await http.post(f"/api/v1/queues/deadletter/{letter_id}/resolution", json={"action": "replay"})
+    assert reply.status_code == 409, reply.text
+    assert await db.fetchval("SELECT resolved_at FROM dead_letters WHERE id = $1", letter_id) is None
+    assert end_offsets(live_stack)[TopicPartition(name, meta.partition)] == before[TopicPartition(name, meta.partition)]
