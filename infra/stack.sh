@@ -19,7 +19,7 @@ KAFKA_CONF="$KAFKA_DIR/server.properties"
 KAFKA_PID="$RUN_DIR/kafka.pid"
 KAFKA_LOG="$LOGS/kafka.log"
 KAFKA_TIMEOUT="${GRID_KAFKA_TIMEOUT:-60}"
-KAFKA_USERS_STAMP="$KAFKA_DIR/users.done" # the storage holds every user of KAFKA_USERS
+KAFKA_USERS_STAMP="$KAFKA_DIR/users.done" # the storage holds the users of KAFKA_USERS
 
 PGBIN=/usr/lib/postgresql/15/bin
 PG_DIR="$STACK/pg"
@@ -53,8 +53,9 @@ kafka_render_config() {
     "$ROOT/infra/kafka/server.properties.in" >"$KAFKA_CONF")
 }
 
-# KRaft storage must be formatted once with a cluster id; the id is made once and kept. Every broker user
-# (KAFKA_USERS) is created with its SCRAM credential at format time.
+# KRaft storage must be formatted once with a cluster id; the id is made once and kept. The users are added at the
+# first start (kafka_add_users): StorageTool's --add-scram would put their passwords on a command line, which every
+# local process can read.
 kafka_format() {
   [[ -f $KAFKA_DIR/data/meta.properties ]] && return
   if [[ ! -s $KAFKA_DIR/cluster.id ]]; then
@@ -63,26 +64,22 @@ kafka_format() {
     [[ $id =~ ^[A-Za-z0-9_-]{22}$ ]] || die "StorageTool random-uuid printed '$id'"
     echo "$id" >"$KAFKA_DIR/cluster.id"
   fi
-  local user password scram=()
-  for user in "${KAFKA_USERS[@]}"; do
-    password="GRID_KAFKA_PASSWORD_${user^^}"
-    scram+=(--add-scram "SCRAM-SHA-512=[name=$user,password=${!password}]")
-  done
-  log "kafka: formatting storage (cluster id $(<"$KAFKA_DIR/cluster.id"), users ${KAFKA_USERS[*]})"
-  kafka_tool kafka.tools.StorageTool format --ignore-formatted "${scram[@]}" \
+  log "kafka: formatting storage (cluster id $(<"$KAFKA_DIR/cluster.id"))"
+  rm -f "$KAFKA_USERS_STAMP"
+  kafka_tool kafka.tools.StorageTool format --ignore-formatted \
     --cluster-id "$(<"$KAFKA_DIR/cluster.id")" --config "$KAFKA_CONF" >>"$KAFKA_LOG" 2>&1 ||
     { tail_log "$KAFKA_LOG"; die "kafka storage format failed"; }
-  touch "$KAFKA_USERS_STAMP"
 }
 
-# Storage formatted before the broker required SASL has no users, and they can only be added through a running
-# broker. One start with an extra listener on which admin logs in with SASL/PLAIN (checked against its password
-# in the config, not against the storage) adds them; the caller then starts the broker as usual.
+# Storage without the users (new, or formatted before the broker required SASL) gets them through a running
+# broker: one start with an extra listener on which admin logs in with SASL/PLAIN (checked against its password in
+# the config, not against the storage) adds them, passwords passed in the environment; the caller then starts the
+# broker as usual.
 kafka_add_users() {
   [[ -f $KAFKA_USERS_STAMP ]] && return
   local port=$((GRID_KAFKA_CONTROLLER_PORT + 1))
   ! port_open "$port" || die "127.0.0.1:$port is taken; the one start that adds the broker's users needs it"
-  log "kafka: adding users ${KAFKA_USERS[*]} to storage made before the broker required them (one extra start)"
+  log "kafka: adding users ${KAFKA_USERS[*]} to the storage (one extra start)"
   cat >>"$KAFKA_CONF" <<EOF
 # This start only: admin adds the users (infra/stack.sh kafka_add_users).
 listeners=CLIENT://127.0.0.1:$GRID_KAFKA_PORT,CONTROLLER://127.0.0.1:$GRID_KAFKA_CONTROLLER_PORT,USERS://127.0.0.1:$port
