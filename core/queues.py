@@ -28,18 +28,54 @@ class UnroutedEvent(BaseModel):
     event: dict[str, object] = Field(description="the event as received, to resolve it by hand")
 
 
+RAW_CAP = 64 * 1024
+"""The most characters of a record a dead letter keeps."""
+ESCAPED_NOTE = " [raw: not UTF-8 text without NUL; its bytes shown with \\xNN escapes, backslashes doubled]"
+
+
+def printable(value: bytes) -> tuple[str, bool]:
+    """The bytes as text, and whether they had to be escaped: UTF-8 without NUL stays as it is; anything else keeps
+    every byte exactly, as \\xNN escapes with backslashes doubled, so it fits a PostgreSQL text column."""
+    try:
+        text = value.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    else:
+        if "\x00" not in text:
+            return text, False
+    # A backslash or NUL byte is never part of a multi-byte UTF-8 sequence, so escaping them first is safe.
+    return value.replace(b"\\", b"\\\\").replace(b"\x00", b"\\x00").decode("utf-8", "backslashreplace"), True
+
+
 class DeadLetter(BaseModel):
     """A record no processor could read, with the reason and where it came from."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    source_topic: str
+    source_topic: str = Field(pattern=NO_NUL)
     partition: int
     offset: int
-    key: str | None
-    reason: str
-    raw: str = Field(description="the record's bytes, decoded leniently and cut to 64 KiB")
+    key: str | None = Field(pattern=NO_NUL)
+    reason: str = Field(pattern=NO_NUL)
+    raw: str = Field(pattern=NO_NUL, description="the record's bytes cut to 64 KiB: as text, or escaped (see reason)")
     received_at: AwareDatetime
+
+    @classmethod
+    def of_record(
+        cls, topic: str, partition: int, offset: int, key: bytes | None, value: bytes | None, reason: str
+    ) -> DeadLetter:
+        """The dead letter of a consumed record; bytes that are not clean text are escaped, never dropped."""
+        raw, escaped = printable(value) if value is not None else ("", False)
+        why = printable(reason.encode())[0]
+        return cls(
+            source_topic=printable(topic.encode())[0],
+            partition=partition,
+            offset=offset,
+            key=printable(key)[0] if key is not None else None,
+            reason=why[: 1000 - len(ESCAPED_NOTE)] + ESCAPED_NOTE if escaped else why[:1000],
+            raw=raw[:RAW_CAP],
+            received_at=datetime.now(UTC),
+        )
 
 
 class QueueChange(BaseModel):

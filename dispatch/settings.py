@@ -9,6 +9,8 @@ from typing import Literal
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+KafkaMechanism = Literal["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"]
+
 
 class CommonSettings(BaseSettings):
     """Read once at start-up from GRID_* environment variables and passed down."""
@@ -16,6 +18,10 @@ class CommonSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="GRID_", extra="ignore")
 
     kafka_bootstrap: str = "127.0.0.1:29092"
+    kafka_username: str = ""
+    """This process's user on the broker (make run gives each program its own; see README, "The broker")."""
+    kafka_password: SecretStr = SecretStr("")
+    kafka_mechanism: KafkaMechanism = "SCRAM-SHA-512"
     database_url: str = "postgresql://grid:grid@127.0.0.1:25432/grid"
     topic_prefix: str = ""
     media_dir: str = ".stack/media"
@@ -24,6 +30,10 @@ class CommonSettings(BaseSettings):
     def topic(self, name: str) -> str:
         """A declared topic's name on the broker."""
         return f"{self.topic_prefix}{name}"
+
+    def kafka_options(self) -> dict[str, str]:
+        """This process's login to the broker, as aiokafka's and kafka-python's client options."""
+        return sasl_options(self.kafka_username, self.kafka_password.get_secret_value(), self.kafka_mechanism)
 
     @property
     def sqlalchemy_url(self) -> str:
@@ -44,6 +54,21 @@ class CommandKeySettings(BaseSettings):
     def previous_command_keys(self) -> list[str]:
         """The previous keys, in order."""
         return [k.strip() for k in self.command_keys_previous.get_secret_value().split(",") if k.strip()]
+
+
+def sasl_options(username: str, password: str, mechanism: KafkaMechanism = "SCRAM-SHA-512") -> dict[str, str]:
+    """Client options (aiokafka and kafka-python name them alike) that log in as `username`; the broker refuses
+    anonymous clients, so a missing user or password is an error here rather than a refusal later."""
+    if not username or not password:
+        raise ValueError(
+            "GRID_KAFKA_USERNAME and GRID_KAFKA_PASSWORD must be set: the broker refuses anonymous clients"
+        )
+    return {
+        "security_protocol": "SASL_PLAINTEXT",
+        "sasl_mechanism": mechanism,
+        "sasl_plain_username": username,
+        "sasl_plain_password": password,
+    }
 
 
 DEMO_DATABASE_PASSWORD = "grid:grid@"

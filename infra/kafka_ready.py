@@ -2,7 +2,8 @@
 
     .venv/bin/python infra/kafka_ready.py [--bootstrap HOST:PORT] [--timeout SECONDS]
 
-Exit 0 once describe_cluster lists a broker and list_topics answers, 1 on timeout.
+Exit 0 once describe_cluster lists a broker and list_topics answers, 1 on timeout. It logs in as
+GRID_KAFKA_USERNAME with GRID_KAFKA_PASSWORD (infra/stack.sh: admin).
 """
 
 from __future__ import annotations
@@ -15,10 +16,13 @@ import time
 
 from kafka.admin import KafkaAdminClient
 
+from dispatch.settings import CommonSettings
 
-def probe(bootstrap: str, timeout_ms: int) -> int:
+
+def probe(bootstrap: str, timeout_ms: int, login: dict[str, str]) -> int:
     """Ask the broker for its cluster metadata; return the number of brokers."""
     wanted = {
+        **login,
         "client_id": "grid-stack-health",
         "request_timeout_ms": timeout_ms,
         "bootstrap_timeout_ms": timeout_ms,  # kafka-python 3
@@ -41,12 +45,13 @@ def main() -> int:
     args = parser.parse_args()
     logging.getLogger("kafka").setLevel(logging.CRITICAL)  # connection-refused noise while starting
 
+    login = CommonSettings().kafka_options()
     deadline = time.monotonic() + args.timeout
     last_error = "no attempt"
     while True:
         remaining = deadline - time.monotonic()
         try:
-            if probe(args.bootstrap, int(max(1.0, min(5.0, remaining)) * 1000)) > 0:
+            if probe(args.bootstrap, int(max(1.0, min(5.0, remaining)) * 1000), login) > 0:
                 return 0
             last_error = "no broker registered yet"
         except Exception as exc:  # any failure means "not ready yet"

@@ -25,6 +25,11 @@ SECRETS_FILE="$STACK/secrets.env"
 SECRET_NAMES=(
   GRID_JWT_SECRET # signs access tokens (dispatch/access/tokens.py)
   GRID_COMMAND_KEY # signs case commands: the web app and the stream workers only (dispatch/cases/signing.py)
+  GRID_KAFKA_PASSWORD_ADMIN # broker super user admin: infra scripts, topics and ACLs, gridctl, tests
+  GRID_KAFKA_PASSWORD_CONTROLLER # the broker node's own login to its controller listener (SASL/PLAIN)
+  GRID_KAFKA_PASSWORD_WEB # broker user web: the web server's commands, registry notices and live hub
+  GRID_KAFKA_PASSWORD_INTAKE # broker user intake: the intake (inside the web server) writes events only
+  GRID_KAFKA_PASSWORD_STREAM # broker user stream: the stream workers
 )
 
 # random_secret: 48 URL-safe characters from the kernel's generator.
@@ -45,6 +50,15 @@ ensure_secrets() {
   return 0
 }
 ensure_secrets
+
+# The broker's users (principals), each with its password GRID_KAFKA_PASSWORD_<USER> above; streams/acls.py says
+# what each may do.
+KAFKA_USERS=(admin web intake stream)
+
+# Who the scripts and the tools started from them are on the broker: admin, unless set (make run gives each
+# program its own user, see infra/supervisor_conf.py).
+export GRID_KAFKA_USERNAME="${GRID_KAFKA_USERNAME:-admin}"
+export GRID_KAFKA_PASSWORD="${GRID_KAFKA_PASSWORD:-$GRID_KAFKA_PASSWORD_ADMIN}"
 
 log() { printf '[%s] %s\n' "${LOG_TAG:-stack}" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }

@@ -33,8 +33,12 @@ start_apps() {
   fi
   "$PY" "$ROOT/infra/supervisor_conf.py" >/dev/null
   log "starting supervisord: $GRID_STREAM_WORKERS stream worker(s), web server with $GRID_WEB_WORKERS process(es) (config $SUP_CONF)"
-  # It daemonizes into a session of its own, so Ctrl-C in this terminal does not reach it or its programs.
-  "$VENV/bin/supervisord" -c "$SUP_CONF" </dev/null 9>&- || die "supervisord did not start (log $LOGS/supervisord.log)"
+  # It daemonizes into a session of its own, so Ctrl-C in this terminal does not reach it or its programs. Its
+  # programs inherit its environment: the broker passwords stay out of it (each program's is in the config).
+  local name unset=(-u GRID_KAFKA_USERNAME -u GRID_KAFKA_PASSWORD)
+  for name in $(compgen -e); do [[ $name != GRID_KAFKA_PASSWORD_* ]] || unset+=(-u "$name"); done
+  env "${unset[@]}" "$VENV/bin/supervisord" -c "$SUP_CONF" </dev/null 9>&- ||
+    die "supervisord did not start (log $LOGS/supervisord.log)"
 }
 
 # The program logs make run shows.

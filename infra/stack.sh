@@ -8,6 +8,7 @@
 #   infra/stack.sh createdb NAME   new database owned by grid, with PostGIS (from grid_template)
 #   infra/stack.sh dropdb NAME
 #   infra/stack.sh clean           down, then delete the data (keeps downloaded jars)
+#   infra/stack.sh kafka-passwd U  a new password for broker user U, set on the broker and kept in .stack/secrets.env
 set -euo pipefail
 LOG_TAG=stack
 # shellcheck source=infra/lib.sh
@@ -18,6 +19,7 @@ KAFKA_CONF="$KAFKA_DIR/server.properties"
 KAFKA_PID="$RUN_DIR/kafka.pid"
 KAFKA_LOG="$LOGS/kafka.log"
 KAFKA_TIMEOUT="${GRID_KAFKA_TIMEOUT:-60}"
+KAFKA_USERS_STAMP="$KAFKA_DIR/users.done" # the storage holds the users of KAFKA_USERS
 
 PGBIN=/usr/lib/postgresql/15/bin
 PG_DIR="$STACK/pg"
@@ -42,13 +44,18 @@ kafka_tool() {
 }
 
 kafka_render_config() {
-  sed -e "s|@PORT@|$GRID_KAFKA_PORT|g" \
+  rm -f "$KAFKA_CONF" # made anew, readable by us only: it holds the admin's and the controller's passwords
+  (umask 077 && sed -e "s|@PORT@|$GRID_KAFKA_PORT|g" \
     -e "s|@CONTROLLER_PORT@|$GRID_KAFKA_CONTROLLER_PORT|g" \
     -e "s|@DATA_DIR@|$KAFKA_DIR/data|g" \
-    "$ROOT/infra/kafka/server.properties.in" >"$KAFKA_CONF"
+    -e "s|@ADMIN_PASSWORD@|$GRID_KAFKA_PASSWORD_ADMIN|g" \
+    -e "s|@CONTROLLER_PASSWORD@|$GRID_KAFKA_PASSWORD_CONTROLLER|g" \
+    "$ROOT/infra/kafka/server.properties.in" >"$KAFKA_CONF")
 }
 
-# KRaft storage must be formatted once with a cluster id; the id is made once and kept.
+# KRaft storage must be formatted once with a cluster id; the id is made once and kept. The users are added at the
+# first start (kafka_add_users): StorageTool's --add-scram would put their passwords on a command line, which every
+# local process can read.
 kafka_format() {
   [[ -f $KAFKA_DIR/data/meta.properties ]] && return
   if [[ ! -s $KAFKA_DIR/cluster.id ]]; then
@@ -58,9 +65,37 @@ kafka_format() {
     echo "$id" >"$KAFKA_DIR/cluster.id"
   fi
   log "kafka: formatting storage (cluster id $(<"$KAFKA_DIR/cluster.id"))"
+  rm -f "$KAFKA_USERS_STAMP"
   kafka_tool kafka.tools.StorageTool format --ignore-formatted \
     --cluster-id "$(<"$KAFKA_DIR/cluster.id")" --config "$KAFKA_CONF" >>"$KAFKA_LOG" 2>&1 ||
     { tail_log "$KAFKA_LOG"; die "kafka storage format failed"; }
+}
+
+# Storage without the users (new, or formatted before the broker required SASL) gets them through a running
+# broker: one start with an extra listener on which admin logs in with SASL/PLAIN (checked against its password in
+# the config, not against the storage) adds them, passwords passed in the environment; the caller then starts the
+# broker as usual.
+kafka_add_users() {
+  [[ -f $KAFKA_USERS_STAMP ]] && return
+  local port=$((GRID_KAFKA_CONTROLLER_PORT + 1))
+  ! port_open "$port" || die "127.0.0.1:$port is taken; the one start that adds the broker's users needs it"
+  log "kafka: adding users ${KAFKA_USERS[*]} to the storage (one extra start)"
+  cat >>"$KAFKA_CONF" <<EOF
+# This start only: admin adds the users (infra/stack.sh kafka_add_users).
+listeners=CLIENT://127.0.0.1:$GRID_KAFKA_PORT,CONTROLLER://127.0.0.1:$GRID_KAFKA_CONTROLLER_PORT,USERS://127.0.0.1:$port
+advertised.listeners=CLIENT://127.0.0.1:$GRID_KAFKA_PORT,USERS://127.0.0.1:$port
+listener.security.protocol.map=CLIENT:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT,USERS:SASL_PLAINTEXT
+listener.name.users.sasl.enabled.mechanisms=PLAIN
+listener.name.users.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required \\
+  user_admin="$GRID_KAFKA_PASSWORD_ADMIN";
+EOF
+  kafka_launch
+  GRID_KAFKA_MECHANISM=PLAIN kafka_wait "127.0.0.1:$port"
+  "$VENV/bin/python" "$ROOT/infra/kafka_users.py" --bootstrap "127.0.0.1:$port" --mechanism PLAIN "${KAFKA_USERS[@]}" ||
+    die "could not add the broker's users"
+  kafka_down
+  touch "$KAFKA_USERS_STAMP"
+  kafka_render_config
 }
 
 kafka_start() {
@@ -68,6 +103,11 @@ kafka_start() {
   mkdir -p "$KAFKA_DIR/data" "$LOGS" "$RUN_DIR"
   kafka_render_config
   kafka_format
+  kafka_add_users
+  kafka_launch
+}
+
+kafka_launch() {
   log "kafka: starting on 127.0.0.1:$GRID_KAFKA_PORT (log $KAFKA_LOG)"
   start_bg "$KAFKA_PID" "$KAFKA_LOG" \
     java -Xms256m -Xmx768m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true \
@@ -75,30 +115,38 @@ kafka_start() {
     -cp "$KAFKA_DIR/libs/*" kafka.Kafka "$KAFKA_CONF"
 }
 
-# kafka_answers SECONDS: the broker on our port answers metadata within SECONDS.
+# kafka_answers SECONDS [HOST:PORT]: the broker on our port (or that one) answers admin's metadata requests within
+# SECONDS.
 kafka_answers() {
-  "$VENV/bin/python" "$ROOT/infra/kafka_ready.py" \
-    --bootstrap "127.0.0.1:$GRID_KAFKA_PORT" --timeout "$1" 2>/dev/null
+  GRID_KAFKA_USERNAME=admin GRID_KAFKA_PASSWORD="$GRID_KAFKA_PASSWORD_ADMIN" "$VENV/bin/python" \
+    "$ROOT/infra/kafka_ready.py" --bootstrap "${2:-127.0.0.1:$GRID_KAFKA_PORT}" --timeout "$1" 2>/dev/null
 }
 
-# Wait for our broker, failing fast if its process dies.
+# kafka_wait [HOST:PORT]: wait for our broker, failing fast if its process dies.
 kafka_wait() {
+  local address=${1:-127.0.0.1:$GRID_KAFKA_PORT}
   if ! "$VENV/bin/python" -c 'import kafka' 2>/dev/null; then
     die "kafka-python is missing from $VENV; run infra/stack.sh setup"
   fi
   local start=$SECONDS
-  until kafka_answers 3; do
+  until kafka_answers 3 "$address"; do
     if ! kafka_pid >/dev/null; then
       tail_log "$KAFKA_LOG"
       die "kafka exited during start-up (log $KAFKA_LOG)"
     fi
     if ((SECONDS - start >= KAFKA_TIMEOUT)); then
       tail_log "$KAFKA_LOG"
-      die "kafka did not answer on 127.0.0.1:$GRID_KAFKA_PORT within ${KAFKA_TIMEOUT}s (log $KAFKA_LOG)"
+      die "kafka did not answer admin on $address within ${KAFKA_TIMEOUT}s (log $KAFKA_LOG)"
     fi
     sleep 1
   done
-  log "kafka: ready on 127.0.0.1:$GRID_KAFKA_PORT ($((SECONDS - start))s)"
+  log "kafka: ready on $address ($((SECONDS - start))s)"
+}
+
+# Every user's password as in .stack/secrets.env (a user added since, or a password rotated).
+kafka_set_passwords() {
+  "$VENV/bin/python" "$ROOT/infra/kafka_users.py" --bootstrap "127.0.0.1:$GRID_KAFKA_PORT" "${KAFKA_USERS[@]}" ||
+    die "could not set the broker users' passwords"
 }
 
 # Start Kafka unless it runs; returns without waiting (see kafka_wait). Sets KAFKA_EXTERNAL
@@ -106,10 +154,15 @@ kafka_wait() {
 KAFKA_EXTERNAL=0
 kafka_up_begin() {
   local pid
-  if pid=$(kafka_pid); then
+  if pid=$(kafka_pid) && ! kafka_answers 10; then
+    log "kafka: the running broker (pid $pid) refuses admin (started before it required SASL?); restarting it"
+    kafka_down
+    kafka_start
+  elif [[ -n $pid ]]; then
     log "kafka: already running (pid $pid)"
   elif port_open "$GRID_KAFKA_PORT"; then
-    kafka_answers 10 || die "127.0.0.1:$GRID_KAFKA_PORT is taken by something that is not a working Kafka"
+    kafka_answers 10 ||
+      die "127.0.0.1:$GRID_KAFKA_PORT is taken by something that is not a working Kafka accepting this checkout's admin"
     log "kafka: using the broker already on 127.0.0.1:$GRID_KAFKA_PORT (not started by this checkout)"
     KAFKA_EXTERNAL=1
   else
@@ -291,7 +344,7 @@ cmd_up() {
     log "WARNING: frontend setup failed (see above); web/static/dist may be missing or stale"
   kafka_up_begin # the JVM starts while PostgreSQL does
   pg_up
-  ((KAFKA_EXTERNAL)) || kafka_wait
+  ((KAFKA_EXTERNAL)) || { kafka_wait && kafka_set_passwords; }
   cmd_status
 }
 
@@ -342,11 +395,26 @@ cmd_status() {
   return "$down"
 }
 
+# kafka-passwd USER: a new random password for a broker user; the broker has it before .stack/secrets.env does, so
+# a failure leaves the old one working. Connections already open stay; programs log in anew when restarted.
+cmd_kafka_passwd() {
+  local user=${1:-} name new
+  [[ " ${KAFKA_USERS[*]} " == *" $user "* ]] || die "usage: stack.sh kafka-passwd USER (one of: ${KAFKA_USERS[*]})"
+  name="GRID_KAFKA_PASSWORD_${user^^}"
+  grep -q "^$name=" "$SECRETS_FILE" || die "$name is set outside $SECRETS_FILE; change it where it is set"
+  new=$(random_secret)
+  GRID_KAFKA_ADMIN_LOGIN="$GRID_KAFKA_PASSWORD_ADMIN" env "$name=$new" "$VENV/bin/python" "$ROOT/infra/kafka_users.py" \
+    --bootstrap "127.0.0.1:$GRID_KAFKA_PORT" "$user" || die "the broker did not take the new password; nothing changed"
+  sed -i "s|^$name=.*|$name=$new|" "$SECRETS_FILE"
+  [[ $user != admin ]] || kafka_render_config # the broker's own login, read at its next start
+  log "kafka: $user has a new password (in $SECRETS_FILE); restart what logs in as $user (make down && make run)"
+}
+
 # Delete the data; downloaded jars and setup stamps are kept.
 cmd_clean() {
   cmd_down
   log "deleting stack data in $STACK"
-  rm -rf "$PG_DIR" "$KAFKA_DIR/data" "$KAFKA_DIR/cluster.id" "$KAFKA_CONF" "$LOGS" "$RUN_DIR" "$SUP_DIR"
+  rm -rf "$PG_DIR" "$KAFKA_DIR/data" "$KAFKA_DIR/cluster.id" "$KAFKA_USERS_STAMP" "$KAFKA_CONF" "$LOGS" "$RUN_DIR" "$SUP_DIR"
   [[ $PG_SOCKET_DIR == "$PG_DIR/run" ]] || rm -rf "$PG_SOCKET_DIR"
 }
 
@@ -362,7 +430,7 @@ main() {
   local cmd=${1:-}
   shift || true
   case $cmd in
-    setup | up | down | clean) take_lock ;;
+    setup | up | down | clean | kafka-passwd) take_lock ;;
   esac
   case $cmd in
     setup) cmd_setup ;;
@@ -372,8 +440,9 @@ main() {
     createdb) cmd_createdb "$@" ;;
     dropdb) cmd_dropdb "$@" ;;
     clean) cmd_clean ;;
+    kafka-passwd) cmd_kafka_passwd "$@" ;;
     *)
-      sed -n '2,10s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
+      sed -n '2,11s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
       exit 2
       ;;
   esac

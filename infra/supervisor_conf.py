@@ -9,7 +9,10 @@ Settings come from the environment:
   SIMULATOR            0: no simulator program (default 1; it is not autostarted: run.sh starts it once healthy)
 
 The programs inherit supervisord's environment (GRID_KAFKA_BOOTSTRAP, GRID_DATABASE_URL, GRID_TOPIC_PREFIX, ...);
-each stream worker also gets a data dir and a consumer group instance id of its own. Prints the config's path.
+each stream worker also gets a data dir and a consumer group instance id of its own. Each program logs in to the
+broker as its own user (stream workers: stream; web: web, its intake: intake; the simulator talks HTTP only), with
+the password from GRID_KAFKA_PASSWORD_<USER>: the config is readable by its owner only, and run.sh starts
+supervisord without the broker passwords in its environment. Prints the config's path.
 """
 
 from __future__ import annotations
@@ -24,6 +27,19 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SOCKET_MAX = 100  # a unix socket path must stay under ~107 bytes
+
+
+def _broker_user(user: str, variable: str = "GRID_KAFKA") -> dict[str, str]:
+    """A program's environment that logs it in to the broker as `user` (variable: GRID_KAFKA or GRID_INTAKE_KAFKA)."""
+    password = os.environ.get(f"GRID_KAFKA_PASSWORD_{user.upper()}", "")
+    if not password:
+        raise SystemExit(f"GRID_KAFKA_PASSWORD_{user.upper()} is not set (infra/lib.sh makes it)")
+    return {f"{variable}_USERNAME": user, f"{variable}_PASSWORD": password}
+
+
+def _environment(values: dict[str, str]) -> str:
+    """supervisord's environment= value."""
+    return ",".join(f'{key}="{_esc(value)}"' for key, value in values.items())
 
 
 def _int_setting(name: str, default: int) -> int:
@@ -102,6 +118,7 @@ def _streams(count: int, logs: Path, data: Path, venv: Path) -> str:
         "F_DATADIR": own_dir + "/{conf.name}-data",
         "CONSUMER_GROUP_INSTANCE_ID": instance,
     }
+    login = _environment(_broker_user("stream"))
     return _program(
         "stream",
         _command(venv / "bin" / "python", "-m", "streams", "worker", "--without-web"),
@@ -111,7 +128,7 @@ def _streams(count: int, logs: Path, data: Path, venv: Path) -> str:
         numprocs_start=1,
         priority=100,
         stopwaitsecs=30,
-        environment=",".join(f'{key}="{value}"' for key, value in environment.items()),
+        environment=",".join(f'{key}="{value}"' for key, value in environment.items()) + "," + login,
     )
 
 
@@ -125,11 +142,27 @@ def render(folder: Path, logs: Path, data: Path, venv: Path) -> str:
     sections = [
         *_header(folder, logs),
         _streams(_int_setting("GRID_STREAM_WORKERS", 2), logs, data, venv),
-        _program("web", _command(*web), _esc(logs / "web.log"), priority=200),
+        _program(
+            "web",
+            _command(*web),
+            _esc(logs / "web.log"),
+            priority=200,
+            environment=_environment({**_broker_user("web"), **_broker_user("intake", "GRID_INTAKE_KAFKA")}),
+        ),
     ]
     if os.environ.get("SIMULATOR", "1") != "0":  # started by run.sh once the web server is healthy
         simulator = _command(venv / "bin" / "python", "-m", "ingest.simulator", "--url", f"http://127.0.0.1:{port}")
-        sections.append(_program("simulator", simulator, _esc(logs / "simulator.log"), priority=300, autostart="false"))
+        no_broker = _environment({"GRID_KAFKA_USERNAME": "", "GRID_KAFKA_PASSWORD": ""})
+        sections.append(
+            _program(
+                "simulator",
+                simulator,
+                _esc(logs / "simulator.log"),
+                priority=300,
+                autostart="false",
+                environment=no_broker,
+            )
+        )
     return "\n".join(sections)
 
 
@@ -146,7 +179,10 @@ def main() -> None:
             raise SystemExit(f"paths with quotes or commas are not supported: {path}")
         path.mkdir(parents=True, exist_ok=True)
     conf = folder / "supervisord.conf"
-    conf.write_text(render(folder, logs, data, args.venv.absolute()))
+    text = render(folder, logs, data, args.venv.absolute())
+    conf.unlink(missing_ok=True)
+    conf.touch(mode=0o600)  # it holds the programs' broker passwords
+    conf.write_text(text)
     print(conf)
 
 

@@ -33,6 +33,7 @@ class EventPublisher:
             linger_ms=2,
             request_timeout_ms=settings.produce_timeout_ms,
             client_id="gridcmd-ingest",
+            **settings.intake_kafka_options(),
         )
 
     async def start(self) -> None:

@@ -28,6 +28,7 @@ def create_app(settings: StreamSettings) -> faust.App:
     app = faust.App(
         f"{settings.topic_prefix}{settings.app_id}",
         broker=f"kafka://{settings.kafka_bootstrap}",
+        broker_credentials=_credentials(settings),
         web_enabled=False,
         datadir=f"{settings.data_dir}/{{conf.name}}-data",
         key_serializer="raw",
@@ -55,7 +56,7 @@ def create_app(settings: StreamSettings) -> faust.App:
     unrouted, dead_letter = topic(topics.UNROUTED), topic(topics.DEAD_LETTER)
     dead = DeadLetters(ctx, dead_letter)
     queues = QueueAgents(ctx, dead, topic(topics.QUEUE_CHANGES))
-    registry = RegistryAgent(app, ctx, commands, settings.topic(topics.REGISTRY.name))
+    registry = RegistryAgent(app, ctx, dead, commands, settings.topic(topics.REGISTRY.name))
     dedupe = Deduplicator(ctx, dead, settings.topic(topics.ROUTED.name), commands)
     outputs = {"commands": commands, "changes": topic(topics.CASE_CHANGES), "events": events, "unrouted": unrouted}
     writer = CaseWriter(ctx, dead, outputs)
@@ -76,6 +77,14 @@ def create_app(settings: StreamSettings) -> faust.App:
     app.timer(interval=settings.deadline_check_seconds, on_leader=True)(timers.deadlines)
     app.timer(interval=60.0)(timers.report_counters)
     return app
+
+
+def _credentials(settings: StreamSettings) -> faust.SASLCredentials:
+    """The worker's login to the broker, the same options as every other client's (CommonSettings.kafka_options)."""
+    login = settings.kafka_options()
+    return faust.SASLCredentials(
+        username=login["sasl_plain_username"], password=login["sasl_plain_password"], mechanism=login["sasl_mechanism"]
+    )
 
 
 def _follow_partitions(

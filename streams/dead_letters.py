@@ -1,9 +1,9 @@
-"""Records the agents cannot act on go to the dead-letter topic, with the reason and the raw bytes as text."""
+"""Records the agents cannot act on go to the dead-letter topic, with the reason and the record's bytes as text
+(escaped when they are not clean UTF-8: core.queues.DeadLetter.of_record)."""
 
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 from typing import Any
 
 from faust.types import EventT, TopicT
@@ -13,7 +13,6 @@ from core.registry import dump
 from streams.context import StreamContext
 
 log = logging.getLogger(__name__)
-RAW_CAP = 64 * 1024
 
 
 class DeadLetters:
@@ -28,19 +27,7 @@ class DeadLetters:
         msg = event.message
         self.ctx.counters["dead_letters"] += 1
         log.warning("dead letter from %s[%d]@%d: %s", msg.topic, msg.partition, msg.offset, reason)
-        letter = DeadLetter(
-            source_topic=msg.topic,
-            partition=msg.partition,
-            offset=msg.offset,
-            key=msg.key.decode(errors="replace") if isinstance(msg.key, bytes) else None,
-            reason=reason[:1000],
-            raw=_lenient_text(msg.value),
-            received_at=datetime.now(UTC),
-        )
+        value = msg.value if isinstance(msg.value, bytes) or msg.value is None else repr(msg.value).encode()
+        key = msg.key if isinstance(msg.key, bytes) else None
+        letter = DeadLetter.of_record(msg.topic, msg.partition, msg.offset, key, value, reason)
         await self.topic.send(key=msg.topic.encode(), value=dump(letter))
-
-
-def _lenient_text(value: object) -> str:
-    if isinstance(value, bytes):
-        return value[:RAW_CAP].decode("utf-8", errors="replace")
-    return repr(value)[:RAW_CAP]

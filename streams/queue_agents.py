@@ -49,11 +49,12 @@ class QueueAgents:
         await self.queue_changes.send(key=b"unrouted", value=dump(notice))
 
     async def _dead_letter(self, event: EventT[Any]) -> None:
-        """Store one dead letter (an unreadable one is logged and skipped) and announce it."""
+        """Store one dead letter and announce it; a record here that is no dead letter becomes one (readable, so
+        this happens once)."""
         try:
             item = DeadLetter.model_validate_json(event.value)
-        except ValidationError:
-            log.error("unreadable dead letter at offset %d skipped", event.message.offset)
+        except ValidationError as exc:
+            await self.dead.send(event, f"malformed dead letter: {exc.errors()[0]['msg']}")
             return
         await self.ctx.retrying("dead-letter queue", partial(queue_store.add_dead_letter, item=item))
         notice = QueueChange(

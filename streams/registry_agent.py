@@ -19,6 +19,7 @@ from dispatch.db import DATABASE_FAULTS
 from dispatch.redistricting import transfers
 from dispatch.routing.snapshot import RoutingSnapshot
 from streams.context import StreamContext, or_exit
+from streams.dead_letters import DeadLetters
 
 log = logging.getLogger(__name__)
 
@@ -26,14 +27,19 @@ log = logging.getLogger(__name__)
 class RegistryAgent:
     """The agent on the registry topic, and the timer that notices plans coming into effect."""
 
-    def __init__(self, app: faust.App, ctx: StreamContext, commands: TopicT, topic_name: str) -> None:
-        self.app, self.ctx, self.commands, self.topic_name = app, ctx, commands, topic_name
+    def __init__(
+        self, app: faust.App, ctx: StreamContext, dead: DeadLetters, commands: TopicT, topic_name: str
+    ) -> None:
+        self.app, self.ctx, self.dead, self.commands, self.topic_name = app, ctx, dead, commands, topic_name
 
     async def run(self, stream: StreamT[Any]) -> None:
-        """Carry the cases a plan strands, once per plan notice (one worker of the group hears each notice)."""
+        """Carry the cases a plan strands, once per plan notice (one worker of the group hears each notice); an
+        unreadable notice becomes a dead letter here, once (the listeners of every worker only log it)."""
         async for event in stream.events():
             change = _notice(event.value, event.message.offset)
-            if change is not None and change.part == "plan":
+            if change is None:
+                await self.dead.send(event, "unreadable registry notice")
+            elif change.part == "plan":
                 with or_exit("carrying cases"):
                     await self.carry_cases_or_wait()
 
@@ -43,6 +49,7 @@ class RegistryAgent:
         consumer = AIOKafkaConsumer(
             self.topic_name,
             bootstrap_servers=self.ctx.settings.kafka_bootstrap,
+            **self.ctx.settings.kafka_options(),
             group_id=None,
             auto_offset_reset="latest",
             enable_auto_commit=False,
@@ -116,5 +123,5 @@ def _notice(value: bytes | None, offset: int) -> RegistryChange | None:
     try:
         return RegistryChange.model_validate_json(value or b"")
     except ValidationError:
-        log.error("unreadable registry notice at offset %d skipped", offset)
+        log.error("unreadable registry notice at offset %d (dead-lettered by the registry_changes agent)", offset)
         return None

@@ -1,4 +1,5 @@
-"""Create every declared topic on the broker with kafka-python's admin client: `python -m streams.topics`."""
+"""Create every declared topic on the broker with kafka-python's admin client, and grant the broker's users their
+ACLs on them (streams/acls.py): `python -m streams.topics`, as admin."""
 
 from __future__ import annotations
 
@@ -10,11 +11,15 @@ from kafka.errors import TopicAlreadyExistsError
 
 from core.topics import ALL_TOPICS
 from dispatch.settings import CommonSettings
+from streams.acls import grant_acls
+from streams.settings import StreamSettings
 
 
 def ensure_topics(settings: CommonSettings) -> list[str]:
     """Create missing topics (existing ones are left as they are); returns the names created."""
-    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap, client_id="gridcmd-topics")
+    admin = KafkaAdminClient(
+        bootstrap_servers=settings.kafka_bootstrap, client_id="gridcmd-topics", **settings.kafka_options()
+    )
     try:
         existing = set(admin.list_topics())
         wanted = [
@@ -44,7 +49,7 @@ def _grow_partitions(admin: KafkaAdminClient, settings: CommonSettings, existing
     names = [s.full_name(settings.topic_prefix) for s in ALL_TOPICS if s.full_name(settings.topic_prefix) in existing]
     if not names:
         return
-    have = {d["topic"]: len(d["partitions"]) for d in admin.describe_topics(names)}
+    have = {d["name"]: len(d["partitions"]) for d in admin.describe_topics(names)}
     grow = {
         spec.full_name(settings.topic_prefix): NewPartitions(spec.partitions)
         for spec in ALL_TOPICS
@@ -56,9 +61,11 @@ def _grow_partitions(admin: KafkaAdminClient, settings: CommonSettings, existing
 
 
 def main() -> None:
-    """Create the topics named in core.topics and say what was done."""
-    created = ensure_topics(CommonSettings())
+    """Create the topics named in core.topics, grant the users their ACLs on them, and say what was done."""
+    settings = StreamSettings()
+    created = ensure_topics(settings)
     print(f"topics: {len(created)} created, {len(ALL_TOPICS) - len(created)} already there", file=sys.stderr)
+    print(f"topics: {grant_acls(settings)} ACL entries granted for prefix {settings.topic_prefix!r}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,10 @@ def _installation_secrets() -> None:
         for line in path.read_text().splitlines():
             name, _, value = line.partition("=")
             os.environ.setdefault(name, value)
+    # The test process itself acts on the broker as admin (infra/lib.sh sets the same for make test).
+    if "GRID_KAFKA_PASSWORD_ADMIN" in os.environ:
+        os.environ.setdefault("GRID_KAFKA_USERNAME", "admin")
+        os.environ.setdefault("GRID_KAFKA_PASSWORD", os.environ["GRID_KAFKA_PASSWORD_ADMIN"])
 
 
 _installation_secrets()

@@ -11,9 +11,10 @@ import pytest
 import pytest_asyncio
 from kafka import KafkaProducer
 
+from streams.acls import ADMIN
 from tests.integration.auth import admin_headers
 from tests.integration.conftest import running_stack
-from tests.integration.harness import LiveStack, client_on, pool_on
+from tests.integration.harness import LiveStack, client_on, login_as, pool_on
 
 # Every test client shares 127.0.0.1, so the per-address limits are raised here; test_auth checks them on a
 # second web server with low limits.
@@ -48,6 +49,7 @@ async def http(live_stack: LiveStack) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture(scope="session")
 def producer(live_stack: LiveStack) -> Iterator[KafkaProducer]:
     """A raw producer, to put records on topics the way a misbehaving client would."""
-    p = KafkaProducer(bootstrap_servers=live_stack.env.get("GRID_KAFKA_BOOTSTRAP", "127.0.0.1:29092"), acks="all")
+    bootstrap = live_stack.env.get("GRID_KAFKA_BOOTSTRAP", "127.0.0.1:29092")
+    p = KafkaProducer(bootstrap_servers=bootstrap, acks="all", **login_as(ADMIN))
     yield p
     p.close()

@@ -106,16 +106,16 @@ def _lifespan(settings: WebSettings, plugins: list[Any]) -> Callable[[FastAPI], 
             late = settings.production_problems(await users_store.demo_accounts_enabled(app.state.pool))
             if late:
                 raise UnsafeForProduction("refusing to start in production: " + "; ".join(late))
-            hub = LiveHub(settings)
+            app.state.commands = CommandPublisher(settings)
+            await app.state.commands.start()
+            stack.push_async_callback(app.state.commands.stop)
+            hub = LiveHub(settings, app.state.commands.republish)  # it dead-letters what it cannot read
             await hub.start()
             stack.push_async_callback(hub.stop)
             app.state.hub = hub
             app.state.notices = RegistryNotices(settings)
             await app.state.notices.start()
             stack.push_async_callback(app.state.notices.stop)
-            app.state.commands = CommandPublisher(settings)
-            await app.state.commands.start()
-            stack.push_async_callback(app.state.commands.stop)
             for plugin in plugins:
                 await stack.enter_async_context(plugin.lifespan(app))
             yield

@@ -23,6 +23,7 @@ class CommandPublisher:
             acks="all",
             enable_idempotence=True,
             client_id="gridcmd-web-commands",
+            **settings.kafka_options(),
         )
 
     async def start(self) -> None:

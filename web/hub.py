@@ -13,16 +13,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import cached_property
 from uuid import UUID
 
 import orjson
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, ConsumerRecord
+from aiokafka.errors import KafkaError
+from pydantic import ValidationError
 
 from core import topics
 from core.case_views import CaseChange, CaseView
-from core.queues import QueueChange
+from core.queues import DeadLetter, QueueChange
+from core.registry import dump
 from core.vocabulary import Role
 from dispatch.access.scope import COMMAND_CENTRE, Scope
 from web.backlog import Backlog
@@ -30,6 +34,8 @@ from web.settings import WebSettings
 from web.waiters import CommandWaiters
 
 log = logging.getLogger(__name__)
+Publish = Callable[[str, bytes | None, bytes], Awaitable[None]]
+"""Sends a record (topic's full name, key, value) and waits for the broker's acknowledgement."""
 REFUSED = "refused"
 """The change the writer publishes for a refused command: the case unchanged, for the waiting request only."""
 
@@ -136,8 +142,9 @@ def to_client_message(topic_base: str, value: bytes) -> LiveMessage | None:
 class LiveHub:
     """Consumes case.changes and queue.changes from their end, offers each to every client, wakes command waiters."""
 
-    def __init__(self, settings: WebSettings) -> None:
+    def __init__(self, settings: WebSettings, publish: Publish | None = None) -> None:
         self._settings = settings
+        self._publish = publish
         self._clients: set[LiveClient] = set()
         self._consumer: AIOKafkaConsumer | None = None
         self._task: asyncio.Task[None] | None = None
@@ -162,6 +169,7 @@ class LiveHub:
             auto_offset_reset="latest",
             enable_auto_commit=False,
             client_id="gridcmd-web-hub",
+            **self._settings.kafka_options(),
         )
         await self._consumer.start()
         if not self._consumer.assignment():
@@ -216,5 +224,24 @@ class LiveHub:
         async for record in self._consumer:
             try:
                 self.receive(record.topic[prefix:], record.value)
-            except ValueError:
-                log.exception("unreadable record on %s@%d skipped", record.topic, record.offset)
+            except ValueError as exc:
+                await self._dead_letter(record, exc)
+
+    async def _dead_letter(self, record: ConsumerRecord[bytes, bytes], exc: ValueError) -> None:
+        """Put a record the hub cannot read on the dead-letter topic (every web process does: the queue keeps one)."""
+        why = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)[:200]
+        log.error("unreadable record on %s[%d]@%d: %s", record.topic, record.partition, record.offset, why)
+        if self._publish is None:
+            return
+        letter = DeadLetter.of_record(
+            record.topic,
+            record.partition,
+            record.offset,
+            record.key,
+            record.value,
+            f"unreadable on the live hub: {why}",
+        )
+        try:
+            await self._publish(self._settings.topic(topics.DEAD_LETTER.name), record.topic.encode(), dump(letter))
+        except (KafkaError, TimeoutError) as failed:
+            log.error("could not dead-letter %s[%d]@%d: %s", record.topic, record.partition, record.offset, failed)

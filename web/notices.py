@@ -21,6 +21,7 @@ class RegistryNotices:
             client_id="gridcmd-web-registry",
             compression_type="gzip",
             max_request_size=topics.REGISTRY_MAX_BYTES,
+            **settings.kafka_options(),
         )
 
     async def start(self) -> None:

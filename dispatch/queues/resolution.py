@@ -11,6 +11,7 @@ from uuid import UUID
 
 import asyncpg
 
+from core.queues import ESCAPED_NOTE
 from dispatch.db import Conn
 from dispatch.errors import Conflict, NotFound
 from dispatch.queues.queries import UNROUTED_AREA
@@ -73,7 +74,7 @@ async def resolve_dead_letter(
     async with pool.acquire() as conn, conn.transaction():
         row = await conn.fetchrow(
             "UPDATE dead_letters SET resolved_at = now(), resolved_by = $2, resolution = $3, note = $4"
-            " WHERE id = $1 AND resolved_at IS NULL RETURNING source_topic, key, raw",
+            " WHERE id = $1 AND resolved_at IS NULL RETURNING source_topic, key, raw, reason",
             letter_id,
             by,
             resolution,
@@ -84,7 +85,7 @@ async def resolve_dead_letter(
         await _record(conn, "deadletter", str(letter_id), resolution, by, note)
         if action == "replay":
             raw: str = row["raw"]
-            if REPLACEMENT_CHARACTER in raw or len(raw) >= STORED_RAW_CAP:
+            if REPLACEMENT_CHARACTER in raw or len(raw) >= STORED_RAW_CAP or row["reason"].endswith(ESCAPED_NOTE):
                 raise CannotReplay(f"dead letter {letter_id} was cut or not valid UTF-8; its bytes are not kept")
             key = row["key"].encode() if row["key"] is not None else None
             await publish(row["source_topic"], key, raw.encode())

@@ -26,6 +26,7 @@ def announce(
         client_id="gridctl",
         compression_type="gzip",
         max_request_size=topics.REGISTRY_MAX_BYTES,
+        **settings.kafka_options(),
     )
     try:
         producer.send(

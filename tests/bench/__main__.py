@@ -14,11 +14,12 @@ from typing import Any
 import asyncpg
 
 from dispatch.settings import CommonSettings
+from streams.acls import STREAM
 from tests.bench import runs
 from tests.bench.load import BENCH_ENV
 from tests.bench.raw import raw_produce
 from tests.integration.conftest import running_stack
-from tests.integration.harness import ARTIFACTS, VENV_BIN, LiveStack
+from tests.integration.harness import ARTIFACTS, VENV_BIN, LiveStack, process_user
 
 SUSTAIN_S = float(os.environ.get("BENCH_SECONDS", "60"))
 
@@ -34,7 +35,7 @@ def processes(ts: LiveStack) -> dict[str, int]:
 
 def second_worker(ts: LiveStack) -> subprocess.Popen[bytes]:
     """Another stream worker in the same consumer group, with a data dir of its own."""
-    env = {**ts.env, "GRID_DATA_DIR": ts.env["GRID_DATA_DIR"] + "-2"}
+    env = {**ts.env, "GRID_DATA_DIR": ts.env["GRID_DATA_DIR"] + "-2", **process_user(STREAM)}
     log = (ARTIFACTS / f"{ts.suffix}-streams-2.log").open("wb")
     argv = [str(VENV_BIN / "python"), "-m", "streams", "worker", "--without-web", "-l", "info"]
     return subprocess.Popen(argv, env=env, cwd=Path.cwd(), stdout=log, stderr=subprocess.STDOUT)
@@ -95,7 +96,8 @@ async def _with_many_recent(ts: LiveStack, pool: asyncpg.Pool, baseline: float) 
     worker = next(s for s in ts.services if s.name == "streams")
     worker.stop()
     ts.services.remove(worker)
-    ts.start("streams", str(VENV_BIN / "python"), "-m", "streams", "worker", "--without-web", "-l", "info")
+    worker = [str(VENV_BIN / "python"), "-m", "streams", "worker", "--without-web", "-l", "info"]
+    ts.start("streams", *worker, env=process_user(STREAM))
     busy = await runs.batch_sustained(ts.base_url, pool, SUSTAIN_S / 2, processes(ts))
     say(
         f"batch door with {recent:,} recent open cases: {busy['per_s']:,.0f} events/s "

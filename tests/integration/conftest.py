@@ -12,9 +12,22 @@ from pathlib import Path
 import httpx
 import pytest
 from kafka.admin import KafkaAdminClient
+from pydantic import SecretStr
 
 from core.topics import ALL_TOPICS
-from tests.integration.harness import VENV_BIN, Backing, LiveStack, free_port, scratch_stack
+from streams.acls import ADMIN, STREAM, revoke_acls
+from streams.settings import StreamSettings
+from tests.integration.harness import (
+    VENV_BIN,
+    Backing,
+    LiveStack,
+    free_port,
+    login_as,
+    password_of,
+    process_user,
+    scratch_stack,
+    web_users,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -36,7 +49,8 @@ def running_stack(
             ts.run(str(VENV_BIN / "gridctl"), "migrate")
             for command in setup:
                 ts.run(str(VENV_BIN / "gridctl"), *command)
-            ts.start("streams", str(VENV_BIN / "python"), "-m", "streams", "worker", "-l", "info")
+            worker = [str(VENV_BIN / "python"), "-m", "streams", "worker", "-l", "info"]
+            ts.start("streams", *worker, env=process_user(STREAM))
             ts.start(
                 "web",
                 str(VENV_BIN / "uvicorn"),
@@ -47,6 +61,7 @@ def running_stack(
                 "--port",
                 str(ts.port),
                 *web_args,
+                env=web_users(),
             )
             _wait_ready(ts)
             yield ts
@@ -82,7 +97,7 @@ def another_web(
     ts = LiveStack(suffix=suffix or live_stack.suffix, port=free_port(), extra_env={**live_stack.extra_env})
     ts.extra_env.update({"GRID_DATA_DIR": str(Path(live_stack.env["GRID_DATA_DIR"]) / name), **env})
     argv = ["web.app:create_app", "--factory", "--host", "127.0.0.1", "--port", str(ts.port), *web_args]
-    ts.start(name, str(VENV_BIN / "uvicorn"), *argv)
+    ts.start(name, str(VENV_BIN / "uvicorn"), *argv, env={**web_users(), **env})
     try:
         wait_until(lambda: healthy(ts.base_url), ts, f"the {name} web server's /healthz", timeout=60)
         yield ts
@@ -105,14 +120,18 @@ def wait_until(probe: Callable[[], bool], ts: LiveStack, what: str, timeout: flo
 
 
 def _delete_topics(ts: LiveStack) -> None:
-    admin = KafkaAdminClient(bootstrap_servers=ts.env.get("GRID_KAFKA_BOOTSTRAP", "127.0.0.1:29092"))
+    """Delete the session's topics and the ACLs granted on them."""
+    admin = KafkaAdminClient(bootstrap_servers=ts.env.get("GRID_KAFKA_BOOTSTRAP", "127.0.0.1:29092"), **login_as(ADMIN))
+    prefix = ts.env["GRID_TOPIC_PREFIX"]
     try:
-        prefix = ts.env["GRID_TOPIC_PREFIX"]
         mine = [t for t in admin.list_topics() if t.startswith(prefix) or t.startswith(prefix.rstrip("."))]
         if mine:
             admin.delete_topics(mine)
     finally:
         admin.close()
+    bootstrap = ts.env.get("GRID_KAFKA_BOOTSTRAP", "127.0.0.1:29092")
+    admin_settings = {"kafka_username": ADMIN, "kafka_password": SecretStr(password_of(ADMIN))}
+    revoke_acls(StreamSettings(kafka_bootstrap=bootstrap, topic_prefix=prefix, **admin_settings))
 
 
 def topic_name(ts: LiveStack, base: str) -> str:

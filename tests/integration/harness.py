@@ -21,6 +21,8 @@ import asyncpg
 import httpx
 
 from dispatch.db import create_pool
+from dispatch.settings import sasl_options
+from streams.acls import INTAKE, WEB
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
@@ -38,6 +40,30 @@ async def wait_for(probe: Callable[[], Awaitable[T | None]], what: str, within: 
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {within:.0f}s waiting for {what}")
         await asyncio.sleep(0.05)
+
+
+def password_of(user: str) -> str:
+    """The installation's broker password of `user` (.stack/secrets.env, loaded by tests/__init__.py)."""
+    return os.environ[f"GRID_KAFKA_PASSWORD_{user.upper()}"]
+
+
+def login_as(user: str) -> dict[str, str]:
+    """Client options (aiokafka, kafka-python) that log in to the broker as `user`; tests act as admin."""
+    return sasl_options(user, password_of(user))
+
+
+def process_user(user: str) -> dict[str, str]:
+    """The environment that makes a product process log in to the broker as `user`."""
+    return {"GRID_KAFKA_USERNAME": user, "GRID_KAFKA_PASSWORD": password_of(user)}
+
+
+def web_users() -> dict[str, str]:
+    """A web server's broker users, as make run gives them: web, and intake for the intake inside it."""
+    return {
+        **process_user(WEB),
+        "GRID_INTAKE_KAFKA_USERNAME": INTAKE,
+        "GRID_INTAKE_KAFKA_PASSWORD": password_of(INTAKE),
+    }
 
 
 def free_port() -> int:

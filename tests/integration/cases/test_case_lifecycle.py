@@ -20,9 +20,10 @@ from kafka import KafkaProducer
 
 from core.cases import case_id_for_event
 from dispatch.media.store import path_for
+from streams.acls import ADMIN
 from tests.integration.auth import admin_headers, as_person
 from tests.integration.conftest import running_stack
-from tests.integration.harness import ROOT, VENV_BIN, LiveStack, client_on, pool_on, wait_for
+from tests.integration.harness import ROOT, VENV_BIN, LiveStack, client_on, login_as, pool_on, wait_for
 from tests.integration.helpers import event, grid_point, listening
 from tests.integration.signing import signed_record
 from tests.media_samples import PDF, png
@@ -187,7 +188,8 @@ async def test_commands_sent_to_the_topic_are_applied_like_http_ones_when_signed
         }
 
     unsigned, signed = accept(), accept()
-    producer = KafkaProducer(bootstrap_servers=lc_stack.env.get("GRID_KAFKA_BOOTSTRAP", "127.0.0.1:29092"), acks="all")
+    bootstrap = lc_stack.env.get("GRID_KAFKA_BOOTSTRAP", "127.0.0.1:29092")
+    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", **login_as(ADMIN))
     try:
         topic = lc_stack.env["GRID_TOPIC_PREFIX"] + "case.commands"
         producer.send(topic, key=case["id"].encode(), value=orjson.dumps(unsigned)).get(15)

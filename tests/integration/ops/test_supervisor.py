@@ -18,8 +18,9 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import KafkaAdminClient
 
 from core.topics import EVENTS
+from streams.acls import ADMIN
 from tests.integration.conftest import _delete_topics, wait_until
-from tests.integration.harness import ARTIFACTS, VENV_BIN, LiveStack, Service, scratch_stack
+from tests.integration.harness import ARTIFACTS, VENV_BIN, LiveStack, Service, login_as, scratch_stack
 
 pytestmark = pytest.mark.integration
 
@@ -89,7 +90,7 @@ def _group(ts: LiveStack) -> str:
 
 
 def _admin(ts: LiveStack) -> KafkaAdminClient:
-    return KafkaAdminClient(bootstrap_servers=ts.env.get("GRID_KAFKA_BOOTSTRAP", "127.0.0.1:29092"))
+    return KafkaAdminClient(bootstrap_servers=ts.env.get("GRID_KAFKA_BOOTSTRAP", "127.0.0.1:29092"), **login_as(ADMIN))
 
 
 def sharing(ts: LiveStack) -> dict[str, set[int]]:
@@ -121,7 +122,7 @@ def shared_by_two(ts: LiveStack) -> bool:
 def unconsumed(ts: LiveStack) -> int:
     """Records on grid.events that the stream workers' group has not committed yet."""
     topic = ts.env["GRID_TOPIC_PREFIX"] + EVENTS.name
-    consumer = KafkaConsumer(bootstrap_servers=ts.env.get("GRID_KAFKA_BOOTSTRAP", "127.0.0.1:29092"))
+    consumer = KafkaConsumer(bootstrap_servers=ts.env.get("GRID_KAFKA_BOOTSTRAP", "127.0.0.1:29092"), **login_as(ADMIN))
     admin = _admin(ts)
     try:
         parts = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
@@ -177,7 +178,8 @@ def _kill_and_watch(ts: LiveStack, sup: Supervisor) -> None:
     # (the 60 s session timeout). Then every partition is consumed again: one record on each (not a valid event:
     # the router dead-letters it, which commits it just the same).
     wait_until(lambda: shared_by_two(ts), ts, "the restarted worker to take its partitions back", timeout=30)
-    producer = KafkaProducer(bootstrap_servers=ts.env.get("GRID_KAFKA_BOOTSTRAP", "127.0.0.1:29092"), acks="all")
+    bootstrap = ts.env.get("GRID_KAFKA_BOOTSTRAP", "127.0.0.1:29092")
+    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", **login_as(ADMIN))
     try:
         topic = ts.env["GRID_TOPIC_PREFIX"] + EVENTS.name
         for partition in sorted(producer.partitions_for(topic)):

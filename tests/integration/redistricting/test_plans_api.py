@@ -18,8 +18,9 @@ from core.cases import case_id_for_event
 from core.plans import RedistrictingPlan
 from core.queues import RegistryChange
 from dispatch.clock import local_day
+from streams.acls import ADMIN
 from tests.integration.conftest import topic_name
-from tests.integration.harness import LiveStack, wait_for
+from tests.integration.harness import LiveStack, login_as, wait_for
 from tests.integration.helpers import event
 
 TOWN = "510822107"  # a township no other test of the session touches
@@ -53,7 +54,9 @@ def plan_notices(ts: LiveStack, plan_id: str, within: float = 15.0) -> list[Regi
     """The notices keyed `plan:<plan_id>` on this session's registry topic, every partition read from the beginning."""
     name = topic_name(ts, topics.REGISTRY.name)
     consumer = KafkaConsumer(
-        bootstrap_servers=ts.env.get("GRID_KAFKA_BOOTSTRAP", "127.0.0.1:29092"), enable_auto_commit=False
+        bootstrap_servers=ts.env.get("GRID_KAFKA_BOOTSTRAP", "127.0.0.1:29092"),
+        enable_auto_commit=False,
+        **login_as(ADMIN),
     )
     found: list[RegistryChange] = []
     try:

@@ -16,7 +16,8 @@ from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 
 from core.cases import case_id_for_event
 from dispatch.settings import CommonSettings
-from tests.integration.harness import LiveStack
+from streams.acls import ADMIN
+from tests.integration.harness import LiveStack, login_as
 
 FATES = """
 SELECT e.id AS event_id,
@@ -97,8 +98,8 @@ def consumer_lag(ts: LiveStack) -> int:
     """How many records the stream workers' consumer group has yet to commit, over every topic it consumes."""
     bootstrap = ts.env.get("GRID_KAFKA_BOOTSTRAP", CommonSettings().kafka_bootstrap)
     group = f"{ts.env['GRID_TOPIC_PREFIX']}gridcmd-streams"
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap)
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, **login_as(ADMIN))
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, **login_as(ADMIN))
     try:
         committed = {tp: meta.offset for tp, meta in admin.list_group_offsets({group: None})[group].items()}
         partitions = [

@@ -1,8 +1,10 @@
 """A broker and a database of one test's own, to kill (SIGKILL) and start again without hurting other tests.
 
 Kafka runs from the jars infra/stack.sh setup put in .stack/kafka/libs, with infra/kafka/server.properties.in
-rendered into a temporary folder; PostgreSQL is a new cluster (initdb, as the postgres user when we are root) in
-another. Both listen on free ports of 127.0.0.1 and are removed when the context ends.
+rendered into a temporary folder and the installation's broker users, added as infra/stack.sh adds them (through a
+listener on which admin logs in with SASL/PLAIN, here kept for the broker's life); PostgreSQL is a new cluster
+(initdb, as the postgres user when we are root) in another. Both listen on free ports of 127.0.0.1 and are removed
+when the context ends.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from tests.integration.harness import ROOT, VENV_BIN, free_port
+from streams.acls import ADMIN, USERS
+from tests.integration.harness import ROOT, VENV_BIN, free_port, password_of
 
 KAFKA_LIBS = ROOT / ".stack" / "kafka" / "libs"
 PGBIN = Path("/usr/lib/postgresql/15/bin")
@@ -58,14 +61,24 @@ class PrivateKafka:
     """One KRaft node (broker and controller) on free ports, its log and data under `home`."""
 
     def __init__(self, home: Path) -> None:
-        self.home, self.port, self.controller_port = home, free_port(), free_port()
+        self.home, self.port, self.controller_port, self.users_port = home, free_port(), free_port(), free_port()
         self.config, self.log = home / "server.properties", home / "kafka.log"
         self.proc: subprocess.Popen[bytes] | None = None
         template = (ROOT / "infra" / "kafka" / "server.properties.in").read_text()
+        listeners = f"CLIENT://127.0.0.1:{self.port},USERS://127.0.0.1:{self.users_port}"
+        self.config.touch(mode=0o600)  # it holds admin's and the controller's passwords
         self.config.write_text(
             template.replace("@PORT@", str(self.port))
             .replace("@CONTROLLER_PORT@", str(self.controller_port))
             .replace("@DATA_DIR@", str(home / "data"))
+            .replace("@ADMIN_PASSWORD@", password_of(ADMIN))
+            .replace("@CONTROLLER_PASSWORD@", password_of("controller"))
+            + f"listeners={listeners},CONTROLLER://127.0.0.1:{self.controller_port}\n"
+            f"advertised.listeners={listeners}\n"
+            "listener.security.protocol.map=CLIENT:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT,USERS:SASL_PLAINTEXT\n"
+            "listener.name.users.sasl.enabled.mechanisms=PLAIN\n"
+            "listener.name.users.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule"
+            f' required user_admin="{password_of(ADMIN)}";\n'
         )
 
     @property
@@ -115,6 +128,21 @@ class PrivateKafka:
 
     def wait_ready(self, within: float = 90) -> None:
         _wait(self.answers, "the private broker", within, self.log)
+
+    def add_users(self, within: float = 90) -> None:
+        """Give the new broker the installation's users (infra/kafka_users.py, passwords in the environment)."""
+        users = f"127.0.0.1:{self.users_port}"
+        python = str(VENV_BIN / "python")
+        as_admin = {**os.environ, "GRID_KAFKA_USERNAME": ADMIN, "GRID_KAFKA_PASSWORD": password_of(ADMIN)}
+
+        def answers() -> bool:
+            argv = [python, str(ROOT / "infra" / "kafka_ready.py"), "--bootstrap", users, "--timeout", "3"]
+            env = {**as_admin, "GRID_KAFKA_MECHANISM": "PLAIN"}
+            return subprocess.run(argv, capture_output=True, cwd=ROOT, env=env).returncode == 0
+
+        _wait(answers, "the private broker's users listener", within, self.log)
+        argv = [python, str(ROOT / "infra" / "kafka_users.py"), "--bootstrap", users, "--mechanism", "PLAIN", *USERS]
+        subprocess.run(argv, check=True, capture_output=True, cwd=ROOT, env=as_admin)
 
 
 class PrivatePostgres:
@@ -241,6 +269,7 @@ def private_stack() -> Iterator[PrivateStack]:
         private.kafka.start()
         private.postgres.start()
         private.postgres.bootstrap()
+        private.kafka.add_users()
         private.kafka.wait_ready()
         yield private
     finally:

@@ -12,8 +12,9 @@ import pytest
 import pytest_asyncio
 
 from dispatch.db import create_pool
+from streams.acls import STREAM
 from tests.integration.conftest import running_stack, wait_until
-from tests.integration.harness import VENV_BIN, LiveStack
+from tests.integration.harness import VENV_BIN, LiveStack, process_user
 from tests.integration.streams.accounting import check_accounts, check_pairs, wait_accounted, wait_settled
 from tests.integration.streams.load import STACK_ENV, Load, plan_events
 
@@ -34,7 +35,7 @@ def two_workers() -> Iterator[LiveStack]:
             "worker",
             "-l",
             "info",
-            env={"GRID_DATA_DIR": f"{ts.data_dir}/worker-2"},
+            env={"GRID_DATA_DIR": f"{ts.data_dir}/worker-2", **process_user(STREAM)},
         )
         wait_until(lambda: "[^Worker]: Ready" in second.log_text(), ts, "the second stream worker", timeout=90)
         yield ts

@@ -25,9 +25,10 @@ from schemathesis import Case
 from core.cases import case_id_for_event
 from core.vocabulary import Role
 from dispatch.access.users import User
+from streams.acls import ADMIN
 from tests.integration.auth import admin_headers, as_person, bearer
 from tests.integration.conftest import running_stack, topic_name
-from tests.integration.harness import LiveStack, pool_on, wait_for
+from tests.integration.harness import LiveStack, login_as, pool_on, wait_for
 from tests.integration.helpers import event, grid_point
 from tests.media_samples import png
 from web.app import create_app
@@ -145,7 +146,9 @@ async def seeded(fuzz_stack: LiveStack, fuzz_db: asyncpg.Pool) -> LiveStack:
         assert (await http.post("/api/v1/events", json=body)).status_code == 202
         photo = await http.post("/api/v1/media", content=PHOTO, headers={"Content-Type": "image/png"})
         assert photo.status_code == 201
-    producer = KafkaProducer(bootstrap_servers=fuzz_stack.env.get("GRID_KAFKA_BOOTSTRAP", "127.0.0.1:29092"))
+    producer = KafkaProducer(
+        bootstrap_servers=fuzz_stack.env.get("GRID_KAFKA_BOOTSTRAP", "127.0.0.1:29092"), **login_as(ADMIN)
+    )
     try:
         producer.send(topic_name(fuzz_stack, "grid.events"), b'{"type": "incident"', key=b"fuzz").get(10)
     finally:
