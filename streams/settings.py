@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dispatch.settings import CommonSettings
+from dispatch.settings import AuditSettings
 
 
-class StreamSettings(CommonSettings):
+class StreamSettings(AuditSettings):
     """GRID_* variables read once when the worker starts."""
 
     app_id: str = "gridcmd-streams"
