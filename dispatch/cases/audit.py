@@ -69,11 +69,11 @@ def anchor_breaks(case_id: UUID, entries: list[LogEntry], anchored: Anchored) ->
             break
         if entry.anchor != anchor:
             problems.append(f"case {case_id} entry {seq} ({entry.kind}): does not match its anchor (rewritten)")
-    unsealed = [e.seq for e in entries if e.seal is None]
-    if unsealed and anchored.baseline is not None and max(unsealed) > anchored.baseline.get(case_id, 0):
+    unsealed = [e for e in entries if e.seal is None]
+    if unsealed and anchored.baseline is not None and unsealed[-1].seq > anchored.baseline.get(case_id, 0):
         problems.append(
-            f"case {case_id} entry {max(unsealed)}: unsealed, yet the anchors' baseline does not hold it"
-            " (written or rewritten without the key)"
+            f"case {case_id} entry {unsealed[-1].seq} ({unsealed[-1].kind}): unsealed, yet the anchors' baseline"
+            " does not hold it (written or rewritten without the key)"
         )
     return problems
 

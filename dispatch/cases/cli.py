@@ -34,8 +34,8 @@ def audit_verify() -> None:
     anchors = AnchorFile(settings.audit_anchor_dir, audit_keys(settings))
     report = with_pool(lambda pool: audit.verify(pool, settings.media_dir, anchors))
     summary = (
-        f"{report.cases} case(s), {report.entries} log entries ({report.keyed} sealed with the audit key,"
-        f" {report.entries - report.keyed} unkeyed from before), {report.anchored} anchored head(s) in"
+        f"{report.cases} case(s), {report.entries} log entries ({report.keyed} sealed with an audit key,"
+        f" {report.entries - report.keyed} unkeyed), {report.anchored} anchored head(s) in"
         f" {report.anchor_lines} anchor line(s), {report.media} evidence file(s) checked"
     )
     if report.problems:
