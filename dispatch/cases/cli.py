@@ -38,6 +38,10 @@ def audit_verify() -> None:
         f" {report.entries - report.keyed} unkeyed), {report.anchored} anchored head(s) in"
         f" {report.anchor_lines} anchor line(s), {report.media} evidence file(s) checked"
     )
+    if report.entries and not report.anchor_lines:
+        console.print(
+            f"[yellow]no anchors in {anchors.path} yet: a cut tail cannot be seen (README: The record)[/yellow]"
+        )
     if report.problems:
         fail(f"audit FAILED: {summary}", report.problems)
     console.print(f"[green]audit passed: {summary}[/green]")

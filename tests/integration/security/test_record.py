@@ -9,6 +9,7 @@ import os
 import subprocess
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -17,7 +18,7 @@ import pytest
 import pytest_asyncio
 
 from core.cases import Actor, case_id_for_event
-from dispatch.cases.anchors import AnchorFile
+from dispatch.cases.anchors import ANCHOR_FILE, AnchorFile
 from dispatch.cases.machine import GENESIS, entry_hash
 from dispatch.cases.seal import AuditKeys, key_id
 from tests.integration.auth import admin_headers, as_person
@@ -227,3 +228,17 @@ async def test_entries_sealed_before_a_rotation_verify_with_the_previous_key_onl
     forgotten = verify(record_stack, GRID_AUDIT_KEY="a-new-key-" + "x" * 40, GRID_AUDIT_KEYS_PREVIOUS="")
     assert forgotten.returncode == 1
     assert f"case {case_id} entry 1 (registered): sealed with unknown key {key_id(KEY)}" in forgotten.stderr
+
+
+async def test_a_removed_or_edited_anchor_line_is_named(
+    case_id: uuid.UUID, record_stack: LiveStack, tmp_path: Path
+) -> None:
+    lines = (Path(record_stack.env["GRID_AUDIT_ANCHOR_DIR"]) / ANCHOR_FILE).read_text().splitlines(keepends=True)
+    assert len(lines) >= 3
+    (tmp_path / ANCHOR_FILE).write_text("".join([lines[0], *lines[2:]]))
+    removed = verify(record_stack, GRID_AUDIT_ANCHOR_DIR=str(tmp_path))
+    assert removed.returncode == 1 and "anchor line 2 does not follow line 1 (a line was removed)" in removed.stderr
+    edited = lines[1].replace('"baseline":false', '"baseline":true')
+    (tmp_path / ANCHOR_FILE).write_text("".join([lines[0], edited, *lines[2:]]))
+    forged = verify(record_stack, GRID_AUDIT_ANCHOR_DIR=str(tmp_path))
+    assert forged.returncode == 1 and "anchor line 2: its seal" in forged.stderr, forged.stderr
