@@ -4,6 +4,7 @@ names, because the entries are sealed with a key and their heads anchored outsid
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import subprocess
@@ -23,7 +24,7 @@ from dispatch.cases.machine import GENESIS, entry_hash
 from dispatch.cases.seal import AuditKeys, key_id
 from tests.integration.auth import admin_headers, as_person
 from tests.integration.conftest import running_stack
-from tests.integration.harness import ROOT, VENV_BIN, LiveStack, client_on, pool_on, wait_for
+from tests.integration.harness import ROOT, VENV_BIN, LiveStack, client_on, pool_on, scratch_stack, wait_for
 from tests.integration.helpers import event, grid_point
 from tests.media_samples import png
 
@@ -242,3 +243,15 @@ async def test_a_removed_or_edited_anchor_line_is_named(
     (tmp_path / ANCHOR_FILE).write_text("".join([lines[0], edited, *lines[2:]]))
     forged = verify(record_stack, GRID_AUDIT_ANCHOR_DIR=str(tmp_path))
     assert forged.returncode == 1 and "anchor line 2: its seal" in forged.stderr, forged.stderr
+
+
+async def test_the_application_role_cannot_run_the_migrations_to_grant_itself_more() -> None:
+    with scratch_stack() as ts:
+        ts.run(str(VENV_BIN / "gridctl"), "migrate", "0005")
+        argv = [str(VENV_BIN / "gridctl"), "migrate"]
+        env = {**ts.env, "GRID_DATABASE_OWNER_URL": ""}
+        as_app = await asyncio.to_thread(subprocess.run, argv, env=env, cwd=ROOT, capture_output=True, text=True)
+        assert as_app.returncode != 0 and "permission denied" in as_app.stderr, as_app.stderr
+        async with pool_on(ts, as_owner=True) as owner:
+            assert await owner.fetchval("SELECT version_num FROM alembic_version") == "0005"
+            assert not await owner.fetchval("SELECT has_table_privilege('grid', 'case_log', 'SELECT')")
