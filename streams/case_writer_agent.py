@@ -92,6 +92,11 @@ class CaseWriter:
             return
         self.ctx.counters["heads_anchored"] += len(heads)
 
+    async def last_anchor(self, sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
+        """On a clean shutdown, anchor what the last interval wrote (a new file's baseline waits for a live worker)."""
+        if self.anchors.started():
+            await self.anchor()
+
     async def _screened(self, event: EventT[Any]) -> CaseCommand | None:
         """The command in the record, or None once it is dead-lettered (malformed, or an untrusted actor)."""
         try:

@@ -60,15 +60,18 @@ def anchor_breaks(case_id: UUID, entries: list[LogEntry], anchored: Anchored) ->
     problems: list[str] = []
     by_seq = {e.seq: e for e in entries}
     last = entries[-1].seq if entries else 0
+    missing: list[int] = []
     for seq, anchor in sorted(anchored.entries.get(case_id, {}).items()):
         entry = by_seq.get(seq)
         if entry is None:
-            problems.append(
-                f"case {case_id}: anchored entry {seq} is missing, the log ends at entry {last} (its tail was cut)"
-            )
-            break
-        if entry.anchor != anchor:
+            missing.append(seq)
+        elif entry.anchor != anchor:
             problems.append(f"case {case_id} entry {seq} ({entry.kind}): does not match its anchor (rewritten)")
+    if missing:
+        how = "its tail was cut" if missing[-1] > last else "deleted"
+        problems.insert(
+            0, f"case {case_id}: anchored entry {missing[-1]} is missing, the log ends at entry {last} ({how})"
+        )
     unsealed = [e for e in entries if e.seal is None]
     if unsealed and anchored.baseline is not None and unsealed[-1].seq > anchored.baseline.get(case_id, 0):
         problems.append(

@@ -90,10 +90,14 @@ def test_a_cut_tail_leaves_an_intact_chain_but_misses_its_anchor() -> None:
     cut = log[:-2]
     assert first_break(cut, keys) is None
     assert anchor_breaks(log[0].case_id, cut, anchored(log)) == [
-        f"case {log[0].case_id}: anchored entry {log[-2].seq} is missing, the log ends at entry {cut[-1].seq}"
+        f"case {log[0].case_id}: anchored entry {log[-1].seq} is missing, the log ends at entry {cut[-1].seq}"
         " (its tail was cut)"
     ]
     assert "the log ends at entry 0" in anchor_breaks(log[0].case_id, [], anchored(log))[0]
+    holed = [e for e in log if e.seq != 2]
+    assert anchor_breaks(log[0].case_id, holed, anchored(log)) == [
+        f"case {log[0].case_id}: anchored entry 2 is missing, the log ends at entry {log[-1].seq} (deleted)"
+    ]
 
 
 def test_pending_heads_keep_the_newest_entry_of_each_case_until_taken() -> None:
