@@ -95,7 +95,9 @@ class CaseWriter:
     async def last_anchor(self, sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
         """On a clean shutdown, anchor what the last interval wrote (a new file's baseline waits for a live worker)."""
         if self.anchors.started():
+            before = self.ctx.counters["heads_anchored"]
             await self.anchor()
+            log.info("anchored %d head(s) on shutdown", self.ctx.counters["heads_anchored"] - before)
 
     async def _screened(self, event: EventT[Any]) -> CaseCommand | None:
         """The command in the record, or None once it is dead-lettered (malformed, or an untrusted actor)."""
