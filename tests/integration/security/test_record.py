@@ -61,7 +61,7 @@ async def http(record_stack: LiveStack) -> AsyncIterator[httpx.AsyncClient]:
 
 @pytest_asyncio.fixture
 async def case_id(record_stack: LiveStack, http: httpx.AsyncClient, app_db: asyncpg.Pool) -> uuid.UUID:
-    """A case of five entries (reported, accepted, verified with a photo, started), its head anchored."""
+    """A case of five entries (opened and dispatched, accepted, verified with a photo, started), its head anchored."""
     spot = await grid_point(app_db)
     body = event(lon=spot["lon"], lat=spot["lat"])
     assert (await http.post("/api/v1/events", json=body)).status_code == 202
@@ -122,7 +122,7 @@ async def tampering(owner_db: asyncpg.Pool, case: uuid.UUID) -> AsyncIterator[No
 async def test_the_application_role_cannot_update_delete_truncate_or_switch_off_the_trigger(
     case_id: uuid.UUID, app_db: asyncpg.Pool
 ) -> None:
-    before = await log_rows(app_db, case_id)
+    before, total = await log_rows(app_db, case_id), await app_db.fetchval("SELECT count(*) FROM case_log")
     attempts = (
         "UPDATE case_log SET payload = '{}'::jsonb WHERE case_id = $1",
         "DELETE FROM case_log WHERE case_id = $1 AND seq > 1",
@@ -136,6 +136,7 @@ async def test_the_application_role_cannot_update_delete_truncate_or_switch_off_
         with pytest.raises(asyncpg.InsufficientPrivilegeError):
             await app_db.execute(sql, *([case_id] if "$1" in sql else []))
     assert await log_rows(app_db, case_id) == before
+    assert await app_db.fetchval("SELECT count(*) FROM case_log") == total
     owned = await app_db.fetchval("SELECT count(*) FROM pg_class WHERE relowner = 'grid'::regrole")
     assert owned == 0, "the application role owns nothing"
 
