@@ -26,6 +26,6 @@ app.add_typer(users_app, name="users")
 
 @app.command()
 def migrate(revision: Annotated[str, typer.Argument(help="target revision")] = "head") -> None:
-    """Apply database migrations (Alembic) up to REVISION."""
-    db.migrate(CommonSettings().sqlalchemy_url, revision)
+    """Apply database migrations (Alembic) up to REVISION, as the owner role (GRID_DATABASE_OWNER_URL)."""
+    db.migrate(CommonSettings().migration_url, revision)
     console.print(f"[green]database migrated to {revision}[/green]")

@@ -23,6 +23,8 @@ class CommonSettings(BaseSettings):
     kafka_password: SecretStr = SecretStr("")
     kafka_mechanism: KafkaMechanism = "SCRAM-SHA-512"
     database_url: str = "postgresql://grid:grid@127.0.0.1:25432/grid"
+    database_owner_url: str | None = None
+    """The owner role's connection, for migrations only; the application role (database_url) owns nothing."""
     topic_prefix: str = ""
     media_dir: str = ".stack/media"
     media_max_bytes: int = 10 * 1024 * 1024
@@ -39,6 +41,29 @@ class CommonSettings(BaseSettings):
     def sqlalchemy_url(self) -> str:
         """The database URL in SQLAlchemy's asyncpg form, for Alembic."""
         return self.database_url.replace("postgresql://", "postgresql+asyncpg://", 1)
+
+    @property
+    def migration_url(self) -> str:
+        """The owner role's URL in SQLAlchemy's asyncpg form: migrations create and alter what the application uses."""
+        url = self.database_owner_url or self.database_url
+        return url.replace("postgresql://", "postgresql+asyncpg://", 1)
+
+
+class AuditSettings(CommonSettings):
+    """The audit keys and anchors, for the processes that seal the record (stream workers) or check it (gridctl).
+
+    GRID_AUDIT_KEY has no default (infra/lib.sh makes one per installation); GRID_AUDIT_KEYS_PREVIOUS lists the keys
+    it replaced, comma-separated, so the entries they sealed still verify."""
+
+    audit_key: SecretStr
+    audit_keys_previous: SecretStr = SecretStr("")
+    audit_anchor_dir: str = ".stack/audit"
+    audit_anchor_seconds: float = 5.0
+
+    @property
+    def previous_audit_keys(self) -> list[str]:
+        """The keys the current one replaced."""
+        return [k.strip() for k in self.audit_keys_previous.get_secret_value().split(",") if k.strip()]
 
 
 class CommandKeySettings(BaseSettings):

@@ -14,11 +14,6 @@ GRID_KAFKA_CONTROLLER_PORT="${GRID_KAFKA_CONTROLLER_PORT:-$((GRID_KAFKA_PORT + 1
 GRID_PG_PORT="${GRID_PG_PORT:-25432}"
 GRID_WEB_PORT="${GRID_WEB_PORT:-8000}"
 
-# What the Python side reads (see dispatch/settings.py).
-export GRID_KAFKA_BOOTSTRAP="${GRID_KAFKA_BOOTSTRAP:-127.0.0.1:$GRID_KAFKA_PORT}"
-export GRID_DATABASE_URL="${GRID_DATABASE_URL:-postgresql://grid:grid@127.0.0.1:$GRID_PG_PORT/grid}"
-export GRID_WEB_PORT
-
 # Secrets of this installation, made on first use and kept in the ignored stack folder (mode 600). A variable
 # already set in the environment wins, so production sets its own. Each line: NAME=value.
 SECRETS_FILE="$STACK/secrets.env"
@@ -30,6 +25,8 @@ SECRET_NAMES=(
   GRID_KAFKA_PASSWORD_WEB # broker user web: the web server's commands, registry notices and live hub
   GRID_KAFKA_PASSWORD_INTAKE # broker user intake: the intake (inside the web server) writes events only
   GRID_KAFKA_PASSWORD_STREAM # broker user stream: the stream workers
+  GRID_AUDIT_KEY # seals the case log and its anchors; never stored in the database (dispatch/cases/seal.py)
+  GRID_DATABASE_OWNER_PASSWORD # the database role grid_owner, which owns the tables and runs migrations
 )
 
 # random_secret: 48 URL-safe characters from the kernel's generator.
@@ -59,6 +56,13 @@ KAFKA_USERS=(admin web intake stream)
 # program its own user, see infra/supervisor_conf.py).
 export GRID_KAFKA_USERNAME="${GRID_KAFKA_USERNAME:-admin}"
 export GRID_KAFKA_PASSWORD="${GRID_KAFKA_PASSWORD:-$GRID_KAFKA_PASSWORD_ADMIN}"
+
+# What the Python side reads (see dispatch/settings.py). The application connects as grid, which owns nothing;
+# migrations (gridctl migrate) and stack.sh createdb connect as grid_owner.
+export GRID_KAFKA_BOOTSTRAP="${GRID_KAFKA_BOOTSTRAP:-127.0.0.1:$GRID_KAFKA_PORT}"
+export GRID_DATABASE_URL="${GRID_DATABASE_URL:-postgresql://grid:grid@127.0.0.1:$GRID_PG_PORT/grid}"
+export GRID_DATABASE_OWNER_URL="${GRID_DATABASE_OWNER_URL:-postgresql://grid_owner:$GRID_DATABASE_OWNER_PASSWORD@127.0.0.1:$GRID_PG_PORT/grid}"
+export GRID_WEB_PORT
 
 log() { printf '[%s] %s\n' "${LOG_TAG:-stack}" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }

@@ -5,7 +5,7 @@
 #   infra/stack.sh up              setup, start what is not running, wait until healthy
 #   infra/stack.sh down            stop app processes (make run's supervisord), then Kafka, then PostgreSQL
 #   infra/stack.sh status          one line per service and app process; exit 1 if Kafka or PostgreSQL is down
-#   infra/stack.sh createdb NAME   new database owned by grid, with PostGIS (from grid_template)
+#   infra/stack.sh createdb NAME   new database owned by grid_owner, with PostGIS (from grid_template)
 #   infra/stack.sh dropdb NAME
 #   infra/stack.sh clean           down, then delete the data (keeps downloaded jars)
 #   infra/stack.sh kafka-passwd U  a new password for broker user U, set on the broker and kept in .stack/secrets.env
@@ -196,10 +196,20 @@ pg_pid() {
 }
 pg_running() { pg_pid >/dev/null; }
 
-# psql_super DB: superuser session over our unix socket (peer auth), SQL on stdin.
+# psql_super DB ARGS...: superuser session over our unix socket (peer auth), SQL on stdin.
 psql_super() {
+  local db=$1
+  shift
   PGOPTIONS="-c client_min_messages=warning" as_pg "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$PG_SOCKET_DIR" -p "$GRID_PG_PORT" \
-    -U "$(pg_superuser)" -d "$1"
+    -U "$(pg_superuser)" -d "$db" "$@"
+}
+
+# psql_owner DB ARGS...: session as role grid_owner over TCP, the way migrations connect.
+psql_owner() {
+  local db=$1
+  shift
+  PGPASSWORD=$GRID_DATABASE_OWNER_PASSWORD PGCONNECT_TIMEOUT=5 PGOPTIONS="-c client_min_messages=warning" \
+    "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$GRID_PG_PORT" -U grid_owner -d "$db" "$@"
 }
 
 # psql_grid DB ARGS...: session as role grid over TCP, the way the application connects.
@@ -261,23 +271,46 @@ pg_start() {
     { tail_log "$PG_LOG"; die "postgres did not start"; }
 }
 
-# Role grid (password grid, may create databases), database grid_template with PostGIS
-# (a template: tests clone it as grid, no superuser needed) and database grid cloned from it.
+# Roles grid_owner (password GRID_DATABASE_OWNER_PASSWORD, may create databases; owns every database and table,
+# runs migrations) and grid (password grid; the application: owns nothing, has the rights migration 0008 grants);
+# database grid_template with PostGIS (a template: tests clone it as grid_owner, no superuser needed) and database
+# grid cloned from it. Idempotent; on a stack made before the owner role existed it reassigns what grid owns.
 pg_bootstrap() {
   psql_super postgres <<'SQL'
 SELECT 'CREATE ROLE grid LOGIN' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'grid') \gexec
-ALTER ROLE grid WITH LOGIN CREATEDB PASSWORD 'grid';
-SELECT 'CREATE DATABASE grid_template OWNER grid'
+ALTER ROLE grid WITH LOGIN NOCREATEDB PASSWORD 'grid';
+SELECT 'CREATE ROLE grid_owner LOGIN' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'grid_owner') \gexec
+ALTER ROLE grid_owner WITH LOGIN CREATEDB;
+SELECT 'CREATE DATABASE grid_template OWNER grid_owner'
   WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'grid_template') \gexec
 \c grid_template
 CREATE EXTENSION IF NOT EXISTS postgis;
 \c postgres
 ALTER DATABASE grid_template IS_TEMPLATE true;
-SELECT 'CREATE DATABASE grid OWNER grid TEMPLATE grid_template'
+SELECT 'CREATE DATABASE grid OWNER grid_owner TEMPLATE grid_template'
   WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'grid') \gexec
 \c grid
 CREATE EXTENSION IF NOT EXISTS postgis;
 SQL
+  # On stdin, not the command line, where other users of the machine could read it.
+  printf "ALTER ROLE grid_owner PASSWORD '%s';\n" "$GRID_DATABASE_OWNER_PASSWORD" | psql_super postgres
+  pg_reassign_from_grid
+}
+
+# Until the owner role existed, grid owned every database and table it made, and so could disable the case log's
+# append-only trigger or TRUNCATE it. Hand all of it to grid_owner, in each database where grid owns something
+# (pg_shdepend lists them; dbid 0 is a database itself). The next gridctl migrate grants grid its rights back.
+pg_reassign_from_grid() {
+  local db
+  for db in $(psql_super postgres -At <<'SQL'
+SELECT DISTINCT CASE WHEN s.dbid = 0 THEN 'postgres' ELSE d.datname END
+  FROM pg_shdepend s LEFT JOIN pg_database d ON d.oid = s.dbid
+ WHERE s.refobjid = 'grid'::regrole AND s.deptype = 'o' AND (s.dbid = 0 OR d.datallowconn);
+SQL
+  ); do
+    log "postgres: database $db: what role grid owns now belongs to grid_owner"
+    echo 'REASSIGN OWNED BY grid TO grid_owner;' | psql_super "$db"
+  done
 }
 
 # Start PostgreSQL unless it runs, then make sure role, databases and PostGIS exist.
@@ -314,17 +347,17 @@ valid_db_name() {
 cmd_createdb() {
   local name=${1:?usage: stack.sh createdb NAME}
   valid_db_name "$name"
-  psql_grid grid -v name="$name" <<'SQL'
+  psql_owner grid -v name="$name" <<'SQL'
 SELECT format('CREATE DATABASE %I TEMPLATE grid_template', :'name')
   WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = :'name') \gexec
 SQL
-  log "database $name ready: postgresql://grid:grid@127.0.0.1:$GRID_PG_PORT/$name"
+  log "database $name ready: postgresql://grid:grid@127.0.0.1:$GRID_PG_PORT/$name (owner grid_owner)"
 }
 
 cmd_dropdb() {
   local name=${1:?usage: stack.sh dropdb NAME}
   valid_db_name "$name"
-  psql_grid grid -v name="$name" <<'SQL'
+  psql_owner grid -v name="$name" <<'SQL'
 SELECT format('DROP DATABASE IF EXISTS %I WITH (FORCE)', :'name') \gexec
 SQL
   log "database $name dropped"

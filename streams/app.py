@@ -75,6 +75,8 @@ def create_app(settings: StreamSettings) -> faust.App:
     timers = Timers(ctx, commands)
     app.timer(interval=settings.transfer_check_seconds, on_leader=True)(registry.plans_coming_into_effect)
     app.timer(interval=settings.deadline_check_seconds, on_leader=True)(timers.deadlines)
+    app.timer(interval=settings.audit_anchor_seconds)(writer.anchor)
+    app.on_before_shutdown.connect(writer.last_anchor)
     app.timer(interval=60.0)(timers.report_counters)
     return app
 

@@ -3,6 +3,7 @@ publishes the changes, the commands that follow from them, and the events split 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
@@ -18,7 +19,9 @@ from core.cases import COMMAND_ADAPTER, Actor, CaseCommand
 from core.registry import dump
 from core.vocabulary import Role
 from dispatch.access import users
-from dispatch.cases.store import PgCaseStore
+from dispatch.cases.anchors import AnchorFile, PendingHeads
+from dispatch.cases.seal import audit_keys
+from dispatch.cases.store import PgCaseStore, log_heads
 from dispatch.cases.writer import CaseCache, WriteResult, write_batch
 from dispatch.clock import local_day
 from dispatch.people import actors
@@ -35,6 +38,9 @@ class CaseWriter:
     def __init__(self, ctx: StreamContext, dead: DeadLetters, topics: dict[str, TopicT]) -> None:
         self.ctx, self.dead, self.topics = ctx, dead, topics
         self.cache = CaseCache(ctx.settings.case_cache_size)
+        self.keys = audit_keys(ctx.settings)
+        self.heads = PendingHeads()
+        self.anchors = AnchorFile(ctx.settings.audit_anchor_dir, self.keys)
 
     def moved(self, partitions: Iterable[TP]) -> None:
         """Forget the cases of partitions revoked or assigned: another writer may have changed them meanwhile."""
@@ -63,9 +69,35 @@ class CaseWriter:
         """One partition's commands in one transaction, waiting out a database restart."""
 
         async def work(pool: asyncpg.Pool) -> list[WriteResult]:
-            return await write_batch(PgCaseStore(pool), self.cache, partition, commands, datetime.now(UTC))
+            store = PgCaseStore(pool, self.keys, self.heads)
+            return await write_batch(store, self.cache, partition, commands, datetime.now(UTC))
 
         return await self.ctx.retrying("case writer", work)
+
+    async def anchor(self) -> None:
+        """Append the heads written since the last anchor (on a new anchor file, the head of every case first)."""
+        baseline = not self.anchors.started()
+        heads = self.heads.take()
+        if baseline:
+            pending, heads = heads, await self.ctx.retrying("the heads of the case logs", log_heads)
+            heads.update({c: head for c, head in pending.items() if head[0] > heads.get(c, (0, ""))[0]})
+        if not heads and not baseline:
+            return
+        try:
+            await asyncio.to_thread(self.anchors.append, heads, baseline)
+        except OSError:
+            self.heads.merge(heads)
+            self.ctx.counters["anchor_failures"] += 1
+            log.exception("cannot append to the anchor file %s; the heads wait for the next try", self.anchors.path)
+            return
+        self.ctx.counters["heads_anchored"] += len(heads)
+
+    async def last_anchor(self, sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
+        """On a clean shutdown, anchor what the last interval wrote (a new file's baseline waits for a live worker)."""
+        if self.anchors.started():
+            before = self.ctx.counters["heads_anchored"]
+            await self.anchor()
+            log.info("anchored %d head(s) on shutdown", self.ctx.counters["heads_anchored"] - before)
 
     async def _screened(self, event: EventT[Any]) -> CaseCommand | None:
         """The command in the record, or None once it is dead-lettered (malformed, unsigned or forged, or an

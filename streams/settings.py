@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dispatch.settings import CommandKeySettings, CommonSettings
+from dispatch.settings import AuditSettings, CommandKeySettings
 
 
-class StreamSettings(CommonSettings, CommandKeySettings):
+class StreamSettings(AuditSettings, CommandKeySettings):
     """GRID_* variables read once when the worker starts."""
 
     app_id: str = "gridcmd-streams"

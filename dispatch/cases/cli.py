@@ -7,13 +7,16 @@ from typing import Annotated
 
 import orjson
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
 from dispatch.access.scope import OPERATOR
 from dispatch.cases import audit, metrics, projection
+from dispatch.cases.anchors import AnchorFile
+from dispatch.cases.seal import audit_keys
 from dispatch.cli_support import console, fail, with_pool
-from dispatch.settings import CommonSettings
+from dispatch.settings import AuditSettings
 
 audit_app = typer.Typer(help="The tamper-evident record: check every case log chain and every evidence file.")
 cases_app = typer.Typer(help="Cases: rebuild projections from the log, metrics.", no_args_is_help=True)
@@ -21,9 +24,24 @@ cases_app = typer.Typer(help="Cases: rebuild projections from the log, metrics."
 
 @audit_app.command("verify")
 def audit_verify() -> None:
-    """Recompute every case log's hash chain and every evidence file's hash; name the first broken entry."""
-    report = with_pool(lambda pool: audit.verify(pool, CommonSettings().media_dir))
-    summary = f"{report.cases} case(s), {report.entries} log entries, {report.media} evidence file(s) checked"
+    """Recompute every case log's chain and seals, find every anchored head again, and check every evidence file's
+    hash; name the first broken entry of each case."""
+    try:
+        settings = AuditSettings()
+    except ValidationError:
+        fail("gridctl audit verify needs GRID_AUDIT_KEY, the key that seals the record (README: The record)")
+        raise
+    anchors = AnchorFile(settings.audit_anchor_dir, audit_keys(settings))
+    report = with_pool(lambda pool: audit.verify(pool, settings.media_dir, anchors))
+    summary = (
+        f"{report.cases} case(s), {report.entries} log entries ({report.keyed} sealed with an audit key,"
+        f" {report.entries - report.keyed} unkeyed), {report.anchored} anchored head(s) in"
+        f" {report.anchor_lines} anchor line(s), {report.media} evidence file(s) checked"
+    )
+    if report.entries and not report.anchor_lines:
+        console.print(
+            f"[yellow]no anchors in {anchors.path} yet: a cut tail cannot be seen (README: The record)[/yellow]"
+        )
     if report.problems:
         fail(f"audit FAILED: {summary}", report.problems)
     console.print(f"[green]audit passed: {summary}[/green]")

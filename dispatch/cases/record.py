@@ -17,6 +17,7 @@ import orjson
 from core.case_views import CaseDetail, CaseView
 from core.cases import Actor, Assignee
 from core.vocabulary import CaseState, Category, PartyKind, Severity, Step
+from dispatch.cases.seal import Seal
 from dispatch.errors import Conflict, Forbidden
 
 GENESIS = "0" * 64
@@ -92,6 +93,13 @@ class LogEntry:
     payload: Payload
     prev_hash: str
     hash: str
+    seal: Seal | None = None
+    """The keyed seal over `hash`; None on entries written before the chain was keyed."""
+
+    @property
+    def anchor(self) -> str:
+        """What an anchor records of this entry: its MAC, or its hash when it has no seal."""
+        return self.seal.mac if self.seal else self.hash
 
 
 class CommandRefused(Conflict):

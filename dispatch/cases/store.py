@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 from uuid import UUID
 
@@ -10,19 +11,21 @@ import asyncpg
 
 from core.cases import Actor
 from dispatch.cases import rollup
+from dispatch.cases.anchors import Heads, PendingHeads
 from dispatch.cases.columns import CASE_COLUMNS, UPSERT_CASE, case_args, case_from_row
 from dispatch.cases.machine import GENESIS, CaseRecord, LogEntry
+from dispatch.cases.seal import AuditKeys, Seal
 from dispatch.db import Conn
 
 if TYPE_CHECKING:
     from dispatch.cases.writer import BatchWrite, Loaded
 
 INSERT_LOG = """
-INSERT INTO case_log (case_id, seq, command_id, kind, actor_id, actor_role, at, payload, prev_hash, hash)
-VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)
+INSERT INTO case_log (case_id, seq, command_id, kind, actor_id, actor_role, at, payload, prev_hash, hash, key_id, mac)
+VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)
 """
 
-LOG_COLUMNS = "case_id, seq, command_id, kind, actor_id, actor_role, at, payload, prev_hash, hash"
+LOG_COLUMNS = "case_id, seq, command_id, kind, actor_id, actor_role, at, payload, prev_hash, hash, key_id, mac"
 
 
 def entry_from_row(row: asyncpg.Record) -> LogEntry:
@@ -37,6 +40,7 @@ def entry_from_row(row: asyncpg.Record) -> LogEntry:
         payload=row["payload"],
         prev_hash=row["prev_hash"],
         hash=row["hash"],
+        seal=Seal(row["key_id"], row["mac"]) if row["key_id"] is not None else None,
     )
 
 
@@ -66,8 +70,26 @@ WHERE EXISTS (SELECT 1 FROM case_log l WHERE l.case_id = c.case_id AND l.command
 """
 
 
+def sealed(entries: Iterable[LogEntry], keys: AuditKeys) -> list[LogEntry]:
+    """The entries, each sealed with the current audit key over its hash."""
+    return [replace(e, seal=keys.seal(e.hash)) for e in entries]
+
+
+LOG_HEADS = "SELECT DISTINCT ON (case_id) case_id, seq, hash, mac FROM case_log ORDER BY case_id, seq DESC"
+
+
+async def log_heads(pool: asyncpg.Pool) -> Heads:
+    """The newest entry of every case's log, as anchors record it (the anchors' baseline)."""
+    rows = await pool.fetch(LOG_HEADS)
+    return {r["case_id"]: (r["seq"], r["mac"] or r["hash"]) for r in rows}
+
+
 def _log_row(e: LogEntry) -> tuple[object, ...]:
-    return (e.case_id, e.seq, e.command_id, e.kind, e.actor.id, e.actor.role, e.at, e.payload, e.prev_hash, e.hash)
+    assert e.seal is not None, "log entries are sealed before they are stored"
+    return (
+        *(e.case_id, e.seq, e.command_id, e.kind, e.actor.id, e.actor.role, e.at, e.payload, e.prev_hash, e.hash),
+        *(e.seal.key_id, e.seal.mac),
+    )
 
 
 async def project_entries(conn: Conn, entries: Iterable[LogEntry]) -> None:
@@ -93,10 +115,10 @@ async def project_entries(conn: Conn, entries: Iterable[LogEntry]) -> None:
 
 
 class PgCaseStore:
-    """CaseStore on PostGIS through an asyncpg pool."""
+    """CaseStore on PostGIS through an asyncpg pool; only a store given the audit keys (the writer's) appends."""
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
-        self._pool = pool
+    def __init__(self, pool: asyncpg.Pool, keys: AuditKeys | None = None, heads: PendingHeads | None = None) -> None:
+        self._pool, self._keys, self._heads = pool, keys, heads
 
     async def load(self, case_id: UUID) -> tuple[CaseRecord | None, str]:
         """The case and the hash of its last log entry."""
@@ -134,12 +156,16 @@ class PgCaseStore:
         return {(r["case_id"], r["command_id"]) for r in rows}
 
     async def commit_batch(self, write: BatchWrite) -> None:
-        """Append every entry, update the projections and the metrics rollup, record refusals, in one transaction."""
+        """Append every entry sealed, update the projections and the metrics rollup and record refusals, in one
+        transaction; then note the new heads for the next anchor."""
+        if write.entries and self._keys is None:
+            raise RuntimeError("this case store has no audit key: it may read the log, not append to it")
+        entries = sealed(write.entries, self._keys) if self._keys else []
         async with self._pool.acquire() as conn, conn.transaction():
-            if write.entries:
-                await conn.executemany(INSERT_LOG, [_log_row(e) for e in write.entries])
-                await project_entries(conn, write.entries)
-                await rollup.record(conn, write.entries)
+            if entries:
+                await conn.executemany(INSERT_LOG, [_log_row(e) for e in entries])
+                await project_entries(conn, entries)
+                await rollup.record(conn, entries)
             if write.cases:
                 await conn.executemany(UPSERT_CASE, [case_args(c) for c in write.cases.values()])
             if write.refusals:
@@ -147,3 +173,5 @@ class PgCaseStore:
                     INSERT_REFUSAL,
                     [(r.command_id, r.case_id, r.kind, r.actor_id, r.reason[:1000]) for r in write.refusals],
                 )
+        if self._heads is not None:
+            self._heads.note(entries)

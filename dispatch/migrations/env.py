@@ -1,10 +1,13 @@
-"""Alembic environment: runs migrations on the database named by GRID_DATABASE_URL."""
+"""Alembic environment: runs migrations as the owner role (GRID_DATABASE_OWNER_URL) on the application's database.
+
+Every migration runs as the owner: the tables it creates belong to the owner, and the application role (the user of
+GRID_DATABASE_URL, named to migrations as `app_role`) gets what 0008's default privileges grant it."""
 
 import asyncio
 
 from alembic import context
 from geoalchemy2 import alembic_helpers
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from dispatch.settings import CommonSettings
@@ -14,7 +17,10 @@ config = context.config
 
 def _url() -> str:
     explicit = config.attributes.get("url")
-    return str(explicit) if explicit else CommonSettings().sqlalchemy_url
+    return str(explicit) if explicit else CommonSettings().migration_url
+
+
+config.attributes.setdefault("app_role", make_url(CommonSettings().database_url).username or "grid")
 
 
 def _run(connection: Connection) -> None:

@@ -81,6 +81,15 @@ def stack(*args: str) -> str:
     return done.stdout
 
 
+def owner_server(server: str) -> str:
+    """The shared server as the owner role: GRID_DATABASE_OWNER_URL's, or the application's with the owner's secret."""
+    explicit = os.environ.get("GRID_DATABASE_OWNER_URL")
+    if explicit:
+        return explicit.rsplit("/", 1)[0]
+    address = server.rsplit("@", 1)[1]
+    return f"postgresql://grid_owner:{os.environ.get('GRID_DATABASE_OWNER_PASSWORD', '')}@{address}"
+
+
 class Backing(Protocol):
     """A broker and a database server to run a stack on; by default the shared ones of infra/stack.sh."""
 
@@ -90,6 +99,11 @@ class Backing(Protocol):
     @property
     def database_server(self) -> str:
         """The server's URL without a database name: postgresql://user:password@host:port"""
+        ...
+
+    @property
+    def database_owner_server(self) -> str:
+        """The same server as the owner role (which owns the tables and runs migrations)."""
         ...
 
     def createdb(self, name: str) -> None: ...
@@ -158,11 +172,14 @@ class LiveStack:
         """Environment of every process of this test session."""
         base_url = os.environ.get("GRID_DATABASE_URL", "postgresql://grid:grid@127.0.0.1:25432/grid")
         server = self.backing.database_server if self.backing else base_url.rsplit("/", 1)[0]
+        owner = self.backing.database_owner_server if self.backing else owner_server(server)
         brokers = {"GRID_KAFKA_BOOTSTRAP": self.backing.kafka_bootstrap} if self.backing else {}
         return {
             **os.environ,
             **brokers,
             "GRID_DATABASE_URL": f"{server}/{self.database}",
+            "GRID_DATABASE_OWNER_URL": f"{owner}/{self.database}",
+            "GRID_AUDIT_ANCHOR_DIR": str(Path(self.data_dir) / "audit"),
             "GRID_TOPIC_PREFIX": f"test.{self.suffix}.",
             "GRID_DATA_DIR": self.data_dir,
             **self.extra_env,
@@ -170,7 +187,8 @@ class LiveStack:
 
     @property
     def data_dir(self) -> str:
-        """Local state of this session's processes (the stream worker's faust data, media), removed at the end."""
+        """Local state of this session's processes (the stream worker's faust data, media, audit anchors), removed at
+        the end."""
         return str(Path(tempfile.gettempdir()) / f"gridtest-{self.suffix}")
 
     @property
@@ -226,9 +244,12 @@ def scratch_stack(extra_env: dict[str, str] | None = None, backing: Backing | No
 
 
 @contextlib.asynccontextmanager
-async def pool_on(stack: LiveStack, max_size: int = 4, json_codecs: bool = False) -> AsyncIterator[asyncpg.Pool]:
-    """A pool on a stack's database for set-up and assertions: raw JSON text, or Python values like the product's."""
-    url = stack.env["GRID_DATABASE_URL"]
+async def pool_on(
+    stack: LiveStack, max_size: int = 4, json_codecs: bool = False, as_owner: bool = False
+) -> AsyncIterator[asyncpg.Pool]:
+    """A pool on a stack's database for set-up and assertions: raw JSON text, or Python values like the product's;
+    as the application role, or as the owner role (an operator with the database's owner rights)."""
+    url = stack.env["GRID_DATABASE_OWNER_URL" if as_owner else "GRID_DATABASE_URL"]
     pool = await (
         create_pool(url, max_size=max_size) if json_codecs else asyncpg.create_pool(url, min_size=1, max_size=max_size)
     )

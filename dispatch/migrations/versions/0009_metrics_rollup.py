@@ -5,7 +5,7 @@ The backfill sums a step's minutes in SQL, where the writer adds them one interv
 float's last bit, which the metrics' rounding to 0.1 minute hides.
 
 Revision ID: 0009
-Revises: 0005
+Revises: 0008
 Create Date: 2026-12-01
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql as pg
 
 revision = "0009"
-down_revision = "0005"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 

@@ -429,13 +429,14 @@ async def test_the_audit_names_an_edited_log_entry(desk: Desk, lc_stack: LiveSta
     row = await desk.db.fetchrow("SELECT id, case_id, seq, payload FROM case_log WHERE kind = 'verified' LIMIT 1")
     assert row is not None
     tampered = {**row["payload"], "finding": "现场无问题"}
-    await _edit(desk.db, row["id"], tampered)
-    try:
-        caught = _gridctl(lc_stack, "audit", "verify")
-        assert caught.returncode == 1
-        assert f"case {row['case_id']} entry {row['seq']} (verified): content does not match its hash" in caught.stderr
-    finally:
-        await _edit(desk.db, row["id"], row["payload"])
+    async with pool_on(lc_stack, json_codecs=True, as_owner=True) as owner:
+        await _edit(owner, row["id"], tampered)
+        try:
+            caught = _gridctl(lc_stack, "audit", "verify")
+            assert caught.returncode == 1
+            assert f"case {row['case_id']} entry {row['seq']} (verified): content does not match" in caught.stderr
+        finally:
+            await _edit(owner, row["id"], row["payload"])
     assert _gridctl(lc_stack, "audit", "verify").returncode == 0
 
     sha = await desk.db.fetchval(

@@ -156,6 +156,10 @@ class PrivatePostgres:
     def server(self) -> str:
         return f"postgresql://grid:grid@127.0.0.1:{self.port}"
 
+    @property
+    def owner_server(self) -> str:
+        return f"postgresql://grid_owner:grid_owner@127.0.0.1:{self.port}"
+
     @staticmethod
     def _as_postgres(*argv: str) -> list[str]:
         return ["runuser", "-u", "postgres", "--", *argv] if os.geteuid() == 0 else list(argv)
@@ -220,9 +224,11 @@ class PrivatePostgres:
             return False
 
     def bootstrap(self) -> None:
-        """Role grid (password grid) and a template database with PostGIS, as infra/stack.sh makes them."""
-        self.psql("CREATE ROLE grid LOGIN CREATEDB PASSWORD 'grid'")
-        self.psql("CREATE DATABASE grid_template OWNER grid")
+        """Roles grid (the application) and grid_owner (the tables' owner), and a template database with PostGIS, as
+        infra/stack.sh makes them."""
+        self.psql("CREATE ROLE grid LOGIN PASSWORD 'grid'")
+        self.psql("CREATE ROLE grid_owner LOGIN CREATEDB PASSWORD 'grid_owner'")
+        self.psql("CREATE DATABASE grid_template OWNER grid_owner")
         self.psql("CREATE EXTENSION postgis", database="grid_template")
         self.psql("ALTER DATABASE grid_template IS_TEMPLATE true")
 
@@ -246,8 +252,12 @@ class PrivateStack:
     def database_server(self) -> str:
         return self.postgres.server
 
+    @property
+    def database_owner_server(self) -> str:
+        return self.postgres.owner_server
+
     def createdb(self, name: str) -> None:
-        self.postgres.psql(f'CREATE DATABASE "{name}" OWNER grid TEMPLATE grid_template')
+        self.postgres.psql(f'CREATE DATABASE "{name}" OWNER grid_owner TEMPLATE grid_template')
 
     def dropdb(self, name: str) -> None:
         self.postgres.psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
