@@ -343,6 +343,8 @@ export interface paths {
         /**
          * Upload Media
          * @description Store a photo (JPEG, PNG, WebP) or document (PDF) sent as the raw body; the same bytes again are one file.
+         *
+         *     Every byte received counts against the account's media bytes for the day.
          */
         post: operations["upload_media_api_v1_media_post"];
         delete?: never;
@@ -360,7 +362,9 @@ export interface paths {
         };
         /**
          * Get Media
-         * @description Stored bytes the caller uploaded or that belong to one of their cases; each read of a photo is logged.
+         * @description Stored bytes granted to the caller (their upload) or to one of their cases; each read is logged.
+         *
+         *     Images are shown inline; anything else (a PDF) is a download that cannot run script in the product's origin.
          */
         get: operations["get_media_api_v1_media__sha256__get"];
         put?: never;
@@ -914,10 +918,10 @@ export interface components {
         };
         /**
          * AssignBody
-         * @description The dispatcher dispatches (again) to a party (分类转办).
+         * @description The dispatcher dispatches (again) to a party of the case's township (分类转办), named by kind and id.
          */
         AssignBody: {
-            assignee: components["schemas"]["Assignee"];
+            assignee: components["schemas"]["PartyRef"];
             /**
              * @description discriminator enum property added by openapi-typescript
              * @enum {string}
@@ -928,7 +932,7 @@ export interface components {
         };
         /**
          * Assignee
-         * @description The party a case is dispatched to.
+         * @description The party a case is dispatched to, named as the registry names it.
          */
         Assignee: {
             /**
@@ -1562,6 +1566,15 @@ export interface components {
          * @enum {string}
          */
         PartyKind: "grid_member" | "team" | "agency";
+        /**
+         * PartyRef
+         * @description A party as a client names it: kind and id only; its name comes from the registry.
+         */
+        PartyRef: {
+            /** Id */
+            id: string;
+            kind: components["schemas"]["PartyKind"];
+        };
         /**
          * Patrol
          * @description 巡查: a grid worker's patrol; may report that nothing was found.
@@ -2666,7 +2679,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description no such case within the caller's reach */
+            /** @description no such case, or a reference in the body (assignee, merge target, officer, evidence) that is not within the caller's reach; the detail names the field */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3112,6 +3125,13 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
+            };
+            /** @description the account's media bytes for today are used up (media_bytes_per_day) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };
