@@ -14,7 +14,7 @@ from core.enforcement import Evidence
 from core.vocabulary import PartyKind
 from dispatch.access.scope import TOWNSHIP_DIGITS, Scope
 from dispatch.cases.machine import CaseRecord
-from dispatch.errors import Invalid, NotFound
+from dispatch.errors import Invalid, NotInReach
 from dispatch.media import grants as media_grants
 from dispatch.media import store as media_store
 
@@ -23,13 +23,6 @@ PERSON_IN_TOWNSHIP = f"SELECT name FROM people WHERE id = $1 AND {SERVING} AND s
 TEAM_IN_TOWNSHIP = f"SELECT name FROM teams WHERE id = $1 AND {SERVING} AND starts_with(unit_code, $3) AND kind = $4"
 TEAM_KIND = {PartyKind.ENFORCEMENT: "enforcement", PartyKind.AGENCY: "agency"}
 TEAM_MEMBERS = f"SELECT id FROM people WHERE id = ANY($1::text[]) AND {SERVING} AND team_id = $3"
-
-
-class ReferenceNotFound(NotFound):
-    """A reference in a command body that does not exist, or not within the caller's reach: the same answer."""
-
-    def __init__(self, loc: tuple[str | int, ...], what: str) -> None:
-        super().__init__(f"{'.'.join(map(str, loc))}: no {what} within your reach")
 
 
 async def check(pool: asyncpg.Pool, body: CommandBody, case: CaseRecord, scope: Scope, day: date) -> Assignee | None:
@@ -51,7 +44,7 @@ async def _evidence(pool: asyncpg.Pool, evidence: tuple[Evidence, ...], scope: S
     for n, item in enumerate(evidence):
         info = known.get(item.sha256)
         if info is None or not await media_grants.visible(pool, item.sha256, scope):
-            raise ReferenceNotFound(("body", "evidence", n, "sha256"), f"stored media {item.sha256}")
+            raise NotInReach(("body", "evidence", n, "sha256"), f"stored media {item.sha256}")
         if info.kind != item.kind.value:
             raise Invalid(f"media {item.sha256} is a {info.kind}", ("body", "evidence", n, "kind"))
 
@@ -65,7 +58,7 @@ async def assignee(pool: asyncpg.Pool, ref: PartyRef, case: CaseRecord, day: dat
     elif township:
         name = await pool.fetchval(TEAM_IN_TOWNSHIP, ref.id, day, township, TEAM_KIND[ref.kind])
     if name is None:
-        raise ReferenceNotFound(("body", "assignee", "id"), f"{ref.kind.value} {ref.id} serving this case's township")
+        raise NotInReach(("body", "assignee", "id"), f"{ref.kind.value} {ref.id} serving this case's township")
     return Assignee(kind=ref.kind, id=ref.id, name=name)
 
 
@@ -75,7 +68,7 @@ async def _officers(pool: asyncpg.Pool, officers: tuple[str, ...], case: CaseRec
     members = {r["id"] for r in await pool.fetch(TEAM_MEMBERS, list(officers), day, team)} if team else set()
     for n, officer in enumerate(officers):
         if officer not in members:
-            raise ReferenceNotFound(("body", "officers", n), f"officer {officer} of the team handling this case")
+            raise NotInReach(("body", "officers", n), f"officer {officer} of the team handling this case")
 
 
 async def _merge_target(pool: asyncpg.Pool, body: MergeBody, case: CaseRecord, scope: Scope) -> None:
@@ -86,4 +79,4 @@ async def _merge_target(pool: asyncpg.Pool, body: MergeBody, case: CaseRecord, s
         f"SELECT 1 FROM cases WHERE id = $1 AND closed_at IS NULL AND township_code = $2 AND {reach}", *args
     )
     if found is None:
-        raise ReferenceNotFound(("body", "into"), f"open case {body.into} to merge into")
+        raise NotInReach(("body", "into"), f"open case {body.into} to merge into")

@@ -27,14 +27,23 @@ async def grant_cases(conn: Conn, grants: Iterable[CaseGrant]) -> None:
 
 async def visible(pool: Executor, sha256: str, scope: Scope) -> bool:
     """Whether the caller is the granted person, or reaches a case the file is granted to."""
+    return sha256 in await readable(pool, [sha256], scope)
+
+
+async def readable(pool: Executor, hashes: Iterable[str], scope: Scope) -> set[str]:
+    """The stored files among `hashes` the caller may read (an administrator: every stored one)."""
+    wanted = sorted(set(hashes))
+    if not wanted:
+        return set()
     if scope.role in EVERYWHERE:
-        return True
-    args: list[object] = [sha256, scope.me]
+        rows = await pool.fetch("SELECT sha256 FROM media WHERE sha256 = ANY($1::text[])", wanted)
+        return {r["sha256"] for r in rows}
+    args: list[object] = [wanted, scope.me]
     reach = scope.case_sql(args, alias="c")
-    found = await pool.fetchval(
-        "SELECT EXISTS (SELECT 1 FROM media_grants WHERE media_hash = $1 AND person_id = $2)"
-        " OR EXISTS (SELECT 1 FROM media_grants g JOIN cases c ON c.id = g.case_id"
-        f" WHERE g.media_hash = $1 AND {reach})",
+    rows = await pool.fetch(
+        "SELECT DISTINCT g.media_hash FROM media_grants g JOIN media m ON m.sha256 = g.media_hash"
+        " LEFT JOIN cases c ON c.id = g.case_id"
+        f" WHERE g.media_hash = ANY($1::text[]) AND (g.person_id = $2 OR (g.case_id IS NOT NULL AND {reach}))",
         *args,
     )
-    return bool(found)
+    return {r["media_hash"] for r in rows}
