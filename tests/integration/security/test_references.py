@@ -5,11 +5,17 @@ naming the field), and the case and its log stay as they were."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 
 import asyncpg
 import httpx
+import pytest
 import pytest_asyncio
 
+from tests.integration.auth import admin_headers
+from tests.integration.conftest import running_stack
+from tests.integration.harness import LiveStack, client_on, pool_on, wait_for
+from tests.integration.helpers import event
 from tests.integration.security.townships import (
     Township,
     command,
@@ -122,3 +128,60 @@ async def test_stage_officers_belong_to_the_handling_team_and_evidence_to_the_ca
 
     recorded = await command(http, a.officer_headers, case, **stage(a.officer, a.partner))
     assert recorded["status"] == "applied", "the team's own officers and files are taken"
+
+
+@pytest.fixture(scope="module")
+def attaching_stack() -> Iterator[LiveStack]:
+    """A stack of its own where duplicates attach (the session's stack has the radius at 0)."""
+    with running_stack(["demo", "load", "--no-notify"], extra_env={"GRID_DUPLICATE_RADIUS_M": "30"}) as ts:
+        yield ts
+
+
+BORDER = """
+SELECT ST_X(p) AS lon, ST_Y(p) AS lat FROM admin_units a JOIN admin_units b
+  ON a.level = 'township' AND b.level = 'township' AND a.code < b.code AND a.valid_to IS NULL AND b.valid_to IS NULL
+  AND ST_Intersects(a.geom, b.geom)
+CROSS JOIN LATERAL ST_PointOnSurface(ST_Intersection(a.geom, b.geom)) p
+WHERE NOT ST_IsEmpty(p) ORDER BY a.code, b.code LIMIT 1
+"""
+TOWNSHIP_AT = (
+    "SELECT township_code FROM grids WHERE valid_to IS NULL AND ST_Covers(geom, ST_SetSRID(ST_MakePoint($1, $2), 4326))"
+)
+METRES_PER_DEGREE = (94_500.0, 111_000.0)
+"""About the length of a degree of longitude and of latitude at 32°N."""
+
+
+Point = tuple[float, float]
+
+
+async def _across_a_border(db: asyncpg.Pool) -> tuple[Point, Point, Point]:
+    """Two points 10 m apart in grids of two different townships, and a third 5 m further into the first."""
+    border = await db.fetchrow(BORDER)
+    assert border is not None, "no two townships share a border"
+    for dx, dy in ((1, 0), (0, 1), (1, 1), (1, -1)):
+        step = (5 * dx / METRES_PER_DEGREE[0], 5 * dy / METRES_PER_DEGREE[1])
+        one = (border["lon"] + step[0], border["lat"] + step[1])
+        other = (border["lon"] - step[0], border["lat"] - step[1])
+        further = (one[0] + step[0], one[1] + step[1])
+        here, there = await db.fetchval(TOWNSHIP_AT, *one), await db.fetchval(TOWNSHIP_AT, *other)
+        if here and there and here != there and await db.fetchval(TOWNSHIP_AT, *further) == here:
+            return one, other, further
+    raise AssertionError(f"no pair of points straddles the border at {tuple(border.values())}")
+
+
+async def test_a_duplicate_is_never_attached_across_a_township_border(attaching_stack: LiveStack) -> None:
+    async with pool_on(attaching_stack) as db, client_on(attaching_stack, admin_headers()) as http:
+        one, other, further = await _across_a_border(db)
+
+        async def case_of(point: Point) -> uuid.UUID:
+            body = event(lon=point[0], lat=point[1], category="environment")
+            assert (await http.post("/api/v1/events", json=body)).status_code == 202
+            query = "SELECT case_id FROM case_events WHERE event_id = $1"
+            found: uuid.UUID = await wait_for(lambda: db.fetchval(query, uuid.UUID(body["event_id"])), "its case")
+            return found
+
+        first, across = await case_of(one), await case_of(other)
+        assert first != across, "10 m apart across a border: two cases"
+        towns = await db.fetch("SELECT DISTINCT township_code FROM cases WHERE id = ANY($1::uuid[])", [first, across])
+        assert len(towns) == 2
+        assert await case_of(further) == first, "as near within one township attaches"
