@@ -218,7 +218,8 @@ export interface paths {
          * @description Accept an event once the broker acknowledged it; a retry with the same id and body is harmless.
          *
          *     A person reports as themselves; only a system account (a hotline or sensor gateway) or an administrator
-         *     posts for others. One database statement per request: the claim of the event id.
+         *     posts for others. Its media must be files the sender may read. One database statement per request (the claim
+         *     of the event id), and one more when the event carries media.
          */
         post: operations["post_event_api_v1_events_post"];
         delete?: never;
@@ -260,7 +261,8 @@ export interface paths {
         };
         /**
          * Grids
-         * @description Current grids of the caller's area as GeoJSON (synthetic boundaries are marked `synthetic: true`).
+         * @description Current grids of the caller's area as GeoJSON (synthetic boundaries are marked `synthetic: true`); members'
+         *     names only for people's accounts, never for an intake gateway.
          */
         get: operations["grids_api_v1_grids_get"];
         put?: never;
@@ -320,7 +322,8 @@ export interface paths {
         };
         /**
          * Responsible At
-         * @description Which grid covered the point on a day, its member and the township's enforcement team then.
+         * @description Which grid of the caller's area covered the point on a day, its member and the township's enforcement team
+         *     then; a point of another township answers as one outside every grid.
          */
         get: operations["responsible_at_api_v1_history_point_get"];
         put?: never;
@@ -745,7 +748,8 @@ export interface paths {
         };
         /**
          * Rules
-         * @description Routing rules in force today, by unit and position (county defaults, township overrides).
+         * @description Routing rules in force today for the caller's area, by unit and position (county defaults, township overrides);
+         *     a unit outside the area lists nothing, as an unknown unit does.
          */
         get: operations["rules_api_v1_rules_get"];
         put?: never;
@@ -793,7 +797,7 @@ export interface paths {
         };
         /**
          * Rule Changes
-         * @description Who changed which rule when, with the rule before and after.
+         * @description Who changed which rule of the caller's area (or above it) when, with the rule before and after.
          */
         get: operations["rule_changes_api_v1_rules_changes_get"];
         put?: never;
@@ -2817,6 +2821,13 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Problem"];
                 };
+            };
+            /** @description a media reference that is not a stored file the sender may read */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Conflict */
             409: {
