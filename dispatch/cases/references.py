@@ -1,6 +1,6 @@
 """What a command's body refers to (evidence files, an assignee, a merge target, stage officers), checked against the
 case and the caller's area. A reference outside it answers exactly like one that does not exist: 404, naming the
-field, with the same message."""
+field, in the same words."""
 
 from __future__ import annotations
 
@@ -12,14 +12,18 @@ import asyncpg
 from core.cases import AssignBody, Assignee, CommandBody, MergeBody, PartyRef, StageBody, SubmitBody, VerifyBody
 from core.enforcement import Evidence
 from core.vocabulary import PartyKind
-from dispatch.access.scope import TOWNSHIP_DIGITS, Scope
+from dispatch.access.scope import FIELD_ROLES, TOWNSHIP_DIGITS, Scope
 from dispatch.cases.machine import CaseRecord
 from dispatch.errors import Invalid, NotInReach
 from dispatch.media import grants as media_grants
 from dispatch.media import store as media_store
 
 SERVING = "valid_from <= $2 AND (valid_to IS NULL OR $2 < valid_to)"
-PERSON_IN_TOWNSHIP = f"SELECT name FROM people WHERE id = $1 AND {SERVING} AND starts_with(unit_code, $3)"
+PERSON_IN_TOWNSHIP = (
+    f"SELECT name FROM people WHERE id = $1 AND {SERVING} AND starts_with(unit_code, $3) AND role = ANY($4::text[])"
+)
+FIELD_ROLE_NAMES = sorted(role.value for role in FIELD_ROLES)
+"""A case goes to a person as its grid's member or duty post; officers and staff receive it through their team."""
 TEAM_IN_TOWNSHIP = f"SELECT name FROM teams WHERE id = $1 AND {SERVING} AND starts_with(unit_code, $3) AND kind = $4"
 TEAM_KIND = {PartyKind.ENFORCEMENT: "enforcement", PartyKind.AGENCY: "agency"}
 TEAM_MEMBERS = f"SELECT id FROM people WHERE id = ANY($1::text[]) AND {SERVING} AND team_id = $3"
@@ -54,7 +58,7 @@ async def assignee(pool: asyncpg.Pool, ref: PartyRef, case: CaseRecord, day: dat
     township = (case.township_code or "")[:TOWNSHIP_DIGITS]
     name: Any = None
     if township and ref.kind is PartyKind.GRID_MEMBER:
-        name = await pool.fetchval(PERSON_IN_TOWNSHIP, ref.id, day, township)
+        name = await pool.fetchval(PERSON_IN_TOWNSHIP, ref.id, day, township, FIELD_ROLE_NAMES)
     elif township:
         name = await pool.fetchval(TEAM_IN_TOWNSHIP, ref.id, day, township, TEAM_KIND[ref.kind])
     if name is None:

@@ -71,6 +71,8 @@ async def test_an_assignee_serves_the_cases_township_and_is_named_by_the_registr
     assert same_answer(foreign, missing, b.team, UNKNOWN_TEAM)
     their_member = await command(http, a.dispatcher_headers, case, 404, **assign("grid_member", b.member))
     assert their_member["detail"][0]["loc"] == ["body", "assignee", "id"]
+    officer = await command(http, a.dispatcher_headers, case, 404, **assign("grid_member", a.officer))
+    assert officer["detail"][0]["loc"] == ["body", "assignee", "id"], "an officer gets cases through the team"
     wrong_kind = await command(http, a.dispatcher_headers, case, 404, **assign("agency", a.team))
     assert wrong_kind["detail"][0]["loc"] == ["body", "assignee", "id"], "the team is no agency"
     named = await command(http, a.dispatcher_headers, case, 422, **assign("team", a.team, name="县长亲自督办"))
