@@ -81,14 +81,15 @@ async def post_command(
     return JSONResponse(jsonable_encoder(outcome), status_code=code)
 
 
-@router.get("/commands/{command_id}", responses={404: {"description": "never seen"}})
+@router.get("/commands/{command_id}")
 async def get_command(command_id: UUID, request: Request, caller: Caller) -> dict[str, Any]:
-    """What became of a command on one of the caller's cases: applied (with its log entries), refused, or pending."""
+    """What became of a command on one of the caller's cases: applied (with its log entries), refused, or pending;
+    a command on a case out of reach reads as one never seen (pending)."""
     pool = request.app.state.pool
     found = await command_status.status(pool, command_id)
     case_id = found.get("case_id")
     if case_id is not None and not await case_in_scope(pool, case_id, caller):
-        raise NotFound(f"command {command_id} not found")
+        return {"command_id": command_id, "status": "pending"}
     return found
 
 

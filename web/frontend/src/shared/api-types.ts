@@ -173,7 +173,8 @@ export interface paths {
         };
         /**
          * Get Command
-         * @description What became of a command on one of the caller's cases: applied (with its log entries), refused, or pending.
+         * @description What became of a command on one of the caller's cases: applied (with its log entries), refused, or pending;
+         *     a command on a case out of reach reads as one never seen (pending).
          */
         get: operations["get_command_api_v1_commands__command_id__get"];
         put?: never;
@@ -2729,13 +2730,6 @@ export interface operations {
                         [key: string]: unknown;
                     };
                 };
-            };
-            /** @description never seen */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
             };
             /** @description Validation Error */
             422: {
