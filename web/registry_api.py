@@ -108,8 +108,8 @@ async def responsible_at(
 ) -> dict[str, Any]:
     """Which grid of the caller's area covered the point on a day, its member and the township's enforcement team
     then; a point of another township answers as one outside every grid."""
-    found = await history.responsible_at(request.app.state.pool, lon, lat, on)
-    if found is None or not str(found["grid_code"]).startswith(caller.area):
+    found = await history.responsible_at(request.app.state.pool, lon, lat, on, caller.area)
+    if found is None:
         raise NotFound(f"no grid covered ({lon}, {lat}) on {on}")
     return found
 
