@@ -79,6 +79,24 @@ async def test_an_assignee_serves_the_cases_township_and_is_named_by_the_registr
     assert named["detail"][0]["loc"][-2:] == ["assignee", "name"], "a client names no party"
     assert await state_of(db, case) == before
 
+    gone = await http.post(
+        "/api/v1/people",
+        json={
+            "role": "grid_member",
+            "name": "已离岗网格员",
+            "unit_code": a.grid[:12],
+            "grids": [a.grid],
+            "post": "part_time",
+        },
+        headers=a.dispatcher_headers,
+    )
+    assert gone.status_code == 201, gone.text
+    assert (await http.delete(f"/api/v1/people/{gone.json()['id']}", headers=a.dispatcher_headers)).status_code == 204
+    ended = await command(http, a.dispatcher_headers, case, 404, **assign("grid_member", gone.json()["id"]))
+    nobody = await command(http, a.dispatcher_headers, case, 404, **assign("grid_member", "gm-nobody"))
+    assert same_answer(ended, nobody, gone.json()["id"], "gm-nobody"), "service ended today: as no one"
+    assert await state_of(db, case) == before
+
     done = await command(http, a.dispatcher_headers, case, **assign("team", a.team))
     assert done["status"] == "applied"
     registry = await db.fetchval("SELECT name FROM teams WHERE id = $1", a.team)
