@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID, uuid5
 
@@ -37,11 +36,16 @@ class Actor(Frozen):
     team_id: str | None = None
 
 
-class Assignee(Frozen):
-    """The party a case is dispatched to."""
+class PartyRef(Frozen):
+    """A party as a client names it: kind and id only; its name comes from the registry."""
 
     kind: PartyKind
-    id: str = Field(pattern=NO_NUL)
+    id: str = Field(min_length=1, max_length=64, pattern=NO_NUL)
+
+
+class Assignee(PartyRef):
+    """The party a case is dispatched to, named as the registry names it."""
+
     name: str = Field(pattern=NO_NUL)
     fallback: str | None = Field(default=None, pattern=NO_NUL, description="why a fallback duty post was chosen")
 
@@ -145,10 +149,10 @@ class ReturnBody(Frozen):
 
 
 class AssignBody(Frozen):
-    """The dispatcher dispatches (again) to a party (分类转办)."""
+    """The dispatcher dispatches (again) to a party of the case's township (分类转办), named by kind and id."""
 
     kind: Literal["assign"] = "assign"
-    assignee: Assignee
+    assignee: PartyRef
     reason: Reason
 
 
@@ -302,7 +306,9 @@ class ReturnCase(CommandBase, ReturnBody):
 
 
 class AssignCase(CommandBase, AssignBody):
-    """Assign, as a command."""
+    """Assign, as a command: the party as the registry names it."""
+
+    assignee: Assignee
 
 
 class VerifyCase(CommandBase, VerifyBody):
@@ -386,15 +392,3 @@ CaseCommand = Annotated[
     Field(discriminator="kind"),
 ]
 COMMAND_ADAPTER: TypeAdapter[CaseCommand] = TypeAdapter(CaseCommand)
-
-
-def command_from_body(
-    body: CommandBody, case_id: UUID, actor: Actor, issued_at: datetime, command_id: UUID
-) -> CaseCommand:
-    """The full command a person's request body stands for."""
-    fields = body.model_dump(mode="json")
-    if isinstance(body, SuperviseBody):
-        fields["level"] = 1
-    return COMMAND_ADAPTER.validate_python(
-        {**fields, "case_id": case_id, "actor": actor.model_dump(), "issued_at": issued_at, "command_id": command_id}
-    )

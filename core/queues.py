@@ -87,6 +87,9 @@ class QueueChange(BaseModel):
     item_id: str
     at: AwareDatetime
     change: Literal["added", "resolved"] = "added"
+    region: str | None = Field(
+        default=None, pattern=r"^[0-9]{6,15}$", description="the township covering the item; none: administrators'"
+    )
 
 
 class RegistryChange(BaseModel):

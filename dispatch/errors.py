@@ -70,3 +70,13 @@ class Unavailable(RetryLater):
 
     def __init__(self, msg: str, retry_after: int = 5) -> None:
         super().__init__(msg, retry_after)
+
+
+class NotInReach(NotFound, Invalid):
+    """A reference in a request (a case, person, team or file) that does not exist or lies outside the caller's
+    area: the same answer either way, 404 naming the field in FastAPI's shape."""
+
+    kind = "not_found"
+
+    def __init__(self, loc: Loc, what: str) -> None:
+        super().__init__(f"{'.'.join(map(str, loc[1:] or loc))}: no {what} within your reach", loc)

@@ -28,6 +28,8 @@ class CommonSettings(BaseSettings):
     topic_prefix: str = ""
     media_dir: str = ".stack/media"
     media_max_bytes: int = 10 * 1024 * 1024
+    media_bytes_per_day: int = 200 * 1024 * 1024
+    """Media bytes one account may upload per local day (every web process counts together)."""
 
     def topic(self, name: str) -> str:
         """A declared topic's name on the broker."""

@@ -16,8 +16,8 @@ from pydantic import BaseModel
 from core.events import FieldEvent, implausible_time
 from dispatch.access.http_auth import Caller, address, guard_of, rate_limit
 from dispatch.access.scope import Scope
-from dispatch.errors import Conflict, Forbidden, Invalid, TooLarge, Unavailable
-from ingest import batch, receipts
+from dispatch.errors import Conflict, Forbidden, Invalid, NotInReach, TooLarge, Unavailable
+from ingest import batch, media_refs, receipts
 from ingest.batch import BatchResult, Refused, reporter_refusal
 from ingest.publisher import EventPublisher, Outgoing
 from ingest.receipts import Receipt
@@ -76,6 +76,7 @@ async def intake_limits(request: Request, caller: Caller) -> Scope:
     responses={
         401: {"model": Problem},
         403: {"model": Problem},
+        404: {"description": "a media reference that is not a stored file the sender may read"},
         409: {"model": Problem},
         413: {"model": Problem},
         429: {"model": Problem},
@@ -89,7 +90,8 @@ async def post_event(
     """Accept an event once the broker acknowledged it; a retry with the same id and body is harmless.
 
     A person reports as themselves; only a system account (a hotline or sensor gateway) or an administrator
-    posts for others. One database statement per request: the claim of the event id."""
+    posts for others. Its media must be files the sender may read. One database statement per request (the claim
+    of the event id), and one more when the event carries media."""
     refusal = reporter_refusal(event, caller)
     if refusal is not None:
         raise Forbidden(refusal)
@@ -97,6 +99,9 @@ async def post_event(
     if bad_time is not None:
         field, reason = bad_time
         raise Invalid(f"{field} {reason}", ("body", field))
+    foreign = media_refs.fault(event, await media_refs.unreadable(request.app.state.pool, [event], caller))
+    if foreign is not None:
+        raise NotInReach(("body", *foreign[0]), foreign[1])
     out = Outgoing(event, event.model_dump_json().encode())
     digest = receipts.body_hash(out.payload)
     on_record = await receipts.claim(request.app.state.pool, [(event.event_id, digest)])
@@ -149,6 +154,8 @@ async def post_batch(request: Request, caller: Caller) -> BatchResult:
         count_events(request, caller, len(raw))
     now = datetime.now(UTC)
     items = [batch.check(index, item, caller, now) for index, item in enumerate(raw)]
+    events = [item.out.event for item in items if item.out is not None]
+    batch.refuse_media(items, await media_refs.unreadable(request.app.state.pool, events, caller))
     wanted = batch.claims(items)
     on_record = await receipts.claim(request.app.state.pool, list(wanted.items())) if wanted else {}
     answer, publish = batch.decide(items, on_record)

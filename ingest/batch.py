@@ -17,6 +17,7 @@ from core.events import EVENT_ADAPTER, EventEnvelope, implausible_time
 from core.vocabulary import Role
 from dispatch.access.scope import Scope
 from dispatch.errors import Invalid, Loc, TooLarge, Unsupported
+from ingest import media_refs
 from ingest.publisher import Outgoing
 from ingest.receipts import OnRecord, Receipt, body_hash
 
@@ -139,6 +140,16 @@ def check(index: int, raw: Any, caller: Scope, now: datetime) -> Item:
         return Item(index, event.event_id, errors=[fault])
     payload = event.model_dump_json().encode()
     return Item(index, event.event_id, Outgoing(event, payload), body_hash(payload))
+
+
+def refuse_media(items: list[Item], refused: set[str]) -> None:
+    """Mark invalid each item whose media names a refused hash (not stored, or not the sender's to read)."""
+    for item in items:
+        found = media_refs.fault(item.out.event, refused) if item.out is not None and refused else None
+        if found is not None:
+            loc, what = found
+            msg = f"{'.'.join(map(str, loc))}: no {what} within your reach"
+            item.errors, item.out = [FieldError(loc=["body", item.index, *loc], msg=msg, type="not_found")], None
 
 
 def _id_of(raw: Any) -> UUID | None:

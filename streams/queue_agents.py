@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from core.queues import DeadLetter, QueueChange, UnroutedEvent
 from core.registry import dump
+from dispatch.queues import queries as queue_queries
 from dispatch.queues import store as queue_store
 from streams.context import StreamContext, or_exit
 from streams.dead_letters import DeadLetters
@@ -45,7 +46,11 @@ class QueueAgents:
             await self.dead.send(event, f"malformed unrouted record: {exc.errors()[0]['msg']}")
             return
         await self.ctx.retrying("unrouted queue", partial(queue_store.add_unrouted, item=item))
-        notice = QueueChange(queue="unrouted", item_id=str(item.event_id), at=datetime.now(UTC))
+        item_id = str(item.event_id)
+        region = await self.ctx.retrying(
+            "unrouted queue", partial(queue_queries.township_of_unrouted, event_id=item_id)
+        )
+        notice = QueueChange(queue="unrouted", item_id=item_id, at=datetime.now(UTC), region=region)
         await self.queue_changes.send(key=b"unrouted", value=dump(notice))
 
     async def _dead_letter(self, event: EventT[Any]) -> None:

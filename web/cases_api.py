@@ -13,29 +13,22 @@ from pydantic import BaseModel
 
 from core.case_views import CaseView
 from core.cases import (
-    AssignBody,
     CaseCommand,
     CommandBody,
-    MergeBody,
-    StageBody,
-    SubmitBody,
-    VerifyBody,
-    command_from_body,
 )
-from core.enforcement import Evidence
 from core.inputs import NO_NUL, Instant
 from core.vocabulary import CaseState, Category
 from dispatch.access import access_log
 from dispatch.access.http_auth import Caller, CommandCentre, address, rate_limit
 from dispatch.access.scope import COMMAND_CENTRE
-from dispatch.cases import command_status, disclosure, metrics
+from dispatch.cases import command_status, disclosure, metrics, references
 from dispatch.cases import queries as case_queries
+from dispatch.cases.issue import command_from_body
 from dispatch.cases.machine import apply
 from dispatch.cases.queries import CaseFilter, case_in_scope
 from dispatch.cases.store import PgCaseStore
 from dispatch.clock import local_day
 from dispatch.errors import Forbidden, Invalid, NotFound
-from dispatch.media import store as media_store
 from dispatch.people import actors
 from web.hub import LiveHub
 from web.waiters import settled
@@ -49,15 +42,12 @@ IdempotencyKey = Annotated[
 WAIT_SECONDS = 5.0
 
 
-PERSON_EXISTS = "SELECT 1 FROM people WHERE id = $1 AND valid_to IS NULL"
-
-
-TEAM_EXISTS = "SELECT 1 FROM teams WHERE id = $1 AND valid_to IS NULL"
-
-
 REFUSED: dict[int | str, dict[str, Any]] = {
     403: {"description": "the person may not do this on this case, or the account is not a person's"},
-    404: {"description": "no such case within the caller's reach"},
+    404: {
+        "description": "no such case, or a reference in the body (assignee, merge target, officer, evidence) that is"
+        " not within the caller's reach; the detail names the field"
+    },
     409: {"description": "not allowed in the case's state; the detail says why"},
 }
 
@@ -87,22 +77,24 @@ async def post_command(
     case, _ = await PgCaseStore(pool).load(case_id)
     if case is None:
         raise NotFound(f"case {case_id} not found")
-    await _check_references(pool, body)
-    command = command_from_body(body, case_id, actor, datetime.now(UTC), command_id or uuid4())
+    now = datetime.now(UTC)
+    party = await references.check(pool, body, case, caller, local_day(now))
+    command = command_from_body(body, case_id, actor, now, command_id or uuid4(), party)
     apply(case, command)  # CommandRefused (409), or NotYours (403)
     outcome = await _outcome(request, command) if wait else await _publish(request, command)
     code = {"applied": 200, "refused": 409}.get(str(outcome["status"]), 202)
     return JSONResponse(jsonable_encoder(outcome), status_code=code)
 
 
-@router.get("/commands/{command_id}", responses={404: {"description": "never seen"}})
+@router.get("/commands/{command_id}")
 async def get_command(command_id: UUID, request: Request, caller: Caller) -> dict[str, Any]:
-    """What became of a command on one of the caller's cases: applied (with its log entries), refused, or pending."""
+    """What became of a command on one of the caller's cases: applied (with its log entries), refused, or pending;
+    a command on a case out of reach reads as one never seen (pending)."""
     pool = request.app.state.pool
     found = await command_status.status(pool, command_id)
     case_id = found.get("case_id")
     if case_id is not None and not await case_in_scope(pool, case_id, caller):
-        raise NotFound(f"command {command_id} not found")
+        return {"command_id": command_id, "status": "pending"}
     return found
 
 
@@ -120,30 +112,6 @@ async def _outcome(request: Request, command: CaseCommand) -> dict[str, Any]:
         await request.app.state.commands.send(command)
         await settled(change, WAIT_SECONDS)
     return await command_status.status(request.app.state.pool, command.command_id)
-
-
-async def _check_references(pool: Any, body: CommandBody) -> None:
-    """Evidence must be stored media of the kind claimed; an assignee or merge target must exist."""
-    evidence: tuple[Evidence, ...] = ()
-    if isinstance(body, VerifyBody | SubmitBody | StageBody):
-        evidence = body.evidence
-    if evidence:
-        known = await media_store.describe(pool, [e.sha256 for e in evidence])
-        for n, item in enumerate(evidence):
-            info = known.get(item.sha256)
-            if info is None:
-                raise Invalid(f"no stored media {item.sha256}: upload it first", ("body", "evidence", n, "sha256"))
-            if info.kind != item.kind.value:
-                raise Invalid(f"media {item.sha256} is a {info.kind}", ("body", "evidence", n, "kind"))
-    if isinstance(body, AssignBody):
-        query = PERSON_EXISTS if body.assignee.kind == "grid_member" else TEAM_EXISTS
-        found = await pool.fetchval(query, body.assignee.id)
-        if found is None:
-            raise Invalid(f"no current {body.assignee.kind} {body.assignee.id}", ("body", "assignee", "id"))
-    if isinstance(body, MergeBody):
-        state = await pool.fetchval("SELECT state FROM cases WHERE id = $1 AND closed_at IS NULL", body.into)
-        if state is None:
-            raise Invalid(f"no open case {body.into} to merge into", ("body", "into"))
 
 
 CODE = r"^[0-9]{6,15}$"

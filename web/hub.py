@@ -52,6 +52,7 @@ class LiveMessage:
     case: CaseView | None = None
     queue: str | None = None
     region: str | None = None
+    """The unit code a notice concerns (a queue item's township, a position's unit); None for the whole deployment."""
 
     @cached_property
     def removal(self) -> str:
@@ -94,12 +95,8 @@ class LiveClient:
         case = message.case
         if scope is None:
             return message.text, case.id if case is not None else None
-        if message.queue is not None:
-            may = scope.role in COMMAND_CENTRE and (message.queue != "deadletter" or scope.role is Role.ADMIN)
-            return (message.text, None) if may else None
-        if message.region is not None:
-            may = scope.role in COMMAND_CENTRE and message.region.startswith(scope.area)
-            return (message.text, None) if may else None
+        if message.queue is not None or message.region is not None:
+            return (message.text, None) if _reaches(scope, message) else None
         if case is None:
             return message.text, None
         if scope.sees(case):
@@ -120,6 +117,16 @@ class LiveClient:
         return self._queue.drain()
 
 
+def _reaches(scope: Scope, message: LiveMessage) -> bool:
+    """Whether a notice that is not a case's lies in the user's area: dead letters and unrouted events outside every
+    township are the administrators' alone; the rest go to the command centres whose area covers the region."""
+    if scope.role is Role.ADMIN:
+        return True
+    if message.queue == "deadletter" or message.region is None:
+        return False
+    return scope.role in COMMAND_CENTRE and message.region.startswith(scope.area)
+
+
 def case_message(change: CaseChange) -> LiveMessage:
     """The websocket message of a case change."""
     case = change.case.model_dump(mode="json")
@@ -135,7 +142,7 @@ def to_client_message(topic_base: str, value: bytes) -> LiveMessage | None:
         notice = QueueChange.model_validate_json(value)
         key = "event_id" if notice.queue == "unrouted" else "id"
         text = orjson.dumps({"type": notice.queue, "change": notice.change, "item": {key: notice.item_id}}).decode()
-        return LiveMessage(text, queue=notice.queue)
+        return LiveMessage(text, queue=notice.queue, region=notice.region)
     return None
 
 

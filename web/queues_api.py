@@ -160,7 +160,8 @@ async def _answer(
     """Log the decision and tell every command centre, so their lists drop the item at once."""
     log.info("queue item %s %s by %s", item, how, by)
     settings: WebSettings = request.app.state.settings
-    notice = QueueChange(queue=queue, item_id=item, at=datetime.now(UTC), change="resolved")
+    region = await queues_queries.township_of_unrouted(request.app.state.pool, item) if queue == "unrouted" else None
+    notice = QueueChange(queue=queue, item_id=item, at=datetime.now(UTC), change="resolved", region=region)
     try:
         await request.app.state.commands.republish(
             settings.topic(topics.QUEUE_CHANGES.name), queue.encode(), dump(notice)

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request, Response
 
 from dispatch.access.http_auth import Admin, Caller, CommandCentre
+from dispatch.access.scope import NOWHERE
 from dispatch.clock import local_day
 from dispatch.errors import NotFound
 from dispatch.registry import geojson as registry_geojson
@@ -26,8 +27,9 @@ def _today() -> date:
 async def rules(
     request: Request, caller: CommandCentre, unit: Annotated[str | None, Query(pattern=r"^([0-9]{6}|[0-9]{9})$")] = None
 ) -> list[dict[str, Any]]:
-    """Routing rules in force today, by unit and position (county defaults, township overrides)."""
-    return await rules_store.list_rules(request.app.state.pool, unit, _today())
+    """Routing rules in force today for the caller's area, by unit and position (county defaults, township overrides);
+    a unit outside the area lists nothing, as an unknown unit does."""
+    return await rules_store.list_rules(request.app.state.pool, unit, _today(), caller.area)
 
 
 @router.post("/rules", status_code=201)
@@ -57,8 +59,8 @@ async def retire_rule(rule_id: RuleId, request: Request, caller: Admin) -> None:
 async def rule_changes(
     request: Request, caller: CommandCentre, limit: Annotated[int, Query(ge=1, le=1000)] = 100
 ) -> list[dict[str, Any]]:
-    """Who changed which rule when, with the rule before and after."""
-    return await rules_store.rule_changes(request.app.state.pool, limit)
+    """Who changed which rule of the caller's area (or above it) when, with the rule before and after."""
+    return await rules_store.rule_changes(request.app.state.pool, limit, caller.area)
 
 
 @router.get("/grids/vacant")
@@ -77,8 +79,10 @@ CODE = r"^[0-9]{6,15}$"
 async def grids(
     request: Request, caller: Caller, township: Annotated[str | None, Query(pattern=CODE)] = None
 ) -> Response:
-    """Current grids of the caller's area as GeoJSON (synthetic boundaries are marked `synthetic: true`)."""
-    text = await registry_geojson.grids_geojson(request.app.state.pool, township, caller.area)
+    """Current grids of the caller's area as GeoJSON (synthetic boundaries are marked `synthetic: true`); members'
+    names only for people's accounts, never for an intake gateway."""
+    names = caller.role not in NOWHERE
+    text = await registry_geojson.grids_geojson(request.app.state.pool, township, caller.area, names)
     return Response(text, media_type=GEOJSON)
 
 
@@ -102,8 +106,9 @@ async def responsible_at(
     lat: Annotated[float, Query(ge=-90, le=90)],
     on: Annotated[date, Query(description="YYYY-MM-DD")],
 ) -> dict[str, Any]:
-    """Which grid covered the point on a day, its member and the township's enforcement team then."""
-    found = await history.responsible_at(request.app.state.pool, lon, lat, on)
+    """Which grid of the caller's area covered the point on a day, its member and the township's enforcement team
+    then; a point of another township answers as one outside every grid."""
+    found = await history.responsible_at(request.app.state.pool, lon, lat, on, caller.area)
     if found is None:
         raise NotFound(f"no grid covered ({lon}, {lat}) on {on}")
     return found

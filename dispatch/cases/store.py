@@ -16,6 +16,7 @@ from dispatch.cases.columns import CASE_COLUMNS, UPSERT_CASE, case_args, case_fr
 from dispatch.cases.machine import GENESIS, CaseRecord, LogEntry
 from dispatch.cases.seal import AuditKeys, Seal
 from dispatch.db import Conn
+from dispatch.media import grants as media_grants
 
 if TYPE_CHECKING:
     from dispatch.cases.writer import BatchWrite, Loaded
@@ -96,10 +97,12 @@ async def project_entries(conn: Conn, entries: Iterable[LogEntry]) -> None:
     """Keep the side projections (which events belong to which case, supervision records) in step with the log.
 
     One statement per kind of row: events attached in order (the last attach of an event wins), then splits (which
-    mark only an event still in the case it left), then supervision records."""
+    mark only an event still in the case it left), then supervision records, then the case's grants to read media."""
     events, splits, supervisions = [], [], []
+    files: list[media_grants.CaseGrant] = []
     for e in entries:
         p = e.payload
+        files += _media_granted(e)
         if e.kind in ("registered", "attached"):
             src = p["source"]
             events.append((UUID(src["event_id"]), e.case_id, src["reporter_id"], e.at))
@@ -112,6 +115,19 @@ async def project_entries(conn: Conn, entries: Iterable[LogEntry]) -> None:
     for sql, rows in ((UPSERT_EVENT, events), (MARK_SPLIT, splits), (INSERT_SUPERVISION, supervisions)):
         if rows:
             await conn.executemany(sql, rows)
+    await media_grants.grant_cases(conn, files)
+
+
+EVIDENCE_ENTRIES = frozenset({"verified", "submitted", "stage"})
+
+
+def _media_granted(e: LogEntry) -> list[media_grants.CaseGrant]:
+    """The files an entry lets the case's readers see: its event's media, or the evidence it records."""
+    if e.kind in ("registered", "attached"):
+        return [(m["sha256"], e.case_id, "case") for m in e.payload["source"].get("media", ())]
+    if e.kind in EVIDENCE_ENTRIES:
+        return [(m["sha256"], e.case_id, "evidence") for m in e.payload.get("evidence", ())]
+    return []
 
 
 class PgCaseStore:

@@ -16,13 +16,15 @@ from typing import Literal
 
 import asyncpg
 
-from dispatch.access.scope import EVERYWHERE, Scope
 from dispatch.db import Conn
 from dispatch.media.sniff import DEFAULT_MAX_BYTES, KINDS, check_upload
 
 SHA256_PATTERN = r"^[0-9a-f]{64}$"
 _CHUNK = 1024 * 1024
 _COLUMNS = "sha256, content_type, size, uploaded_by, uploaded_at"
+GRANT_UPLOADER = (
+    "INSERT INTO media_grants (media_hash, person_id, kind) VALUES ($1, $2, 'reporter') ON CONFLICT DO NOTHING"
+)
 Executor = asyncpg.Pool | Conn
 """A pool, or a connection (inside a caller's transaction)."""
 
@@ -96,7 +98,8 @@ async def store(
     uploaded_by: str,
     max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> MediaInfo:
-    """Store an upload (file first, then its row); the same bytes again return the first upload's record."""
+    """Store an upload (file first, then its row) and let its uploader read it; the same bytes again return the first
+    upload's record."""
     content_type = check_upload(data, declared_type, max_bytes)
     sha256 = hashlib.sha256(data).hexdigest()
     await asyncio.to_thread(_write_file, path_for(media_dir, sha256), data, sha256)
@@ -111,6 +114,7 @@ async def store(
     if row is None:
         row = await pool.fetchrow(f"SELECT {_COLUMNS} FROM media WHERE sha256 = $1", sha256)
     assert row is not None
+    await pool.execute(GRANT_UPLOADER, sha256, uploaded_by)
     return _info(row)
 
 
@@ -144,18 +148,3 @@ async def verify_files(pool: Executor, media_dir: str | Path, hashes: Iterable[s
         problems += [f"media {h}: no record in the media table" for h in valid if h not in known]
         wanted = [h for h in valid if h in known]
     return problems + await asyncio.to_thread(_file_problems, Path(media_dir), wanted)
-
-
-async def visible(pool: Executor, sha256: str, scope: Scope) -> bool:
-    """Whether the user uploaded the media or it belongs to a case within their reach."""
-    if scope.role in EVERYWHERE:
-        return True
-    args: list[object] = [sha256, scope.me]
-    reach = scope.case_sql(args, alias="c")
-    found = await pool.fetchval(
-        "SELECT EXISTS (SELECT 1 FROM media WHERE sha256 = $1 AND uploaded_by = $2)"
-        " OR EXISTS (SELECT 1 FROM case_log l JOIN cases c ON c.id = l.case_id"
-        f" WHERE strpos(l.payload::text, $1) > 0 AND {reach})",
-        *args,
-    )
-    return bool(found)

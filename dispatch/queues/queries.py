@@ -34,3 +34,13 @@ async def dead_letters(pool: asyncpg.Pool, limit: int = 200) -> list[dict[str, A
             limit,
         )
     return [dict(r.items()) for r in rows]
+
+
+async def township_of_unrouted(pool: asyncpg.Pool, event_id: str) -> str | None:
+    """The code of the township whose current boundary covers an unrouted event, if any."""
+    code: str | None = await pool.fetchval(
+        "SELECT u.code FROM unrouted_events e JOIN admin_units u ON u.level = 'township' AND u.valid_to IS NULL"
+        " AND ST_Covers(u.geom, e.location) WHERE e.event_id::text = $1 ORDER BY u.code LIMIT 1",
+        event_id,
+    )
+    return code

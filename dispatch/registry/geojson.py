@@ -14,7 +14,8 @@ SELECT json_build_object('type', 'FeatureCollection', 'features', coalesce(json_
         'code', g.code, 'name', g.name, 'kind', g.kind, 'households', g.households,
         'village_code', g.village_code, 'village_name', v.name,
         'township_code', g.township_code, 'township_name', t.name,
-        'member_name', m.name, 'synthetic', g.synthetic_geometry)) ORDER BY g.code), '[]'::json))::text
+        'member_name', CASE WHEN $3 THEN m.name END, 'synthetic', g.synthetic_geometry)) ORDER BY g.code),
+    '[]'::json))::text
 FROM grids g
 LEFT JOIN LATERAL (SELECT name FROM admin_units WHERE code = g.village_code ORDER BY valid_from DESC LIMIT 1) v
     ON true
@@ -38,10 +39,11 @@ FROM admin_units a WHERE a.level = $1 AND a.valid_to IS NULL AND a.geom IS NOT N
 """
 
 
-async def grids_geojson(pool: asyncpg.Pool, township_code: str | None, area: str) -> str:
-    """Current grids in `area` (a code prefix) as a GeoJSON FeatureCollection (text, built by PostGIS)."""
+async def grids_geojson(pool: asyncpg.Pool, township_code: str | None, area: str, names: bool = True) -> str:
+    """Current grids in `area` (a code prefix) as a GeoJSON FeatureCollection (text, built by PostGIS); with `names`
+    false, members' names are null."""
     async with pool.acquire() as conn:
-        text: str = await conn.fetchval(GRIDS_GEOJSON, township_code, area)
+        text: str = await conn.fetchval(GRIDS_GEOJSON, township_code, area, names)
     return text
 
 

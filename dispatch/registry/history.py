@@ -21,7 +21,7 @@ SELECT g.code AS grid_code, g.name AS grid_name, g.village_code, g.township_code
           AND (a.valid_to IS NULL OR $3 < a.valid_to) LIMIT 1) AS township_name
 FROM grids g
 WHERE ST_Covers(g.geom, ST_SetSRID(ST_MakePoint($1, $2), 4326))
-  AND g.valid_from <= $3 AND (g.valid_to IS NULL OR $3 < g.valid_to)
+  AND g.valid_from <= $3 AND (g.valid_to IS NULL OR $3 < g.valid_to) AND starts_with(g.code, $4)
 ORDER BY g.code LIMIT 1
 """
 
@@ -47,9 +47,12 @@ EXPORT = {
 }
 
 
-async def responsible_at(pool: asyncpg.Pool, lon: float, lat: float, day: date) -> dict[str, Any] | None:
-    """The grid covering the point on `day`, with its member and the township's enforcement team then."""
-    row = await pool.fetchrow(RESPONSIBLE, lon, lat, day)
+async def responsible_at(
+    pool: asyncpg.Pool, lon: float, lat: float, day: date, area: str = ""
+) -> dict[str, Any] | None:
+    """The grid of `area` (a code prefix) covering the point on `day`, with its member and the township's
+    enforcement team then."""
+    row = await pool.fetchrow(RESPONSIBLE, lon, lat, day, area)
     return None if row is None else {k: (str(v) if isinstance(v, date) else v) for k, v in row.items()}
 
 

@@ -60,13 +60,20 @@ def _values(spec: RuleSpec) -> list[Any]:
     return [data[c] for c in COLUMNS]
 
 
-async def list_rules(pool: asyncpg.Pool, unit_code: str | None, day: date) -> list[dict[str, Any]]:
-    """Rules in force on `day`, by unit and position."""
+def _in_area(unit: str, area: str) -> str:
+    """A rule's unit lies in the area (a township's overrides) or above it (the county defaults that apply there)."""
+    return f"(starts_with({unit}, {area}) OR starts_with({area}, {unit}))"
+
+
+async def list_rules(pool: asyncpg.Pool, unit_code: str | None, day: date, area: str = "") -> list[dict[str, Any]]:
+    """Rules in force on `day` for units in or above `area` (a code prefix), by unit and position."""
     rows = await pool.fetch(
         "SELECT * FROM routing_rules WHERE ($1::text IS NULL OR unit_code = $1) AND valid_from <= $2"
-        " AND (valid_to IS NULL OR $2 < valid_to) ORDER BY unit_code, position, id",
+        f" AND (valid_to IS NULL OR $2 < valid_to) AND {_in_area('unit_code', '$3')}"
+        " ORDER BY unit_code, position, id",
         unit_code,
         day,
+        area,
     )
     return [dict(r.items()) for r in rows]
 
@@ -110,9 +117,14 @@ async def retire_rule(pool: asyncpg.Pool, rule_id: int, by: str) -> None:
         await bump_revision(conn, "rules")
 
 
-async def rule_changes(pool: asyncpg.Pool, limit: int = 100) -> list[dict[str, Any]]:
-    """The audit trail of rule changes, newest first."""
-    rows = await pool.fetch("SELECT * FROM routing_rule_changes ORDER BY changed_at DESC, id DESC LIMIT $1", limit)
+async def rule_changes(pool: asyncpg.Pool, limit: int = 100, area: str = "") -> list[dict[str, Any]]:
+    """The audit trail of changes to rules of units in or above `area`, newest first."""
+    unit = "coalesce(after ->> 'unit_code', before ->> 'unit_code')"
+    rows = await pool.fetch(
+        f"SELECT * FROM routing_rule_changes WHERE {_in_area(unit, '$2')} ORDER BY changed_at DESC, id DESC LIMIT $1",
+        limit,
+        area,
+    )
     return [dict(r.items()) for r in rows]
 
 

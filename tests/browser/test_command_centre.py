@@ -222,10 +222,13 @@ async def test_a_dropped_connection_shows_reconnects_and_catches_up_without_dupl
     assert len(shown) == len(set(shown))
 
 
-async def upload_png(http: httpx.AsyncClient, width: int, height: int, text: str) -> dict[str, Any]:
-    """A stored photo: {sha256, content_type, size} as an event's `media` names it."""
+async def upload_png(
+    http: httpx.AsyncClient, width: int, height: int, text: str, who: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """A stored photo (uploaded as `who`, else the administrator): {sha256, content_type, size} as an event's
+    `media` names it."""
     data = png(width, height, text)
-    stored = await http.post("/api/v1/media", content=data, headers={"content-type": "image/png"})
+    stored = await http.post("/api/v1/media", content=data, headers={**(who or {}), "content-type": "image/png"})
     assert stored.status_code in (200, 201), stored.text
     return {"sha256": stored.json()["sha256"], "content_type": "image/png", "size": len(data)}
 
@@ -307,7 +310,7 @@ async def test_the_metrics_view_charts_the_rework_rate_over_time(
     )
     me = await as_person(db, member["id"])
     dispatcher = await as_person(db, (await people(http, "dispatcher"))[0]["id"])
-    photo = await upload_png(http, 4, 4, f"result-{case_id}")
+    photo = await upload_png(http, 4, 4, f"result-{case_id}", me)
     await command(http, me, case_id, {"kind": "accept"})
     await command(http, me, case_id, {"kind": "verify", "finding": "路面坑洞约1平方米", "evidence": []})
     await command(http, me, case_id, {"kind": "start", "note": ""})

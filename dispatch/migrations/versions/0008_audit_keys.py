@@ -6,7 +6,7 @@ privileges below give the application role SELECT, INSERT, UPDATE and DELETE on 
 creates; a later append-only table revokes UPDATE and DELETE itself, as this one does for case_log.
 
 Revision ID: 0008
-Revises: 0005
+Revises: 0007
 Create Date: 2026-12-01
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-down_revision = "0005"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

@@ -183,7 +183,8 @@ async def _commands(w: World) -> None:
     assert accepted.status_code == 200, accepted.text
     command_id = accepted.json()["command_id"]
     assert (await w.get(w.a.worker, f"/api/v1/commands/{command_id}")).json()["status"] == "applied"
-    assert (await w.get(w.b.dispatcher, f"/api/v1/commands/{command_id}")).status_code == 404
+    foreign = await w.get(w.b.dispatcher, f"/api/v1/commands/{command_id}")
+    assert foreign.status_code == 200 and foreign.json() == {"command_id": command_id, "status": "pending"}
 
 
 @check("GET", "/api/v1/commands/{command_id}")

@@ -84,9 +84,10 @@ class Desk:
 
         return await wait_for(found, f"case {case_id}")
 
-    async def media(self, data: bytes, content_type: str) -> dict[str, str]:
-        """Upload evidence; returns the evidence reference."""
-        r = await self.http.post("/api/v1/media", content=data, headers={"Content-Type": content_type})
+    async def media(self, data: bytes, content_type: str, person: str) -> dict[str, str]:
+        """Upload evidence as the person who will cite it; returns the evidence reference."""
+        headers = {**await as_person(self.db, person), "Content-Type": content_type}
+        r = await self.http.post("/api/v1/media", content=data, headers=headers)
         assert r.status_code == 201, r.text
         return {"sha256": r.json()["sha256"], "kind": r.json()["kind"]}
 
@@ -115,7 +116,7 @@ async def test_a_case_through_all_six_steps_with_refusals_on_the_way(desk: Desk)
     member, dispatcher = spot["member_id"], f"disp-{spot['township_code']}"
     case = await desk.report(spot, category="environment")
     assert (case["state"], case["assignee"]["id"], case["step"]) == ("dispatched", member, "accept")
-    photo = await desk.media(png(note="before"), "image/png")
+    photo = await desk.media(png(note="before"), "image/png", member)
 
     other = await grid_point(desk.db, offset=4)
     hidden = await desk.do(case, other["member_id"], 404, kind="accept")
@@ -128,7 +129,7 @@ async def test_a_case_through_all_six_steps_with_refusals_on_the_way(desk: Desk)
     applied = await desk.do(case, member, kind="accept")
     assert applied["status"] == "applied" and [e["kind"] for e in applied["entries"]] == ["accepted"]
     missing = {"sha256": "0" * 64, "kind": "photo"}
-    no_media = await desk.do(case, member, 422, kind="verify", finding="属实", evidence=[missing])
+    no_media = await desk.do(case, member, 404, kind="verify", finding="属实", evidence=[missing])
     assert no_media["detail"][0]["loc"] == ["body", "evidence", 0, "sha256"]
     await desk.do(case, member, kind="verify", finding="现场确认垃圾堆放属实", evidence=[photo])
     await desk.do(case, member, kind="start", note="联系保洁员清运")
@@ -154,7 +155,7 @@ async def test_a_rework_loop_is_counted(desk: Desk) -> None:
     spot = await grid_point(desk.db, offset=5)
     member, dispatcher = spot["member_id"], f"disp-{spot['township_code']}"
     case = await desk.report(spot, category="road")
-    photo = await desk.media(png(note="road"), "image/png")
+    photo = await desk.media(png(note="road"), "image/png", member)
     steps: list[dict[str, Any]] = [
         {"kind": "accept"},
         {"kind": "verify", "finding": "路面坑洼属实"},
@@ -245,8 +246,8 @@ async def test_an_enforcement_decision_waits_for_the_legal_reviewer(desk: Desk) 
     officer, partner, reviewer = f"off-{town}-1", f"off-{town}-2", f"legal-{town}"
     case = await desk.report(spot, kind="enforcement_lead", category="illegal_construction", severity="high")
     assert case["assignee"]["kind"] == "team" and case["assignee"]["id"] == f"enf-{town}"
-    photo = await desk.media(png(note="site"), "image/png")
-    doc = await desk.media(PDF, "application/pdf")
+    photo = await desk.media(png(note="site"), "image/png", officer)
+    doc = await desk.media(PDF, "application/pdf", officer)
     opening: list[dict[str, Any]] = [
         {"kind": "accept"},
         {"kind": "verify", "finding": "现场在建违建属实"},
@@ -339,7 +340,7 @@ async def test_an_overdue_case_is_supervised_and_escalated_on_the_clock(desk: De
 async def test_metrics_match_a_hand_computed_example(desk: Desk) -> None:
     spot = await grid_point(desk.db, offset=11)
     member, dispatcher = spot["member_id"], f"disp-{spot['township_code']}"
-    photo = await desk.media(png(note="metrics"), "image/png")
+    photo = await desk.media(png(note="metrics"), "image/png", member)
     start = datetime.now(UTC) - timedelta(seconds=1)
 
     async def handle(case: dict[str, Any]) -> None:

@@ -121,10 +121,13 @@ def test_a_case_that_leaves_reach_is_announced_as_removed_once() -> None:
 def test_queue_and_position_notices_reach_only_the_command_centre_of_their_area() -> None:
     desk, phone, admin = LiveClient(10, DISPATCHER), LiveClient(10, MEMBER), LiveClient(10, ADMIN)
     for client in (desk, phone, admin):
-        client.offer(LiveMessage("u", queue="unrouted"))
+        client.offer(LiveMessage("u", queue="unrouted", region=GRID[:12]))
+        client.offer(LiveMessage("u-there", queue="unrouted", region=f"{OTHER}201"))
+        client.offer(LiveMessage("u-nowhere", queue="unrouted"))
         client.offer(LiveMessage("d", queue="deadletter"))
         client.offer(LiveMessage("p-here", region=GRID))
         client.offer(LiveMessage("p-there", region=f"{OTHER}201001"))
     assert [desk._queue.get_nowait() for _ in range(desk._queue.qsize())] == ["u", "p-here"]
     assert phone._queue.qsize() == 0
-    assert [admin._queue.get_nowait() for _ in range(admin._queue.qsize())] == ["u", "d", "p-here", "p-there"]
+    everything = ["u", "u-there", "u-nowhere", "d", "p-here", "p-there"]
+    assert [admin._queue.get_nowait() for _ in range(admin._queue.qsize())] == everything

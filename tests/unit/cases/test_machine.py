@@ -19,10 +19,10 @@ from core.cases import (
     OpenCase,
     StepSla,
     Supervise,
-    command_from_body,
 )
 from core.events import EVENT_ADAPTER
 from core.vocabulary import CaseState, PartyKind, Role, Step
+from dispatch.cases.issue import command_from_body
 from dispatch.cases.machine import CaseRecord, CommandRefused, LogEntry, Outcome, apply, evolve
 from dispatch.routing.decision import decide
 from tests.unit.factories import TOWN, event_body, snapshot
@@ -73,7 +73,12 @@ class Case:
     def command(self, actor: Actor, **body: Any) -> CaseCommand:
         """A person's command on this case, a minute after the last one."""
         self.clock += timedelta(minutes=1)
-        return command_from_body(BODY_ADAPTER.validate_python(body), self.now().id, actor, self.clock, uuid.uuid4())
+        party = Assignee.model_validate(body["assignee"]) if "assignee" in body else None
+        if party is not None:
+            body = {**body, "assignee": {"kind": party.kind, "id": party.id}}
+        return command_from_body(
+            BODY_ADAPTER.validate_python(body), self.now().id, actor, self.clock, uuid.uuid4(), party
+        )
 
     def do(self, actor: Actor, **body: Any) -> Outcome:
         """Apply a person's command; raises CommandRefused when it is not allowed."""

@@ -12,9 +12,10 @@ import orjson
 import pytest
 from pydantic import SecretStr, ValidationError
 
-from core.cases import BODY_ADAPTER, COMMAND_ADAPTER, Actor, CaseCommand, OpenCase, command_from_body
+from core.cases import BODY_ADAPTER, COMMAND_ADAPTER, Actor, Assignee, CaseCommand, OpenCase
 from core.events import EVENT_ADAPTER
-from core.vocabulary import Role
+from core.vocabulary import PartyKind, Role
+from dispatch.cases.issue import command_from_body
 from dispatch.cases.signing import UNSIGNED, CommandSigner, WeakCommandKey, canonical, key_id
 from dispatch.routing.decision import decide
 from dispatch.settings import CommandKeySettings
@@ -40,9 +41,10 @@ def opened() -> OpenCase:
 def assign() -> CaseCommand:
     """A dispatcher's command."""
     body = BODY_ADAPTER.validate_python(
-        {"kind": "assign", "assignee": {"kind": "grid_member", "id": "gm-2", "name": "李四"}, "reason": "改派"}
+        {"kind": "assign", "assignee": {"kind": "grid_member", "id": "gm-2"}, "reason": "改派"}
     )
-    return command_from_body(body, uuid.uuid4(), DISPATCHER, T0, uuid.uuid4())
+    party = Assignee(kind=PartyKind.GRID_MEMBER, id="gm-2", name="李四")
+    return command_from_body(body, uuid.uuid4(), DISPATCHER, T0, uuid.uuid4(), party)
 
 
 def leaves(doc: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any, ...], Any]]:

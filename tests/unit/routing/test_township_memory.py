@@ -12,7 +12,7 @@ from core.events import EVENT_ADAPTER
 from core.routed import RoutedEvent
 from core.vocabulary import Category
 from dispatch.routing.decision import decide
-from dispatch.routing.duplicates import DuplicatePolicy, Opened, RecentOpens
+from dispatch.routing.duplicates import DuplicatePolicy, Opened, RecentOpens, distance_m
 from dispatch.routing.township_memory import TownshipMemory, deduplicate
 from tests.unit.factories import event_body, snapshot
 
@@ -77,10 +77,11 @@ def test_an_event_split_off_opens_its_own_case_and_radius_zero_never_attaches() 
 
 
 def test_duplicates_never_cross_a_township() -> None:
+    """Two events 10 m apart, on either side of a township border, stay two cases."""
     memory, here = TownshipMemory(POLICY), routed()
-    elsewhere = routed().model_copy(
-        update={"command": routed().command.model_copy(update={"township_code": "510822101"})}
-    )
+    across = routed(lon=105.05 + 10 / 94_500)  # a degree of longitude is about 94.5 km at 32°N
+    assert 9 < distance_m(105.05, 32.05, across.command.source.location.lon, 32.05) < 11
+    elsewhere = across.model_copy(update={"command": across.command.model_copy(update={"township_code": "510822101"})})
     memory.rebuild(0, here.township, [])
     memory.rebuild(0, elsewhere.township, [])
     first, second = deduplicate([(0, here), (0, elsewhere)], memory, split=set())

@@ -169,7 +169,7 @@ async def test_a_burst_of_one_case_reaches_a_busy_client_as_its_newest_version()
     hot, other = view(), view()
     client.offer(message(hot))
     client.offer(message(other))
-    client.offer(LiveMessage("queue notice", queue="unrouted"))
+    client.offer(LiveMessage("queue notice", queue="unrouted", region=TOWN))
     for version in range(2, 11):
         client.offer(message(view(hot.id, version=version)))
     client.offer(message(view(other.id, version=2)))

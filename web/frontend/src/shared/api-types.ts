@@ -173,7 +173,8 @@ export interface paths {
         };
         /**
          * Get Command
-         * @description What became of a command on one of the caller's cases: applied (with its log entries), refused, or pending.
+         * @description What became of a command on one of the caller's cases: applied (with its log entries), refused, or pending;
+         *     a command on a case out of reach reads as one never seen (pending).
          */
         get: operations["get_command_api_v1_commands__command_id__get"];
         put?: never;
@@ -219,7 +220,8 @@ export interface paths {
          * @description Accept an event once the broker acknowledged it; a retry with the same id and body is harmless.
          *
          *     A person reports as themselves; only a system account (a hotline or sensor gateway) or an administrator
-         *     posts for others. One database statement per request: the claim of the event id.
+         *     posts for others. Its media must be files the sender may read. One database statement per request (the claim
+         *     of the event id), and one more when the event carries media.
          */
         post: operations["post_event_api_v1_events_post"];
         delete?: never;
@@ -261,7 +263,8 @@ export interface paths {
         };
         /**
          * Grids
-         * @description Current grids of the caller's area as GeoJSON (synthetic boundaries are marked `synthetic: true`).
+         * @description Current grids of the caller's area as GeoJSON (synthetic boundaries are marked `synthetic: true`); members'
+         *     names only for people's accounts, never for an intake gateway.
          */
         get: operations["grids_api_v1_grids_get"];
         put?: never;
@@ -321,7 +324,8 @@ export interface paths {
         };
         /**
          * Responsible At
-         * @description Which grid covered the point on a day, its member and the township's enforcement team then.
+         * @description Which grid of the caller's area covered the point on a day, its member and the township's enforcement team
+         *     then; a point of another township answers as one outside every grid.
          */
         get: operations["responsible_at_api_v1_history_point_get"];
         put?: never;
@@ -344,6 +348,8 @@ export interface paths {
         /**
          * Upload Media
          * @description Store a photo (JPEG, PNG, WebP) or document (PDF) sent as the raw body; the same bytes again are one file.
+         *
+         *     Every byte received counts against the account's media bytes for the day.
          */
         post: operations["upload_media_api_v1_media_post"];
         delete?: never;
@@ -361,7 +367,9 @@ export interface paths {
         };
         /**
          * Get Media
-         * @description Stored bytes the caller uploaded or that belong to one of their cases; each read of a photo is logged.
+         * @description Stored bytes granted to the caller (their upload) or to one of their cases; each read is logged.
+         *
+         *     Images are shown inline; anything else (a PDF) is a download that cannot run script in the product's origin.
          */
         get: operations["get_media_api_v1_media__sha256__get"];
         put?: never;
@@ -742,7 +750,8 @@ export interface paths {
         };
         /**
          * Rules
-         * @description Routing rules in force today, by unit and position (county defaults, township overrides).
+         * @description Routing rules in force today for the caller's area, by unit and position (county defaults, township overrides);
+         *     a unit outside the area lists nothing, as an unknown unit does.
          */
         get: operations["rules_api_v1_rules_get"];
         put?: never;
@@ -790,7 +799,7 @@ export interface paths {
         };
         /**
          * Rule Changes
-         * @description Who changed which rule when, with the rule before and after.
+         * @description Who changed which rule of the caller's area (or above it) when, with the rule before and after.
          */
         get: operations["rule_changes_api_v1_rules_changes_get"];
         put?: never;
@@ -915,10 +924,10 @@ export interface components {
         };
         /**
          * AssignBody
-         * @description The dispatcher dispatches (again) to a party (分类转办).
+         * @description The dispatcher dispatches (again) to a party of the case's township (分类转办), named by kind and id.
          */
         AssignBody: {
-            assignee: components["schemas"]["Assignee"];
+            assignee: components["schemas"]["PartyRef"];
             /**
              * @description discriminator enum property added by openapi-typescript
              * @enum {string}
@@ -929,7 +938,7 @@ export interface components {
         };
         /**
          * Assignee
-         * @description The party a case is dispatched to.
+         * @description The party a case is dispatched to, named as the registry names it.
          */
         Assignee: {
             /**
@@ -1585,6 +1594,15 @@ export interface components {
          * @enum {string}
          */
         PartyKind: "grid_member" | "team" | "agency";
+        /**
+         * PartyRef
+         * @description A party as a client names it: kind and id only; its name comes from the registry.
+         */
+        PartyRef: {
+            /** Id */
+            id: string;
+            kind: components["schemas"]["PartyKind"];
+        };
         /**
          * Patrol
          * @description 巡查: a grid worker's patrol; may report that nothing was found.
@@ -2973,7 +2991,7 @@ export interface operations {
                     "application/json": components["schemas"]["Refusal"];
                 };
             };
-            /** @description no such case within the caller's reach */
+            /** @description no such case, or a reference in the body (assignee, merge target, officer, evidence) that is not within the caller's reach; the detail names the field */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3062,7 +3080,7 @@ export interface operations {
                     "application/json": components["schemas"]["Refusal"];
                 };
             };
-            /** @description never seen */
+            /** @description nothing of that id in the caller's area */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3188,6 +3206,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a media reference that is not a stored file the sender may read */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
                 };
             };
             /** @description Conflict */
@@ -3655,6 +3682,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description the account's media bytes for today are used up (media_bytes_per_day) */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
                 };
             };
             /** @description a backing service (database or broker) is restarting; see Retry-After */

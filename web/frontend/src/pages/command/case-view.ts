@@ -391,7 +391,11 @@ export class CaseDrawer {
       e.preventDefault();
       const assignee = options.get(target.value);
       if (!assignee) return;
-      void this.send(form, c, { kind: 'assign', assignee, reason: reason.value.trim() });
+      void this.send(form, c, {
+        kind: 'assign',
+        assignee: { kind: assignee.kind, id: assignee.id },
+        reason: reason.value.trim(),
+      });
     });
     return form;
   }
