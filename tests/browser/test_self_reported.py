@@ -1,7 +1,8 @@
 """A grid worker reports in their own grid on /m/worker and the case closes through the pages of the people it
 names: under the county's default (reporter_report) the worker works it from the phone and the dispatcher checks
 and closes it in the command centre; under a township's duty_post policy the village duty post does the 核查 and
-the handling on its own phone page."""
+the handling on its own phone page. A worker hands an accepted case back from the phone, and the dispatcher
+reassigns and transfers it in later states from the command centre."""
 
 from __future__ import annotations
 
@@ -11,11 +12,12 @@ from typing import Any
 
 import asyncpg
 import httpx
-from playwright.async_api import BrowserContext, Page
+from playwright.async_api import BrowserContext, Locator, Page
 
 from tests.browser.conftest import TOWNSHIP, SignIn, account_for, grid_point, people, screenshot
-from tests.browser.test_command_centre import event_body
+from tests.browser.test_command_centre import command, event_body, report_case
 from tests.browser.test_field_apps import open_panel
+from tests.integration.auth import as_person
 from tests.integration.harness import wait_for
 from tests.media_samples import png
 
@@ -43,6 +45,12 @@ async def case_of(db: asyncpg.Pool, event_id: str) -> uuid.UUID:
         "the report's case",
     )
     return found
+
+
+async def expand(form: Locator) -> None:
+    """Open a collapsed action form of the case view (the view keeps an opened one open across redraws)."""
+    if await form.locator("details").get_attribute("open") is None:
+        await form.locator("summary").click()
 
 
 async def state_is(db: asyncpg.Pool, case_id: uuid.UUID, state: str) -> bool:
@@ -158,3 +166,71 @@ async def test_under_duty_post_the_village_duty_post_verifies_and_handles_and_th
         assert (await http.delete(f"/api/v1/self-report-policies/{TOWNSHIP}")).status_code == 204
     actors = await db.fetch("SELECT kind, actor_id FROM case_log WHERE case_id = $1 ORDER BY seq", case_id)
     assert {r["kind"]: r["actor_id"] for r in actors}["verified"] == duty
+
+
+async def test_the_worker_hands_back_an_accepted_case_and_the_dispatcher_reassigns_and_transfers_it_later_on(
+    contexts: Contexts, open_page: Opener, sign_in: SignIn, http: httpx.AsyncClient, db: asyncpg.Pool
+) -> None:
+    members = await people(http, "grid_member")
+    member, neighbour = members[32], members[33]
+    grid, other_grid = member["posts"][0]["grid_code"], neighbour["posts"][0]["grid_code"]
+    lon, lat = await grid_point(http, grid)
+    text = f"井盖缺失-{uuid.uuid4().hex[:6]}"
+    case_id = await report_case(http, db, event_body("incident", member["id"], lon, lat, text, category="road"))
+    phone = await contexts("phone", geolocation={"longitude": lon, "latitude": lat})
+    await sign_in(phone, await account_for(db, member["id"]))
+    page = await open_page(phone, "/m/worker")
+    await page.click(".nav-item[data-view=grid]")
+    card = page.locator(f".assigned-list article[data-case-id='{case_id}'][data-state='dispatched']")
+    await card.wait_for(timeout=10_000)
+    await card.locator("button.accept").click()
+    await wait_for(lambda: state_is(db, case_id, "verified"), "the own report to count as verification")
+    card = page.locator(f".assigned-list article[data-case-id='{case_id}'][data-state='verified']")
+    await open_panel(card)
+    await card.locator(".form-return input[name=reason]").fill("井盖属供水公司，需转办")
+    await card.locator(".form-return button[type=submit]").click()
+    await wait_for(lambda: state_is(db, case_id, "returned"), "the case to be handed back")
+
+    desk = await contexts("desk")
+    await sign_in(desk, await account_for(db, (await people(http, "dispatcher"))[0]["id"]))
+    centre = await open_page(desk, "/")
+    await centre.evaluate("(id) => window.__app.openCase(id)", str(case_id))
+    drawer = centre.locator(f".drawer[data-case-id='{case_id}']")
+    returned = drawer.locator(".timeline li[data-kind='returned']")
+    assert "井盖属供水公司" in (await returned.text_content() or "")
+    await expand(drawer.locator("form[data-action=assign]"))
+    await drawer.locator("select[name=assignee]").select_option(member["id"])
+    await drawer.locator("form[data-action=assign] input[name=reason]").fill("先由本网格处置")
+    await drawer.locator("form[data-action=assign] button[type=submit]").click()
+    await wait_for(lambda: state_is(db, case_id, "dispatched"), "the case to be dispatched again")
+    me = await as_person(db, member["id"])
+    await command(http, me, case_id, {"kind": "accept"})
+    await command(http, me, case_id, {"kind": "start", "note": ""})
+
+    transfer = drawer.locator("form[data-action=transfer]")
+    await expand(transfer)
+    await transfer.locator("select[name=grid_code]").select_option(other_grid)
+    await transfer.locator("input[name=reason]").fill("位于邻格，移交")
+    await transfer.locator("button[type=submit]").click()
+    await wait_for(
+        lambda: db.fetchval("SELECT grid_code = $2 FROM cases WHERE id = $1", case_id, other_grid),
+        "the case to be transferred",
+    )
+    row = await db.fetchrow("SELECT state, grid_code, assignee_id FROM cases WHERE id = $1", case_id)
+    assert row is not None and dict(row.items()) == {
+        "state": "in_progress",
+        "grid_code": other_grid,
+        "assignee_id": neighbour["id"],
+    }
+    await centre.wait_for_selector(f".drawer[data-case-id='{case_id}'] .timeline li[data-kind='transferred']")
+
+    team = f"enf-{TOWNSHIP}"
+    await expand(drawer.locator("form[data-action=assign]"))
+    await drawer.locator("select[name=assignee]").select_option(team)
+    await drawer.locator("form[data-action=assign] input[name=reason]").fill("改派执法队")
+    await drawer.locator("form[data-action=assign] button[type=submit]").click()
+    await wait_for(
+        lambda: db.fetchval("SELECT state = 'dispatched' AND assignee_id = $2 FROM cases WHERE id = $1", case_id, team),
+        "the case in progress to be reassigned to the team",
+    )
+    await screenshot(centre, "dispatcher-transfer-reassign")
