@@ -1,7 +1,9 @@
-"""`gridctl self-report`: how each township verifies a case its own assignee reported (data, audited)."""
+"""`gridctl self-report`: how each township verifies a case its own assignee reported (data, audited). Data goes to
+stdout, messages to stderr."""
 
 from __future__ import annotations
 
+import json
 from typing import Annotated
 
 import typer
@@ -22,7 +24,7 @@ By = Annotated[str, typer.Option(help="who makes the change (recorded)")]
 def policies_list() -> None:
     """Every unit's policy, county rows first."""
     for r in with_pool(self_report_store.list_policies):
-        console.print(f"{r['unit_code']:<10} {r['policy']:<16} by {r['updated_by']}  {r['note']}")
+        print(f"{r['unit_code']:<10} {r['policy']:<16} by {r['updated_by']}  {r['note']}")
 
 
 @self_report_app.command("set")
@@ -59,4 +61,5 @@ def policies_clear(unit: Unit, by: By) -> None:
 @self_report_app.command("changes")
 def policies_changes(limit: Annotated[int, typer.Option(min=1, max=1000)] = 20) -> None:
     """Who changed which unit's policy when."""
-    console.print_json(data=with_pool(lambda pool: self_report_store.policy_changes(pool, limit)), default=str)
+    rows = with_pool(lambda pool: self_report_store.policy_changes(pool, limit))
+    print(json.dumps(rows, default=str, ensure_ascii=False, indent=2))

@@ -4,6 +4,8 @@ open case in any state."""
 
 from __future__ import annotations
 
+import json
+import subprocess
 import uuid
 from typing import Any
 
@@ -12,7 +14,7 @@ import httpx
 
 from core.cases import case_id_for_event
 from tests.integration.auth import as_person
-from tests.integration.harness import wait_for
+from tests.integration.harness import ROOT, VENV_BIN, LiveStack, wait_for
 from tests.integration.helpers import event, grid_point
 from tests.media_samples import png
 
@@ -63,6 +65,11 @@ class Field:
         await self.do(case, handler, kind="submit", summary="已清理完毕", evidence=evidence)
         await self.do(case, dispatcher, kind="check", passed=True)
         return await self.do(case, dispatcher, kind="close", note="办结销号")
+
+
+def gridctl(ts: LiveStack, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run gridctl in the session's environment."""
+    return subprocess.run([str(VENV_BIN / "gridctl"), *args], env=ts.env, cwd=ROOT, capture_output=True, text=True)
 
 
 def kinds(case: dict[str, Any]) -> list[str]:
@@ -182,3 +189,22 @@ async def test_an_accepted_case_is_handed_back_reassigned_and_transferred_keepin
     assert outside.status_code == 403 and "grid_code" in outside.text
     worker = await http.post(url, json={"grid_code": spot["code"], "reason": "x"}, headers=await as_person(db, other))
     assert worker.status_code == 403
+
+
+async def test_gridctl_sets_lists_and_clears_a_townships_policy_audited(
+    live_stack: LiveStack, db: asyncpg.Pool
+) -> None:
+    town = (await grid_point(db, offset=80))["township_code"]
+    bad = gridctl(live_stack, "self-report", "set", town, "anyone", "--by", "张科长")
+    assert bad.returncode == 1 and "policy: Input should be" in bad.stderr
+    assert gridctl(live_stack, "self-report", "set", "5108", "duty_post", "--by", "张科长").returncode == 1
+    done = gridctl(live_stack, "self-report", "set", town, "duty_post", "--by", "张科长", "--note", "村值班核查")
+    assert done.returncode == 0, done.stdout + done.stderr
+    listed = gridctl(live_stack, "self-report", "list")
+    assert any(line.split()[:2] == [town, "duty_post"] for line in listed.stdout.splitlines()), listed.stdout
+    assert gridctl(live_stack, "self-report", "clear", town, "--by", "张科长").returncode == 0
+    again = gridctl(live_stack, "self-report", "clear", town, "--by", "张科长")
+    assert again.returncode == 1 and "no self-report policy of its own" in again.stderr
+    trail = [c for c in json.loads(gridctl(live_stack, "self-report", "changes").stdout) if c["unit_code"] == town]
+    assert [(c["action"], c["changed_by"]) for c in trail[:2]] == [("clear", "张科长"), ("set", "张科长")]
+    assert trail[1]["after"]["note"] == "村值班核查"
