@@ -78,7 +78,7 @@ def kinds(case: dict[str, Any]) -> list[str]:
 
 
 async def test_under_reporter_report_the_members_own_report_is_the_verification_and_the_case_closes(
-    http: httpx.AsyncClient, db: asyncpg.Pool
+    live_stack: LiveStack, http: httpx.AsyncClient, db: asyncpg.Pool
 ) -> None:
     people = Field(http, db)
     spot = await grid_point(db, offset=20)
@@ -107,6 +107,10 @@ async def test_under_reporter_report_the_members_own_report_is_the_verification_
         "checked",
         "closed",
     ]
+    audit = gridctl(live_stack, "audit", "verify")
+    assert audit.returncode == 0, audit.stdout + audit.stderr
+    rebuilt = gridctl(live_stack, "cases", "rebuild", "--check")
+    assert rebuilt.returncode == 0, "the system's entry folds into the same case: " + rebuilt.stdout + rebuilt.stderr
 
 
 async def test_under_duty_post_the_village_duty_post_verifies_and_the_case_closes(
