@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -43,7 +43,7 @@ DISPATCH_ROLES = frozenset({Role.DISPATCHER, Role.TOWNSHIP_LEADER, Role.COUNTY_S
 OPEN_STATES = frozenset(s for s in CaseState if s.is_open)
 
 
-def decide(case: CaseRecord | None, cmd: CaseCommand) -> list[Item]:
+def decide(case: CaseRecord | None, cmd: CaseCommand) -> Sequence[Item]:
     """The log entries a command stands for, or CommandRefused with the reason."""
     if isinstance(cmd, OpenCase):
         return _open(case, cmd)
@@ -55,7 +55,7 @@ def decide(case: CaseRecord | None, cmd: CaseCommand) -> list[Item]:
     return rule.entries(case, cmd)
 
 
-def _open(case: CaseRecord | None, cmd: OpenCase) -> list[Item]:
+def _open(case: CaseRecord | None, cmd: OpenCase) -> list[tuple[str, Payload]]:
     if case is not None:
         raise CommandRefused(f"case {cmd.case_id} already exists")
     _system_only(None, cmd.actor)
@@ -94,27 +94,27 @@ def _accept(case: CaseRecord, cmd: AcceptCase) -> list[Item]:
     return [("accepted", _enter(CaseState.ACCEPTED, Step.VERIFY, due)), *verified]
 
 
-def _return(case: CaseRecord, cmd: ReturnCase) -> list[Item]:
+def _return(case: CaseRecord, cmd: ReturnCase) -> list[tuple[str, Payload]]:
     due = cmd.issued_at + timedelta(minutes=case.detail.sla.accept_minutes)
     return [("returned", {"reason": cmd.reason, **_enter(CaseState.RETURNED, Step.DISPATCH, due)})]
 
 
-def _assign(case: CaseRecord, cmd: AssignCase) -> list[Item]:
+def _assign(case: CaseRecord, cmd: AssignCase) -> list[tuple[str, Payload]]:
     return [("dispatched", _dispatch(cmd.assignee, cmd.issued_at, case.detail.sla, cmd.reason))]
 
 
-def _verify(case: CaseRecord, cmd: VerifyCase) -> list[Item]:
+def _verify(case: CaseRecord, cmd: VerifyCase) -> list[tuple[str, Payload]]:
     if cmd.actor.id in case.reporters:
         raise CommandRefused(f"{cmd.actor.id} reported this case and cannot verify it: someone else must")
     payload = {"finding": cmd.finding, "evidence": _evidence(cmd.evidence)}
     return [("verified", {**payload, **_enter(CaseState.VERIFIED, Step.HANDLE, case.due_at)})]
 
 
-def _start(case: CaseRecord, cmd: StartCase) -> list[Item]:
+def _start(case: CaseRecord, cmd: StartCase) -> list[tuple[str, Payload]]:
     return [("started", {"note": cmd.note, **_enter(CaseState.IN_PROGRESS, Step.HANDLE, case.due_at)})]
 
 
-def _submit(case: CaseRecord, cmd: SubmitResult) -> list[Item]:
+def _submit(case: CaseRecord, cmd: SubmitResult) -> list[tuple[str, Payload]]:
     if case.enforcement and len(case.detail.stages) < len(STAGE_ORDER):
         missing = STAGE_ORDER[len(case.detail.stages)]
         raise CommandRefused(f"enforcement stage {missing.value} is not recorded yet")
@@ -123,7 +123,7 @@ def _submit(case: CaseRecord, cmd: SubmitResult) -> list[Item]:
     return [("submitted", {**payload, **_enter(CaseState.SUBMITTED, Step.CHECK, due)})]
 
 
-def _check(case: CaseRecord, cmd: CheckResult) -> list[Item]:
+def _check(case: CaseRecord, cmd: CheckResult) -> list[tuple[str, Payload]]:
     if cmd.passed:
         due = cmd.issued_at + timedelta(minutes=case.detail.sla.accept_minutes)
         return [("checked", {"passed": True, "note": cmd.note, **_enter(CaseState.CHECKED, Step.CLOSE, due)})]
@@ -132,28 +132,28 @@ def _check(case: CaseRecord, cmd: CheckResult) -> list[Item]:
     return [("checked", {"passed": False, "note": cmd.note, **_enter(CaseState.IN_PROGRESS, Step.HANDLE, case.due_at)})]
 
 
-def _close(case: CaseRecord, cmd: CloseCase) -> list[Item]:
+def _close(case: CaseRecord, cmd: CloseCase) -> list[tuple[str, Payload]]:
     return [("closed", {"note": cmd.note, **_enter(CaseState.CLOSED, Step.DONE, None)})]
 
 
-def _cancel(case: CaseRecord, cmd: CancelCase) -> list[Item]:
+def _cancel(case: CaseRecord, cmd: CancelCase) -> list[tuple[str, Payload]]:
     return [("cancelled", {"reason": cmd.reason, **_enter(CaseState.CANCELLED, Step.DONE, None)})]
 
 
-def _reopen(case: CaseRecord, cmd: ReopenCase) -> list[Item]:
+def _reopen(case: CaseRecord, cmd: ReopenCase) -> list[tuple[str, Payload]]:
     due = cmd.issued_at + timedelta(minutes=case.detail.sla.accept_minutes)
     state, step = (CaseState.DISPATCHED, Step.ACCEPT) if case.assignee else (CaseState.REGISTERED, Step.DISPATCH)
     return [("reopened", {"reason": cmd.reason, **_enter(state, step, due)})]
 
 
-def _merge(case: CaseRecord, cmd: MergeCase) -> list[Item]:
+def _merge(case: CaseRecord, cmd: MergeCase) -> list[tuple[str, Payload]]:
     if cmd.into == case.id:
         raise CommandRefused("a case cannot be merged into itself")
     payload = {"into": str(cmd.into), "reason": cmd.reason}
     return [("merged", {**payload, **_enter(CaseState.MERGED, Step.DONE, None)})]
 
 
-def _attach(case: CaseRecord, cmd: AttachEvent) -> list[Item]:
+def _attach(case: CaseRecord, cmd: AttachEvent) -> list[tuple[str, Payload]]:
     if any(e.event_id == cmd.source.event_id for e in case.detail.events):
         raise CommandRefused(f"event {cmd.source.event_id} is already on this case")
     payload = {
@@ -164,7 +164,7 @@ def _attach(case: CaseRecord, cmd: AttachEvent) -> list[Item]:
     return [("attached", payload)]
 
 
-def _split(case: CaseRecord, cmd: SplitEvent) -> list[Item]:
+def _split(case: CaseRecord, cmd: SplitEvent) -> list[tuple[str, Payload]]:
     found = next((e for e in case.detail.events if e.event_id == cmd.event_id), None)
     if found is None:
         raise CommandRefused(f"event {cmd.event_id} is not on this case")
@@ -175,7 +175,7 @@ def _split(case: CaseRecord, cmd: SplitEvent) -> list[Item]:
     return [("split", {"event_id": str(cmd.event_id), "reason": cmd.reason})]
 
 
-def _supervise(case: CaseRecord, cmd: Supervise) -> list[Item]:
+def _supervise(case: CaseRecord, cmd: Supervise) -> list[tuple[str, Payload]]:
     if cmd.actor.role == Role.SYSTEM and cmd.level <= case.supervision_level:
         raise CommandRefused(f"already supervised at level {case.supervision_level} for this step")
     payload = {
@@ -188,7 +188,7 @@ def _supervise(case: CaseRecord, cmd: Supervise) -> list[Item]:
     return [("supervised", payload)]
 
 
-def _request_extension(case: CaseRecord, cmd: RequestExtension) -> list[Item]:
+def _request_extension(case: CaseRecord, cmd: RequestExtension) -> list[tuple[str, Payload]]:
     if case.detail.extension is not None:
         raise CommandRefused("an extension is already asked for and not yet decided")
     if case.due_at is not None and cmd.until <= case.due_at:
@@ -196,7 +196,7 @@ def _request_extension(case: CaseRecord, cmd: RequestExtension) -> list[Item]:
     return [("extension_requested", {"until": cmd.until.isoformat(), "reason": cmd.reason})]
 
 
-def _decide_extension(case: CaseRecord, cmd: DecideExtension) -> list[Item]:
+def _decide_extension(case: CaseRecord, cmd: DecideExtension) -> list[tuple[str, Payload]]:
     asked = case.detail.extension
     if asked is None:
         raise CommandRefused("no extension is asked for")
@@ -206,7 +206,7 @@ def _decide_extension(case: CaseRecord, cmd: DecideExtension) -> list[Item]:
     return [("extension_decided", payload)]
 
 
-def _stage(case: CaseRecord, cmd: RecordStage) -> list[Item]:
+def _stage(case: CaseRecord, cmd: RecordStage) -> list[tuple[str, Payload]]:
     _enforcement_only(case)
     done = case.detail.stages
     if len(done) == len(STAGE_ORDER):
@@ -252,7 +252,7 @@ def _decision_cleared(case: CaseRecord, decision: Decision | None, officers: set
         raise CommandRefused("the legal reviewer cannot be one of the deciding officers")
 
 
-def _request_review(case: CaseRecord, cmd: RequestReview) -> list[Item]:
+def _request_review(case: CaseRecord, cmd: RequestReview) -> list[tuple[str, Payload]]:
     _enforcement_only(case)
     if case.detail.review is not None and case.detail.review.status == "pending":
         raise CommandRefused("a legal review is already pending")
@@ -261,14 +261,14 @@ def _request_review(case: CaseRecord, cmd: RequestReview) -> list[Item]:
     return [("review_requested", {"decision": cmd.decision.model_dump(mode="json")})]
 
 
-def _review(case: CaseRecord, cmd: ReviewDecision) -> list[Item]:
+def _review(case: CaseRecord, cmd: ReviewDecision) -> list[tuple[str, Payload]]:
     _enforcement_only(case)
     if case.detail.review is None or case.detail.review.status != "pending":
         raise CommandRefused("no legal review is pending")
     return [("reviewed", {"approved": cmd.approved, "opinion": cmd.opinion})]
 
 
-def _transfer(case: CaseRecord, cmd: TransferCase) -> list[Item]:
+def _transfer(case: CaseRecord, cmd: TransferCase) -> list[tuple[str, Payload]]:
     before = {
         "grid_code": case.grid_code,
         "township_code": case.township_code,
@@ -342,7 +342,7 @@ def _legal_reviewer(case: CaseRecord, actor: Actor) -> None:
 class _Rule:
     states: frozenset[CaseState]
     who: Callable[[CaseRecord, Actor], None]
-    entries: Callable[[CaseRecord, Any], list[Item]]
+    entries: Callable[[CaseRecord, Any], Sequence[Item]]
 
 
 _BEFORE_RESULT = frozenset({CaseState.ACCEPTED, CaseState.VERIFIED, CaseState.IN_PROGRESS})

@@ -3,6 +3,7 @@ its log, so replaying the log rebuilds it exactly."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import uuid5
@@ -59,7 +60,7 @@ def apply(case: CaseRecord | None, command: CaseCommand, last_hash: str = GENESI
     return Outcome(record, entries, entries[-1].kind, *_effects(case, record, command))
 
 
-def chain(cmd: CaseCommand, last_hash: str, last_seq: int, items: list[Item]) -> list[LogEntry]:
+def chain(cmd: CaseCommand, last_hash: str, last_seq: int, items: Sequence[Item]) -> list[LogEntry]:
     """The log entries for `items`, numbered after `last_seq` and hash-chained after `last_hash`."""
     entries: list[LogEntry] = []
     prev = last_hash
