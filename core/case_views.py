@@ -10,7 +10,7 @@ from pydantic import AwareDatetime, Field
 
 from core.cases import Assignee, CaseSource, Frozen, StepSla
 from core.enforcement import Decision, Evidence
-from core.vocabulary import CaseState, Category, EnforcementStage, Severity, Step
+from core.vocabulary import CaseState, Category, EnforcementStage, SelfReport, Severity, Step
 
 
 class AttachedEvent(Frozen):
@@ -70,6 +70,7 @@ class CaseDetail(Frozen):
     stages: tuple[StageDone, ...] = ()
     review: LegalReview | None = None
     extension: ExtensionAsked | None = None
+    self_report: SelfReport | None = None
 
 
 class CaseView(Frozen):

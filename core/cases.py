@@ -11,7 +11,7 @@ from core.enforcement import Decision, Evidence
 from core.events import MediaRef
 from core.geo import LonLat
 from core.inputs import NO_NUL, Instant
-from core.vocabulary import Category, EnforcementStage, PartyKind, Severity
+from core.vocabulary import Category, EnforcementStage, PartyKind, SelfReport, Severity
 
 CASE_NAMESPACE = UUID("5b0c7f0e-6a57-4d0e-9c39-2f1d6a6c0a11")
 
@@ -102,6 +102,7 @@ class OpenCase(CommandBase, Placement):
     priority: Severity
     due_at: AwareDatetime
     sla: StepSla = StepSla(accept_minutes=60, verify_minutes=240)
+    self_report: SelfReport | None = Field(default=None, description="the township's policy for self-reported cases")
 
 
 class TransferCase(CommandBase, Placement):

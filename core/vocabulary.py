@@ -108,3 +108,10 @@ class EvidenceKind(StrEnum):
 
     PHOTO = "photo"
     DOCUMENT = "document"
+
+
+class SelfReport(StrEnum):
+    """How a township verifies (快速核查) a case whose assignee reported it: a choice kept as data."""
+
+    REPORTER_REPORT = "reporter_report"  # the reporter's on-site report, with its photos, counts as the verification
+    DUTY_POST = "duty_post"  # the case goes to the village's (or the township's) duty post to verify and carry on

@@ -27,6 +27,8 @@ from web import (
     redistricting_api,
     refusals,
     registry_api,
+    self_report_api,
+    transfer_api,
 )
 from web.commands import CommandPublisher
 from web.hub import LiveHub
@@ -38,7 +40,18 @@ from web.settings import WebSettings
 log = logging.getLogger(__name__)
 DIST = Path(__file__).with_name("static") / "dist"
 PLUGIN_GROUP = "gridcmd.api"
-CAPABILITIES = (access_api, cases_api, registry_api, people_api, redistricting_api, media_api, queues_api, live)
+CAPABILITIES = (
+    access_api,
+    cases_api,
+    transfer_api,
+    registry_api,
+    self_report_api,
+    people_api,
+    redistricting_api,
+    media_api,
+    queues_api,
+    live,
+)
 """One router per capability; a new capability is one line here."""
 
 

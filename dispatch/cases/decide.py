@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -36,13 +36,14 @@ from core.cases import (
 )
 from core.enforcement import MAJOR_DECISIONS, STAGE_ORDER, STAGE_RULES, Decision, Evidence
 from core.vocabulary import CaseState, EnforcementStage, EvidenceKind, PartyKind, Role, Step
-from dispatch.cases.record import CaseRecord, CommandRefused, NotYours, Payload
+from dispatch.cases.record import CaseRecord, CommandRefused, Item, NotYours, Payload
+from dispatch.cases.self_report import reporter_report
 
 DISPATCH_ROLES = frozenset({Role.DISPATCHER, Role.TOWNSHIP_LEADER, Role.COUNTY_SUPERVISOR, Role.ADMIN})
 OPEN_STATES = frozenset(s for s in CaseState if s.is_open)
 
 
-def decide(case: CaseRecord | None, cmd: CaseCommand) -> list[tuple[str, Payload]]:
+def decide(case: CaseRecord | None, cmd: CaseCommand) -> Sequence[Item]:
     """The log entries a command stands for, or CommandRefused with the reason."""
     if isinstance(cmd, OpenCase):
         return _open(case, cmd)
@@ -70,6 +71,7 @@ def _open(case: CaseRecord | None, cmd: OpenCase) -> list[tuple[str, Payload]]:
         "rule_id": cmd.rule_id,
         "sla": cmd.sla.model_dump(),
         "due_at": cmd.due_at.isoformat(),
+        "self_report": cmd.self_report.value if cmd.self_report else None,
     }
     return [("registered", registered), ("dispatched", _dispatch(cmd.assignee, cmd.issued_at, cmd.sla, None))]
 
@@ -86,9 +88,10 @@ def _enter(state: CaseState, step: Step, due: datetime | None) -> Payload:
     return {"state": state.value, "step": step.value, "step_due_at": due.isoformat() if due else None}
 
 
-def _accept(case: CaseRecord, cmd: AcceptCase) -> list[tuple[str, Payload]]:
+def _accept(case: CaseRecord, cmd: AcceptCase) -> list[Item]:
     due = cmd.issued_at + timedelta(minutes=case.detail.sla.verify_minutes)
-    return [("accepted", _enter(CaseState.ACCEPTED, Step.VERIFY, due))]
+    verified = reporter_report(case, cmd, _enter(CaseState.VERIFIED, Step.HANDLE, case.due_at))
+    return [("accepted", _enter(CaseState.ACCEPTED, Step.VERIFY, due)), *verified]
 
 
 def _return(case: CaseRecord, cmd: ReturnCase) -> list[tuple[str, Payload]]:
@@ -339,7 +342,7 @@ def _legal_reviewer(case: CaseRecord, actor: Actor) -> None:
 class _Rule:
     states: frozenset[CaseState]
     who: Callable[[CaseRecord, Actor], None]
-    entries: Callable[[CaseRecord, Any], list[tuple[str, Payload]]]
+    entries: Callable[[CaseRecord, Any], Sequence[Item]]
 
 
 _BEFORE_RESULT = frozenset({CaseState.ACCEPTED, CaseState.VERIFIED, CaseState.IN_PROGRESS})
@@ -348,10 +351,8 @@ _RULES: dict[type, _Rule] = {
     AttachEvent: _Rule(OPEN_STATES, _system_only, _attach),
     Supervise: _Rule(OPEN_STATES, _dispatcher_or_system, _supervise),
     AcceptCase: _Rule(frozenset({CaseState.DISPATCHED}), _assignee, _accept),
-    ReturnCase: _Rule(frozenset({CaseState.DISPATCHED}), _assignee, _return),
-    AssignCase: _Rule(
-        frozenset({CaseState.REGISTERED, CaseState.RETURNED, CaseState.DISPATCHED}), _dispatcher, _assign
-    ),
+    ReturnCase: _Rule(frozenset({CaseState.DISPATCHED}) | _BEFORE_RESULT, _assignee, _return),
+    AssignCase: _Rule(OPEN_STATES, _dispatcher, _assign),
     VerifyCase: _Rule(frozenset({CaseState.ACCEPTED}), _assignee, _verify),
     StartCase: _Rule(frozenset({CaseState.VERIFIED}), _assignee, _start),
     SubmitResult: _Rule(frozenset({CaseState.IN_PROGRESS}), _assignee, _submit),

@@ -63,6 +63,7 @@ def _registered(entry: LogEntry) -> CaseRecord:
         detail=CaseDetail(
             sla=StepSla.model_validate(p["sla"]),
             events=(AttachedEvent(source=src, attached_at=entry.at, opening=True),),
+            self_report=p.get("self_report"),
         ),
     )
 

@@ -3,6 +3,7 @@ its log, so replaying the log rebuilds it exactly."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import uuid5
@@ -18,7 +19,7 @@ from core.cases import (
 from core.vocabulary import Role
 from dispatch.cases.decide import decide
 from dispatch.cases.evolve import evolve
-from dispatch.cases.record import GENESIS, CaseRecord, CommandRefused, LogEntry, NotYours, Payload, entry_hash
+from dispatch.cases.record import GENESIS, CaseRecord, CommandRefused, Item, LogEntry, NotYours, entry_hash
 
 __all__ = [
     "GENESIS",
@@ -59,16 +60,15 @@ def apply(case: CaseRecord | None, command: CaseCommand, last_hash: str = GENESI
     return Outcome(record, entries, entries[-1].kind, *_effects(case, record, command))
 
 
-def chain(cmd: CaseCommand, last_hash: str, last_seq: int, items: list[tuple[str, Payload]]) -> list[LogEntry]:
+def chain(cmd: CaseCommand, last_hash: str, last_seq: int, items: Sequence[Item]) -> list[LogEntry]:
     """The log entries for `items`, numbered after `last_seq` and hash-chained after `last_hash`."""
     entries: list[LogEntry] = []
     prev = last_hash
-    for offset, (kind, payload) in enumerate(items, start=1):
+    for offset, item in enumerate(items, start=1):
         seq = last_seq + offset
-        digest = entry_hash(prev, cmd.case_id, seq, cmd.command_id, kind, cmd.actor, cmd.issued_at, payload)
-        entries.append(
-            LogEntry(cmd.case_id, seq, cmd.command_id, kind, cmd.actor, cmd.issued_at, payload, prev, digest)
-        )
+        kind, payload, actor = item if len(item) == 3 else (*item, cmd.actor)
+        digest = entry_hash(prev, cmd.case_id, seq, cmd.command_id, kind, actor, cmd.issued_at, payload)
+        entries.append(LogEntry(cmd.case_id, seq, cmd.command_id, kind, actor, cmd.issued_at, payload, prev, digest))
         prev = digest
     return entries
 

@@ -22,6 +22,8 @@ from dispatch.errors import Conflict, Forbidden
 
 GENESIS = "0" * 64
 Payload = dict[str, Any]
+# A log entry to write: its kind and payload, and the actor when it is not the command's (a system entry).
+Item = tuple[str, Payload] | tuple[str, Payload, Actor]
 
 
 @dataclass(frozen=True)

@@ -55,7 +55,11 @@ async def _evidence(pool: asyncpg.Pool, evidence: tuple[Evidence, ...], scope: S
 
 async def assignee(pool: asyncpg.Pool, ref: PartyRef, case: CaseRecord, day: date) -> Assignee:
     """The party as the registry names it, if it serves the case's township today."""
-    township = (case.township_code or "")[:TOWNSHIP_DIGITS]
+    return await assignee_in(pool, ref, (case.township_code or "")[:TOWNSHIP_DIGITS], day)
+
+
+async def assignee_in(pool: asyncpg.Pool, ref: PartyRef, township: str, day: date) -> Assignee:
+    """The party as the registry names it, if it serves `township` today."""
     name: Any = None
     if township and ref.kind is PartyKind.GRID_MEMBER:
         name = await pool.fetchval(PERSON_IN_TOWNSHIP, ref.id, day, township, FIELD_ROLE_NAMES)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import asyncpg
 
+from core.vocabulary import SelfReport
 from dispatch.access.demo_accounts import create_demo_accounts
 from dispatch.db import Conn
 from dispatch.geometry.synthetic import load_county_outline, read_divisions
@@ -92,6 +93,13 @@ async def load_demo(
             "INSERT INTO step_slas (unit_code, category, priority, accept_minutes, verify_minutes, updated_by)"
             " VALUES ($1,$2,$3,$4,$5,'demo-loader')",
             [(county, s.category, s.priority, s.accept_minutes, s.verify_minutes) for s in COUNTY_STEP_SLAS],
+        )
+        await conn.execute(
+            "INSERT INTO self_report_policies (unit_code, policy, note, updated_by) VALUES ($1, $2, $3, 'demo-loader')"
+            " ON CONFLICT (unit_code) DO NOTHING",
+            county,
+            SelfReport.REPORTER_REPORT.value,
+            "县级默认：本人上报即视为快速核查",
         )
         await bump_revision(conn, "rules")
     await create_demo_accounts(pool, county)

@@ -12,6 +12,7 @@ from core.queues import UnroutedEvent
 from dispatch.clock import local_day
 from dispatch.routing.model import GridRef
 from dispatch.routing.rules import NoRoute, route, unit_chain
+from dispatch.routing.self_report import self_reported
 from dispatch.routing.snapshot import RoutingSnapshot
 
 ROUTER = Actor(id="system:router", role="system")
@@ -63,6 +64,8 @@ def decide_located(event: EventEnvelope, grid: GridRef | None, snapshot: Routing
         routing = route(grid, snapshot.book, snapshot.directory, etype, event.category, event.severity, day)
     except NoRoute as exc:
         return _unrouted(event, etype, str(exc), now)
+    policy = snapshot.self_report.for_units(unit_chain(grid))
+    routing, policy = self_reported(routing, event.reporter.id, grid, snapshot.directory, policy)
     priority = routing.rule.priority or event.severity
     return OpenCase(
         command_id=event.event_id,
@@ -93,6 +96,7 @@ def decide_located(event: EventEnvelope, grid: GridRef | None, snapshot: Routing
         priority=priority,
         due_at=event.reported_at + timedelta(hours=routing.rule.sla_hours),
         sla=snapshot.slas.for_case(unit_chain(grid), event.category, priority, day),
+        self_report=policy,
     )
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from dispatch.routing.locate import GridIndex
 from dispatch.routing.model import Directory
 from dispatch.routing.rules import RuleBook
+from dispatch.routing.self_report import SelfReportBook
 from dispatch.routing.step_sla import StepSlaBook
 
 
@@ -18,3 +19,4 @@ class RoutingSnapshot:
     book: RuleBook
     directory: Directory
     slas: StepSlaBook = field(default_factory=StepSlaBook)
+    self_report: SelfReportBook = field(default_factory=SelfReportBook)

@@ -8,11 +8,12 @@ import asyncpg
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from core.vocabulary import PartyKind, Severity
+from core.vocabulary import PartyKind, SelfReport, Severity
 from dispatch.db import Conn
 from dispatch.routing.locate import GridIndex
 from dispatch.routing.model import Directory, GridRef, Party, Person, RoutingRule, successor_map, townships_served
 from dispatch.routing.rules import RuleBook
+from dispatch.routing.self_report import SelfReportBook
 from dispatch.routing.snapshot import RoutingSnapshot
 from dispatch.routing.step_sla import StepSlaBook, StepSlaPolicy
 
@@ -48,6 +49,8 @@ UNIT_LINEAGE = (
     " AND kind IN ('merged_into', 'recoded_to', 'split_into') ORDER BY effective_date, id"
 )
 
+SELF_REPORT_POLICIES = "SELECT unit_code, policy FROM self_report_policies"
+
 VALID_NOW = "valid_from <= $1 AND (valid_to IS NULL OR $1 < valid_to)"
 
 
@@ -64,10 +67,13 @@ async def load_snapshot(pool: asyncpg.Pool, today: date) -> RoutingSnapshot:
         sla_rows = await conn.fetch(
             "SELECT unit_code, accept_minutes, verify_minutes, category, priority, valid_from, valid_to FROM step_slas"
         )
+        self_report = SelfReportBook(
+            {r["unit_code"]: SelfReport(r["policy"]) for r in await conn.fetch(SELF_REPORT_POLICIES)}
+        )
     successors = {r["from_code"]: r["to_code"] for r in lineage_rows if r["from_code"] != r["to_code"]}
     slas = StepSlaBook(StepSlaPolicy(**dict(r)) for r in sla_rows)
     index = GridIndex(_grids(grid_rows), revision, successors)
-    return RoutingSnapshot(index, RuleBook([_rule(r) for r in rule_rows], revision), directory, slas)
+    return RoutingSnapshot(index, RuleBook([_rule(r) for r in rule_rows], revision), directory, slas, self_report)
 
 
 def _grids(rows: list[asyncpg.Record]) -> list[tuple[GridRef, BaseGeometry]]:

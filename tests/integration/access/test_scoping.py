@@ -187,6 +187,17 @@ async def _commands(w: World) -> None:
     assert foreign.status_code == 200 and foreign.json() == {"command_id": command_id, "status": "pending"}
 
 
+@check("POST", "/api/v1/cases/{case_id}/transfer")
+async def _transfer(w: World) -> None:
+    path = f"/api/v1/cases/{w.a.case_id}/transfer"
+    to_a, to_b = {"grid_code": w.a.grid, "reason": "x"}, {"grid_code": w.b.grid, "reason": "x"}
+    other = await w.http.post(path, json=to_a, headers=w.b.dispatcher)
+    assert other.status_code == 404 and other.json()["detail"] == f"case {w.a.case_id} not found"
+    assert await w.status(w.a.worker, "POST", path, json=to_a) == 403
+    away = await w.http.post(path, json=to_b, headers=w.a.dispatcher)
+    assert away.status_code == 404 and away.json()["detail"][0]["loc"] == ["body", "grid_code"], "as if no grid"
+
+
 @check("GET", "/api/v1/commands/{command_id}")
 async def _command(w: World) -> None:
     # Exercised with a real command in the check of POST /cases/{case_id}/commands; unknown ids are pending.
@@ -337,6 +348,29 @@ async def _change_rule(w: World) -> None:
 @check("DELETE", "/api/v1/rules/{rule_id}")
 async def _retire_rule(w: World) -> None:
     assert await w.status(w.a.dispatcher, "DELETE", "/api/v1/rules/1") == 403
+
+
+@check("GET", "/api/v1/self-report-policies")
+async def _self_report_policies(w: World) -> None:
+    assert (await w.get(w.a.dispatcher, "/api/v1/self-report-policies")).status_code == 200
+    assert (await w.get(w.a.worker, "/api/v1/self-report-policies")).status_code == 403
+
+
+@check("PUT", "/api/v1/self-report-policies/{unit_code}")
+async def _set_self_report_policy(w: World) -> None:
+    body = {"policy": "duty_post"}
+    assert await w.status(w.a.dispatcher, "PUT", f"/api/v1/self-report-policies/{w.a.town}", json=body) == 403
+
+
+@check("DELETE", "/api/v1/self-report-policies/{unit_code}")
+async def _clear_self_report_policy(w: World) -> None:
+    assert await w.status(w.a.dispatcher, "DELETE", f"/api/v1/self-report-policies/{w.a.town}") == 403
+
+
+@check("GET", "/api/v1/self-report-policies/changes")
+async def _self_report_policy_changes(w: World) -> None:
+    assert (await w.get(w.a.dispatcher, "/api/v1/self-report-policies/changes")).status_code == 200
+    assert (await w.get(w.a.officer, "/api/v1/self-report-policies/changes")).status_code == 403
 
 
 @check("GET", "/api/v1/rules/changes")

@@ -136,7 +136,10 @@ def test_changing_any_field_of_a_signed_command_breaks_its_proof() -> None:
         ({"source": {"category": "safety"}}, ()),
         ({"assignee": {"kind": "team", "fallback": "值班岗"}}, ()),
         ({"actor": {"unit_code": TOWN, "team_id": "enf-1"}}, ()),
-        ({"kind": "transfer", "reason": "改派", "plan_id": None}, ("source", "rule_id", "due_at", "sla", "priority")),
+        (
+            {"kind": "transfer", "reason": "改派", "plan_id": None},
+            ("source", "rule_id", "due_at", "sla", "priority", "self_report"),
+        ),
     ],
 )
 def test_changing_a_choice_or_adding_an_optional_field_breaks_the_proof_too(

@@ -164,6 +164,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/cases/{case_id}/transfer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Transfer
+         * @description Transfer an open case, in any open state, to a grid of the caller's area (its member, or the party named).
+         */
+        post: operations["transfer_api_v1_cases__case_id__transfer_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/commands/{command_id}": {
         parameters: {
             query?: never;
@@ -802,6 +822,70 @@ export interface paths {
          * @description Who changed which rule of the caller's area (or above it) when, with the rule before and after.
          */
         get: operations["rule_changes_api_v1_rules_changes_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/self-report-policies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Policies
+         * @description How each unit verifies a case its own assignee reported (a township's row before its county's).
+         */
+        get: operations["policies_api_v1_self_report_policies_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/self-report-policies/{unit_code}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set Policy
+         * @description Set a unit's policy; cases routed from now on follow it.
+         */
+        put: operations["set_policy_api_v1_self_report_policies__unit_code__put"];
+        post?: never;
+        /**
+         * Clear Policy
+         * @description Remove a unit's own policy: its county's (or the product default, reporter_report) applies.
+         */
+        delete: operations["clear_policy_api_v1_self_report_policies__unit_code__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/self-report-policies/changes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Policy Changes
+         * @description Who changed which unit's policy when, with the policy before and after.
+         */
+        get: operations["policy_changes_api_v1_self_report_policies_changes_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2132,6 +2216,25 @@ export interface components {
             unit_code: string;
         };
         /**
+         * SelfReport
+         * @description How a township verifies (快速核查) a case whose assignee reported it: a choice kept as data.
+         * @enum {string}
+         */
+        SelfReport: "reporter_report" | "duty_post";
+        /**
+         * SelfReportSpec
+         * @description A unit's policy for self-reported cases.
+         */
+        SelfReportSpec: {
+            /**
+             * Note
+             * @default
+             */
+            note: string;
+            /** @description reporter_report: the report counts as 快速核查; duty_post: the duty post */
+            policy: components["schemas"]["SelfReport"];
+        };
+        /**
          * SensorAlert
          * @description 感知告警: an alert from a sensor or a video-analytics camera.
          */
@@ -2368,6 +2471,21 @@ export interface components {
             source: string;
             /** Target */
             target: string;
+        };
+        /**
+         * TransferRequest
+         * @description Move an open case to a grid (its member by default) or to a named party there, keeping state and clock.
+         */
+        TransferRequest: {
+            /** @description by default the grid's member */
+            assignee?: components["schemas"]["PartyRef"] | null;
+            /**
+             * Grid Code
+             * @description the grid the case belongs to from now on
+             */
+            grid_code: string;
+            /** Reason */
+            reason: string;
         };
         /**
          * UnroutedItem
@@ -2954,6 +3072,110 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["AcceptBody"] | components["schemas"]["ReturnBody"] | components["schemas"]["AssignBody"] | components["schemas"]["VerifyBody"] | components["schemas"]["StartBody"] | components["schemas"]["SubmitBody"] | components["schemas"]["CheckBody"] | components["schemas"]["CloseBody"] | components["schemas"]["CancelBody"] | components["schemas"]["ReopenBody"] | components["schemas"]["MergeBody"] | components["schemas"]["SplitBody"] | components["schemas"]["SuperviseBody"] | components["schemas"]["RequestExtensionBody"] | components["schemas"]["DecideExtensionBody"] | components["schemas"]["StageBody"] | components["schemas"]["RequestReviewBody"] | components["schemas"]["ReviewBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description published, not yet applied (wait=false, or no answer within the wait): see /commands/{id} */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description not signed in, or the token expired, was revoked, or its account no longer serves */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description the person may not do this on this case, or the account is not a person's */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description no such case, or a reference in the body (assignee, merge target, officer, evidence) that is not within the caller's reach; the detail names the field */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description not allowed in the case's state; the detail says why */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description the body is larger than this operation accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description a backing service (database or broker) is restarting; see Retry-After */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+        };
+    };
+    transfer_api_v1_cases__case_id__transfer_post: {
+        parameters: {
+            query?: {
+                /** @description wait (a few seconds) until the case writer has applied it */
+                wait?: boolean;
+            };
+            header?: {
+                /** @description the command's id: resending it is harmless */
+                "Idempotency-Key"?: string | null;
+            };
+            path: {
+                case_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TransferRequest"];
             };
         };
         responses: {
@@ -5543,6 +5765,272 @@ export interface operations {
         };
     };
     rule_changes_api_v1_rules_changes_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    }[];
+                };
+            };
+            /** @description not signed in, or the token expired, was revoked, or its account no longer serves */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description outside the caller's role or area */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description a backing service (database or broker) is restarting; see Retry-After */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+        };
+    };
+    policies_api_v1_self_report_policies_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    }[];
+                };
+            };
+            /** @description not signed in, or the token expired, was revoked, or its account no longer serves */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description outside the caller's role or area */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description a backing service (database or broker) is restarting; see Retry-After */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+        };
+    };
+    set_policy_api_v1_self_report_policies__unit_code__put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description county (default) or township (override) code */
+                unit_code: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SelfReportSpec"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description not signed in, or the token expired, was revoked, or its account no longer serves */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description outside the caller's role or area */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description nothing of that id in the caller's area */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description the body is larger than this operation accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description a backing service (database or broker) is restarting; see Retry-After */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+        };
+    };
+    clear_policy_api_v1_self_report_policies__unit_code__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description county (default) or township (override) code */
+                unit_code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description not signed in, or the token expired, was revoked, or its account no longer serves */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description outside the caller's role or area */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description no policy of its own */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description a backing service (database or broker) is restarting; see Retry-After */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+        };
+    };
+    policy_changes_api_v1_self_report_policies_changes_get: {
         parameters: {
             query?: {
                 limit?: number;

@@ -30,6 +30,8 @@ export type PhoneEventType = 'incident' | 'patrol' | 'enforcement_lead';
 /** Any command on a case, tagged by `kind`. */
 export type CommandBody = JsonBody<paths['/api/v1/cases/{case_id}/commands']['post']['requestBody']>;
 export type CommandKind = CommandBody['kind'];
+/** A dispatcher's transfer of an open case to a grid (its member, or a named party), keeping state and clock. */
+export type TransferBody = JsonBody<paths['/api/v1/cases/{case_id}/transfer']['post']['requestBody']>;
 export type CasesQuery = NonNullable<paths['/api/v1/cases']['get']['parameters']['query']>;
 export type MetricsDimension = NonNullable<
   NonNullable<paths['/api/v1/metrics']['get']['parameters']['query']>['by']
@@ -286,6 +288,17 @@ export const api = {
   command: (caseId: string, body: CommandBody, key: string = crypto.randomUUID()) =>
     request<{ status: string; command_id: string }>(
       `/api/v1/cases/${encodeURIComponent(caseId)}/commands`,
+      {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', 'Idempotency-Key': key },
+        body: JSON.stringify(body),
+      },
+    ),
+
+  /** Transfers an open case (any open state) as the signed-in dispatcher; `key` makes a resend harmless. */
+  transfer: (caseId: string, body: TransferBody, key: string = crypto.randomUUID()) =>
+    request<{ status: string; command_id: string }>(
+      `/api/v1/cases/${encodeURIComponent(caseId)}/transfer`,
       {
         method: 'POST',
         headers: { 'Content-Type': 'application/json', 'Idempotency-Key': key },

@@ -1,5 +1,5 @@
 // The assignee's moves on a case, shared by the phone pages (a grid worker's own cases, an officer's team's):
-// accept, or return with a reason; verify with the finding and photos; start; submit the result with photos;
+// accept, or return with a reason (also after accepting, until the result is submitted); verify with the finding and photos; start; submit the result with photos;
 // ask for more time. Each goes to POST /api/v1/cases/{id}/commands as the signed-in person; what the server
 // refuses is shown in words. Pages add their own forms for an in-progress case (the officer's enforcement
 // stages) through `inProgress`.
@@ -168,13 +168,13 @@ export class AssigneeActions {
       const due = `${formatTime(c.step_due_at)} (${formatDue(c.step_due_at)})`;
       panel.append(el('p', 'step-deadline', `${stepLabel(c.step ?? '')} · ${t('stepDue')}: ${due}`));
     }
-    if (c.state === 'dispatched') panel.append(returnForm(c));
     if (c.state === 'accepted') panel.append(verifyForm(c));
     if (c.state === 'verified') {
       panel.append(button('primary wide start', ta('start'), () => void runCommand(c, { kind: 'start', note: '' })));
     }
     if (c.state === 'in_progress') panel.append(...(this.options.inProgress?.(c) ?? [submitForm(c)]));
     if (['accepted', 'verified', 'in_progress'].includes(c.state)) panel.append(extensionForm(c));
+    if (['dispatched', 'accepted', 'verified', 'in_progress'].includes(c.state)) panel.append(returnForm(c));
     return panel;
   }
 }

@@ -225,7 +225,7 @@ const LOG_KINDS: Record<string, Entry> = {
   stage: { zh: '执法环节', en: 'Enforcement stage' },
   review_requested: { zh: '申请法制审核', en: 'Legal review asked' },
   reviewed: { zh: '法制审核', en: 'Legal review' },
-  transferred: { zh: '区划调整移交', en: 'Transferred' },
+  transferred: { zh: '移交', en: 'Transferred' },
 };
 
 const ROLES: Record<string, Entry> = {

@@ -32,6 +32,7 @@ import {
 } from '../../shared/i18n';
 import { evidenceOf, reportsOf, type MediaItem } from './case-media';
 import { tc } from './texts';
+import { transferForm } from './transfer-form';
 
 export interface CaseViewHost {
   /** The signed-in user, who acts as their registry person. */
@@ -275,7 +276,7 @@ export class CaseDrawer {
     box.append(who);
     const forms: HTMLElement[] = [];
     const s = c.state;
-    if (['registered', 'returned', 'dispatched'].includes(s)) forms.push(this.assignForm(c));
+    if (!FINAL_STATES.has(s)) forms.push(this.assignForm(c), transferForm(c, this.shell('transfer', tc('transfer'))));
     if (!FINAL_STATES.has(s)) forms.push(this.reasonForm('supervise', tc('supervise'), c));
     if (c.extension_until && !FINAL_STATES.has(s)) forms.push(this.extensionForm(c));
     if (s === 'submitted') forms.push(this.checkForm(c));
@@ -520,7 +521,7 @@ export function summarize(entry: LogEntry): string {
       return [a ? `→ ${a.name}` : '', text(p['reason'])].filter(Boolean).join(' · ');
     }
     case 'verified':
-      return text(p['finding']);
+      return p['basis'] === 'reporter_report' ? tc('selfReportVerified') : text(p['finding']);
     case 'submitted':
       return text(p['summary']);
     case 'checked':
