@@ -9,6 +9,7 @@ Definitions (also in the README), for a period [start, end):
 - 延期率 extension rate: cases with at least one granted extension / received (cancelled left out);
 - median minutes per step: time from entering a step to leaving it, over the received cases;
 - open, overdue: every case (whenever opened) still open at the end, and those of them past their step deadline.
+A group is listed when it has a case received in the period or open at its end, never as a row of zeros.
 """
 
 from __future__ import annotations
@@ -73,18 +74,20 @@ def group_key(case: CaseRecord, by: str) -> str | None:
 
 
 def tally(all_facts: Iterable[CaseFacts], by: str, start: datetime, end: datetime) -> dict[str, Tally]:
-    """Count every case into its group."""
+    """Count every case into its group; a group is there only when a case counts in it (received in the period, or
+    open at its end): a case that ended before the period, or was merged in it, makes no row of zeros."""
     groups: dict[str, Tally] = defaultdict(Tally)
     for f in all_facts:
         c = f.case
         key = group_key(c, by)
-        if key is None:
+        received = start <= c.opened_at < end and c.state is not CaseState.MERGED
+        if key is None or not (received or c.state.is_open):
             continue
         t = groups[key]
         if c.state.is_open:
             t.open += 1
             t.overdue += bool(c.step_due_at is not None and c.step_due_at < end)
-        if not (start <= c.opened_at < end) or c.state is CaseState.MERGED:
+        if not received:
             continue
         t.received += 1
         if c.state is CaseState.CANCELLED:

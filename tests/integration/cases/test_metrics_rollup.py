@@ -1,7 +1,9 @@
 """Metrics from the rollup the case writer keeps equal the fold of every log entry in reach (the way they were
-computed before), on the real stack, for periods ending before, during and after the cases' lives, every dimension,
-as the administrator and as a township's dispatcher; and the migration's backfill of the rollup from the log equals
-what the writer kept."""
+computed before), on the real stack, for periods ending before, during and after the cases' lives (closed, reworked,
+extended or refused an extension, supervised, cancelled, reopened, merged, moved to another township, sent commands
+that were refused), every dimension, as the administrator and as a township's dispatcher; a group none of whose cases
+counts in a period (all ended before it) is not listed as a row of zeros; and the migration's backfill of the rollup
+from the log equals what the writer kept."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ import asyncpg
 import httpx
 import pytest
 import pytest_asyncio
+from kafka import KafkaProducer
 
 from core.cases import case_id_for_event
 from core.vocabulary import Role
@@ -25,13 +28,25 @@ from dispatch.cases.machine import LogEntry
 from dispatch.cases.rollup import advance, progress_from_row
 from dispatch.cases.store import LOG_COLUMNS, entry_from_row
 from tests.integration.auth import as_person
+from tests.integration.conftest import topic_name
 from tests.integration.harness import ROOT, LiveStack, pool_on, wait_for
 from tests.integration.helpers import event
+from tests.integration.signing import signed_record
 from tests.media_samples import png
 
 ADMIN = Scope("admin", Role.ADMIN, "510822")
 MIGRATION = ROOT / "dispatch" / "migrations" / "versions" / "0009_metrics_rollup.py"
 ROLLUP_OF = "SELECT * FROM metrics_rollup WHERE case_id = ANY($1::uuid[])"
+GRID = """
+SELECT g.code, g.name AS grid_name, g.village_code, g.township_code, t.name AS township_name,
+       ST_X(p) AS lon, ST_Y(p) AS lat, pe.id AS member_id, pe.name AS member_name
+FROM grids g CROSS JOIN LATERAL ST_PointOnSurface(g.geom) p JOIN grid_posts gp ON gp.grid_code = g.code
+JOIN people pe ON pe.id = gp.person_id JOIN admin_units t ON t.code = g.township_code AND t.valid_to IS NULL
+WHERE g.township_code = (SELECT DISTINCT township_code FROM grids ORDER BY 1 DESC OFFSET $1 LIMIT 1)
+  AND g.valid_to IS NULL AND gp.valid_to IS NULL
+ORDER BY g.code OFFSET $2 LIMIT 1
+"""
+"""A grid of the township `$1` from the last (by code), its point, its member, and its township's name."""
 
 
 async def fold_everything(
@@ -78,11 +93,11 @@ class Township:
         await wait_for(opened, f"case {case_id}")
         return case_id
 
-    async def do(self, case_id: str, person: str, **body: Any) -> None:
-        """A person's command, applied."""
+    async def do(self, case_id: str, person: str, expect: int = 200, **body: Any) -> None:
+        """A person's command, applied (or refused, writing nothing to the log)."""
         headers = await as_person(self.db, person)
         reply = await self.http.post(f"/api/v1/cases/{case_id}/commands", json=body, headers=headers)
-        assert reply.status_code == 200, reply.text
+        assert reply.status_code == expect, reply.text
 
     async def handle(self, case_id: str, photo: dict[str, str], passed: bool = True) -> None:
         """Accept, verify, start and submit as the member; check as the dispatcher."""
@@ -92,40 +107,76 @@ class Township:
         await self.do(case_id, self.dispatcher, kind="check", passed=passed, note="复核")
 
 
-async def varied_cases(http: httpx.AsyncClient, db: asyncpg.Pool) -> list[str]:
-    """Closed, reworked and extended, cancelled, reopened and still open cases in a township of their own."""
-    row = await db.fetchrow(
-        "SELECT g.code, g.township_code, ST_X(p) AS lon, ST_Y(p) AS lat, pe.id AS member_id FROM grids g"
-        " CROSS JOIN LATERAL ST_PointOnSurface(g.geom) p JOIN grid_posts gp ON gp.grid_code = g.code"
-        " JOIN people pe ON pe.id = gp.person_id WHERE g.township_code = ("
-        "   SELECT DISTINCT township_code FROM grids ORDER BY 1 DESC OFFSET 1 LIMIT 1)"
-        " ORDER BY g.code LIMIT 1"
-    )
-    assert row is not None
-    town = Township(http, db, dict(row.items()))
+async def grid_of(db: asyncpg.Pool, township: int, offset: int) -> dict[str, Any]:
+    """A grid of a township (0: the last by code), with its point and member."""
+    row = await db.fetchrow(GRID, township, offset)
+    assert row is not None, (township, offset)
+    return dict(row.items())
+
+
+async def move(producer: KafkaProducer, stack: LiveStack, db: asyncpg.Pool, case_id: str, to: dict[str, Any]) -> None:
+    """Move a case to another grid's member, as redistricting does (a signed transfer by the registry)."""
+    transfer = {
+        "command_id": str(uuid.uuid4()),
+        "case_id": case_id,
+        "issued_at": datetime.now(UTC).isoformat(),
+        "actor": {"id": "system:registry", "role": "system"},
+        "kind": "transfer",
+        **{k: to[k] for k in ("grid_name", "village_code", "township_code", "township_name")},
+        "grid_code": to["code"],
+        "assignee": {"kind": "grid_member", "id": to["member_id"], "name": to["member_name"]},
+        "reason": "区划调整",
+    }
+    topic = topic_name(stack, "case.commands")
+    producer.send(topic, signed_record(transfer), key=case_id.encode()).get(10)
+    moved = "SELECT grid_code = $2 FROM cases WHERE id = $1"
+    await wait_for(lambda: db.fetchval(moved, uuid.UUID(case_id), to["code"]), f"case {case_id} moved")
+
+
+async def varied_cases(
+    http: httpx.AsyncClient, db: asyncpg.Pool, producer: KafkaProducer, stack: LiveStack
+) -> list[str]:
+    """Closed, reworked and extended, refused an extension, supervised, cancelled, reopened, merged, moved away and
+    still open cases in a township of their own (one cancelled in a grid of its own), with refused commands."""
+    spot, other = await grid_of(db, 1, 0), await grid_of(db, 1, 1)
+    town, aside = Township(http, db, spot), Township(http, db, other)
     reply = await http.post("/api/v1/media", content=png(note="rollup"), headers={"Content-Type": "image/png"})
     photo = {"sha256": reply.json()["sha256"], "kind": "photo"}
-    closed, reworked, cancelled, reopened, still_open = [
-        await town.report(c) for c in ("environment", "road", "safety", "environment", "other")
+    closed, reworked, cancelled, reopened, still_open, merged, moved = [
+        await town.report(c) for c in ("environment", "road", "safety", "environment", "other", "road", "safety")
     ]
+    ended = await aside.report("environment")
     await town.handle(closed, photo)
     await town.do(closed, town.dispatcher, kind="close")
     await town.do(reworked, town.member, kind="accept")
     until = (datetime.now(UTC) + timedelta(days=5)).isoformat()
     await town.do(reworked, town.member, kind="request_extension", until=until, reason="等材料")
     await town.do(reworked, town.dispatcher, kind="decide_extension", granted=True)
+    await town.do(reworked, town.dispatcher, kind="supervise", reason="群众催办")
     await town.do(cancelled, town.dispatcher, kind="cancel", reason="误报")
-    await town.handle(reopened, photo)
+    await town.do(cancelled, town.dispatcher, kind="reopen", reason="确有其事")
+    await town.do(cancelled, town.dispatcher, 409, kind="close")
+    await town.do(reopened, town.dispatcher, 403, kind="accept")
+    await town.handle(reopened, photo, passed=False)
+    await town.do(reopened, town.member, kind="submit", summary="已返工", evidence=[photo])
+    await town.do(reopened, town.dispatcher, kind="check", passed=True)
     await town.do(reopened, town.dispatcher, kind="close")
     await town.do(reopened, town.dispatcher, kind="reopen", reason="群众反映未解决")
     await town.do(still_open, town.member, kind="accept")
-    return [closed, reworked, cancelled, reopened, still_open]
+    await town.do(still_open, town.member, kind="request_extension", until=until, reason="等材料")
+    await town.do(still_open, town.dispatcher, kind="decide_extension", granted=False, note="不予延期")
+    await town.do(merged, town.dispatcher, kind="merge", into=still_open, reason="同一处")
+    events = "SELECT count(*) = 2 FROM case_events WHERE case_id = $1"
+    await wait_for(lambda: db.fetchval(events, uuid.UUID(still_open)), "the merged event attached")
+    await move(producer, stack, db, moved, await grid_of(db, 0, 0))
+    await aside.do(ended, aside.dispatcher, kind="cancel", reason="误报")
+    return [closed, reworked, cancelled, reopened, still_open, merged, moved, ended]
 
 
 @pytest_asyncio.fixture(scope="module")
-async def mine(http: httpx.AsyncClient, db: asyncpg.Pool) -> list[str]:
-    """The ids of the varied cases, made once for the module."""
-    return await varied_cases(http, db)
+async def mine(http: httpx.AsyncClient, db: asyncpg.Pool, producer: KafkaProducer, live_stack: LiveStack) -> list[str]:
+    """The ids of the varied cases, made once for the module (the last one cancelled, alone in its grid)."""
+    return await varied_cases(http, db, producer, live_stack)
 
 
 async def test_the_rollup_gives_what_folding_every_entry_gave(
@@ -151,8 +202,29 @@ async def test_the_rollup_gives_what_folding_every_entry_gave(
                     start = end - length
                     expected = await fold_everything(values_db, by, start, end, scope)
                     assert await metrics.compute(values_db, by, start, end, scope) == expected, (end, length, by)
+                    assert all(r["received"] or r["open"] for r in expected), (end, length, by)
                     compared += bool(expected)
     assert compared > 50
+
+
+async def test_a_grid_whose_cases_all_ended_before_the_period_is_not_listed(
+    http: httpx.AsyncClient, db: asyncpg.Pool, mine: list[str]
+) -> None:
+    ended = (await http.get(f"/api/v1/cases/{mine[-1]}")).json()["case"]
+    grid, cancelled_at = ended["grid_code"], datetime.fromisoformat(ended["closed_at"])
+    assert ended["state"] == "cancelled"
+    opened = {
+        "from": (cancelled_at - timedelta(minutes=10)).isoformat(),
+        "to": (cancelled_at + timedelta(seconds=1)).isoformat(),
+    }
+    rows = (await http.get("/api/v1/metrics", params={**opened, "by": "grid"})).json()
+    assert {r["key"]: r["received"] for r in rows}[grid] >= 1
+    later = {"from": (cancelled_at + timedelta(microseconds=1)).isoformat(), "to": datetime.now(UTC).isoformat()}
+    rows = (await http.get("/api/v1/metrics", params={**later, "by": "grid"})).json()
+    still = (await http.get("/api/v1/cases", params={"grid": grid, "open_only": "true"})).json()
+    listed = {r["key"]: r for r in rows}
+    assert (grid in listed) == bool(still), (listed.get(grid), still)
+    assert all(r["received"] or r["open"] for r in rows)
 
 
 async def test_the_migrations_backfill_equals_what_the_writer_keeps(values_db: asyncpg.Pool, mine: list[str]) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from core.vocabulary import Step
-from dispatch.cases.metrics import facts
+from dispatch.cases.metrics import facts, report, tally
 from dispatch.cases.rollup import Progress, advance, progress_from_row, row_args
 from tests.unit.cases.test_machine import DISPATCHER, MEMBER, PHOTO, Case, through_handling
 
@@ -61,3 +61,21 @@ def test_a_case_not_yet_opened_at_the_end_has_no_facts() -> None:
     case = Case()
     assert facts(case.log, case.log[0].at) is None
     assert Progress().facts(case.now()).step_minutes == {}
+
+
+def test_a_group_whose_cases_count_nothing_in_the_period_is_not_listed() -> None:
+    ended = Case()
+    ended.do(DISPATCHER, kind="cancel", reason="误报")
+    after = ended.clock + timedelta(minutes=5)
+    gone = facts(ended.log, after)
+    assert gone is not None and gone.case.grid_code is not None
+    # Cancelled before a period that begins after it: nothing received, nothing open, so no row of zeros.
+    assert report(tally([gone], "grid", after - timedelta(minutes=1), after)) == []
+    # The same case in a period it was opened in is received (and cancelled): its grid is listed.
+    rows = report(tally([gone], "grid", ended.log[0].at, after))
+    assert [(r["key"], r["received"], r["cancelled"], r["open"]) for r in rows] == [(gone.case.grid_code, 1, 1, 0)]
+    still = Case()
+    open_now = facts(still.log, after)
+    assert open_now is not None
+    rows = report(tally([gone, open_now], "person", after - timedelta(minutes=1), after))
+    assert [(r["received"], r["open"]) for r in rows] == [(0, 1)]
