@@ -140,7 +140,10 @@ async def varied_cases(
     still open cases in a township of their own (one cancelled in a grid of its own), with refused commands."""
     spot, other = await grid_of(db, 1, 0), await grid_of(db, 1, 1)
     town, aside = Township(http, db, spot), Township(http, db, other)
-    reply = await http.post("/api/v1/media", content=png(note="rollup"), headers={"Content-Type": "image/png"})
+    member = await as_person(db, town.member)
+    reply = await http.post(
+        "/api/v1/media", content=png(note="rollup"), headers={**member, "Content-Type": "image/png"}
+    )
     photo = {"sha256": reply.json()["sha256"], "kind": "photo"}
     closed, reworked, cancelled, reopened, still_open, merged, moved = [
         await town.report(c) for c in ("environment", "road", "safety", "environment", "other", "road", "safety")

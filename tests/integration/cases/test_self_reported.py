@@ -57,9 +57,8 @@ class Field:
 
     async def finish(self, case: dict[str, Any], handler: str, dispatcher: str) -> dict[str, Any]:
         """From verified to closed: the handler starts and submits with a photo, the dispatcher checks and closes."""
-        photo = await self.http.post(
-            "/api/v1/media", content=png(note=str(uuid.uuid4())), headers={"Content-Type": "image/png"}
-        )
+        uploader = {**await as_person(self.db, handler), "Content-Type": "image/png"}
+        photo = await self.http.post("/api/v1/media", content=png(note=str(uuid.uuid4())), headers=uploader)
         evidence = [{"sha256": photo.json()["sha256"], "kind": "photo"}]
         await self.do(case, handler, kind="start")
         await self.do(case, handler, kind="submit", summary="已清理完毕", evidence=evidence)

@@ -110,9 +110,9 @@ class Decisions:
         return case_id
 
 
-async def upload(http: httpx.AsyncClient, data: bytes, content_type: str) -> dict[str, str]:
-    """Evidence uploaded; its reference."""
-    reply = await http.post("/api/v1/media", content=data, headers={"Content-Type": content_type})
+async def upload(http: httpx.AsyncClient, data: bytes, content_type: str, who: dict[str, str]) -> dict[str, str]:
+    """Evidence uploaded by the officer who will cite it; its reference."""
+    reply = await http.post("/api/v1/media", content=data, headers={**who, "Content-Type": content_type})
     assert reply.status_code == 201, reply.text
     return {"sha256": reply.json()["sha256"], "kind": reply.json()["kind"]}
 
@@ -126,8 +126,9 @@ async def decided(http: httpx.AsyncClient, db: asyncpg.Pool) -> tuple[str, list[
     )
     assert row is not None
     desk = Decisions(http, db, dict(row.items()))
-    photo = await upload(http, png(note="disclosure"), "image/png")
-    doc = await upload(http, PDF, "application/pdf")
+    officer = await as_person(db, desk.pair[0])
+    photo = await upload(http, png(note="disclosure"), "image/png", officer)
+    doc = await upload(http, PDF, "application/pdf", officer)
     return desk.town, [await desk.take(party, photo, doc) for party in PARTIES]
 
 

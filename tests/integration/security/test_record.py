@@ -67,9 +67,11 @@ async def case_id(record_stack: LiveStack, http: httpx.AsyncClient, app_db: asyn
     assert (await http.post("/api/v1/events", json=body)).status_code == 202
     case = case_id_for_event(uuid.UUID(body["event_id"]))
     await wait_for(lambda: app_db.fetchval("SELECT true FROM cases WHERE id = $1", case), f"case {case}")
-    upload = await http.post("/api/v1/media", content=png(note="record"), headers={"Content-Type": "image/png"})
-    photo = {"sha256": upload.json()["sha256"], "kind": "photo"}
     member = await as_person(app_db, spot["member_id"])
+    upload = await http.post(
+        "/api/v1/media", content=png(note="record"), headers={**member, "Content-Type": "image/png"}
+    )
+    photo = {"sha256": upload.json()["sha256"], "kind": "photo"}
     for command in ({"kind": "accept"}, {"kind": "verify", "finding": "属实", "evidence": [photo]}, {"kind": "start"}):
         r = await http.post(f"/api/v1/cases/{case}/commands", json=command, headers=member)
         assert r.status_code == 200, r.text
