@@ -4,8 +4,9 @@ Each client subscribes before its snapshot is read, so nothing falls in between;
 deduplicates the overlap by case version. Each client has a bounded backlog (web/backlog.py) in which a
 burst of one case's changes is coalesced to the newest; one that still falls behind is dropped, never
 allowed to stall the others. Every message is serialised once, and the same text goes to each client
-whose user's scope admits it. The hub also wakes the requests waiting for a command's change
-(web/waiters.py).
+whose user's scope admits it. An account holds at most GRID_WS_PER_ACCOUNT clients per process: one more
+evicts its oldest (a forgotten tab gives way to the new one). The hub also wakes the requests waiting for a
+command's change (web/waiters.py).
 """
 
 from __future__ import annotations
@@ -38,6 +39,10 @@ class Overflow(Exception):
     """The client fell too far behind."""
 
 
+class Evicted(Exception):
+    """The client's account opened more live connections than it may hold; this one, the oldest, gives way."""
+
+
 @dataclass(frozen=True)
 class LiveMessage:
     """A serialised message with what decides who may receive it."""
@@ -66,6 +71,7 @@ class LiveClient:
         self._queue = Backlog(size)
         self._ready = asyncio.Event()
         self.overflowed = False
+        self.evicted = False
         self.scope = scope
         self.known: set[UUID] = set()
 
@@ -104,11 +110,19 @@ class LiveClient:
             return message.removal, None
         return None
 
+    def evict(self) -> None:
+        """Make the client's next (or current) wait for messages raise Evicted."""
+        self.evicted = True
+        self._ready.set()
+
     async def batch(self) -> list[str]:
-        """Every pending message (at least one), oldest first; raises Overflow once the client has fallen behind."""
-        while not self._queue.qsize() and not self.overflowed:
+        """Every pending message (at least one), oldest first; raises Overflow once the client has fallen behind,
+        Evicted once its account's newer connections displaced it."""
+        while not self._queue.qsize() and not self.overflowed and not self.evicted:
             self._ready.clear()
             await self._ready.wait()
+        if self.evicted:
+            raise Evicted
         if self.overflowed:
             raise Overflow
         return self._queue.drain()
@@ -139,6 +153,7 @@ class LiveHub:
     def __init__(self, settings: WebSettings) -> None:
         self._settings = settings
         self._clients: set[LiveClient] = set()
+        self._by_account: dict[str, list[LiveClient]] = {}
         self._consumer: AIOKafkaConsumer | None = None
         self._task: asyncio.Task[None] | None = None
         self.waiters = CommandWaiters(settings.command_waiters)
@@ -181,14 +196,27 @@ class LiveHub:
             await self._consumer.stop()
 
     def subscribe(self, scope: Scope | None = None) -> LiveClient:
-        """Register a client seeing `scope`; call before reading its snapshot."""
+        """Register a client seeing `scope`, evicting its account's oldest beyond the cap; call before reading its
+        snapshot."""
         client = LiveClient(self._settings.ws_queue_size, scope)
         self._clients.add(client)
+        if scope is not None:
+            held = self._by_account.setdefault(scope.username, [])
+            held.append(client)
+            for oldest in held[: max(0, len(held) - self._settings.ws_per_account)]:
+                oldest.evict()
+                held.remove(oldest)
         return client
 
     def unsubscribe(self, client: LiveClient) -> None:
         """Forget a client."""
         self._clients.discard(client)
+        if client.scope is not None:
+            held = self._by_account.get(client.scope.username, [])
+            if client in held:
+                held.remove(client)
+            if not held:
+                self._by_account.pop(client.scope.username, None)
 
     def broadcast(self, message: LiveMessage | str) -> None:
         """Offer one serialised message to every client; each admits what its user may see."""

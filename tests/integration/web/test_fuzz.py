@@ -189,8 +189,3 @@ def test_fuzz_as_administrator(case: Case, seeded: LiveStack) -> None:
 @fuzzing_only.parametrize()
 def test_fuzz_as_dispatcher(case: Case, seeded: LiveStack, dispatcher_headers: dict[str, str]) -> None:
     _call(case, seeded, dispatcher_headers)
-
-
-async def test_fuzzed_sign_ins_locked_no_account(fuzz_db: asyncpg.Pool) -> None:
-    locked = await fuzz_db.fetch("SELECT username FROM users WHERE failed_logins > 0 OR locked_until IS NOT NULL")
-    assert [r["username"] for r in locked] == []
