@@ -1,0 +1,1 @@
+"""Adversarial tests: a hostile colleague or local process against the running product."""
