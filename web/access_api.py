@@ -103,7 +103,7 @@ async def sign_in(request: Request, form: Annotated[OAuth2PasswordRequestForm, D
         guard.limiter.hit(settings.rate_login_failures, "wrong passwords for this name from this address", name, client)
         raise
     grant = await users_store.issue_refresh(
-        request.app.state.pool, user, datetime.now(UTC), timedelta(days=settings.refresh_token_days)
+        request.app.state.pool, user, datetime.now(UTC), timedelta(days=settings.refresh_token_days), guard.tokens
     )
     return _tokens(request, grant)
 
@@ -119,7 +119,7 @@ async def refresh(body: RefreshBody, request: Request) -> Tokens:
         body.refresh_token,
         datetime.now(UTC),
         timedelta(days=guard.settings.refresh_token_days),
-        lambda used: guard.tokens.derive("refresh", used),
+        guard.tokens,
     )
     return _tokens(request, grant)
 
@@ -127,8 +127,10 @@ async def refresh(body: RefreshBody, request: Request) -> Tokens:
 @router.post("/auth/logout", status_code=204)
 async def sign_out(body: RefreshBody, request: Request, caller: Caller) -> None:
     """End this sign-in: its refresh token and every token rotated from it, and its access tokens within seconds."""
-    await users_store.revoke_refresh(request.app.state.pool, caller.username, body.refresh_token, datetime.now(UTC))
-    guard_of(request).accounts.forget(caller.username)
+    guard = guard_of(request)
+    now = datetime.now(UTC)
+    await users_store.revoke_refresh(request.app.state.pool, caller.username, body.refresh_token, now, guard.tokens)
+    guard.accounts.forget(caller.username)
 
 
 @router.get("/auth/me", response_model=Me, responses={401: {"description": "not signed in"}})

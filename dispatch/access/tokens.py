@@ -45,6 +45,14 @@ class TokenIssuer:
         """A value only this secret makes from `source` (the successor of a refresh token, a token id)."""
         return hmac.new(self._secret.encode(), f"{purpose}\x1f{source}".encode(), hashlib.sha256).hexdigest()
 
+    def digest(self, token: str) -> str:
+        """What the database keeps of a refresh token: keyed, so a new secret ends every sign-in."""
+        return self.derive("refresh-digest", token)
+
+    def successor(self, token: str) -> str:
+        """The refresh token a refresh token is traded for, the same however often it is presented."""
+        return self.derive("refresh", token)
+
     def issue(self, user: User, now: datetime, sid: UUID | None = None, jti: str | None = None) -> str:
         """An access token for `user`, valid for the configured lifetime, in sign-in `sid`."""
         claims = {

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import secrets
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID, uuid4
 
 import asyncpg
@@ -85,9 +83,17 @@ class Grant:
     family: UUID
 
 
-def hash_token(token: str) -> str:
-    """Refresh tokens are stored only as their SHA-256."""
-    return hashlib.sha256(token.encode()).hexdigest()
+class RefreshKeys(Protocol):
+    """Keyed derivations of refresh tokens (dispatch.access.tokens.TokenIssuer, with GRID_JWT_SECRET): rotating
+    the key ends every sign-in."""
+
+    def digest(self, token: str) -> str:
+        """What is stored of a refresh token (never the token)."""
+        ...
+
+    def successor(self, token: str) -> str:
+        """The refresh token that a refresh token is traded for."""
+        ...
 
 
 async def add_user(
@@ -225,20 +231,20 @@ async def _verify(password_hash: str, password: str) -> bool:
         return False
 
 
-async def issue_refresh(pool: asyncpg.Pool, user: User, now: datetime, lifetime: timedelta) -> Grant:
-    """A new sign-in: a refresh token (returned once, stored hashed) in a new family."""
+async def issue_refresh(pool: asyncpg.Pool, user: User, now: datetime, lifetime: timedelta, keys: RefreshKeys) -> Grant:
+    """A new sign-in: a refresh token (returned once, stored as its keyed digest) in a new family."""
     token, family = secrets.token_urlsafe(32), uuid4()
-    await _store_refresh(pool, token, user.username, family, now, lifetime)
+    await _store_refresh(pool, keys.digest(token), user.username, family, now, lifetime)
     return Grant(user, token, now, family)
 
 
 async def _store_refresh(
-    conn: asyncpg.Pool | Conn, token: str, username: str, family: UUID, now: datetime, lifetime: timedelta
+    conn: asyncpg.Pool | Conn, digest: str, username: str, family: UUID, now: datetime, lifetime: timedelta
 ) -> None:
     await conn.execute(
         "INSERT INTO refresh_tokens (token_hash, username, family, issued_at, expires_at) VALUES ($1,$2,$3,$4,$5)"
         " ON CONFLICT (token_hash) DO NOTHING",
-        hash_token(token),
+        digest,
         username,
         family,
         now,
@@ -247,7 +253,7 @@ async def _store_refresh(
 
 
 async def rotate_refresh(
-    pool: asyncpg.Pool, token: str, now: datetime, lifetime: timedelta, successor: Callable[[str], str]
+    pool: asyncpg.Pool, token: str, now: datetime, lifetime: timedelta, keys: RefreshKeys
 ) -> Grant:
     """Trade a refresh token for its successor. Used again within the grace, it answers the same successor, issued
     at the same instant (so the same access token); after the grace, it revokes its family (stolen)."""
@@ -256,7 +262,7 @@ async def rotate_refresh(
         row = await conn.fetchrow(
             f"SELECT t.family, t.expires_at, t.used_at, t.revoked_at, {', '.join('u.' + c for c in _COLUMNS)}"
             " FROM refresh_tokens t JOIN users u USING (username) WHERE t.token_hash = $1 FOR UPDATE OF t",
-            hash_token(token),
+            keys.digest(token),
         )
         if row is None:
             refused = "unknown refresh token"
@@ -266,19 +272,20 @@ async def rotate_refresh(
         elif row["revoked_at"] is not None or row["disabled_at"] is not None or row["expires_at"] <= now:
             refused = "refresh token expired or revoked; sign in again"
         elif row["used_at"] is None:
-            await conn.execute("UPDATE refresh_tokens SET used_at = $2 WHERE token_hash = $1", hash_token(token), now)
-            await _store_refresh(conn, successor(token), row["username"], row["family"], now, lifetime)
+            await conn.execute("UPDATE refresh_tokens SET used_at = $2 WHERE token_hash = $1", keys.digest(token), now)
+            successor = keys.digest(keys.successor(token))
+            await _store_refresh(conn, successor, row["username"], row["family"], now, lifetime)
     if refused is not None or row is None:
         raise RefreshRefused(refused or "unknown refresh token")
-    return Grant(_user(row), successor(token), row["used_at"] or now, row["family"])
+    return Grant(_user(row), keys.successor(token), row["used_at"] or now, row["family"])
 
 
-async def revoke_refresh(pool: asyncpg.Pool, username: str, token: str, now: datetime) -> None:
+async def revoke_refresh(pool: asyncpg.Pool, username: str, token: str, now: datetime, keys: RefreshKeys) -> None:
     """Sign out: the family of the user's token can no longer be refreshed."""
     await pool.execute(
         "UPDATE refresh_tokens SET revoked_at = $2 WHERE family = (SELECT family FROM refresh_tokens"
         " WHERE token_hash = $1 AND username = $3) AND revoked_at IS NULL",
-        hash_token(token),
+        keys.digest(token),
         now,
         username,
     )

@@ -254,3 +254,17 @@ async def test_an_accounts_live_connections_are_capped_and_the_oldest_closes(liv
         for ws in [*channels[1:], sixth]:
             pong = await ws.ping()
             await asyncio.wait_for(pong, 5)
+
+
+async def test_a_new_secret_ends_every_session(live_stack: LiveStack) -> None:
+    name = new_user(live_stack)
+    tokens = await signed_in(live_stack.base_url, name)
+    rotated = {"GRID_JWT_SECRET": f"rotated-{uuid.uuid4().hex}-{uuid.uuid4().hex}"}
+    with another_web(live_stack, "rotated-web", rotated) as web:
+        async with httpx.AsyncClient(base_url=web.base_url) as c:
+            me = await c.get("/api/v1/auth/me", headers=auth(tokens["access_token"]))
+            refreshed = await c.post("/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+    assert me.status_code == 401 and refreshed.status_code == 401
+    async with httpx.AsyncClient(base_url=live_stack.base_url) as c:
+        still = await c.post("/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+    assert still.status_code == 200, "the refusal spent nothing: the old secret's server still honours it"
