@@ -4,9 +4,9 @@ Each client subscribes before its snapshot is read, so nothing falls in between;
 deduplicates the overlap by case version. Each client has a bounded backlog (web/backlog.py) in which a
 burst of one case's changes is coalesced to the newest; one that still falls behind is dropped, never
 allowed to stall the others. Every message is serialised once, and the same text goes to each client
-whose user's scope admits it. An account holds at most GRID_WS_PER_ACCOUNT clients per process: one more
-evicts its oldest (a forgotten tab gives way to the new one). The hub also wakes the requests waiting for a
-command's change (web/waiters.py).
+whose user's scope admits it. An account holds at most GRID_WS_PER_ACCOUNT clients per process: one more is
+refused (not the oldest evicted, which would make the account's windows displace each other in turn as each
+reconnects). The hub also wakes the requests waiting for a command's change (web/waiters.py).
 """
 
 from __future__ import annotations
@@ -39,8 +39,8 @@ class Overflow(Exception):
     """The client fell too far behind."""
 
 
-class Evicted(Exception):
-    """The client's account opened more live connections than it may hold; this one, the oldest, gives way."""
+class TooManyConnections(Exception):
+    """The account holds as many live connections as it may on this process."""
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,6 @@ class LiveClient:
         self._queue = Backlog(size)
         self._ready = asyncio.Event()
         self.overflowed = False
-        self.evicted = False
         self.scope = scope
         self.known: set[UUID] = set()
 
@@ -110,19 +109,11 @@ class LiveClient:
             return message.removal, None
         return None
 
-    def evict(self) -> None:
-        """Make the client's next (or current) wait for messages raise Evicted."""
-        self.evicted = True
-        self._ready.set()
-
     async def batch(self) -> list[str]:
-        """Every pending message (at least one), oldest first; raises Overflow once the client has fallen behind,
-        Evicted once its account's newer connections displaced it."""
-        while not self._queue.qsize() and not self.overflowed and not self.evicted:
+        """Every pending message (at least one), oldest first; raises Overflow once the client has fallen behind."""
+        while not self._queue.qsize() and not self.overflowed:
             self._ready.clear()
             await self._ready.wait()
-        if self.evicted:
-            raise Evicted
         if self.overflowed:
             raise Overflow
         return self._queue.drain()
@@ -196,16 +187,15 @@ class LiveHub:
             await self._consumer.stop()
 
     def subscribe(self, scope: Scope | None = None) -> LiveClient:
-        """Register a client seeing `scope`, evicting its account's oldest beyond the cap; call before reading its
-        snapshot."""
+        """Register a client seeing `scope`; call before reading its snapshot. TooManyConnections when the account
+        holds GRID_WS_PER_ACCOUNT already."""
         client = LiveClient(self._settings.ws_queue_size, scope)
-        self._clients.add(client)
         if scope is not None:
             held = self._by_account.setdefault(scope.username, [])
+            if len(held) >= self._settings.ws_per_account:
+                raise TooManyConnections
             held.append(client)
-            for oldest in held[: max(0, len(held) - self._settings.ws_per_account)]:
-                oldest.evict()
-                held.remove(oldest)
+        self._clients.add(client)
         return client
 
     def unsubscribe(self, client: LiveClient) -> None:

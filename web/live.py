@@ -3,8 +3,9 @@
 The browser cannot set headers on a websocket, so the access token travels as a subprotocol:
 `new WebSocket(url, ["grid.live", "bearer." + token])`. The server closes with 4401 when the token is
 missing or bad, when it expires (so the client refreshes it and reconnects, catching up), and within
-GRID_SESSION_CHECK_SECONDS of its account being disabled, its password changed or its sign-in ended; with 4429
-when the account opened more than GRID_WS_PER_ACCOUNT live connections on this process (the oldest is closed);
+GRID_SESSION_CHECK_SECONDS of its account being disabled, its password changed or its sign-in ended; with 4429,
+before the snapshot, when the account holds GRID_WS_PER_ACCOUNT live connections on this process already (the
+client retries with its growing backoff, and gets in once another window closes);
 with 1013 (try again later) when the database is restarting (web/errors.py).
 """
 
@@ -23,7 +24,7 @@ from dispatch.access.http_auth import Guard
 from dispatch.access.scope import FIELD_ROLES, MY_GRIDS, Scope
 from dispatch.access.tokens import AccessClaims, BadToken
 from dispatch.cases.queries import CaseFilter, list_cases
-from web.hub import Evicted, LiveClient, LiveHub, Overflow
+from web.hub import LiveClient, LiveHub, Overflow, TooManyConnections
 
 router = APIRouter()
 PROTOCOL = "grid.live"
@@ -66,7 +67,12 @@ async def live(ws: WebSocket) -> None:
         await ws.close(code=UNAUTHORIZED, reason=str(exc)[:120])
         return
     scope = await _with_grids(ws.app.state.pool, claims.scope)
-    client = hub.subscribe(scope)
+    try:
+        client = hub.subscribe(scope)
+    except TooManyConnections:
+        limit = ws.app.state.settings.ws_per_account
+        await ws.close(code=TOO_MANY, reason=f"too many live connections for this account ({limit}); close one")
+        return
     watcher = asyncio.create_task(_wait_for_close(ws))
     ended = asyncio.create_task(_session_end(ws, claims))
     try:
@@ -84,8 +90,6 @@ async def live(ws: WebSocket) -> None:
     except Overflow:
         hub.dropped += 1
         await ws.close(code=1013, reason="client too slow; reconnect for a fresh snapshot")
-    except Evicted:
-        await ws.close(code=TOO_MANY, reason="too many live connections for this account; this, the oldest, closed")
     except WebSocketDisconnect:
         pass
     finally:

@@ -12,7 +12,7 @@ class WebSettings(AuthSettings):
     max_plan_bytes: int = 4 * 1024 * 1024
     ws_queue_size: int = 1000
     ws_per_account: int = 5
-    """Live websockets per account and web process; one more closes the account's oldest (code 4429)."""
+    """Live websockets per account and web process; one more is refused (close code 4429)."""
     snapshot_limit: int = 2000
     db_pool_size: int = 10
     command_waiters: int = 10_000

@@ -18,7 +18,7 @@ from core.cases import Assignee
 from core.queues import QueueChange
 from core.vocabulary import CaseState, Category, PartyKind, Role, Severity
 from dispatch.access.scope import Scope
-from web.hub import Evicted, LiveClient, LiveHub, LiveMessage, Overflow, to_client_message
+from web.hub import LiveClient, LiveHub, LiveMessage, Overflow, TooManyConnections, to_client_message
 from web.settings import WebSettings
 from web.waiters import CommandWaiters, settled
 
@@ -164,18 +164,16 @@ async def test_a_change_is_serialised_once_and_the_same_text_goes_to_every_clien
     assert shown(await outsider.batch()) == [("case_changed", str(case.id), 2)]
 
 
-async def test_an_account_beyond_its_live_connections_displaces_its_oldest() -> None:
+async def test_an_account_beyond_its_live_connections_is_refused_until_one_closes() -> None:
     hub = LiveHub(WebSettings(ws_per_account=2))
-    first, second = hub.subscribe(DISPATCHER), hub.subscribe(DISPATCHER)
-    other = hub.subscribe(Scope("x", Role.DISPATCHER, OTHER, "disp-9"))
-    third = hub.subscribe(DISPATCHER)
-    with pytest.raises(Evicted):
-        await asyncio.wait_for(first.batch(), 1)
-    assert not (second.evicted or third.evicted or other.evicted)
-    hub.unsubscribe(second)
-    fourth = hub.subscribe(DISPATCHER)
-    assert not (third.evicted or fourth.evicted), "a closed connection makes room"
-    assert hub.clients == 4, "the displaced client stays until its websocket closes and unsubscribes it"
+    first, _ = hub.subscribe(DISPATCHER), hub.subscribe(DISPATCHER)
+    hub.subscribe(Scope("x", Role.DISPATCHER, OTHER, "disp-9"))
+    with pytest.raises(TooManyConnections):
+        hub.subscribe(DISPATCHER)
+    assert hub.clients == 3, "the refused one was never registered"
+    hub.unsubscribe(first)
+    hub.subscribe(DISPATCHER)
+    assert hub.clients == 3
 
 
 async def test_a_burst_of_one_case_reaches_a_busy_client_as_its_newest_version() -> None:
