@@ -179,8 +179,14 @@ async def test_a_token_signed_with_another_secret_is_refused(live_stack: LiveSta
 
 @pytest.fixture(scope="module")
 def behind_proxy(live_stack: LiveStack) -> Iterator[str]:
-    """A web server behind a trusted proxy on 127.0.0.1, so that the tests can speak from several addresses."""
-    with another_web(live_stack, "proxied-web", {"GRID_TRUSTED_PROXIES": "127.0.0.1"}) as web:
+    """A web server behind a trusted proxy on 127.0.0.1, so that the tests can speak from several addresses; a name
+    tried more than 8 times a minute from everywhere is answered a second later."""
+    env = {
+        "GRID_TRUSTED_PROXIES": "127.0.0.1",
+        "GRID_RATE_LOGIN_PER_USER": "8/minute",
+        "GRID_LOGIN_SLOWDOWN_SECONDS": "1",
+    }
+    with another_web(live_stack, "proxied-web", env) as web:
         yield web.base_url
 
 
@@ -195,7 +201,13 @@ async def test_a_strangers_wrong_passwords_do_not_stop_the_real_user(behind_prox
         stranger = [(await attempt("wrong-password", "198.51.100.66")).status_code for _ in range(12)]
         assert stranger == [401] * 5 + [429] * 7
         real = await attempt(PASSWORD, "203.0.113.7")
-    assert real.status_code == 200 and real.json()["user"]["username"] == name
+        assert real.status_code == 200 and real.json()["user"]["username"] == name
+        # From many addresses the stranger only slows the name down: the real user still signs in, a second later.
+        for n in range(5):
+            assert (await attempt("wrong-password", f"198.51.100.{n + 1}")).status_code == 401
+        started = time.perf_counter()
+        slowed = await attempt(PASSWORD, "203.0.113.7")
+        assert slowed.status_code == 200 and time.perf_counter() - started >= 1.0
 
 
 async def test_unknown_and_known_names_are_answered_alike(live_stack: LiveStack) -> None:
