@@ -76,12 +76,18 @@ class AccountCheck:
         if pending is None:
             pending = asyncio.ensure_future(self._load(pool, username))
             self._pending[username] = pending
-            pending.add_done_callback(lambda _: self._pending.pop(username, None))
+            pending.add_done_callback(lambda done: self._settled(username, done))
         return await asyncio.shield(pending)
 
     def forget(self, username: str) -> None:
         """Drop what this process knows of an account (it changed here), so the next request asks again."""
         self._known.pop(username, None)
+
+    def _settled(self, username: str, done: asyncio.Future[AccountState | None]) -> None:
+        """Let the next request ask again; a failure every waiter gave up on is not reported as unretrieved."""
+        self._pending.pop(username, None)
+        if not done.cancelled():
+            done.exception()
 
     async def _load(self, pool: asyncpg.Pool, username: str) -> AccountState | None:
         asked = self._clock()
