@@ -54,6 +54,8 @@ REFUSED: dict[int | str, dict[str, Any]] = {401: {"description": "wrong credenti
 
 
 LIMITED: dict[int | str, dict[str, Any]] = {429: {"description": "too many attempts; see Retry-After"}}
+WRONG_PASSWORDS = "wrong passwords for this name from this address"
+"""Counted per (name, address) only when a sign-in fails; the same for a name that does not exist."""
 
 
 def _me(user: User) -> Me:
@@ -92,7 +94,7 @@ async def sign_in(request: Request, form: Annotated[OAuth2PasswordRequestForm, D
     settings = guard.settings
     name, client = form.username.lower(), address(request)
     rate_limit(request, settings.rate_login_per_address, "sign-in attempts from this address", client)
-    guard.limiter.check(settings.rate_login_failures, "wrong passwords for this name from this address", name, client)
+    guard.limiter.check(settings.rate_login_failures, WRONG_PASSWORDS, name, client)
     try:
         guard.limiter.hit(settings.rate_login_per_user, "sign-in attempts for this name", name)
     except RateLimited:
@@ -100,7 +102,7 @@ async def sign_in(request: Request, form: Annotated[OAuth2PasswordRequestForm, D
     try:
         user = await users_store.authenticate(request.app.state.pool, form.username, form.password)
     except LoginRefused:
-        guard.limiter.hit(settings.rate_login_failures, "wrong passwords for this name from this address", name, client)
+        guard.limiter.hit(settings.rate_login_failures, WRONG_PASSWORDS, name, client)
         raise
     grant = await users_store.issue_refresh(
         request.app.state.pool, user, datetime.now(UTC), timedelta(days=settings.refresh_token_days), guard.tokens
