@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from dispatch.weak_secrets import weak_database_url, weak_secret
 
 KafkaMechanism = Literal["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"]
 
@@ -98,9 +100,6 @@ def sasl_options(username: str, password: str, mechanism: KafkaMechanism = "SCRA
     }
 
 
-DEMO_DATABASE_PASSWORD = "grid:grid@"
-
-
 class AuthSettings(CommonSettings):
     """Sign-in, tokens and rate limits; GRID_JWT_SECRET has no default (make run generates one per installation)."""
 
@@ -108,10 +107,15 @@ class AuthSettings(CommonSettings):
     jwt_secret: SecretStr
     access_token_minutes: float = 15.0
     refresh_token_days: float = 30.0
-    login_max_failures: int = 5
-    lockout_minutes: float = 15.0
+    session_check_seconds: float = 2.0
+    """How stale a process's knowledge of an account may be: a disabled account, a changed password or a sign-out
+    is honoured by every process within this many seconds (one database statement per active account each time)."""
     rate_login_per_address: str = "30/minute"
-    rate_login_per_user: str = "10/minute"
+    rate_login_failures: str = "5/minute"
+    """Wrong passwords per (username, address) before that pair must wait (429 with Retry-After); others are not."""
+    rate_login_per_user: str = "20/minute"
+    """Sign-in attempts per username from all addresses before each further attempt is slowed (never refused)."""
+    login_slowdown_seconds: float = 2.0
     rate_intake_per_user: str = "120/minute"
     rate_intake_per_gateway: str = "12000/minute"
     rate_intake_per_address: str = "1200/minute"
@@ -123,16 +127,23 @@ class AuthSettings(CommonSettings):
         """The counters of every rate limit, mapped by each process (dispatch.access.rate_limits)."""
         return Path(self.data_dir) / "rate-limits"
 
+    DATABASE_URLS: ClassVar[tuple[str, ...]] = ("database_url",)
+    """Settings holding a database URL whose password production mode checks; every SecretStr setting (keys,
+    broker passwords) is checked as a secret without being listed."""
+
     def production_problems(self, demo_accounts: Sequence[str] = ()) -> list[str]:
         """Why this configuration (with these demo accounts enabled) must not run in production; empty if it may."""
         if self.env != "production":
             return []
-        problems = []
-        secret = self.jwt_secret.get_secret_value()
-        if len(secret) < 32:
-            problems.append("GRID_JWT_SECRET is shorter than 32 characters")
-        if DEMO_DATABASE_PASSWORD in self.database_url:
-            problems.append("GRID_DATABASE_URL uses the demo database password")
+        found: list[str | None] = []
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            env_name = f"GRID_{name.upper()}"
+            if isinstance(value, SecretStr):
+                found.append(weak_secret(env_name, value.get_secret_value()))
+            elif name in self.DATABASE_URLS and isinstance(value, str):
+                found.append(weak_database_url(env_name, value))
+        problems = [p for p in found if p is not None]
         if demo_accounts:
             problems.append(f"demo accounts are enabled: {', '.join(demo_accounts)} (gridctl users passwd/disable)")
         return problems

@@ -6,6 +6,8 @@ Settings come from the environment:
   GRID_STREAM_WORKERS  stream workers (default 2): one consumer group, the partitions shared between them
   GRID_WEB_WORKERS     uvicorn worker processes of the web server (default: one per two cores, at least 1)
   GRID_WEB_PORT        the web server's port on 127.0.0.1 (default 8000)
+  GRID_TRUSTED_PROXIES addresses whose X-Forwarded-For the web server believes (default: none; uvicorn's own
+                       default would believe 127.0.0.1, i.e. any local process)
   SIMULATOR            0: no simulator program (default 1; it is not autostarted: run.sh starts it once healthy)
 
 The programs inherit supervisord's environment (GRID_KAFKA_BOOTSTRAP, GRID_DATABASE_URL, GRID_TOPIC_PREFIX, ...);
@@ -137,6 +139,7 @@ def render(folder: Path, logs: Path, data: Path, venv: Path) -> str:
     port = _int_setting("GRID_WEB_PORT", 8000)
     web_workers = _int_setting("GRID_WEB_WORKERS", max(1, (os.cpu_count() or 2) // 2))
     web = [venv / "bin" / "uvicorn", "web.app:create_app", "--factory", "--host", "127.0.0.1", "--port", str(port)]
+    web += ["--forwarded-allow-ips", os.environ.get("GRID_TRUSTED_PROXIES", "")]
     if web_workers > 1:
         web += ["--workers", str(web_workers)]
     sections = [

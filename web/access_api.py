@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
@@ -13,7 +14,8 @@ from core.inputs import NO_NUL, Instant
 from dispatch.access import access_log
 from dispatch.access import users as users_store
 from dispatch.access.http_auth import Admin, Caller, address, guard_of, rate_limit
-from dispatch.access.users import User
+from dispatch.access.rate_limits import RateLimited
+from dispatch.access.users import Grant, LoginRefused, User
 from dispatch.errors import Invalid
 
 router = APIRouter(prefix="/api/v1", tags=["access"])
@@ -48,13 +50,12 @@ class RefreshBody(BaseModel):
     refresh_token: str = Field(min_length=20, max_length=200, pattern=r"^[A-Za-z0-9_-]+$")
 
 
-REFUSED: dict[int | str, dict[str, Any]] = {
-    401: {"description": "wrong credentials or token"},
-    423: {"description": "account locked"},
-}
+REFUSED: dict[int | str, dict[str, Any]] = {401: {"description": "wrong credentials or token"}}
 
 
 LIMITED: dict[int | str, dict[str, Any]] = {429: {"description": "too many attempts; see Retry-After"}}
+WRONG_PASSWORDS = "wrong passwords for this name from this address"
+"""Counted per (name, address) only when a sign-in fails; the same for a name that does not exist."""
 
 
 def _me(user: User) -> Me:
@@ -69,56 +70,69 @@ def _me(user: User) -> Me:
     )
 
 
-def _tokens(request: Request, user: User, refresh: str, now: datetime) -> Tokens:
-    guard = guard_of(request)
-    access = guard.tokens.issue(user, now)
+def _tokens(request: Request, grant: Grant) -> Tokens:
+    """The pair of a grant; the access token's id and instant follow from the refresh token, so the same grant
+    (a refresh retried within its grace) answers the same pair."""
+    issuer = guard_of(request).tokens
+    access = issuer.issue(grant.user, grant.issued_at, grant.family, issuer.derive("jti", grant.refresh))
     return Tokens(
         access_token=access,
-        expires_in=int(guard.tokens.lifetime.total_seconds()),
-        refresh_token=refresh,
-        user=_me(user),
+        expires_in=int(issuer.lifetime.total_seconds()),
+        refresh_token=grant.refresh,
+        user=_me(grant.user),
     )
 
 
 @router.post("/auth/token", response_model=Tokens, responses={**REFUSED, **LIMITED})
 async def sign_in(request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> Tokens:
-    """Sign in with username and password (form fields); repeated failures lock the account for a while."""
+    """Sign in with username and password (form fields). Wrong passwords from one address make that address wait
+    for that name (429); many attempts on one name from everywhere only slow each answer. Nothing locks an account,
+    and an unknown name is answered exactly as a wrong password."""
     if "\x00" in form.username:
         raise Invalid("must not contain NUL", ("body", "username"))
-    settings = guard_of(request).settings
-    rate_limit(request, settings.rate_login_per_address, "sign-in attempts from this address", address(request))
-    rate_limit(request, settings.rate_login_per_user, "sign-in attempts for this user", form.username.lower())
-    now = datetime.now(UTC)
-    user = await users_store.authenticate(
-        request.app.state.pool,
-        form.username,
-        form.password,
-        now,
-        settings.login_max_failures,
-        timedelta(minutes=settings.lockout_minutes),
+    guard = guard_of(request)
+    settings = guard.settings
+    name, client = form.username.lower(), address(request)
+    rate_limit(request, settings.rate_login_per_address, "sign-in attempts from this address", client)
+    guard.limiter.check(settings.rate_login_failures, WRONG_PASSWORDS, name, client)
+    try:
+        guard.limiter.hit(settings.rate_login_per_user, "sign-in attempts for this name", name)
+    except RateLimited:
+        await asyncio.sleep(settings.login_slowdown_seconds)
+    try:
+        user = await users_store.authenticate(request.app.state.pool, form.username, form.password)
+    except LoginRefused:
+        guard.limiter.hit(settings.rate_login_failures, WRONG_PASSWORDS, name, client)
+        raise
+    grant = await users_store.issue_refresh(
+        request.app.state.pool, user, datetime.now(UTC), timedelta(days=settings.refresh_token_days), guard.tokens
     )
-    refresh = await users_store.issue_refresh(
-        request.app.state.pool, user.username, now, timedelta(days=settings.refresh_token_days)
-    )
-    return _tokens(request, user, refresh, now)
+    return _tokens(request, grant)
 
 
 @router.post("/auth/refresh", response_model=Tokens, responses={401: {"description": "refresh refused"}, **LIMITED})
 async def refresh(body: RefreshBody, request: Request) -> Tokens:
-    """Trade a refresh token for new tokens (the old refresh token is spent)."""
-    settings = guard_of(request).settings
-    rate_limit(request, settings.rate_login_per_address, "token refreshes from this address", address(request))
-    now = datetime.now(UTC)
-    user, fresh = await users_store.rotate_refresh(
-        request.app.state.pool, body.refresh_token, now, timedelta(days=settings.refresh_token_days)
+    """Trade a refresh token for new tokens (the old refresh token is spent; presented again within two minutes,
+    it answers the same new pair)."""
+    guard = guard_of(request)
+    rate_limit(request, guard.settings.rate_login_per_address, "token refreshes from this address", address(request))
+    grant = await users_store.rotate_refresh(
+        request.app.state.pool,
+        body.refresh_token,
+        datetime.now(UTC),
+        timedelta(days=guard.settings.refresh_token_days),
+        guard.tokens,
     )
-    return _tokens(request, user, fresh, now)
+    return _tokens(request, grant)
 
 
 @router.post("/auth/logout", status_code=204)
 async def sign_out(body: RefreshBody, request: Request, caller: Caller) -> None:
-    """Revoke the refresh token and every token rotated from it."""
-    await users_store.revoke_refresh(request.app.state.pool, caller.username, body.refresh_token, datetime.now(UTC))
+    """End this sign-in: its refresh token and every token rotated from it, and its access tokens within seconds."""
+    guard = guard_of(request)
+    now = datetime.now(UTC)
+    await users_store.revoke_refresh(request.app.state.pool, caller.username, body.refresh_token, now, guard.tokens)
+    guard.accounts.forget(caller.username)
 
 
 @router.get("/auth/me", response_model=Me, responses={401: {"description": "not signed in"}})

@@ -4,8 +4,9 @@ Each client subscribes before its snapshot is read, so nothing falls in between;
 deduplicates the overlap by case version. Each client has a bounded backlog (web/backlog.py) in which a
 burst of one case's changes is coalesced to the newest; one that still falls behind is dropped, never
 allowed to stall the others. Every message is serialised once, and the same text goes to each client
-whose user's scope admits it. The hub also wakes the requests waiting for a command's change
-(web/waiters.py).
+whose user's scope admits it. An account holds at most GRID_WS_PER_ACCOUNT clients per process: one more is
+refused (not the oldest evicted, which would make the account's windows displace each other in turn as each
+reconnects). The hub also wakes the requests waiting for a command's change (web/waiters.py).
 """
 
 from __future__ import annotations
@@ -42,6 +43,10 @@ REFUSED = "refused"
 
 class Overflow(Exception):
     """The client fell too far behind."""
+
+
+class TooManyConnections(Exception):
+    """The account holds as many live connections as it may on this process."""
 
 
 @dataclass(frozen=True)
@@ -153,6 +158,7 @@ class LiveHub:
         self._settings = settings
         self._publish = publish
         self._clients: set[LiveClient] = set()
+        self._by_account: dict[str, list[LiveClient]] = {}
         self._consumer: AIOKafkaConsumer | None = None
         self._task: asyncio.Task[None] | None = None
         self.waiters = CommandWaiters(settings.command_waiters)
@@ -196,14 +202,26 @@ class LiveHub:
             await self._consumer.stop()
 
     def subscribe(self, scope: Scope | None = None) -> LiveClient:
-        """Register a client seeing `scope`; call before reading its snapshot."""
+        """Register a client seeing `scope`; call before reading its snapshot. TooManyConnections when the account
+        holds GRID_WS_PER_ACCOUNT already."""
         client = LiveClient(self._settings.ws_queue_size, scope)
+        if scope is not None:
+            held = self._by_account.setdefault(scope.username, [])
+            if len(held) >= self._settings.ws_per_account:
+                raise TooManyConnections
+            held.append(client)
         self._clients.add(client)
         return client
 
     def unsubscribe(self, client: LiveClient) -> None:
         """Forget a client."""
         self._clients.discard(client)
+        if client.scope is not None:
+            held = self._by_account.get(client.scope.username, [])
+            if client in held:
+                held.remove(client)
+            if not held:
+                self._by_account.pop(client.scope.username, None)
 
     def broadcast(self, message: LiveMessage | str) -> None:
         """Offer one serialised message to every client; each admits what its user may see."""

@@ -137,7 +137,7 @@ async def end_post(person_id: PersonId, grid_code: GridPath, request: Request, c
 
 @router.delete("/people/{person_id}", status_code=204, responses=ERRORS)
 async def end_person(person_id: PersonId, request: Request, caller: CommandCentre) -> None:
-    """End a person's service today, with every post they hold (kept in history)."""
+    """End a person's service today, with every post they hold (kept in history); their accounts are disabled."""
     found = await people_store.get_person(request.app.state.pool, person_id)
     if found is None or not str(found["unit_code"]).startswith(caller.area):
         raise NotFound(f"person {person_id} not found")

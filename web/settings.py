@@ -11,6 +11,8 @@ class WebSettings(AuthSettings, CommandKeySettings):
     max_body_bytes: int = 64 * 1024
     max_plan_bytes: int = 4 * 1024 * 1024
     ws_queue_size: int = 1000
+    ws_per_account: int = 5
+    """Live websockets per account and web process; one more is refused (close code 4429)."""
     snapshot_limit: int = 2000
     db_pool_size: int = 10
     rate_public_per_address: str = "60/minute"

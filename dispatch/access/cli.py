@@ -17,7 +17,7 @@ from dispatch.access.demo_accounts import DEMO_PASSWORD, plan_accounts
 from dispatch.access.users import UserError
 from dispatch.cli_support import console, fail, with_pool
 
-users_app = typer.Typer(help="User accounts: add, list, password, lock and disable.", no_args_is_help=True)
+users_app = typer.Typer(help="User accounts: add, list, password, disable and enable.", no_args_is_help=True)
 Username = Annotated[str, typer.Argument(help="the sign-in name")]
 
 
@@ -57,14 +57,14 @@ def list_users() -> None:
     rows = with_pool(users_store.list_users)
     table = Table("username", "role", "unit", "person", "team", "status")
     for r in rows:
-        status = "disabled" if r["disabled_at"] else "locked" if r["locked_until"] else "demo" if r["demo"] else ""
+        status = "disabled" if r["disabled_at"] else "demo" if r["demo"] else ""
         table.add_row(r["username"], r["role"], r["unit_code"], r["person_id"] or "", r["team_id"] or "", status)
     console.print(table)
 
 
 @users_app.command("passwd")
 def passwd(username: Username, password: Annotated[str | None, typer.Option()] = None) -> None:
-    """Set a new password; the account's refresh tokens are revoked and it is no longer a demo account."""
+    """Set a new password; every session of the account ends within seconds and it is no longer a demo account."""
     secret = _password(password)
     _run_or_fail(lambda pool: users_store.set_password(pool, username, secret))
     console.print(f"[green]password of {username} changed[/green]")
@@ -72,7 +72,7 @@ def passwd(username: Username, password: Annotated[str | None, typer.Option()] =
 
 @users_app.command("disable")
 def disable(username: Username) -> None:
-    """Disable an account: no sign-in, no refresh (access tokens lapse within minutes)."""
+    """Disable an account: no sign-in, no refresh, and its access tokens are refused within seconds."""
     _run_or_fail(lambda pool: users_store.set_status(pool, username, disabled=True))
     console.print(f"[green]{username} disabled[/green]")
 
@@ -82,13 +82,6 @@ def enable(username: Username) -> None:
     """Enable a disabled account."""
     _run_or_fail(lambda pool: users_store.set_status(pool, username, disabled=False))
     console.print(f"[green]{username} enabled[/green]")
-
-
-@users_app.command("unlock")
-def unlock(username: Username) -> None:
-    """Lift a lock left by repeated failed sign-ins."""
-    _run_or_fail(lambda pool: users_store.set_status(pool, username, unlock=True))
-    console.print(f"[green]{username} unlocked[/green]")
 
 
 @users_app.command("demo")

@@ -7,13 +7,15 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated
 
+import asyncpg
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
 from core.vocabulary import Role
 from dispatch.access.rate_limits import RateLimiter
 from dispatch.access.scope import COMMAND_CENTRE, Scope
-from dispatch.access.tokens import TokenIssuer
+from dispatch.access.sessions import AccountCheck
+from dispatch.access.tokens import AccessClaims, TokenIssuer
 from dispatch.errors import Forbidden, Unauthorized
 from dispatch.settings import AuthSettings
 
@@ -24,10 +26,12 @@ CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
 @dataclass
 class Guard:
-    """What the dependencies need from the app: the token issuer, the rate limiter and their settings."""
+    """What the dependencies need from the app: the token issuer, the account check, the rate limiter and their
+    settings."""
 
     settings: AuthSettings
     tokens: TokenIssuer
+    accounts: AccountCheck
     limiter: RateLimiter
 
     @classmethod
@@ -35,7 +39,14 @@ class Guard:
         """A guard with the configured secret and token lifetime."""
         lifetime = timedelta(minutes=settings.access_token_minutes)
         issuer = TokenIssuer(settings.jwt_secret.get_secret_value(), lifetime)
-        return cls(settings, issuer, RateLimiter(settings.rate_limit_file))
+        accounts = AccountCheck(settings.session_check_seconds, lifetime)
+        return cls(settings, issuer, accounts, RateLimiter(settings.rate_limit_file))
+
+    async def admit(self, pool: asyncpg.Pool, token: str) -> AccessClaims:
+        """The claims of a valid token whose account still honours it; BadToken otherwise."""
+        claims = self.tokens.read(token)
+        await self.accounts.admit(pool, claims)
+        return claims
 
 
 def guard_of(request: Request) -> Guard:
@@ -45,17 +56,19 @@ def guard_of(request: Request) -> Guard:
 
 
 def address(request: Request) -> str:
-    """The client's address (the proxy's, unless uvicorn runs with --proxy-headers)."""
+    """The client's address: the socket's peer. uvicorn replaces it with X-Forwarded-For only when the peer is one
+    of GRID_TRUSTED_PROXIES (--forwarded-allow-ips, empty by default); nothing here reads that header."""
     return request.client.host if request.client else "unknown"
 
 
 async def current_user(request: Request, token: Annotated[str | None, Depends(BEARER)]) -> Scope:
-    """The caller's scope from their bearer token; Unauthorized (BadToken) without a valid one."""
+    """The caller's scope from their bearer token; Unauthorized (BadToken) without a valid one, or when its account
+    was disabled, its password changed or its sign-in ended."""
     if not token:
         raise Unauthorized("sign in first: Authorization: Bearer <token>")
-    scope, _ = guard_of(request).tokens.read(token)
-    request.state.scope = scope
-    return scope
+    claims = await guard_of(request).admit(request.app.state.pool, token)
+    request.state.scope = claims.scope
+    return claims.scope
 
 
 def require(*roles: Role) -> Callable[..., Awaitable[Scope]]:

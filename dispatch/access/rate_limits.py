@@ -97,9 +97,9 @@ class CounterTable:
                 soonest, soonest_end = index, ends
         return reusable if reusable >= 0 else soonest
 
-    def take(self, key: int, limit: int, period: int, cost: int, now: int) -> int:
-        """Count `cost` hits of `key` at `now` (ms) unless they exceed `limit` per `period`; 0 when counted, else
-        the milliseconds until they would fit. The caller holds the lock."""
+    def take(self, key: int, limit: int, period: int, cost: int, now: int, count: bool = True) -> int:
+        """Count `cost` hits of `key` at `now` (ms) unless they exceed `limit` per `period` (only look, unless
+        `count`); 0 when they fit, else the milliseconds until they would. The caller holds the lock."""
         where = self._offset + self._slot(key, now) * SLOT.size
         held, start, _, current, previous = SLOT.unpack_from(self._buf, where)
         window = now - now % period
@@ -112,7 +112,7 @@ class CounterTable:
         if weighted + cost > limit:
             SLOT.pack_into(self._buf, where, key, start, period, current, previous)
             return max(1, wait_ms(limit, period, start, current, previous, cost, now))
-        SLOT.pack_into(self._buf, where, key, start, period, current + cost, previous)
+        SLOT.pack_into(self._buf, where, key, start, period, current + (cost if count else 0), previous)
         return 0
 
 
@@ -158,13 +158,20 @@ class RateLimiter:
     def hit(self, rule: str, what: str, *keys: str, cost: int = 1) -> None:
         """Count `cost` hits against `rule` (e.g. '10/minute') for `keys`, or raise RateLimited (TooLarge when
         `cost` alone is more than the rule allows)."""
+        self._take(rule, what, keys, cost, count=True)
+
+    def check(self, rule: str, what: str, *keys: str) -> None:
+        """RateLimited if one more hit for `keys` would exceed `rule`, without counting one (count failures only)."""
+        self._take(rule, what, keys, 1, count=False)
+
+    def _take(self, rule: str, what: str, keys: tuple[str, ...], cost: int, count: bool) -> None:
         limit, period = _rule(rule)
         if cost > limit:
             raise TooLarge(f"{cost} {what} at once is more than the limit ({rule})")
         key = _key(rule, what, *keys)
         now = time.time_ns() // 1_000_000
         with self._locked():
-            wait = self._table.take(key, limit, period, cost, now)
+            wait = self._table.take(key, limit, period, cost, now, count)
         if wait:
             raise RateLimited(what, max(1, math.ceil(wait / 1000)))
 

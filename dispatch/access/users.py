@@ -1,13 +1,12 @@
-"""User accounts: argon2 password hashes, lockout after repeated failures, and rotating refresh tokens."""
+"""User accounts: argon2 password hashes, session epochs, and rotating refresh tokens."""
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID, uuid4
 
 import asyncpg
@@ -16,7 +15,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from core.vocabulary import Role
 from dispatch.access.scope import Scope
-from dispatch.errors import Invalid, Locked, Unauthorized
+from dispatch.db import Conn
+from dispatch.errors import Invalid, Unauthorized
 
 HASHER = PasswordHasher()
 MIN_PASSWORD = 8
@@ -24,9 +24,18 @@ PERSON_ROLES = frozenset(Role) - {Role.ADMIN, Role.SYSTEM}
 # A phone whose answer was lost on a bad network may present a just-used token again.
 REUSE_GRACE = timedelta(minutes=2)
 
-USER_COLUMNS = (
-    "username, person_id, role, unit_code, team_id, demo, failed_logins, locked_until, disabled_at, created_at"
+_COLUMNS = (
+    "username",
+    "person_id",
+    "role",
+    "unit_code",
+    "team_id",
+    "demo",
+    "session_epoch",
+    "disabled_at",
+    "created_at",
 )
+USER_COLUMNS = ", ".join(_COLUMNS)
 
 
 class UserError(Invalid, ValueError):
@@ -34,20 +43,7 @@ class UserError(Invalid, ValueError):
 
 
 class LoginRefused(Unauthorized):
-    """Sign-in failed; `locked_until` is set when the account is locked."""
-
-    def __init__(self, reason: str, locked_until: datetime | None = None) -> None:
-        super().__init__(reason)
-        self.locked_until = locked_until
-
-
-class AccountLocked(Locked, LoginRefused):
-    """Sign-in refused while the account is locked; `retry_after` is the whole seconds left."""
-
-    def __init__(self, locked_until: datetime, now: datetime) -> None:
-        wait = max(1, int((locked_until - now).total_seconds()))
-        LoginRefused.__init__(self, f"account locked after repeated failures; try again in {wait} s", locked_until)
-        self.retry_after = wait
+    """Sign-in failed: the same answer for an unknown name, a wrong password and a disabled account."""
 
 
 class RefreshRefused(Unauthorized):
@@ -63,6 +59,8 @@ class User:
     unit_code: str
     person_id: str | None
     team_id: str | None
+    epoch: int = 0
+    """The account's session epoch: a password change or disabling bumps it, ending every token issued before."""
 
     def scope(self) -> Scope:
         """The user's reach."""
@@ -70,12 +68,32 @@ class User:
 
 
 def _user(row: asyncpg.Record) -> User:
-    return User(row["username"], Role(row["role"]), row["unit_code"], row["person_id"], row["team_id"])
+    return User(
+        row["username"], Role(row["role"]), row["unit_code"], row["person_id"], row["team_id"], row["session_epoch"]
+    )
 
 
-def hash_token(token: str) -> str:
-    """Refresh tokens are stored only as their SHA-256."""
-    return hashlib.sha256(token.encode()).hexdigest()
+@dataclass(frozen=True)
+class Grant:
+    """A sign-in's new refresh token, when it was issued, and the sign-in (refresh family) it belongs to."""
+
+    user: User
+    refresh: str
+    issued_at: datetime
+    family: UUID
+
+
+class RefreshKeys(Protocol):
+    """Keyed derivations of refresh tokens (dispatch.access.tokens.TokenIssuer, with GRID_JWT_SECRET): rotating
+    the key ends every sign-in."""
+
+    def digest(self, token: str) -> str:
+        """What is stored of a refresh token (never the token)."""
+        ...
+
+    def successor(self, token: str) -> str:
+        """The refresh token that a refresh token is traded for."""
+        ...
 
 
 async def add_user(
@@ -130,12 +148,13 @@ async def list_users(pool: asyncpg.Pool) -> list[dict[str, Any]]:
 
 
 async def set_password(pool: asyncpg.Pool, username: str, password: str) -> None:
-    """Change a password; every refresh token of the account is revoked."""
+    """Change a password; every session of the account ends (its epoch moves on, its refresh tokens are revoked)."""
     if len(password) < MIN_PASSWORD:
         raise UserError(f"password: at least {MIN_PASSWORD} characters")
     async with pool.acquire() as conn, conn.transaction():
         status = await conn.execute(
-            "UPDATE users SET password_hash = $2, password_changed_at = now(), demo = false WHERE username = $1",
+            "UPDATE users SET password_hash = $2, password_changed_at = now(), demo = false,"
+            " session_epoch = session_epoch + 1 WHERE username = $1",
             username,
             await _hash(password),
         )
@@ -143,21 +162,30 @@ async def set_password(pool: asyncpg.Pool, username: str, password: str) -> None
         await conn.execute("UPDATE refresh_tokens SET revoked_at = now() WHERE username = $1", username)
 
 
-async def set_status(pool: asyncpg.Pool, username: str, *, disabled: bool | None = None, unlock: bool = False) -> None:
-    """Disable or enable an account, or lift its lock."""
+async def set_status(pool: asyncpg.Pool, username: str, *, disabled: bool) -> None:
+    """Disable an account (ending every session of it) or enable it again."""
     async with pool.acquire() as conn, conn.transaction():
-        if unlock:
-            _found(
-                await conn.execute(
-                    "UPDATE users SET locked_until = NULL, failed_logins = 0 WHERE username = $1", username
-                ),
-                username,
-            )
-        if disabled is not None:
-            sql = "UPDATE users SET disabled_at = CASE WHEN $2 THEN now() END WHERE username = $1"
-            _found(await conn.execute(sql, username, disabled), username)
-            if disabled:
-                await conn.execute("UPDATE refresh_tokens SET revoked_at = now() WHERE username = $1", username)
+        sql = (
+            "UPDATE users SET disabled_at = CASE WHEN $2 THEN now() END,"
+            " session_epoch = session_epoch + CASE WHEN $2 THEN 1 ELSE 0 END WHERE username = $1"
+        )
+        _found(await conn.execute(sql, username, disabled), username)
+        if disabled:
+            await conn.execute("UPDATE refresh_tokens SET revoked_at = now() WHERE username = $1", username)
+
+
+async def disable_person_accounts(conn: Conn, person_id: str) -> list[str]:
+    """Disable every account of a person whose service ended, in the caller's transaction; their usernames."""
+    names = [
+        r["username"]
+        for r in await conn.fetch(
+            "UPDATE users SET disabled_at = now(), session_epoch = session_epoch + 1"
+            " WHERE person_id = $1 AND disabled_at IS NULL RETURNING username",
+            person_id,
+        )
+    ]
+    await conn.execute("UPDATE refresh_tokens SET revoked_at = now() WHERE username = ANY($1)", names)
+    return names
 
 
 def _found(status: str, username: str) -> None:
@@ -165,38 +193,18 @@ def _found(status: str, username: str) -> None:
         raise UserError(f"username: no account {username}")
 
 
-async def authenticate(
-    pool: asyncpg.Pool, username: str, password: str, now: datetime, max_failures: int, lock_for: timedelta
-) -> User:
-    """The user for a correct password; failures count towards a temporary lock."""
+async def authenticate(pool: asyncpg.Pool, username: str, password: str) -> User:
+    """The user for a correct password; an unknown or disabled name costs the same hash and gets the same answer."""
     row = await pool.fetchrow(
         f"SELECT {USER_COLUMNS}, password_hash FROM users WHERE username = $1 AND disabled_at IS NULL", username
     )
     if row is None:
         await _verify(await _dummy_hash(), password)
         raise LoginRefused("wrong username or password")
-    if row["locked_until"] is not None and row["locked_until"] > now:
-        raise AccountLocked(row["locked_until"], now)
     if not await _verify(row["password_hash"], password):
-        failures = row["failed_logins"] + 1
-        locked = now + lock_for if failures >= max_failures else None
-        await pool.execute(
-            "UPDATE users SET failed_logins = $2, locked_until = $3 WHERE username = $1",
-            username,
-            0 if locked else failures,
-            locked,
-        )
-        if locked:
-            raise AccountLocked(locked, now)
         raise LoginRefused("wrong username or password")
-    rehash = HASHER.check_needs_rehash(row["password_hash"])
-    if row["failed_logins"] or row["locked_until"] or rehash:
-        await pool.execute(
-            "UPDATE users SET failed_logins = 0, locked_until = NULL,"
-            " password_hash = coalesce($2, password_hash) WHERE username = $1",
-            username,
-            await _hash(password) if rehash else None,
-        )
+    if HASHER.check_needs_rehash(row["password_hash"]):
+        await pool.execute("UPDATE users SET password_hash = $2 WHERE username = $1", username, await _hash(password))
     return _user(row)
 
 
@@ -223,30 +231,38 @@ async def _verify(password_hash: str, password: str) -> bool:
         return False
 
 
-async def issue_refresh(
-    pool: asyncpg.Pool, username: str, now: datetime, lifetime: timedelta, family: UUID | None = None
-) -> str:
-    """A new refresh token (returned once, stored hashed), in a new family unless it rotates one."""
-    token = secrets.token_urlsafe(32)
-    await pool.execute(
-        "INSERT INTO refresh_tokens (token_hash, username, family, issued_at, expires_at) VALUES ($1,$2,$3,$4,$5)",
-        hash_token(token),
+async def issue_refresh(pool: asyncpg.Pool, user: User, now: datetime, lifetime: timedelta, keys: RefreshKeys) -> Grant:
+    """A new sign-in: a refresh token (returned once, stored as its keyed digest) in a new family."""
+    token, family = secrets.token_urlsafe(32), uuid4()
+    await _store_refresh(pool, keys.digest(token), user.username, family, now, lifetime)
+    return Grant(user, token, now, family)
+
+
+async def _store_refresh(
+    conn: asyncpg.Pool | Conn, digest: str, username: str, family: UUID, now: datetime, lifetime: timedelta
+) -> None:
+    await conn.execute(
+        "INSERT INTO refresh_tokens (token_hash, username, family, issued_at, expires_at) VALUES ($1,$2,$3,$4,$5)"
+        " ON CONFLICT (token_hash) DO NOTHING",
+        digest,
         username,
-        family or uuid4(),
+        family,
         now,
         now + lifetime,
     )
-    return token
 
 
-async def rotate_refresh(pool: asyncpg.Pool, token: str, now: datetime, lifetime: timedelta) -> tuple[User, str]:
-    """Trade a refresh token for a new one; a token used again after the grace revokes its family (stolen)."""
+async def rotate_refresh(
+    pool: asyncpg.Pool, token: str, now: datetime, lifetime: timedelta, keys: RefreshKeys
+) -> Grant:
+    """Trade a refresh token for its successor. Used again within the grace, it answers the same successor, issued
+    at the same instant (so the same access token); after the grace, it revokes its family (stolen)."""
     refused: str | None = None
     async with pool.acquire() as conn, conn.transaction():
         row = await conn.fetchrow(
-            "SELECT t.username, t.family, t.expires_at, t.used_at, t.revoked_at, u.disabled_at"
+            f"SELECT t.family, t.expires_at, t.used_at, t.revoked_at, {', '.join('u.' + c for c in _COLUMNS)}"
             " FROM refresh_tokens t JOIN users u USING (username) WHERE t.token_hash = $1 FOR UPDATE OF t",
-            hash_token(token),
+            keys.digest(token),
         )
         if row is None:
             refused = "unknown refresh token"
@@ -256,22 +272,20 @@ async def rotate_refresh(pool: asyncpg.Pool, token: str, now: datetime, lifetime
         elif row["revoked_at"] is not None or row["disabled_at"] is not None or row["expires_at"] <= now:
             refused = "refresh token expired or revoked; sign in again"
         elif row["used_at"] is None:
-            await conn.execute("UPDATE refresh_tokens SET used_at = $2 WHERE token_hash = $1", hash_token(token), now)
-        user = None
-        if refused is None and row is not None:
-            user = await conn.fetchrow(f"SELECT {USER_COLUMNS} FROM users WHERE username = $1", row["username"])
-    if refused is not None or row is None or user is None:
+            await conn.execute("UPDATE refresh_tokens SET used_at = $2 WHERE token_hash = $1", keys.digest(token), now)
+            successor = keys.digest(keys.successor(token))
+            await _store_refresh(conn, successor, row["username"], row["family"], now, lifetime)
+    if refused is not None or row is None:
         raise RefreshRefused(refused or "unknown refresh token")
-    fresh = await issue_refresh(pool, row["username"], now, lifetime, row["family"])
-    return _user(user), fresh
+    return Grant(_user(row), keys.successor(token), row["used_at"] or now, row["family"])
 
 
-async def revoke_refresh(pool: asyncpg.Pool, username: str, token: str, now: datetime) -> None:
+async def revoke_refresh(pool: asyncpg.Pool, username: str, token: str, now: datetime, keys: RefreshKeys) -> None:
     """Sign out: the family of the user's token can no longer be refreshed."""
     await pool.execute(
         "UPDATE refresh_tokens SET revoked_at = $2 WHERE family = (SELECT family FROM refresh_tokens"
         " WHERE token_hash = $1 AND username = $3) AND revoked_at IS NULL",
-        hash_token(token),
+        keys.digest(token),
         now,
         username,
     )

@@ -12,6 +12,7 @@ from typing import Any
 import asyncpg
 
 from dispatch import errors
+from dispatch.access.users import disable_person_accounts
 from dispatch.db import Conn
 from dispatch.people.model import PersonSpec, PostSpec, grid_in_unit, start_day
 from dispatch.registry.revisions import bump_revision
@@ -206,7 +207,8 @@ async def end_post(pool: asyncpg.Pool, person_id: str, grid_code: str, today: da
 
 
 async def end_person(pool: asyncpg.Pool, person_id: str, today: date) -> int:
-    """End a person's service today, with every post they hold; returns how many posts ended."""
+    """End a person's service today, with every post they hold and every account they sign in with (their sessions
+    end within seconds); returns how many posts ended."""
     async with pool.acquire() as conn, conn.transaction():
         ended = await conn.fetchval(
             f"UPDATE people SET valid_to = {END} WHERE id = $1 AND (valid_to IS NULL OR $2 < valid_to) RETURNING id",
@@ -221,6 +223,7 @@ async def end_person(pool: asyncpg.Pool, person_id: str, today: date) -> int:
             person_id,
             today,
         )
+        await disable_person_accounts(conn, person_id)
         await bump_revision(conn, "people")
     return len(posts)
 

@@ -60,6 +60,7 @@ def running_stack(
                 "127.0.0.1",
                 "--port",
                 str(ts.port),
+                *trusted_proxies(ts),
                 *web_args,
                 env=web_users(),
             )
@@ -68,6 +69,12 @@ def running_stack(
         finally:
             ts.stop_all()
             _delete_topics(ts)
+
+
+def trusted_proxies(ts: LiveStack) -> list[str]:
+    """uvicorn's option that believes X-Forwarded-For only from GRID_TRUSTED_PROXIES (none by default), as the
+    product's launchers (infra/supervisor_conf.py, systemd, compose) pass it."""
+    return ["--forwarded-allow-ips", ts.env.get("GRID_TRUSTED_PROXIES", "")]
 
 
 def _wait_ready(ts: LiveStack) -> None:
@@ -96,7 +103,8 @@ def another_web(
     its own (so its rate-limit counters are its own), on the session's topics or those of `suffix`."""
     ts = LiveStack(suffix=suffix or live_stack.suffix, port=free_port(), extra_env={**live_stack.extra_env})
     ts.extra_env.update({"GRID_DATA_DIR": str(Path(live_stack.env["GRID_DATA_DIR"]) / name), **env})
-    argv = ["web.app:create_app", "--factory", "--host", "127.0.0.1", "--port", str(ts.port), *web_args]
+    argv = ["web.app:create_app", "--factory", "--host", "127.0.0.1", "--port", str(ts.port), *trusted_proxies(ts)]
+    argv += web_args
     ts.start(name, str(VENV_BIN / "uvicorn"), *argv, env={**web_users(), **env})
     try:
         wait_until(lambda: healthy(ts.base_url), ts, f"the {name} web server's /healthz", timeout=60)

@@ -58,7 +58,9 @@ def counted_server(live_stack: LiveStack, name: str, suffix: str | None = None) 
         try:
             if suffix is not None:
                 topics.run(str(VENV_BIN / "python"), "-m", "streams.topics")
-            with another_web(live_stack, name, {"GRID_DATABASE_URL": proxy.url}, suffix=suffix) as web:
+            # The account behind the token is checked once, then remembered beyond the test's few seconds.
+            env = {"GRID_DATABASE_URL": proxy.url, "GRID_SESSION_CHECK_SECONDS": "600"}
+            with another_web(live_stack, name, env, suffix=suffix) as web:
                 yield CountedWeb(web.base_url, proxy)
         finally:
             if suffix is not None:

@@ -1,5 +1,6 @@
 """The single door asks the database one thing per event: the claim of its id, one statement in one round trip,
-with no pool reset after it; the batch door one statement for the whole batch. Counted by a proxy that sees every
+with no pool reset after it; the batch door one statement for the whole batch. The caller's account is checked
+once per GRID_SESSION_CHECK_SECONDS, not per request. Counted by a proxy that sees every
 message the web server sends the database (tests/integration/pgwire.py)."""
 
 from __future__ import annotations
@@ -7,6 +8,7 @@ from __future__ import annotations
 import asyncpg
 import httpx
 
+from dispatch.access.sessions import ACCOUNT_STATE
 from ingest.receipts import CLAIM
 from tests.integration.auth import gateway_headers
 from tests.integration.helpers import event, grid_point
@@ -21,6 +23,7 @@ async def test_one_statement_per_event_and_per_batch(counted_web: tuple[str, Cou
         for _ in range(3):  # the first use of a statement on a connection prepares it
             assert (await c.post("/api/v1/events", json=event(**at))).status_code == 202
         before = proxy.traffic()
+        assert before.statements.count(ACCOUNT_STATE) == 1, "the gateway's account is checked once, then remembered"
         bodies = [event(**at) for _ in range(20)]
         for body in bodies:
             assert (await c.post("/api/v1/events", json=body)).status_code == 202

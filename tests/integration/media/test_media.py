@@ -9,17 +9,22 @@ from pathlib import Path
 
 import asyncpg
 import httpx
+import pytest_asyncio
 
-from core.vocabulary import Role
-from dispatch.access.users import User
 from dispatch.media.store import path_for, verify_files
-from tests.integration.auth import bearer
+from tests.integration.auth import as_person
 from tests.integration.harness import LiveStack
 from tests.media_samples import GIF, PDF, TEXT, png
 
 LIMIT = 10 * 1024 * 1024
 MEMBER = "gm-510822100001001"
-ACTOR = bearer(User(MEMBER, Role.GRID_MEMBER, "510822100001001", MEMBER, None))
+ACTOR: dict[str, str] = {}
+"""The grid member's Authorization header, for their account (filled by `_actor`)."""
+
+
+@pytest_asyncio.fixture(autouse=True)
+async def _actor(db: asyncpg.Pool) -> None:
+    ACTOR.update(await as_person(db, MEMBER))
 
 
 def _unique_png() -> bytes:

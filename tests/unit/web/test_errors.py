@@ -17,8 +17,9 @@ from starlette.websockets import WebSocketDisconnect
 from core.vocabulary import Role
 from dispatch import errors
 from dispatch.access.rate_limits import RateLimited
+from dispatch.access.sessions import AccountCheck, AccountState
 from dispatch.access.tokens import BadToken
-from dispatch.access.users import AccountLocked, LoginRefused, RefreshRefused, User, UserError
+from dispatch.access.users import LoginRefused, RefreshRefused, User, UserError
 from dispatch.cases.record import CommandRefused, NotYours
 from dispatch.media.sniff import EmptyMedia, MediaError, MediaTooLarge, UnsupportedMedia
 from dispatch.people import store as people_store
@@ -104,16 +105,6 @@ def test_rate_limits_and_the_broker_say_when_to_retry() -> None:
         "detail": "too many events from this account; retry in 12 s"
     }
     assert _get(errors.Unavailable("the event broker is unavailable")).headers["retry-after"] == "5"
-
-
-def test_a_locked_account_answers_423_with_the_wait_and_no_challenge() -> None:
-    exc = AccountLocked(NOW + timedelta(minutes=15), NOW)
-    reply = _get(exc)
-    assert reply.status_code == 423 and reply.headers["retry-after"] == "900"
-    assert reply.json() == {"detail": "account locked after repeated failures; try again in 900 s"}
-    assert "www-authenticate" not in reply.headers
-    assert isinstance(exc, LoginRefused) and exc.locked_until == NOW + timedelta(minutes=15)
-    assert AccountLocked(NOW, NOW).retry_after == 1, "never less than a second"
 
 
 @pytest.mark.parametrize(
@@ -232,7 +223,6 @@ DOMAIN_ERRORS = [
     EmptyMedia,
     MediaTooLarge,
     UnsupportedMedia,
-    AccountLocked,
     RateLimited,
 ]
 
@@ -246,8 +236,15 @@ def test_every_domain_error_has_one_base_and_a_status(cls: type[Exception]) -> N
 def test_callers_catching_the_old_bases_still_catch_them() -> None:
     assert issubclass(NotQueued, LookupError) and issubclass(CannotReplay, ValueError)
     assert issubclass(UserError, ValueError) and issubclass(NotYours, CommandRefused)
-    assert issubclass(AccountLocked, LoginRefused) and RateLimited("x", 3).retry_after == 3
+    assert issubclass(LoginRefused, errors.Unauthorized) and RateLimited("x", 3).retry_after == 3
     assert BadBoundaryFile(["a", "b"]).problems == ["a", "b"] and PlanInvalid(["e"]).errors == ["e"]
+
+
+class _EveryAccountServes(AccountCheck):
+    """The account check as if every account were enabled at epoch 0 (the database is down in this test)."""
+
+    async def state(self, pool: Any, username: str) -> AccountState | None:
+        return AccountState(0, True, frozenset())
 
 
 class _DownPool:
@@ -261,6 +258,7 @@ def test_the_web_app_answers_its_routes_and_the_intakes_through_the_table() -> N
     app = create_app()
     assert all(app.exception_handlers[kind] is table.answer for kind in table.STATUS)
     app.state.pool = _DownPool()
+    app.state.guard.accounts = _EveryAccountServes(1.0, timedelta(minutes=15))
     client = TestClient(app, raise_server_exceptions=False)  # not entered: no lifespan, no database or broker
     health = client.get("/healthz")
     assert health.status_code == 503 and health.headers["retry-after"] == "5"

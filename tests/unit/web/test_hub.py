@@ -18,7 +18,7 @@ from core.cases import Assignee
 from core.queues import QueueChange
 from core.vocabulary import CaseState, Category, PartyKind, Role, Severity
 from dispatch.access.scope import Scope
-from web.hub import LiveClient, LiveHub, LiveMessage, Overflow, to_client_message
+from web.hub import LiveClient, LiveHub, LiveMessage, Overflow, TooManyConnections, to_client_message
 from web.settings import WebSettings
 from web.waiters import CommandWaiters, settled
 
@@ -144,7 +144,7 @@ def test_queue_notices_become_client_messages() -> None:
 
 
 async def test_a_change_is_serialised_once_and_the_same_text_goes_to_every_client(dumps_calls: list[Any]) -> None:
-    hub = LiveHub(WebSettings())
+    hub = LiveHub(WebSettings(ws_per_account=20))
     clients = [hub.subscribe() for _ in range(20)] + [hub.subscribe(DISPATCHER) for _ in range(20)]
     outsider = hub.subscribe(Scope("x", Role.DISPATCHER, OTHER, "disp-9"))
     case = view()
@@ -162,6 +162,18 @@ async def test_a_change_is_serialised_once_and_the_same_text_goes_to_every_clien
     assert all(batch[0] is removals[0][0] for batch in removals)
     assert shown(removals[0]) == [("case_removed", str(case.id), 2)]
     assert shown(await outsider.batch()) == [("case_changed", str(case.id), 2)]
+
+
+async def test_an_account_beyond_its_live_connections_is_refused_until_one_closes() -> None:
+    hub = LiveHub(WebSettings(ws_per_account=2))
+    first, _ = hub.subscribe(DISPATCHER), hub.subscribe(DISPATCHER)
+    hub.subscribe(Scope("x", Role.DISPATCHER, OTHER, "disp-9"))
+    with pytest.raises(TooManyConnections):
+        hub.subscribe(DISPATCHER)
+    assert hub.clients == 3, "the refused one was never registered"
+    hub.unsubscribe(first)
+    hub.subscribe(DISPATCHER)
+    assert hub.clients == 3
 
 
 async def test_a_burst_of_one_case_reaches_a_busy_client_as_its_newest_version() -> None:

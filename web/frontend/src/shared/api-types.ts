@@ -33,7 +33,7 @@ export interface paths {
         put?: never;
         /**
          * Sign Out
-         * @description Revoke the refresh token and every token rotated from it.
+         * @description End this sign-in: its refresh token and every token rotated from it, and its access tokens within seconds.
          */
         post: operations["sign_out_api_v1_auth_logout_post"];
         delete?: never;
@@ -73,7 +73,8 @@ export interface paths {
         put?: never;
         /**
          * Refresh
-         * @description Trade a refresh token for new tokens (the old refresh token is spent).
+         * @description Trade a refresh token for new tokens (the old refresh token is spent; presented again within two minutes,
+         *     it answers the same new pair).
          */
         post: operations["refresh_api_v1_auth_refresh_post"];
         delete?: never;
@@ -93,7 +94,9 @@ export interface paths {
         put?: never;
         /**
          * Sign In
-         * @description Sign in with username and password (form fields); repeated failures lock the account for a while.
+         * @description Sign in with username and password (form fields). Wrong passwords from one address make that address wait
+         *     for that name (429); many attempts on one name from everywhere only slow each answer. Nothing locks an account,
+         *     and an unknown name is answered exactly as a wrong password.
          */
         post: operations["sign_in_api_v1_auth_token_post"];
         delete?: never;
@@ -461,7 +464,7 @@ export interface paths {
         post?: never;
         /**
          * End Person
-         * @description End a person's service today, with every post they hold (kept in history).
+         * @description End a person's service today, with every post they hold (kept in history); their accounts are disabled.
          */
         delete: operations["end_person_api_v1_people__person_id__delete"];
         options?: never;
@@ -2876,17 +2879,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-            /** @description account locked */
-            423: {
-                headers: {
-                    /** @description seconds to wait before trying again */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Refusal"];
                 };
             };
             /** @description too many attempts; see Retry-After */
