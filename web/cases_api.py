@@ -12,19 +12,16 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from core.case_views import CaseView
-from core.cases import (
-    CaseCommand,
-    CommandBody,
-)
+from core.cases import Actor, CaseCommand, CommandBody
 from core.inputs import NO_NUL, Instant
 from core.vocabulary import CaseState, Category
 from dispatch.access import access_log
 from dispatch.access.http_auth import Caller, CommandCentre, address, rate_limit
-from dispatch.access.scope import COMMAND_CENTRE
+from dispatch.access.scope import COMMAND_CENTRE, Scope
 from dispatch.cases import command_status, disclosure, metrics, references
 from dispatch.cases import queries as case_queries
 from dispatch.cases.issue import command_from_body
-from dispatch.cases.machine import apply
+from dispatch.cases.machine import CaseRecord, apply
 from dispatch.cases.queries import CaseFilter, case_in_scope
 from dispatch.cases.store import PgCaseStore
 from dispatch.clock import local_day
@@ -68,6 +65,16 @@ async def post_command(
 ) -> JSONResponse:
     """Issue a command on a case (accept, return, assign, verify, start, submit, check, close, cancel, reopen,
     merge, split, supervise, request_extension, decide_extension, stage, request_review, review)."""
+    actor, case = await acting_on(request, case_id, caller)
+    now = datetime.now(UTC)
+    party = await references.check(request.app.state.pool, body, case, caller, local_day(now))
+    command = command_from_body(body, case_id, actor, now, command_id or uuid4(), party)
+    return await issue(request, case, command, wait)
+
+
+async def acting_on(request: Request, case_id: UUID, caller: Scope) -> tuple[Actor, CaseRecord]:
+    """Who the caller acts as, and the case as it stands; NotFound for a case out of reach, Forbidden for an
+    account that acts for no serving person."""
     pool = request.app.state.pool
     if not await case_in_scope(pool, case_id, caller):
         raise NotFound(f"case {case_id} not found")
@@ -77,10 +84,13 @@ async def post_command(
     case, _ = await PgCaseStore(pool).load(case_id)
     if case is None:
         raise NotFound(f"case {case_id} not found")
-    now = datetime.now(UTC)
-    party = await references.check(pool, body, case, caller, local_day(now))
-    command = command_from_body(body, case_id, actor, now, command_id or uuid4(), party)
-    apply(case, command)  # CommandRefused (409), or NotYours (403)
+    return actor, case
+
+
+async def issue(request: Request, case: CaseRecord, command: CaseCommand, wait: bool) -> JSONResponse:
+    """Check `command` on `case` (CommandRefused: 409, NotYours: 403), publish it, and answer with what became of
+    it: 200 applied, 409 refused, or 202 still pending."""
+    apply(case, command)
     outcome = await _outcome(request, command) if wait else await _publish(request, command)
     code = {"applied": 200, "refused": 409}.get(str(outcome["status"]), 202)
     return JSONResponse(jsonable_encoder(outcome), status_code=code)
