@@ -127,7 +127,9 @@ class AuthSettings(CommonSettings):
         """The counters of every rate limit, mapped by each process (dispatch.access.rate_limits)."""
         return Path(self.data_dir) / "rate-limits"
 
-    DATABASE_URLS: ClassVar[tuple[str, ...]] = ("database_url",)
+    DATABASE_URLS: ClassVar[tuple[str, ...]] = ("database_url", "database_owner_url")
+    SECRET_LISTS: ClassVar[tuple[str, ...]] = ("command_keys_previous",)
+    """Secret settings that hold comma-separated keys (those still accepted during a rotation): each is checked."""
     """Settings holding a database URL whose password production mode checks; every SecretStr setting (keys,
     broker passwords) is checked as a secret without being listed."""
 
@@ -140,7 +142,11 @@ class AuthSettings(CommonSettings):
             value = getattr(self, name)
             env_name = f"GRID_{name.upper()}"
             if isinstance(value, SecretStr):
-                found.append(weak_secret(env_name, value.get_secret_value()))
+                secret = value.get_secret_value()
+                if not secret and not type(self).model_fields[name].is_required():
+                    continue
+                keys = secret.split(",") if name in self.SECRET_LISTS else [secret]
+                found += [weak_secret(env_name, key.strip()) for key in keys]
             elif name in self.DATABASE_URLS and isinstance(value, str):
                 found.append(weak_database_url(env_name, value))
         problems = [p for p in found if p is not None]

@@ -192,7 +192,7 @@ async def test_an_accepted_case_is_handed_back_reassigned_and_transferred_keepin
     assert outside.status_code == 404 and outside.json()["detail"][0]["loc"] == ["body", "grid_code"]
     foreign_team = {
         "grid_code": spot["code"],
-        "assignee": {"kind": "enforcement", "id": f"enf-{far[:9]}"},
+        "assignee": {"kind": "team", "id": f"enf-{far[:9]}"},
         "reason": "x",
     }
     team = await http.post(url, json=foreign_team, headers=headers)

@@ -8,6 +8,7 @@ from pydantic import SecretStr
 
 from dispatch.settings import AuthSettings
 from dispatch.weak_secrets import database_password, weak_database_url, weak_secret
+from web.settings import WebSettings
 
 STRONG = SecretStr("Xq7-vR2mK9pL4sT8wZ1yB6nC3dF5gH0jA")
 GOOD_URL = "postgresql://app:Tr0ub4dor-and-3@db/grid"
@@ -88,3 +89,11 @@ def test_every_secret_setting_is_checked_without_being_listed() -> None:
 
     settings = WithKey(env="production", jwt_secret=STRONG, database_url=GOOD_URL)
     assert settings.production_problems([]) == ["GRID_PROBE_ONLY_KEY is shorter than 32 characters"]
+
+
+def test_keys_kept_for_a_rotation_are_checked_one_by_one_and_none_is_fine() -> None:
+    unrotated = WebSettings(env="production", jwt_secret=STRONG, database_url=GOOD_URL, command_key=STRONG)
+    assert unrotated.production_problems([]) == []
+    rotating = SecretStr(f"{STRONG.get_secret_value()},tiny")
+    settings = unrotated.model_copy(update={"command_keys_previous": rotating})
+    assert settings.production_problems([]) == ["GRID_COMMAND_KEYS_PREVIOUS is shorter than 32 characters"]
