@@ -1,0 +1,54 @@
+"""Export tables written as they are read: csv in chunks, xlsx through a write-only workbook on disk."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import AsyncIterable, AsyncIterator, Sequence
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+
+from dispatch.documents.rows import Cell, csv_line
+
+BOM = "\ufeff"
+CHUNK_ROWS = 500
+FORMATS = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+async def csv_chunks(headers: Sequence[str], rows: AsyncIterable[Sequence[Cell]]) -> AsyncIterator[bytes]:
+    """The CSV in UTF-8 with a BOM (so Excel reads Chinese), a few hundred rows a chunk."""
+    lines = [BOM + csv_line(headers)]
+    async for row in rows:
+        lines.append(csv_line(row))
+        if len(lines) >= CHUNK_ROWS:
+            yield "".join(lines).encode()
+            lines = []
+    if lines:
+        yield "".join(lines).encode()
+
+
+async def xlsx_file(title: str, headers: Sequence[str], rows: AsyncIterable[Sequence[Cell]]) -> Path:
+    """The rows in a write-only workbook (rows go to disk as they come), saved to a temporary file the caller
+    removes."""
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(title)
+    sheet.freeze_panes = "A2"
+    bold = Font(bold=True)
+    sheet.append([_bold(sheet, h, bold) for h in headers])
+    async for row in rows:
+        sheet.append(list(row))
+    with tempfile.NamedTemporaryFile(prefix="gridcmd-export-", suffix=".xlsx", delete=False) as out:
+        path = Path(out.name)
+    book.save(path)
+    return path
+
+
+def _bold(sheet: object, text: str, font: Font) -> WriteOnlyCell:
+    cell = WriteOnlyCell(sheet, value=text)
+    cell.font = font
+    return cell
