@@ -111,7 +111,9 @@ async def supervision_sheet(
     case_id: UUID,
     request: Request,
     caller: Caller,
-    seq: Annotated[int | None, Query(ge=1, description="the supervision's log entry (default: the latest)")] = None,
+    seq: Annotated[
+        int | None, Query(ge=1, le=2_147_483_647, description="the supervision's log entry (default: the latest)")
+    ] = None,
 ) -> Response:
     """督办单 of one supervision of the case (404 when it was never supervised)."""
     pool = request.app.state.pool
