@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import tempfile
 from collections.abc import AsyncIterable, AsyncIterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -40,12 +42,22 @@ async def xlsx_file(title: str, headers: Sequence[str], rows: AsyncIterable[Sequ
     sheet.freeze_panes = "A2"
     bold = Font(bold=True)
     sheet.append([_bold(sheet, h, bold) for h in headers])
+    batch: list[Sequence[Cell]] = []
     async for row in rows:
-        sheet.append(list(row))
+        batch.append(row)
+        if len(batch) >= CHUNK_ROWS:
+            await asyncio.to_thread(_append, sheet, batch)  # openpyxl is CPU work: off the event loop
+            batch = []
+    await asyncio.to_thread(_append, sheet, batch)
     with tempfile.NamedTemporaryFile(prefix="gridcmd-export-", suffix=".xlsx", delete=False) as out:
         path = Path(out.name)
-    book.save(path)
+    await asyncio.to_thread(book.save, path)
     return path
+
+
+def _append(sheet: Any, rows: list[Sequence[Cell]]) -> None:
+    for row in rows:
+        sheet.append(list(row))
 
 
 def _bold(sheet: object, text: str, font: Font) -> WriteOnlyCell:
