@@ -8,8 +8,7 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import FileResponse, Response, StreamingResponse
-from starlette.background import BackgroundTask
+from fastapi.responses import Response, StreamingResponse
 
 from core.inputs import NO_NUL, Instant
 from core.vocabulary import CaseState, Category
@@ -19,7 +18,7 @@ from dispatch.cases.queries import CaseFilter
 from dispatch.documents import export_store, paper_store, papers
 from dispatch.documents.pdf import Paper, render
 from dispatch.documents.rows import CASE_HEADERS, Cell, attachment, metric_headers, metric_row
-from dispatch.documents.tables import FORMATS, csv_chunks, xlsx_file
+from dispatch.documents.tables import FORMATS, csv_chunks, detached, file_chunks, xlsx_file
 from dispatch.errors import NotFound
 from web.cases_api import CODE, Dimension, case_metrics
 
@@ -78,8 +77,9 @@ async def _download(format: Format, title: str, headers: Sequence[str], rows: An
     disposition = {"Content-Disposition": attachment(name)}
     if format == "csv":
         return StreamingResponse(csv_chunks(headers, rows), media_type=FORMATS["csv"], headers=disposition)
-    path = await xlsx_file(title, headers, rows)
-    return FileResponse(path, media_type=FORMATS["xlsx"], headers=disposition, background=BackgroundTask(path.unlink))
+    handle, size = detached(await xlsx_file(title, headers, rows))
+    headers_out = {**disposition, "Content-Length": str(size)}
+    return StreamingResponse(file_chunks(handle), media_type=FORMATS["xlsx"], headers=headers_out)
 
 
 def _link(request: Request, case_id: UUID) -> str:

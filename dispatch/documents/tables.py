@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import tempfile
 from collections.abc import AsyncIterable, AsyncIterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -16,6 +17,7 @@ from dispatch.documents.rows import Cell, csv_line
 
 BOM = "\ufeff"
 CHUNK_ROWS = 500
+READ_BYTES = 64 * 1024
 FORMATS = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -35,8 +37,7 @@ async def csv_chunks(headers: Sequence[str], rows: AsyncIterable[Sequence[Cell]]
 
 
 async def xlsx_file(title: str, headers: Sequence[str], rows: AsyncIterable[Sequence[Cell]]) -> Path:
-    """The rows in a write-only workbook (rows go to disk as they come), saved to a temporary file the caller
-    removes."""
+    """The rows in a write-only workbook (rows go to disk as they come), saved to a temporary file (see detached)."""
     book = Workbook(write_only=True)
     sheet = book.create_sheet(title)
     sheet.freeze_panes = "A2"
@@ -64,3 +65,20 @@ def _bold(sheet: object, text: str, font: Font) -> WriteOnlyCell:
     cell = WriteOnlyCell(sheet, value=text)
     cell.font = font
     return cell
+
+
+def detached(path: Path) -> tuple[BinaryIO, int]:
+    """A temporary file opened and its name removed at once, so nothing is left behind however its reader ends; its
+    handle and size."""
+    handle = path.open("rb")
+    path.unlink()
+    return handle, os.fstat(handle.fileno()).st_size
+
+
+async def file_chunks(handle: BinaryIO) -> AsyncIterator[bytes]:
+    """A file's bytes a block at a time, read off the event loop; the file is closed at the end."""
+    try:
+        while block := await asyncio.to_thread(handle.read, READ_BYTES):
+            yield block
+    finally:
+        handle.close()
