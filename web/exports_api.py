@@ -18,7 +18,7 @@ from dispatch.cases.queries import CaseFilter
 from dispatch.documents import export_store, paper_store, papers
 from dispatch.documents.pdf import Paper, render
 from dispatch.documents.rows import CASE_HEADERS, Cell, attachment, metric_headers, metric_row
-from dispatch.documents.tables import FORMATS, csv_chunks, detached, file_chunks, xlsx_file
+from dispatch.documents.tables import FORMATS, csv_file, detached, file_chunks, xlsx_file
 from dispatch.errors import NotFound
 from web.cases_api import CODE, Dimension, case_metrics
 
@@ -72,14 +72,13 @@ async def _each(rows: Any) -> AsyncIterator[Sequence[Cell]]:
 
 
 async def _download(format: Format, title: str, headers: Sequence[str], rows: Any) -> Response:
-    """The rows as a download named for what it is and when it was made."""
+    """The rows written to disk as they are read, then sent as a download named for what it is and when."""
     name = f"{title}-{datetime.now(UTC).strftime('%Y%m%d-%H%M%S')}.{format}"
     disposition = {"Content-Disposition": attachment(name)}
-    if format == "csv":
-        return StreamingResponse(csv_chunks(headers, rows), media_type=FORMATS["csv"], headers=disposition)
-    handle, size = detached(await xlsx_file(title, headers, rows))
-    headers_out = {**disposition, "Content-Length": str(size)}
-    return StreamingResponse(file_chunks(handle), media_type=FORMATS["xlsx"], headers=headers_out)
+    written = await (csv_file(headers, rows) if format == "csv" else xlsx_file(title, headers, rows))
+    handle, size = detached(written)
+    sent = {**disposition, "Content-Length": str(size)}
+    return StreamingResponse(file_chunks(handle), media_type=FORMATS[format], headers=sent)
 
 
 def _link(request: Request, case_id: UUID) -> str:

@@ -1,4 +1,4 @@
-"""Export tables written as they are read: csv in chunks, xlsx through a write-only workbook on disk."""
+"""Export tables written to disk as they are read (csv in chunks, xlsx through a write-only workbook), then sent."""
 
 from __future__ import annotations
 
@@ -34,6 +34,15 @@ async def csv_chunks(headers: Sequence[str], rows: AsyncIterable[Sequence[Cell]]
             lines = []
     if lines:
         yield "".join(lines).encode()
+
+
+async def csv_file(headers: Sequence[str], rows: AsyncIterable[Sequence[Cell]]) -> Path:
+    """The CSV written chunk by chunk to a temporary file (see detached): the rows' database connection goes back to
+    the pool as soon as they are read, however slowly the client then downloads."""
+    with tempfile.NamedTemporaryFile(prefix="gridcmd-export-", suffix=".csv", delete=False) as out:
+        async for chunk in csv_chunks(headers, rows):
+            await asyncio.to_thread(out.write, chunk)
+    return Path(out.name)
 
 
 async def xlsx_file(title: str, headers: Sequence[str], rows: AsyncIterable[Sequence[Cell]]) -> Path:
