@@ -131,11 +131,14 @@ async def test_exports_hold_only_the_callers_township(http: httpx.AsyncClient, p
         assert theirs not in filtered.text
 
 
-async def test_a_bad_format_is_refused_naming_the_field(http: httpx.AsyncClient, papers: Papers) -> None:
+async def test_a_bad_format_or_period_is_refused_naming_the_field(http: httpx.AsyncClient, papers: Papers) -> None:
     for path in ("/api/v1/cases/export", "/api/v1/metrics/export"):
         reply = await http.get(path, params={"format": "pdf"}, headers=papers.a.dispatcher_headers)
         assert reply.status_code == 422
         assert reply.json()["detail"][0]["loc"] == ["query", "format"]
+    period = {"format": "csv", "from": "2026-01-01T00:00:00Z", "to": "2025-01-01T00:00:00Z"}
+    backwards = await http.get("/api/v1/metrics/export", params=period, headers=papers.a.dispatcher_headers)
+    assert backwards.status_code == 422 and backwards.json()["detail"][0]["loc"] == ["query", "from"]
 
 
 async def test_an_export_past_its_bound_ends_saying_so(live_stack: LiveStack, papers: Papers) -> None:
