@@ -74,7 +74,7 @@ def render(paper: Paper) -> bytes:
         subject=paper.link,
         author="镇村治理指挥调度平台",
     )
-    story: list[Flowable] = [Paragraph(escape(paper.title), TITLE), _heading_block(paper, doc.width)]
+    story: list[Flowable] = [_p(paper.title, TITLE), _heading_block(paper, doc.width)]
     story.append(Spacer(1, 4 * mm))
     story.append(_fields(paper.fields, doc.width))
     for section in paper.sections:
