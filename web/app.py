@@ -20,6 +20,7 @@ from web import (
     access_api,
     cases_api,
     errors,
+    exports_api,
     live,
     media_api,
     people_api,
@@ -42,6 +43,7 @@ DIST = Path(__file__).with_name("static") / "dist"
 PLUGIN_GROUP = "gridcmd.api"
 CAPABILITIES = (
     access_api,
+    exports_api,  # before cases_api: /cases/export is no case id
     cases_api,
     transfer_api,
     registry_api,

@@ -19,3 +19,7 @@ class WebSettings(AuthSettings, CommandKeySettings):
     """How often one address may read the public disclosure feed (行政执法公示)."""
     command_waiters: int = 10_000
     """Most command requests a web process holds waiting for their change at once; more answer without waiting."""
+    export_max_rows: int = 100_000
+    """Most rows one case export writes; past it the file ends with a row saying it was cut."""
+    public_url: str | None = None
+    """The command centre's address printed in the papers' QR codes (default: the address the request came to)."""

@@ -31,8 +31,8 @@ class CaseFilter:
     limit: int = 200
 
 
-async def list_cases(pool: asyncpg.Pool, f: CaseFilter, scope: Scope) -> list[CaseView]:
-    """Cases within `scope` matching the filter, newest first."""
+def list_query(f: CaseFilter, scope: Scope) -> tuple[str, list[object]]:
+    """The case list's SELECT within `scope` and its arguments: the list and its exports filter alike."""
     args: list[object] = [
         f.state,
         f.open_only,
@@ -47,18 +47,24 @@ async def list_cases(pool: asyncpg.Pool, f: CaseFilter, scope: Scope) -> list[Ca
         f.search,
     ]
     reach = scope.case_sql(args)
+    sql = (
+        f"SELECT {CASE_COLUMNS} FROM cases WHERE {reach} AND ($1::text IS NULL OR state = $1)"
+        " AND (NOT $2 OR closed_at IS NULL)"
+        " AND ($3::text IS NULL OR grid_code = $3) AND ($4::text IS NULL OR township_code = $4)"
+        " AND ($5::text IS NULL OR category = $5) AND ($7::text IS NULL OR assignee_id = $7)"
+        " AND (NOT $8 OR (closed_at IS NULL AND step_due_at < now()))"
+        " AND ($9::timestamptz IS NULL OR opened_at >= $9) AND ($10::timestamptz IS NULL OR opened_at < $10)"
+        " AND ($11::text IS NULL OR strpos(description, $11) > 0 OR grid_name = $11 OR id::text = $11)"
+        " ORDER BY opened_at DESC, id LIMIT $6"
+    )
+    return sql, args
+
+
+async def list_cases(pool: asyncpg.Pool, f: CaseFilter, scope: Scope) -> list[CaseView]:
+    """Cases within `scope` matching the filter, newest first."""
+    sql, args = list_query(f, scope)
     async with pool.acquire() as conn:
-        rows = await conn.fetch(
-            f"SELECT {CASE_COLUMNS} FROM cases WHERE {reach} AND ($1::text IS NULL OR state = $1)"
-            " AND (NOT $2 OR closed_at IS NULL)"
-            " AND ($3::text IS NULL OR grid_code = $3) AND ($4::text IS NULL OR township_code = $4)"
-            " AND ($5::text IS NULL OR category = $5) AND ($7::text IS NULL OR assignee_id = $7)"
-            " AND (NOT $8 OR (closed_at IS NULL AND step_due_at < now()))"
-            " AND ($9::timestamptz IS NULL OR opened_at >= $9) AND ($10::timestamptz IS NULL OR opened_at < $10)"
-            " AND ($11::text IS NULL OR strpos(description, $11) > 0 OR grid_name = $11 OR id::text = $11)"
-            " ORDER BY opened_at DESC, id LIMIT $6",
-            *args,
-        )
+        rows = await conn.fetch(sql, *args)
     return [case_from_row(r).view() for r in rows]
 
 

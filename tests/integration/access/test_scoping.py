@@ -558,6 +558,40 @@ async def _access_log(w: World) -> None:
     assert entries and {e["what"] for e in entries} == {"media"}
 
 
+# --- exports and papers (tests/integration/documents/test_exports.py checks their content) ------------------------
+
+
+@check("GET", "/api/v1/cases/export")
+async def _export_cases(w: World) -> None:
+    reply = await w.get(w.a.dispatcher, "/api/v1/cases/export", format="csv")
+    assert reply.status_code == 200
+    assert w.a.case_id in reply.text and w.b.case_id not in reply.text
+
+
+@check("GET", "/api/v1/metrics/export")
+async def _export_metrics(w: World) -> None:
+    reply = await w.get(w.a.dispatcher, "/api/v1/metrics/export", format="csv", by="township")
+    assert reply.status_code == 200 and w.a.town in reply.text and w.b.town not in reply.text
+    assert (await w.get(w.a.worker, "/api/v1/metrics/export")).status_code == 403
+
+
+@check("GET", "/api/v1/cases/{case_id}/documents/handling-sheet.pdf")
+async def _handling_sheet(w: World) -> None:
+    path = "/api/v1/cases/{}/documents/handling-sheet.pdf"
+    assert (await w.get(w.a.dispatcher, path.format(w.b.case_id))).status_code == 404
+    assert (await w.get(w.a.dispatcher, path.format(w.a.case_id))).status_code == 200
+
+
+@check("GET", "/api/v1/cases/{case_id}/documents/supervision.pdf")
+async def _supervision_sheet(w: World) -> None:
+    assert (await w.get(w.a.dispatcher, f"/api/v1/cases/{w.b.case_id}/documents/supervision.pdf")).status_code == 404
+
+
+@check("GET", "/api/v1/cases/{case_id}/documents/decision.pdf")
+async def _decision_document(w: World) -> None:
+    assert (await w.get(w.a.dispatcher, f"/api/v1/cases/{w.b.case_id}/documents/decision.pdf")).status_code == 404
+
+
 @pytest.mark.parametrize("endpoint", sorted(CHECKS), ids=lambda e: f"{e[0]} {e[1]}")
 async def test_scoped(endpoint: tuple[str, str], world: World) -> None:
     await CHECKS[endpoint](world)

@@ -314,6 +314,26 @@ export const api = {
       body: blob,
     }),
 
+  /** A file the API serves as an attachment (an export, a printed paper), with its Content-Disposition. */
+  file: async (
+    path: string,
+    query: Record<string, string | number | boolean | null | undefined>,
+  ): Promise<{ blob: Blob; disposition: string | null }> => {
+    const url = withQuery(path, query);
+    const response = await send(url, {});
+    if (!response.ok) {
+      const text = await response.text().catch(() => '');
+      let body: unknown = text;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        // not JSON
+      }
+      throw new ApiError(url, response.status, describe(body, response.statusText));
+    }
+    return { blob: await response.blob(), disposition: response.headers.get('Content-Disposition') };
+  },
+
   /** A stored photo or document as a blob (the bearer header is needed, so no plain <img src>). */
   mediaBlob: async (sha256: string): Promise<Blob> => {
     const url = `/api/v1/media/${encodeURIComponent(sha256)}`;

@@ -31,6 +31,7 @@ import {
   t,
 } from '../../shared/i18n';
 import { evidenceOf, reportsOf, type MediaItem } from './case-media';
+import { paperButtons } from './downloads';
 import { tc } from './texts';
 import { transferForm } from './transfer-form';
 
@@ -107,7 +108,7 @@ export class CaseDrawer {
       button('link drawer-close', tc('close'), () => this.close()),
     );
     const body = el('div', 'drawer-body');
-    body.append(this.facts(c), this.photos(), this.timeline(), this.actions(c));
+    body.append(this.facts(c), paperButtons(c.id, this.log), this.photos(), this.timeline(), this.actions(c));
     // A live change redraws the view: keep what the dispatcher has opened and typed.
     const kept = this.formState();
     const scroll = this.root.querySelector('.drawer-body')?.scrollTop ?? 0;

@@ -307,6 +307,7 @@ async function start(): Promise<void> {
   render();
   commandMap.showUnrouted(panel.unrouted.items());
   positions.install();
+  openLinkedCase();
   commandMap.map.once('idle', () => {
     exposeForTests({
       map: commandMap.map,
@@ -322,6 +323,13 @@ async function start(): Promise<void> {
   });
 }
 
+/** A case link (the QR code on a printed paper: `/#case=<id>`) opens that case. */
+function openLinkedCase(): void {
+  const linked = /^#case=([0-9a-f-]{36})$/.exec(location.hash)?.[1];
+  if (linked) void drawer.open(linked);
+}
+
+window.addEventListener('hashchange', openLinkedCase);
 renderLegend();
 panel.setCases([], { open: 0, overdue: 0 });
 void start();

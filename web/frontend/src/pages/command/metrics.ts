@@ -19,6 +19,7 @@ import {
 import { api, type MetricsDimension, type MetricsRow } from '../../shared/api';
 import { button, el, field, select } from '../../shared/dom';
 import { fill, formatTime, shanghaiDay, t } from '../../shared/i18n';
+import { exportButtons } from './downloads';
 import { tc } from './texts';
 
 Chart.register(
@@ -178,6 +179,7 @@ export class MetricsView {
       field(tc('by'), this.by, 'field inline'),
       field(tc('period'), this.days, 'field inline'),
       this.status,
+      exportButtons('/api/v1/metrics/export', () => this.exportQuery(), tc('metrics')),
       button('link metrics-close', tc('close'), this.onClose),
     );
     const charts = el('div', 'metrics-charts');
@@ -191,6 +193,13 @@ export class MetricsView {
     const tableBox = el('div', 'metrics-table-box');
     tableBox.append(this.table);
     this.root.replaceChildren(head, charts, tableBox);
+  }
+
+  /** The grouping and period on screen, as the export's query. */
+  private exportQuery(): Record<string, string> {
+    const end = new Date();
+    const start = new Date(end.getTime() - Number(this.days.value) * 86_400_000);
+    return { by: this.by.value || 'township', from: start.toISOString(), to: end.toISOString() };
   }
 
   private async load(): Promise<void> {

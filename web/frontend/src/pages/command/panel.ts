@@ -13,7 +13,8 @@ import {
   stateLabel,
   t,
 } from '../../shared/i18n';
-import { NO_FILTERS, type Filters } from './filters';
+import { exportButtons } from './downloads';
+import { NO_FILTERS, toQuery, type Filters } from './filters';
 import { deadLetterPane, unroutedPane } from './queues';
 import { tc } from './texts';
 
@@ -180,7 +181,8 @@ export class Panel {
       field(tc('filterTo'), c.to),
     );
     const checks = el('div', 'filter-checks');
-    checks.append(check(c.openOnly, tc('filterOpen')), check(c.overdue, tc('filterOverdue')), this.clearButton);
+    const exports = exportButtons('/api/v1/cases/export', () => exportQuery(this.filters()), tc('tabCases'));
+    checks.append(check(c.openOnly, tc('filterOpen')), check(c.overdue, tc('filterOverdue')), this.clearButton, exports);
     this.filterForm.replaceChildren(c.q, grid2, checks);
   }
 
@@ -313,4 +315,10 @@ function caseItem(c: CaseView, now: number): HTMLLIElement {
   if (c.description) li.append(el('div', 'item-desc', c.description));
   li.append(foot);
   return li;
+}
+
+/** The list's filters as the export's query: the same parameters, without the list's page size. */
+function exportQuery(f: Filters): Record<string, string | number | boolean | null | undefined> {
+  const { limit: _limit, ...query } = toQuery(f);
+  return query;
 }

@@ -143,4 +143,12 @@ export const tc = dictionary({
   noReportPhotos: { zh: '上报未附照片', en: 'The reports came without photos' },
   noEvidence: { zh: '暂无办理证据', en: 'No evidence yet' },
   video: { zh: '视频', en: 'Video' },
+  // downloads: exports and printed papers
+  exportXlsx: { zh: '导出Excel', en: 'Export xlsx' },
+  exportCsv: { zh: '导出CSV', en: 'Export csv' },
+  papers: { zh: '文书打印', en: 'Printable papers' },
+  handlingSheet: { zh: '处置单', en: 'Handling sheet' },
+  supervisionSheet: { zh: '督办单', en: 'Supervision sheet' },
+  decisionDocument: { zh: '处罚决定书', en: 'Decision document' },
+  downloadFailed: { zh: '下载失败', en: 'Download failed' },
 });
