@@ -66,10 +66,32 @@ async def plan_accounts(pool: asyncpg.Pool, county: str) -> list[DemoAccount]:
 
 
 async def create_demo_accounts(pool: asyncpg.Pool, county: str) -> list[DemoAccount]:
-    """Create the demo accounts that do not exist yet; returns all of them."""
+    """Create the demo accounts that do not exist yet, and those of the people the simulator plays; returns the
+    per-role ones."""
     accounts = await plan_accounts(pool, county)
     existing = {r["username"] for r in await pool.fetch("SELECT username FROM users")}
     for a in accounts:
         if a.username not in existing:
             await users_store.add_user(pool, a.username, DEMO_PASSWORD, a.role, a.unit_code, a.person_id, demo=True)
+    town = next((a.unit_code for a in accounts if a.role is Role.DISPATCHER), None)
+    if town is not None:
+        await create_cast_accounts(pool, town)
     return accounts
+
+
+CAST = """
+SELECT p.id, p.role FROM people p
+WHERE p.valid_to IS NULL AND starts_with(p.unit_code, $1) AND p.role = ANY($2)
+  AND NOT EXISTS (SELECT 1 FROM users u WHERE u.person_id = p.id OR u.username = p.id)
+ORDER BY p.id
+"""
+CAST_ROLES = (Role.GRID_MEMBER, Role.DUTY, Role.OFFICER, Role.AGENCY_STAFF, Role.DISPATCHER)
+
+
+async def create_cast_accounts(pool: asyncpg.Pool, township: str) -> int:
+    """Demo accounts, named by the person's id, for the people of `township` the simulator plays (its grid members,
+    duty posts, officers, agency staff and dispatcher) who have none yet; returns how many were made."""
+    rows = await pool.fetch(CAST, township, [r.value for r in CAST_ROLES])
+    for r in rows:
+        await users_store.add_user(pool, r["id"], DEMO_PASSWORD, Role(r["role"]), None, r["id"], demo=True)
+    return len(rows)
