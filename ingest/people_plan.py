@@ -84,16 +84,23 @@ class Memory:
 
 
 def next_move(
-    case: Mapping[str, Any], outcome: Outcome, now: datetime, grace: timedelta, memory: Memory, seed: int
+    case: Mapping[str, Any],
+    outcome: Outcome,
+    now: datetime,
+    grace: timedelta,
+    memory: Memory,
+    seed: int,
+    linger: timedelta = timedelta(0),
 ) -> Move | Wait | None:
-    """The next command on the case as the people would issue it, Wait, or None when nobody simulated acts."""
+    """The next command on the case as the people would issue it, Wait, or None when nobody simulated acts. An
+    overdue case is accepted once supervised and `linger` past its deadline, or `grace` past it in any case."""
     cid = str(case["id"])
     if case.get("extension_until"):
         note = "同意延期" if grants(cid, seed) else "不同意延期，请按期办结"
         return Move("dispatcher", {"kind": "decide_extension", "granted": grants(cid, seed), "note": note})
     state = case["state"]
     if state == "dispatched":
-        return _accept(case, outcome, now, grace)
+        return _accept(case, outcome, now, (linger, grace))
     if state == "accepted":
         if case["assignee"]["id"] in case.get("reporters", ()):
             return None
@@ -115,12 +122,17 @@ def next_move(
     return None
 
 
-def _accept(case: Mapping[str, Any], outcome: Outcome, now: datetime, grace: timedelta) -> Move | Wait:
-    due = case.get("step_due_at")
-    late_enough = due is not None and now > datetime.fromisoformat(str(due)) + grace
-    if outcome is Outcome.OVERDUE and not case.get("supervision_level") and not late_enough:
-        return Wait()
-    return Move("assignee", {"kind": "accept"})
+def _accept(
+    case: Mapping[str, Any], outcome: Outcome, now: datetime, after: tuple[timedelta, timedelta]
+) -> Move | Wait:
+    if outcome is not Outcome.OVERDUE:
+        return Move("assignee", {"kind": "accept"})
+    due = datetime.fromisoformat(str(case["step_due_at"])) if case.get("step_due_at") else now
+    linger, grace = after
+    lingered = not linger or now >= due + linger  # no linger: at once (the processors' clock may run ahead)
+    if (case.get("supervision_level") and lingered) or now > due + grace:
+        return Move("assignee", {"kind": "accept"})
+    return Wait()
 
 
 def _handle(case: Mapping[str, Any]) -> Move:

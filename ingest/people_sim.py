@@ -19,6 +19,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from ingest.people_plan import OUTCOMES, Memory, Move, Wait, actors_of, delay_for, next_move, outcome_for
 
 log = logging.getLogger("simulator.people")
+RETRY_SECONDS = 120.0
 PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
 
 
@@ -42,8 +43,10 @@ class PeopleSettings(BaseSettings):
     """How often the dispatcher's list of open cases is read."""
     actions_per_second: float = 2.0
     """At most this many commands a second, over all people."""
-    overdue_grace_seconds: float = 900.0
-    """An overdue case's assignee acts once it is supervised, or this long after its step's deadline."""
+    overdue_linger_seconds: float = 300.0
+    """An overdue case's assignee takes it up once it is supervised (督办) and this long past its deadline..."""
+    overdue_grace_seconds: float = 1800.0
+    """...or this long past its deadline if the clock never supervises it."""
     outcomes: dict[str, float] = OUTCOMES
     """Weights of the outcomes: on_time, overdue, rework, extension."""
     seed: int = 7
@@ -141,7 +144,7 @@ class People:
                 log.info("no %s account: %s", name, exc)
 
     def open_cases(self) -> list[dict[str, Any]]:
-        """The township's open cases, oldest deadline first, as its dispatcher sees them."""
+        """The township's open cases, newest first, as its dispatcher sees them."""
         params: dict[str, Any] = {"open_only": True, "township": self.township, "limit": 2000}
         reply = self.sessions.request(self.settings.dispatcher, "GET", "/api/v1/cases", params=params)
         reply.raise_for_status()
@@ -152,6 +155,7 @@ class People:
         """One pass over the open cases; returns how many commands were issued."""
         now = datetime.now(UTC)
         grace = timedelta(seconds=self.settings.overdue_grace_seconds)
+        linger = timedelta(seconds=self.settings.overdue_linger_seconds)
         issued = 0
         cases = self.open_cases()
         live = {(str(c["id"]), c["version"]) for c in cases}
@@ -159,15 +163,19 @@ class People:
         for case in cases:
             cid, s = str(case["id"]), self.settings
             outcome = outcome_for(cid, s.seed, s.outcomes)
-            move = next_move(case, outcome, now, grace, self.memory, s.seed)
+            move = next_move(case, outcome, now, grace, self.memory, s.seed, linger)
             if move is None or isinstance(move, Wait):
                 continue
             at = self.ready.setdefault(
                 (cid, case["version"]),
                 time.monotonic() + delay_for(cid, case["version"], s.seed, s.step_seconds_min, s.step_seconds_max),
             )
-            if time.monotonic() >= at and self.act(case, move, outcome.value):
+            if time.monotonic() < at:
+                continue
+            if self.act(case, move, outcome.value):
                 issued += 1
+            else:  # refused, or the person could not sign in: try again later, not every round
+                self.ready[(cid, case["version"])] = time.monotonic() + RETRY_SECONDS
         return issued
 
     def act(self, case: dict[str, Any], move: Move, outcome: str) -> bool:
@@ -218,6 +226,6 @@ def play(url: str, settings: PeopleSettings) -> None:
         while True:
             try:
                 people.round()
-            except httpx.HTTPError as exc:
+            except (httpx.HTTPError, PermissionError) as exc:
                 log.warning("round failed, will go on: %s", exc)
             time.sleep(settings.poll_seconds)

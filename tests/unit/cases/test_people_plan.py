@@ -71,11 +71,17 @@ def test_the_reporter_never_verifies_their_own_case() -> None:
     assert move(case("accepted", reporters=[MEMBER["id"]]), Outcome.ON_TIME) is None
 
 
-def test_an_overdue_case_waits_for_its_supervision_or_the_grace_after_its_deadline() -> None:
+def test_an_overdue_case_waits_for_its_supervision_and_lingers_or_the_grace_after_its_deadline() -> None:
+    accept = Move("assignee", {"kind": "accept"})
     assert isinstance(move(case("dispatched"), Outcome.OVERDUE), Wait)
-    assert move(case("dispatched", supervision_level=1), Outcome.OVERDUE) == Move("assignee", {"kind": "accept"})
+    assert move(case("dispatched", supervision_level=1), Outcome.OVERDUE) == accept
+    linger = timedelta(minutes=5)
+    just_late = case("dispatched", supervision_level=1, step_due_at=(NOW - timedelta(minutes=1)).isoformat())
+    assert isinstance(next_move(just_late, Outcome.OVERDUE, NOW, GRACE, Memory(), 7, linger), Wait)
+    later = NOW + linger
+    assert next_move(just_late, Outcome.OVERDUE, later, GRACE, Memory(), 7, linger) == accept
     long_ago = (NOW - GRACE - timedelta(minutes=1)).isoformat()
-    assert move(case("dispatched", step_due_at=long_ago), Outcome.OVERDUE) == Move("assignee", {"kind": "accept"})
+    assert move(case("dispatched", step_due_at=long_ago), Outcome.OVERDUE) == accept
 
 
 def test_a_rework_case_fails_its_first_check_only() -> None:
