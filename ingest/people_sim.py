@@ -36,8 +36,8 @@ class PeopleSettings(BaseSettings):
     """The account of the township's dispatcher; the township played is theirs."""
     people_password: str = "grid-demo"
     """The demo password of the accounts of the people played."""
-    step_seconds_min: float = 20.0
-    step_seconds_max: float = 180.0
+    step_seconds_min: float = 10.0
+    step_seconds_max: float = 60.0
     """How long a person takes before the next step (uniform, seeded per case and step)."""
     poll_seconds: float = 5.0
     """How often the dispatcher's list of open cases is read."""
@@ -50,6 +50,8 @@ class PeopleSettings(BaseSettings):
     outcomes: dict[str, float] = OUTCOMES
     """Weights of the outcomes: on_time, overdue, rework, extension."""
     seed: int = 7
+    event_rate: float = 0.1
+    """Events a second while the people are played (the --rate of the simulator when it plays nobody)."""
 
 
 class Sessions:
@@ -160,7 +162,7 @@ class People:
         cases = self.open_cases()
         live = {(str(c["id"]), c["version"]) for c in cases}
         self.ready = {key: at for key, at in self.ready.items() if key in live}
-        for case in cases:
+        for case in reversed(cases):  # oldest first
             cid, s = str(case["id"]), self.settings
             outcome = outcome_for(cid, s.seed, s.outcomes)
             move = next_move(case, outcome, now, grace, self.memory, s.seed, linger)

@@ -154,7 +154,7 @@ def main() -> None:
     """Parse arguments and run."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--url", default="http://127.0.0.1:8000")
-    parser.add_argument("--rate", type=float, default=0.3, help="events per second on average")
+    parser.add_argument("--rate", type=float, default=None, help="events per second on average (0.3; 0.1 with people)")
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--count", type=int, default=None, help="stop after this many events")
     args = parser.parse_args()
@@ -162,8 +162,9 @@ def main() -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     settings = PeopleSettings()
     township = _township(args.url, settings) if settings.people else None
+    rate = args.rate or (settings.event_rate if settings.people else 0.3)
     if settings.events:
-        poster = threading.Thread(target=run, args=(args.url, args.rate, args.seed, args.count, township), daemon=True)
+        poster = threading.Thread(target=run, args=(args.url, rate, args.seed, args.count, township), daemon=True)
         poster.start()
     if settings.people:
         play(args.url, settings)
