@@ -3,7 +3,9 @@
 `python -m ingest.simulator --url http://127.0.0.1:8000 [--rate 0.3] [--seed 7]`
 
 It signs in as an intake gateway (a system account, which may post for any reporter): GRID_SIMULATOR_USER and
-GRID_SIMULATOR_PASSWORD, by default the demo account `gateway`.
+GRID_SIMULATOR_PASSWORD, by default the demo account `gateway`. It also plays the people of the demo dispatcher's
+township (ingest/people_sim.py), who then carry the cases to 办结销号; GRID_SIMULATOR_EVENTS=0 and
+GRID_SIMULATOR_PEOPLE=0 switch either off. While it plays people, it posts only in their township's grids.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import argparse
 import logging
 import os
 import random
+import threading
 import time
 import uuid
 from collections.abc import Generator
@@ -21,6 +24,8 @@ from typing import Any
 import httpx
 import shapely
 from shapely.geometry import shape
+
+from ingest.people_sim import PeopleSettings, play
 
 log = logging.getLogger("simulator")
 
@@ -106,14 +111,15 @@ def make_event(grid: dict[str, Any], geom: Any, rng: random.Random) -> dict[str,
     return event
 
 
-def run(url: str, rate: float, seed: int | None, count: int | None) -> None:
-    """Post events until interrupted (or `count` are sent)."""
+def run(url: str, rate: float, seed: int | None, count: int | None, township: str | None = None) -> None:
+    """Post events until interrupted (or `count` are sent), in `township`'s grids if given."""
     rng = random.Random(seed)
     auth = SignedIn(
         url, os.environ.get("GRID_SIMULATOR_USER", "gateway"), os.environ.get("GRID_SIMULATOR_PASSWORD", "grid-demo")
     )
     with httpx.Client(base_url=url, timeout=10, auth=auth) as client:
         grids = _wait_for_grids(client)
+        grids = [g for g in grids if township is None or g["properties"].get("township_code") == township] or grids
         shapes = [shape(g["geometry"]) for g in grids]
         sent = 0
         while count is None or sent < count:
@@ -148,12 +154,43 @@ def main() -> None:
     """Parse arguments and run."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--url", default="http://127.0.0.1:8000")
-    parser.add_argument("--rate", type=float, default=0.3, help="events per second on average")
+    parser.add_argument("--rate", type=float, default=None, help="events per second on average (0.3; 0.1 with people)")
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--count", type=int, default=None, help="stop after this many events")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    run(args.url, args.rate, args.seed, args.count)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    settings = PeopleSettings()
+    township = _township(args.url, settings) if settings.people else None
+    rate = args.rate or (settings.event_rate if settings.people else 0.3)
+    if settings.events:
+        poster = threading.Thread(target=run, args=(args.url, rate, args.seed, args.count, township), daemon=True)
+        poster.start()
+    if settings.people:
+        play(args.url, settings)
+    elif settings.events:
+        poster.join()
+    else:
+        log.info("GRID_SIMULATOR_EVENTS=0 and GRID_SIMULATOR_PEOPLE=0: nothing to simulate")
+        threading.Event().wait()  # idle, so that supervisord does not restart it
+
+
+def _township(url: str, settings: PeopleSettings) -> str | None:
+    """The township of the dispatcher the simulator plays, once the web server answers."""
+    for _ in range(120):
+        try:
+            reply = httpx.post(
+                f"{url}/api/v1/auth/token",
+                data={"username": settings.dispatcher, "password": settings.people_password},
+                timeout=10,
+            )
+            if reply.status_code == 200:
+                return str(reply.json()["user"]["unit_code"])
+            log.warning("sign-in as %s: %s", settings.dispatcher, reply.status_code)
+        except httpx.HTTPError:
+            pass
+        time.sleep(1)
+    raise SystemExit(f"simulator: cannot sign in as {settings.dispatcher}")
 
 
 if __name__ == "__main__":

@@ -66,10 +66,32 @@ async def plan_accounts(pool: asyncpg.Pool, county: str) -> list[DemoAccount]:
 
 
 async def create_demo_accounts(pool: asyncpg.Pool, county: str) -> list[DemoAccount]:
-    """Create the demo accounts that do not exist yet; returns all of them."""
+    """Create the demo accounts that do not exist yet, and those of the people the simulator plays; returns the
+    per-role ones."""
     accounts = await plan_accounts(pool, county)
     existing = {r["username"] for r in await pool.fetch("SELECT username FROM users")}
     for a in accounts:
         if a.username not in existing:
             await users_store.add_user(pool, a.username, DEMO_PASSWORD, a.role, a.unit_code, a.person_id, demo=True)
+    town = next((a.unit_code for a in accounts if a.role is Role.DISPATCHER), None)
+    if town is not None:
+        await create_cast_accounts(pool, town)
     return accounts
+
+
+CAST = """
+INSERT INTO users (username, person_id, role, unit_code, team_id, password_hash, demo)
+SELECT p.id, p.id, p.role, p.unit_code, p.team_id, $3, true FROM people p
+WHERE p.valid_to IS NULL AND starts_with(p.unit_code, $1) AND p.role = ANY($2)
+  AND NOT EXISTS (SELECT 1 FROM users u WHERE u.person_id = p.id OR u.username = p.id)
+"""
+CAST_ROLES = (Role.GRID_MEMBER, Role.DUTY, Role.OFFICER, Role.AGENCY_STAFF, Role.DISPATCHER)
+
+
+async def create_cast_accounts(pool: asyncpg.Pool, township: str) -> int:
+    """Demo accounts, named by the person's id, for the people of `township` the simulator plays (its grid members,
+    duty posts, officers, agency staff and dispatcher) who have none yet; returns how many were made. One statement
+    and one password hash for all: they share the demo password."""
+    password_hash = await users_store.hash_password(DEMO_PASSWORD)
+    status = await pool.execute(CAST, township, [r.value for r in CAST_ROLES], password_hash)
+    return int(status.split()[-1])

@@ -220,6 +220,11 @@ async def _dummy_hash() -> str:
 
 
 # argon2 is deliberately slow (about 0.1 s of CPU); off the event loop, it stalls no other request.
+async def hash_password(password: str) -> str:
+    """The argon2 hash of a password, made off the event loop."""
+    return await _hash(password)
+
+
 async def _hash(password: str) -> str:
     return await asyncio.to_thread(HASHER.hash, password)
 
