@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 from uuid import UUID, uuid4
 
-from fastapi import APIRouter, Body, Header, Query, Request
+from fastapi import APIRouter, Body, Depends, Header, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
@@ -134,10 +135,7 @@ class CaseDetail(BaseModel):
     log: list[dict[str, Any]]
 
 
-@router.get("/cases", response_model=list[CaseView])
-async def cases(
-    request: Request,
-    caller: Caller,
+def case_filter(
     state: CaseState | None = None,
     open_only: bool = False,
     grid: Annotated[str | None, Query(pattern=CODE)] = None,
@@ -150,24 +148,24 @@ async def cases(
     q: Annotated[
         str | None, Query(min_length=1, max_length=100, pattern=NO_NUL, description="text in the description")
     ] = None,
+) -> CaseFilter:
+    """The case list's filters, as the list and its export take them."""
+    return CaseFilter(state, open_only, grid, township, category, assignee, overdue, opened_from, opened_to, q)
+
+
+ListFilter = Annotated[CaseFilter, Depends(case_filter)]
+
+
+@router.get("/cases", response_model=list[CaseView])
+async def cases(
+    request: Request,
+    caller: Caller,
+    f: ListFilter,
     limit: Annotated[int, Query(ge=1, le=2000)] = 200,
 ) -> list[CaseView]:
     """The caller's cases, newest first, filtered by state, grid, township, category, assignee, overdue, date and
     text."""
-    f = CaseFilter(
-        state=state,
-        open_only=open_only,
-        grid_code=grid,
-        township_code=township,
-        category=category,
-        assignee=assignee,
-        overdue=overdue,
-        opened_from=opened_from,
-        opened_to=opened_to,
-        search=q,
-        limit=limit,
-    )
-    return await case_queries.list_cases(request.app.state.pool, f, caller)
+    return await case_queries.list_cases(request.app.state.pool, replace(f, limit=limit), caller)
 
 
 @router.get("/cases/{case_id}", response_model=CaseDetail, responses={404: {"description": "no such case"}})

@@ -10,17 +10,15 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
-from core.inputs import NO_NUL, Instant
-from core.vocabulary import CaseState, Category
+from core.inputs import Instant
 from dispatch.access import access_log
 from dispatch.access.http_auth import Caller, CommandCentre, address
-from dispatch.cases.queries import CaseFilter
 from dispatch.documents import export_store, paper_store, papers
 from dispatch.documents.pdf import Paper, render
 from dispatch.documents.rows import CASE_HEADERS, Cell, attachment, metric_headers, metric_row
 from dispatch.documents.tables import FORMATS, csv_file, detached, file_chunks, xlsx_file
 from dispatch.errors import NotFound
-from web.cases_api import CODE, Dimension, case_metrics
+from web.cases_api import Dimension, ListFilter, case_metrics
 
 router = APIRouter(prefix="/api/v1", tags=["exports"])
 Format = Literal["xlsx", "csv"]
@@ -33,20 +31,10 @@ PDF: Responses = {200: {"description": "the PDF, as an attachment", "content": {
 async def export_cases(
     request: Request,
     caller: Caller,
+    f: ListFilter,
     format: Annotated[Format, Query(description="xlsx or csv (UTF-8 with a BOM)")] = "xlsx",
-    state: CaseState | None = None,
-    open_only: bool = False,
-    grid: Annotated[str | None, Query(pattern=CODE)] = None,
-    township: Annotated[str | None, Query(pattern=CODE)] = None,
-    category: Category | None = None,
-    assignee: Annotated[str | None, Query(max_length=64, pattern=NO_NUL, description="person or team id")] = None,
-    overdue: bool = False,
-    opened_from: Annotated[Instant | None, Query(alias="from")] = None,
-    opened_to: Annotated[Instant | None, Query(alias="to")] = None,
-    q: Annotated[str | None, Query(min_length=1, max_length=100, pattern=NO_NUL)] = None,
 ) -> Response:
     """The caller's cases with the list's filters, every one up to the export bound, streamed as xlsx or csv."""
-    f = CaseFilter(state, open_only, grid, township, category, assignee, overdue, opened_from, opened_to, q)
     bound = request.app.state.settings.export_max_rows
     rows = export_store.case_rows(request.app.state.pool, f, caller, bound)
     return await _download(format, "案件清单", CASE_HEADERS, rows)

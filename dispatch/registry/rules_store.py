@@ -150,11 +150,12 @@ async def _audit(
         "INSERT INTO routing_rule_changes (rule_id, action, before, after, changed_by) VALUES ($1,$2,$3,$4,$5)",
         rule_id,
         action,
-        _jsonable(before),
-        _jsonable(after),
+        jsonable(before),
+        jsonable(after),
         by,
     )
 
 
-def _jsonable(row: dict[str, Any] | None) -> dict[str, Any] | None:
+def jsonable(row: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A row as the audit trails store it: dates and times as ISO text."""
     return None if row is None else {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()}

@@ -13,6 +13,7 @@ from core.inputs import NO_NUL
 from core.vocabulary import SelfReport
 from dispatch.errors import NotFound
 from dispatch.registry.revisions import bump_revision
+from dispatch.registry.rules_store import jsonable
 
 UNIT_CODE = r"^([0-9]{6}|[0-9]{9})$"
 
@@ -91,11 +92,7 @@ async def _audit(
         " VALUES ($1, $2, $3, $4, $5)",
         unit_code,
         action,
-        _jsonable(before),
-        _jsonable(after),
+        jsonable(before),
+        jsonable(after),
         by,
     )
-
-
-def _jsonable(row: dict[str, Any] | None) -> dict[str, Any] | None:
-    return None if row is None else {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()}

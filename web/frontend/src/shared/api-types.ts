@@ -3577,6 +3577,7 @@ export interface operations {
                 grid?: string | null;
                 open_only?: boolean;
                 overdue?: boolean;
+                /** @description text in the description */
                 q?: string | null;
                 state?: components["schemas"]["CaseState"] | null;
                 to?: string | null;

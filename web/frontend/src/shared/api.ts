@@ -201,6 +201,22 @@ async function send(url: string, init: RequestInit): Promise<Response> {
   return response;
 }
 
+/** send() for an answer that is not JSON (a file): ApiError, with the refusal's detail, unless it is 2xx. */
+async function sendOk(url: string): Promise<Response> {
+  const response = await send(url, {});
+  if (!response.ok) {
+    const text = await response.text().catch(() => '');
+    let body: unknown = text;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      // not JSON
+    }
+    throw new ApiError(url, response.status, describe(body, response.statusText));
+  }
+  return response;
+}
+
 async function request<T>(url: string, init: RequestInit = {}): Promise<T> {
   const response = await send(url, {
     ...init,
@@ -319,35 +335,13 @@ export const api = {
     path: string,
     query: Record<string, string | number | boolean | null | undefined>,
   ): Promise<{ blob: Blob; disposition: string | null }> => {
-    const url = withQuery(path, query);
-    const response = await send(url, {});
-    if (!response.ok) {
-      const text = await response.text().catch(() => '');
-      let body: unknown = text;
-      try {
-        body = JSON.parse(text);
-      } catch {
-        // not JSON
-      }
-      throw new ApiError(url, response.status, describe(body, response.statusText));
-    }
+    const response = await sendOk(withQuery(path, query));
     return { blob: await response.blob(), disposition: response.headers.get('Content-Disposition') };
   },
 
   /** A stored photo or document as a blob (the bearer header is needed, so no plain <img src>). */
   mediaBlob: async (sha256: string): Promise<Blob> => {
-    const url = `/api/v1/media/${encodeURIComponent(sha256)}`;
-    const response = await send(url, {});
-    if (!response.ok) {
-      const text = await response.text().catch(() => '');
-      let body: unknown = text;
-      try {
-        body = JSON.parse(text);
-      } catch {
-        // not JSON
-      }
-      throw new ApiError(url, response.status, describe(body, response.statusText));
-    }
+    const response = await sendOk(`/api/v1/media/${encodeURIComponent(sha256)}`);
     return response.blob();
   },
 };
