@@ -59,6 +59,7 @@ KNOWN: dict[str, list[Any]] = {
     "path.person_id": ["gm-510822100001001", "off-510822100-1", "duty-510822100"],
     "path.grid_code": ["510822100001001", "510822100001002"],
     "path.rule_id": [1, 2, 3, 4],
+    "path.policy_id": [1, 2, 3, 4],
     "path.code": ["510822100", "510822100001", "510822100001001"],
 }
 CONFIG: dict[str, Any] = {
