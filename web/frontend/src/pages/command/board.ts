@@ -8,7 +8,7 @@ import { button, el } from '../../shared/dom';
 import { fill, formatTime, getLang, priorityLabel, stepLabel, t } from '../../shared/i18n';
 import { tc } from './texts';
 
-const COALESCE_MS = 800;
+const COALESCE_MS = 2000;
 const REFRESH_MS = 30_000;
 const LEVEL_KEYS = ['level3', 'level2', 'level1', 'unsupervised'] as const;
 const CASE_COLUMNS = [
