@@ -20,6 +20,12 @@ TZ = sa.DateTime(timezone=True)
 
 def upgrade() -> None:
     op.add_column("step_slas", sa.Column("note", sa.Text, nullable=False, server_default=""))
+    # Rows written by hand before edits were audited may repeat a key: the newest stays open, the others end.
+    op.execute(
+        "UPDATE step_slas s SET valid_to = greatest(s.valid_from, current_date) WHERE s.valid_to IS NULL"
+        " AND EXISTS (SELECT 1 FROM step_slas t WHERE t.valid_to IS NULL AND t.id > s.id AND t.unit_code = s.unit_code"
+        " AND t.category IS NOT DISTINCT FROM s.category AND t.priority IS NOT DISTINCT FROM s.priority)"
+    )
     op.execute(
         "CREATE UNIQUE INDEX step_slas_open_key ON step_slas"
         " (unit_code, coalesce(category, ''), coalesce(priority, '')) WHERE valid_to IS NULL"
