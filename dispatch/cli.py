@@ -14,6 +14,7 @@ from dispatch.people.cli import people_app
 from dispatch.redistricting.cli import plans_cli
 from dispatch.registry.cli import registry_app
 from dispatch.registry.self_report_cli import self_report_app
+from dispatch.registry.step_sla_cli import sla_app
 from dispatch.settings import CommonSettings
 
 app = typer.Typer(help="Grid registry and database operations (镇村治理一张网).", no_args_is_help=True)
@@ -24,6 +25,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(cases_app, name="cases")
 app.add_typer(users_app, name="users")
 app.add_typer(self_report_app, name="self-report")
+app.add_typer(sla_app, name="sla")
 
 
 @app.command()

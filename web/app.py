@@ -29,6 +29,8 @@ from web import (
     refusals,
     registry_api,
     self_report_api,
+    step_sla_api,
+    supervision_api,
     transfer_api,
 )
 from web.commands import CommandPublisher
@@ -48,6 +50,8 @@ CAPABILITIES = (
     transfer_api,
     registry_api,
     self_report_api,
+    step_sla_api,
+    supervision_api,
     people_api,
     redistricting_api,
     media_api,

@@ -43,6 +43,10 @@ export type PositionReport = Schemas['PositionReport'];
 /** A position as the live channel carries it: the same, without the name. */
 export type LivePosition = Omit<SharedPosition, 'name'> & { name?: string };
 export type UnroutedResolution = Schemas['UnroutedResolution'];
+/** The 督办 board (GET /api/v1/supervision/board): per township, counts by level and the cases most urgent first. */
+export type SupervisionBoard = Schemas['Board'];
+export type BoardTownship = Schemas['BoardTownship'];
+export type BoardCase = Schemas['BoardCase'];
 export type DeadLetterResolution = Schemas['DeadLetterResolution'];
 
 /** One entry of a case's log (the schema leaves its payload open). */
@@ -287,6 +291,7 @@ export const api = {
   people: (query: { unit?: string; role?: string; limit?: number }) =>
     request<Person[]>(withQuery('/api/v1/people', query)),
   teams: (unit?: string) => request<Team[]>(withQuery('/api/v1/teams', { unit })),
+  supervisionBoard: () => request<SupervisionBoard>('/api/v1/supervision/board'),
   metrics: (by: MetricsDimension, from?: Date, to?: Date) =>
     request<MetricsRow[]>(
       withQuery('/api/v1/metrics', { by, from: from?.toISOString(), to: to?.toISOString() }),

@@ -1,5 +1,5 @@
 // The command centre (/): header, map (with field staff's shared positions), side panel (cases and the
-// queues to resolve), case view and metrics, fed by the live feed.
+// queues to resolve), case view, metrics and the 督办 board, fed by the live feed.
 
 import '../../shared/base.css';
 import './command.css';
@@ -19,6 +19,7 @@ import { LiveClient, liveUrl, type LiveMessage } from '../../shared/live';
 import { myPerson } from '../../shared/me';
 import { counters as sessionCounters } from '../../shared/session';
 import { COMMAND_ROLES, requireUser } from '../../shared/signin';
+import { SupervisionBoardView } from './board';
 import { CaseDrawer } from './case-view';
 import { NO_FILTERS, isEmpty, matches, toQuery, type Filters } from './filters';
 import { CommandMap } from './map';
@@ -62,6 +63,8 @@ let deadLettersShown = user.role === 'admin';
 const store = new CaseStore();
 const metricsButton = button('secondary metrics-toggle', tc('metrics'), () => toggleMetrics());
 dom.header.insertBefore(metricsButton, dom.header.querySelector('.spacer'));
+const boardButton = button('secondary metrics-toggle board-toggle', tc('board'), () => toggleBoard());
+dom.header.insertBefore(boardButton, dom.header.querySelector('.spacer'));
 const commandMap = new CommandMap(dom.map, (id) => store.get(id), (id) => void drawer.open(id));
 const positions = new PositionLayer(commandMap.map);
 commandMap.addClickable(POSITION_LAYER, (feature) => positions.popup(feature));
@@ -88,9 +91,30 @@ const metrics = new MetricsView(
 dom.mapWrap.append(metrics.root);
 
 function toggleMetrics(show = !metrics.visible): void {
-  if (show) metrics.show();
-  else metrics.hide();
+  if (show) {
+    toggleBoard(false);
+    metrics.show();
+  } else metrics.hide();
   metricsButton.classList.toggle('active', show);
+}
+
+const board = new SupervisionBoardView(
+  () => toggleBoard(false),
+  (id) => {
+    toggleBoard(false);
+    const c = store.get(id);
+    if (c) commandMap.flyToCase(c);
+    void drawer.open(id);
+  },
+);
+dom.mapWrap.append(board.root);
+
+function toggleBoard(show = !board.visible): void {
+  if (show) {
+    toggleMetrics(false);
+    board.show();
+  } else board.hide();
+  boardButton.classList.toggle('active', show);
 }
 
 let filters: Filters = { ...NO_FILTERS };
@@ -169,6 +193,8 @@ setInterval(() => {
 onLangChange(() => {
   header.refreshLanguage();
   metricsButton.textContent = tc('metrics');
+  boardButton.textContent = tc('board');
+  board.refreshLanguage();
   panel.refreshLanguage();
   drawer.refreshLanguage();
   metrics.refreshLanguage();
@@ -227,6 +253,7 @@ function onLiveMessage(message: LiveMessage): void {
   switch (message.type) {
     case 'snapshot':
       store.mergeSnapshot(message.cases);
+      board.caseChanged();
       // We may have missed queue changes, positions and filtered cases while offline.
       refreshQueues();
       void loadPositions();
@@ -234,9 +261,11 @@ function onLiveMessage(message: LiveMessage): void {
       break;
     case 'case_changed':
       store.apply(message.case);
+      board.caseChanged();
       break;
     case 'case_removed':
       store.remove(message.case_id, message.version);
+      board.caseChanged();
       break;
     case 'unrouted':
       void panel.unrouted.refresh();
@@ -319,6 +348,7 @@ async function start(): Promise<void> {
       openCase: (id: string) => drawer.open(id),
       positions: () => positions.list(),
       metrics: () => metrics.series(),
+      board: () => board.cases(),
     });
   });
 }
