@@ -1,7 +1,7 @@
 """Step SLAs edited through the API and gridctl: their audit trail (step_sla_changes, with the reason) and one open
 policy per unit, category and priority.
 
-Revision ID: 0012
+Revision ID: 0011
 Revises: 0010
 Create Date: 2026-12-01
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
-revision = "0012"
+revision = "0011"
 down_revision = "0010"
 branch_labels = None
 depends_on = None
