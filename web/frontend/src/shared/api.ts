@@ -79,6 +79,7 @@ export interface MetricsRow {
 }
 
 export type UnroutedItem = Schemas['UnroutedItem'];
+export type BaseMap = Schemas['BaseMap'];
 /** How a queue item was resolved, by whom and why (GET …/resolved). */
 export type Resolution = Pick<Schemas['ResolvedUnrouted'], 'resolved_at' | 'resolved_by' | 'resolution' | 'note'>;
 export type ResolvedUnrouted = Schemas['ResolvedUnrouted'];
@@ -131,6 +132,8 @@ export interface UnitProperties {
   level: string;
   parent_code: string | null;
   synthetic: boolean;
+  /** Where the map writes the unit's name: a point on its surface, [lon, lat]. */
+  label_point: [number, number];
 }
 export type UnitCollection = FeatureCollection<Polygon | MultiPolygon, UnitProperties>;
 
@@ -248,6 +251,8 @@ export const api = {
     request<GridCollection>('/api/v1/grids', signal ? { signal } : {}),
   units: (level: 'township' | 'village' | 'county') =>
     request<UnitCollection>(withQuery('/api/v1/units', { level })),
+  /** The base maps the deployment offers under the grids (none: the offline default). */
+  basemaps: () => request<BaseMap[]>('/api/v1/basemaps'),
   cases: (query: CasesQuery) => request<CaseView[]>(withQuery('/api/v1/cases', query)),
   caseDetail: (id: string) => request<CaseDetail>(`/api/v1/cases/${encodeURIComponent(id)}`),
   /** The cases of my reports (the signed-in person's). */
