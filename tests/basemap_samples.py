@@ -41,7 +41,10 @@ def _tile(lon: float, lat: float, z: int) -> tuple[int, int]:
 
 
 def write_pmtiles(
-    path: Path, rgb: tuple[int, int, int] = MAGENTA, bounds: tuple[float, float, float, float] = QINGCHUAN, max_zoom: int = 8
+    path: Path,
+    rgb: tuple[int, int, int] = MAGENTA,
+    bounds: tuple[float, float, float, float] = QINGCHUAN,
+    max_zoom: int = 8,
 ) -> int:
     """Write a PMTiles file of `rgb` PNG tiles covering `bounds` at zooms 0..max_zoom; returns the tile count."""
     west, south, east, north = bounds

@@ -68,7 +68,10 @@ async def test_a_configured_deployment_offers_both_and_admits_exactly_its_tile_s
         policy = (await client.get("/m/worker")).headers["content-security-policy"]
     assert [(b["id"], b["name"]) for b in offered] == [("xyz", "测试底图"), ("pmtiles", "本地底图")]
     assert offered[0]["layers"] == [
-        ["https://t0.tiles.example.cn/vec/{z}/{x}/{y}.png?tk=test-key", "https://t1.tiles.example.cn/vec/{z}/{x}/{y}.png?tk=test-key"]
+        [
+            "https://t0.tiles.example.cn/vec/{z}/{x}/{y}.png?tk=test-key",
+            "https://t1.tiles.example.cn/vec/{z}/{x}/{y}.png?tk=test-key",
+        ]
     ]
     assert offered[0]["attribution"] == "© test tiles" and offered[1]["layers"] == [[PMTILES]]
     origins = ["https://t0.tiles.example.cn", "https://t1.tiles.example.cn"]
@@ -77,8 +80,13 @@ async def test_a_configured_deployment_offers_both_and_admits_exactly_its_tile_s
     assert csp_sources(policy, "script-src") == ["'self'"]
 
 
-async def test_the_pmtiles_file_is_served_by_byte_ranges(mapped_web: str, pmtiles_file: Path) -> None:
-    whole = pmtiles_file.read_bytes()
+@pytest.fixture(scope="module")
+def pmtiles_bytes(pmtiles_file: Path) -> bytes:
+    return pmtiles_file.read_bytes()
+
+
+async def test_the_pmtiles_file_is_served_by_byte_ranges(mapped_web: str, pmtiles_bytes: bytes) -> None:
+    whole = pmtiles_bytes
     async with httpx.AsyncClient(base_url=mapped_web, headers=admin_headers()) as client:
         header = await client.get(PMTILES, headers={"Range": "bytes=0-126"})
         assert header.status_code == 206, header.text

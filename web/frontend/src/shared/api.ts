@@ -132,6 +132,8 @@ export interface UnitProperties {
   level: string;
   parent_code: string | null;
   synthetic: boolean;
+  /** The name as people say it (南丰村 for 南丰村村民委员会), written on the map at its label point. */
+  label: string;
   /** Where the map writes the unit's name: a point on its surface, [lon, lat]. */
   label_point: [number, number];
 }

@@ -34,7 +34,7 @@ export function labelPoints(units: UnitCollection): FeatureCollection<Point, Lab
       .map((f) => ({
         type: 'Feature',
         geometry: { type: 'Point', coordinates: f.properties.label_point },
-        properties: { code: f.properties.code, name: f.properties.name },
+        properties: { code: f.properties.code, name: f.properties.label },
       })),
   };
 }
