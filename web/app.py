@@ -18,6 +18,7 @@ from dispatch.access.http_auth import Guard
 from dispatch.db import create_pool
 from web import (
     access_api,
+    basemap_api,
     cases_api,
     errors,
     exports_api,
@@ -33,6 +34,7 @@ from web import (
     supervision_api,
     transfer_api,
 )
+from web.basemap import tile_origins
 from web.commands import CommandPublisher
 from web.hub import LiveHub
 from web.limits import BodySizeLimit
@@ -49,6 +51,7 @@ CAPABILITIES = (
     cases_api,
     transfer_api,
     registry_api,
+    basemap_api,
     self_report_api,
     step_sla_api,
     supervision_api,
@@ -94,7 +97,8 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
             **{path: size for plugin in plugins for path, size in getattr(plugin, "BODY_ALLOWANCES", {}).items()},
         },
     )
-    app.add_middleware(SecurityHeaders)  # outermost: a refused body's 413 carries the headers too
+    # outermost: a refused body's 413 carries the headers too; the pages may fetch the base map's tiles
+    app.add_middleware(SecurityHeaders, tile_origins=tile_origins(settings))
     for plugin in plugins:
         app.include_router(plugin.router)
     for capability in CAPABILITIES:

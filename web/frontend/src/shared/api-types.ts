@@ -105,6 +105,48 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/basemaps": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Offered Basemaps
+         * @description The base maps the pages may draw under the grids, in the layer switch's order; empty when none is configured
+         *     (the offline default: the project's own layers only).
+         */
+        get: operations["offered_basemaps_api_v1_basemaps_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/basemaps/local.pmtiles": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Local Pmtiles
+         * @description The local base map's PMTiles file for any signed-in account (one map for the whole deployment, so no area
+         *     applies): `Range: bytes=a-b` answers 206 with those bytes, a range beyond the end 416.
+         */
+        get: operations["local_pmtiles_api_v1_basemaps_local_pmtiles_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/cases": {
         parameters: {
             query?: never;
@@ -1228,6 +1270,30 @@ export interface components {
             /** Id */
             id: string;
             kind: components["schemas"]["PartyKind"];
+            /** Name */
+            name: string;
+        };
+        /**
+         * BaseMap
+         * @description One base map the pages may draw: its raster tile layers, bottom first (a picture, then its annotations).
+         */
+        BaseMap: {
+            /** Attribution */
+            attribution: string;
+            /**
+             * Id
+             * @enum {string}
+             */
+            id: "xyz" | "pmtiles";
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "xyz" | "pmtiles";
+            /** Layers */
+            layers: string[][];
+            /** Max Zoom */
+            max_zoom: number;
             /** Name */
             name: string;
         };
@@ -3236,6 +3302,131 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before trying again */
                     "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description a backing service (database or broker) is restarting; see Retry-After */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+        };
+    };
+    offered_basemaps_api_v1_basemaps_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BaseMap"][];
+                };
+            };
+            /** @description not signed in, or the token expired, was revoked, or its account no longer serves */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description outside the caller's role or area */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description a backing service (database or broker) is restarting; see Retry-After */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+        };
+    };
+    local_pmtiles_api_v1_basemaps_local_pmtiles_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the whole file (no Range header) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.pmtiles": unknown;
+                };
+            };
+            /** @description the bytes of the Range header's range */
+            206: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.pmtiles": unknown;
+                };
+            };
+            /** @description not signed in, or the token expired, was revoked, or its account no longer serves */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description outside the caller's role or area */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description no local base map is configured (GRID_BASEMAP_PMTILES), or its file is missing */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description the range starts beyond the file; Content-Range gives its size */
+            416: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {

@@ -83,6 +83,7 @@ export interface MetricsRow {
 }
 
 export type UnroutedItem = Schemas['UnroutedItem'];
+export type BaseMap = Schemas['BaseMap'];
 /** How a queue item was resolved, by whom and why (GET …/resolved). */
 export type Resolution = Pick<Schemas['ResolvedUnrouted'], 'resolved_at' | 'resolved_by' | 'resolution' | 'note'>;
 export type ResolvedUnrouted = Schemas['ResolvedUnrouted'];
@@ -135,6 +136,10 @@ export interface UnitProperties {
   level: string;
   parent_code: string | null;
   synthetic: boolean;
+  /** The name as people say it (南丰村 for 南丰村村民委员会), written on the map at its label point. */
+  label: string;
+  /** Where the map writes the unit's name: a point on its surface, [lon, lat]. */
+  label_point: [number, number];
 }
 export type UnitCollection = FeatureCollection<Polygon | MultiPolygon, UnitProperties>;
 
@@ -252,6 +257,8 @@ export const api = {
     request<GridCollection>('/api/v1/grids', signal ? { signal } : {}),
   units: (level: 'township' | 'village' | 'county') =>
     request<UnitCollection>(withQuery('/api/v1/units', { level })),
+  /** The base maps the deployment offers under the grids (none: the offline default). */
+  basemaps: () => request<BaseMap[]>('/api/v1/basemaps'),
   cases: (query: CasesQuery) => request<CaseView[]>(withQuery('/api/v1/cases', query)),
   caseDetail: (id: string) => request<CaseDetail>(`/api/v1/cases/${encodeURIComponent(id)}`),
   /** The cases of my reports (the signed-in person's). */

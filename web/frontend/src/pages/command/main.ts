@@ -1,5 +1,6 @@
-// The command centre (/): header, map (with field staff's shared positions), side panel (cases and the
-// queues to resolve), case view, metrics and the 督办 board, fed by the live feed.
+// The command centre (/): header, map (a base map when configured, place names, field staff's shared positions,
+// the layer switch), side panel (cases and the queues to resolve), case view, metrics and the 督办 board, fed by
+// the live feed.
 
 import '../../shared/base.css';
 import './command.css';
@@ -10,6 +11,7 @@ import {
   type GridCollection,
   type MetricsDimension,
 } from '../../shared/api';
+import { offeredBaseMaps } from '../../shared/basemap';
 import { CaseStore } from '../../shared/cases';
 import { button, el, sleep } from '../../shared/dom';
 import { Header } from '../../shared/header';
@@ -25,6 +27,7 @@ import { NO_FILTERS, isEmpty, matches, toQuery, type Filters } from './filters';
 import { CommandMap } from './map';
 import { MetricsView } from './metrics';
 import { Panel } from './panel';
+import { LayerSwitch } from './layer-switch';
 import { POSITION_LAYER, PositionLayer } from './positions';
 import { tc } from './texts';
 
@@ -68,6 +71,8 @@ dom.header.insertBefore(boardButton, dom.header.querySelector('.spacer'));
 const commandMap = new CommandMap(dom.map, (id) => store.get(id), (id) => void drawer.open(id));
 const positions = new PositionLayer(commandMap.map);
 commandMap.addClickable(POSITION_LAYER, (feature) => positions.popup(feature));
+const layerSwitch = new LayerSwitch(commandMap.map, [positions.switchRow]);
+commandMap.map.addControl(layerSwitch, 'top-right');
 const drawer = new CaseDrawer({
   user,
   actorName,
@@ -199,6 +204,7 @@ onLangChange(() => {
   drawer.refreshLanguage();
   metrics.refreshLanguage();
   positions.refreshLanguage();
+  layerSwitch.refreshLanguage();
   commandMap.closePopup();
   renderLegend();
 });
@@ -328,7 +334,8 @@ async function start(): Promise<void> {
   live.start();
   refreshQueues();
   void loadPositions();
-  const [grids] = await Promise.all([loadGrids(), commandMap.loaded]);
+  const [grids, basemaps] = await Promise.all([loadGrids(), offeredBaseMaps(), commandMap.loaded]);
+  layerSwitch.setBaseMaps(basemaps);
   commandMap.showGrids(grids);
   await loadUnits();
   void loadNames(grids);

@@ -166,4 +166,18 @@ export const tc = dictionary({
   boardLate: { zh: '超期', en: 'Overdue by' },
   boardLevel: { zh: '督办级别', en: 'Supervision' },
   onTime: { zh: '未超期', en: 'On time' },
+  // the layer switch (place names stay Chinese in English: they are the places' names)
+  layers: { zh: '图层', en: 'Layers' },
+  layerBaseMap: { zh: '底图', en: 'Base map' },
+  baseMapNone: { zh: '无底图', en: 'None' },
+  baseMapNoneConfigured: { zh: '无底图（未配置）', en: 'None (not configured)' },
+  layerOwn: { zh: '专题图层', en: 'Map layers' },
+  layerGrids: { zh: '网格', en: 'Grids' },
+  layerVillages: { zh: '村界', en: 'Village boundaries' },
+  layerTownships: { zh: '镇界', en: 'Township boundaries' },
+  layerLabels: { zh: '地名', en: 'Place names' },
+  layerCases: { zh: '案件', en: 'Cases' },
+  layerUnrouted: { zh: '未定位事件', en: 'Unrouted events' },
 });
+
+export type CommandKey = Parameters<typeof tc>[0];
