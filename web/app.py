@@ -21,6 +21,7 @@ from web import (
     cases_api,
     errors,
     exports_api,
+    grid_import_api,
     live,
     media_api,
     people_api,
@@ -47,6 +48,7 @@ CAPABILITIES = (
     cases_api,
     transfer_api,
     registry_api,
+    grid_import_api,
     self_report_api,
     people_api,
     redistricting_api,
@@ -87,6 +89,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         allowances={
             media_api.UPLOAD_PATH: settings.media_max_bytes,
             **dict.fromkeys(redistricting_api.PLAN_PATHS, settings.max_plan_bytes),
+            grid_import_api.IMPORT_PATH: settings.max_grid_file_bytes,
             **{path: size for plugin in plugins for path, size in getattr(plugin, "BODY_ALLOWANCES", {}).items()},
         },
     )
