@@ -1,5 +1,5 @@
 """Check a grid file's grids against the registry of their effective date: each names a village there, the grids of
-each village tile it, each member is a serving grid member of the grid's village or township. Pure: no I/O."""
+each village tile it, each member is a serving grid member of the grid's township. Pure: no I/O."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from datetime import date
 
 from shapely.geometry.base import BaseGeometry
 
+from dispatch.access.scope import TOWNSHIP_DIGITS
 from dispatch.geometry.tiling import TilingFault, tiling_faults
 from dispatch.registry.grid_rows import FILE, GridRow, Problem, feature_loc
 
@@ -131,9 +132,9 @@ def _members(rows: list[GridRow], view: RegistryView) -> tuple[dict[str, Member]
             names = ", ".join(m.id for m in found)
             msg = f"grid {row.code}: member {row.member!r} names {len(found)} people ({names})"
             problems.append(Problem(where, msg))
-        elif not row.code.startswith(found[0].unit_code):
+        elif not row.code.startswith(found[0].unit_code[:TOWNSHIP_DIGITS]):
             m = found[0]
-            msg = f"grid {row.code}: member {m.id} ({m.name}) serves {m.unit_code}, not this grid's village"
+            msg = f"grid {row.code}: member {m.id} ({m.name}) serves {m.unit_code}, outside this grid's township"
             problems.append(Problem(where, msg))
         else:
             members[row.code] = found[0]

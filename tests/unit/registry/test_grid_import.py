@@ -15,7 +15,7 @@ from shapely.geometry import Polygon, box, mapping
 from dispatch.registry.grid_check import Member, RegistryView, Village, check_grids
 from dispatch.registry.grid_fields import GridFields, resolve
 from dispatch.registry.grid_file import UnreadableFile, read_grid_file
-from dispatch.registry.grid_rows import GridRow, parse_rows
+from dispatch.registry.grid_rows import GridRow
 from dispatch.registry.grid_store import BadGridFile, GridReferencesNotFound, grid_rows, refusal
 
 VILLAGE = "510822100001"
