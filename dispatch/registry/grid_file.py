@@ -67,7 +67,7 @@ def read_grid_path(path: Path) -> GridFile:
         return read_grid_file(path.read_bytes(), path.name)
     parts: dict[str, bytes] = {}
     for suffix in SHAPEFILE_PARTS:
-        sibling = next((p for p in path.parent.glob(path.stem + ".*") if p.suffix.lower() == suffix), None)
+        sibling = next((p for p in path.parent.iterdir() if p.stem == path.stem and p.suffix.lower() == suffix), None)
         if sibling is not None:
             parts[suffix] = sibling.read_bytes()
     return _read_shapefile(parts, path.name)

@@ -127,8 +127,8 @@ def as_geojson(grids: list[dict[str, Any]]) -> bytes:
     return orjson.dumps({"type": "FeatureCollection", "features": features})
 
 
-def as_zipped_shapefile(grids: list[dict[str, Any]]) -> bytes:
-    """A zipped GBK shapefile with a .cpg, as a county's GIS tool writes one."""
+def as_shapefile(grids: list[dict[str, Any]]) -> dict[str, bytes]:
+    """A GBK shapefile's parts, as a county's GIS tool writes them."""
     shp, shx, dbf = io.BytesIO(), io.BytesIO(), io.BytesIO()
     with shapefile.Writer(shp=shp, shx=shx, dbf=dbf, shapeType=shapefile.POLYGON, encoding="gbk") as w:
         for name, kind, size in FIELDS:
@@ -137,10 +137,15 @@ def as_zipped_shapefile(grids: list[dict[str, Any]]) -> bytes:
         for g in grids:
             w.shape(mapping(g["geometry"]))
             w.record(*(g[name] for name, _, _ in FIELDS), g["网格员"])
+    return {"shp": shp.getvalue(), "shx": shx.getvalue(), "dbf": dbf.getvalue()}
+
+
+def as_zipped_shapefile(grids: list[dict[str, Any]]) -> bytes:
+    """A zipped GBK shapefile with its .cpg."""
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as z:
-        for suffix, part in (("shp", shp), ("shx", shx), ("dbf", dbf)):
-            z.writestr(f"乔庄镇网格.{suffix}", part.getvalue())
+        for suffix, part in as_shapefile(grids).items():
+            z.writestr(f"乔庄镇网格.{suffix}", part)
         z.writestr("乔庄镇网格.cpg", "GBK")
     return out.getvalue()
 
@@ -264,16 +269,16 @@ async def test_a_broken_file_changes_nothing_and_names_the_grid(
     place = await village(gdb, 3)
     grids = await grid_table(gdb, place["code"], [None, None, None])
     grids[1]["geometry"] = shapely.union_all([grids[1]["geometry"], grids[2]["geometry"].buffer(-1e-4)])
-    path = tmp_path / "broken.geojson"
-    path.write_bytes(as_geojson(grids))
+    for suffix, part in as_shapefile(grids).items():  # on disk, without a .cpg: read as GBK
+        (tmp_path / f"网格.{suffix}").write_bytes(part)
     counts = await registry_counts(gdb)
 
-    refused = gridctl(grid_stack, "import-grids", str(path), "--effective", TODAY.isoformat())
+    refused = gridctl(grid_stack, "import-grids", str(tmp_path / "网格.shp"), "--effective", TODAY.isoformat())
     assert refused.returncode == 1 and "nothing imported" in refused.stderr
     assert f"grid {place['code']}902 overlaps grid {place['code']}903" in refused.stderr
     answer = await admin.post(
         "/api/v1/grids/import",
-        files={"file": ("broken.geojson", path.read_bytes(), "application/geo+json")},
+        files={"file": ("broken.geojson", as_geojson(grids), "application/geo+json")},
         data={"effective_date": TODAY.isoformat()},
     )
     assert answer.status_code == 422
