@@ -50,8 +50,9 @@ def gridctl(ts: LiveStack, *args: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture(scope="module")
 def grid_stack() -> Iterator[LiveStack]:
-    """The demo county on a database and topics of its own: the imports here change its grids."""
-    with running_stack(["demo", "load", "--no-notify"]) as ts:
+    """The demo county on a database and topics of its own: the imports here change its grids. Duplicate detection
+    is off, since the tests post at one point until the processors have reloaded."""
+    with running_stack(["demo", "load", "--no-notify"], extra_env={"GRID_DUPLICATE_RADIUS_M": "0"}) as ts:
         yield ts
 
 
