@@ -215,6 +215,13 @@ async def test_gridctl_imports_a_geojson_the_county_still_tiles_and_events_reach
     first = shown[f"{place['code']}901"]
     assert (first["households"], first["population"], first["kind"], first["synthetic"]) == (100, 300, "urban", False)
     assert shown[f"{place['code']}902"]["kind"] == "rural" and not set(before) & set(shown)
+    exported = gridctl(grid_stack, "export", "grid", "--county", COUNTY, "--on", TODAY.isoformat())
+    written = {f["properties"]["code"]: f["properties"] for f in orjson.loads(exported.stdout)["features"]}
+    assert {k: written[f"{place['code']}903"][k] for k in ("kind", "households", "population")} == {
+        "kind": "special",
+        "households": 102,
+        "population": 302,
+    }
     vacant = {v["code"] for v in (await admin.get("/api/v1/grids/vacant")).json()}
     assert f"{place['code']}903" in vacant
 
