@@ -131,12 +131,12 @@ def import_grids(
     path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="GeoJSON, .zip or .shp; lon/lat")],
     effective: Annotated[str, typer.Option(help="first day of the new grids, YYYY-MM-DD")],
     dry_run: Annotated[bool, typer.Option(help="check and report, write nothing")] = False,
-    code_field: Annotated[str | None, typer.Option(help="attribute of the 15-digit code [code, 网格编码…]")] = None,
-    name_field: Annotated[str | None, typer.Option(help="attribute of the name [name, 网格名称…]")] = None,
-    households_field: Annotated[str | None, typer.Option(help="attribute of households [households, 户数…]")] = None,
-    population_field: Annotated[str | None, typer.Option(help="attribute of population [population, 人口…]")] = None,
-    kind_field: Annotated[str | None, typer.Option(help="attribute of the kind [kind, 类型…]")] = None,
-    member_field: Annotated[str | None, typer.Option(help="attribute of the member [member, 网格员…]")] = None,
+    code_field: Annotated[str | None, typer.Option(help="15-digit code (default: code, 网格编码…)")] = None,
+    name_field: Annotated[str | None, typer.Option(help="name (default: name, 网格名称…)")] = None,
+    households_field: Annotated[str | None, typer.Option(help="households (default: households, 户数…)")] = None,
+    population_field: Annotated[str | None, typer.Option(help="population (default: population, 人口…)")] = None,
+    kind_field: Annotated[str | None, typer.Option(help="kind (default: kind, 类型…)")] = None,
+    member_field: Annotated[str | None, typer.Option(help="member (default: member, 网格员…)")] = None,
     notify: Annotated[bool, typer.Option(help="tell running stream processors to reload")] = True,
 ) -> None:
     """Import real grids with their codes, households, population, kind and member; the previous grids of every
@@ -150,7 +150,7 @@ def import_grids(
     except grid_store.BadGridFile as exc:
         fail(f"{path}: nothing imported", [p.msg for p in exc.problems])
         return
-    except UnreadableFile as exc:
+    except (UnreadableFile, ValueError) as exc:
         fail(f"{path}: nothing imported", [str(exc)])
         return
     if notify and not dry_run:
