@@ -22,6 +22,7 @@ from web import (
     cases_api,
     errors,
     exports_api,
+    grid_import_api,
     live,
     media_api,
     people_api,
@@ -52,6 +53,7 @@ CAPABILITIES = (
     transfer_api,
     registry_api,
     basemap_api,
+    grid_import_api,
     self_report_api,
     step_sla_api,
     supervision_api,
@@ -94,6 +96,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         allowances={
             media_api.UPLOAD_PATH: settings.media_max_bytes,
             **dict.fromkeys(redistricting_api.PLAN_PATHS, settings.max_plan_bytes),
+            grid_import_api.IMPORT_PATH: settings.max_grid_file_bytes,
             **{path: size for plugin in plugins for path, size in getattr(plugin, "BODY_ALLOWANCES", {}).items()},
         },
     )

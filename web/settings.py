@@ -10,6 +10,8 @@ class WebSettings(AuthSettings, CommandKeySettings):
 
     max_body_bytes: int = 64 * 1024
     max_plan_bytes: int = 4 * 1024 * 1024
+    max_grid_file_bytes: int = 32 * 1024 * 1024
+    """Largest grid file an administrator may upload (a county's grids as GeoJSON or a zipped shapefile)."""
     ws_queue_size: int = 1000
     ws_per_account: int = 5
     """Live websockets per account and web process; one more is refused (close code 4429)."""

@@ -12,6 +12,7 @@ SELECT json_build_object('type', 'FeatureCollection', 'features', coalesce(json_
     'type', 'Feature', 'id', g.code, 'geometry', ST_AsGeoJSON(g.geom, 6)::json,
     'properties', json_build_object(
         'code', g.code, 'name', g.name, 'kind', g.kind, 'households', g.households,
+        'population', g.population,
         'village_code', g.village_code, 'village_name', v.name,
         'township_code', g.township_code, 'township_name', t.name,
         'member_name', CASE WHEN $3 THEN m.name END, 'synthetic', g.synthetic_geometry)) ORDER BY g.code),

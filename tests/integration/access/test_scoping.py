@@ -498,6 +498,15 @@ async def _plan(w: World) -> None:
     assert await w.status(w.a.dispatcher, "GET", "/api/v1/plans/x") == 403
 
 
+@check("POST", "/api/v1/grids/import")
+async def _import_grids(w: World) -> None:
+    upload = {"file": ("grids.geojson", b'{"type": "FeatureCollection", "features": []}', "application/geo+json")}
+    form = {"effective_date": "2030-01-01", "dry_run": "true"}
+    assert await w.status(w.a.dispatcher, "POST", "/api/v1/grids/import", files=upload, data=form) == 403
+    assert await w.status(w.a.worker, "POST", "/api/v1/grids/import", files=upload, data=form) == 403
+    # Another township's administrator: tests/integration/registry/test_grid_import.py.
+
+
 @check("GET", "/api/v1/history/point")
 async def _history_point(w: World) -> None:
     params = {"lon": 105.2, "lat": 32.6, "on": "2026-01-01"}

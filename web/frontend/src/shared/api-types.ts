@@ -105,48 +105,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/basemaps": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Offered Basemaps
-         * @description The base maps the pages may draw under the grids, in the layer switch's order; empty when none is configured
-         *     (the offline default: the project's own layers only).
-         */
-        get: operations["offered_basemaps_api_v1_basemaps_get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/basemaps/local.pmtiles": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Local Pmtiles
-         * @description The local base map's PMTiles file for any signed-in account (one map for the whole deployment, so no area
-         *     applies): `Range: bytes=a-b` answers 206 with those bytes, a range beyond the end 416.
-         */
-        get: operations["local_pmtiles_api_v1_basemaps_local_pmtiles_get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/v1/cases": {
         parameters: {
             query?: never;
@@ -415,6 +373,29 @@ export interface paths {
         get: operations["grids_api_v1_grids_get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/grids/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import Grids
+         * @description Import grids with their 15-digit codes, households, population, kind and member, in force from
+         *     `effective_date`; the previous grids of each village in the file end the day before. Attribute names default to
+         *     English or the Chinese names county data uses (网格编码, 网格名称, 户数, 人口, 类型, 网格员). Every problem is
+         *     named at its grid; a village or member outside the caller's area answers as one that does not exist.
+         */
+        post: operations["import_grids_api_v1_grids_import_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1040,97 +1021,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/step-slas": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Policies
-         * @description Step SLA policies in force or scheduled for the caller's area (county defaults, township overrides); a unit
-         *     outside the area lists nothing, as an unknown unit does.
-         */
-        get: operations["policies_api_v1_step_slas_get"];
-        put?: never;
-        /**
-         * Create Policy
-         * @description A policy for a unit of the caller's area, optionally for one category and priority, from `valid_from`.
-         */
-        post: operations["create_policy_api_v1_step_slas_post"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/step-slas/{policy_id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        /**
-         * Replace Policy
-         * @description Replace an open policy from `valid_from`: the old one ends that day and the new one (a new id, the same unit,
-         *     category and priority) begins; both stay in history.
-         */
-        put: operations["replace_policy_api_v1_step_slas__policy_id__put"];
-        post?: never;
-        /**
-         * End Policy
-         * @description End an open policy today: the next closest policy (or the product default) applies to new cases.
-         */
-        delete: operations["end_policy_api_v1_step_slas__policy_id__delete"];
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/step-slas/changes": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Policy Changes
-         * @description Who changed which policy of the caller's area (or above it) when and why, with the policy before and after.
-         */
-        get: operations["policy_changes_api_v1_step_slas_changes_get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/supervision/board": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Supervision Board
-         * @description Per township of the caller's area: open cases at each 督办 level and overdue ones not yet supervised, with the
-         *     cases most urgent first (the highest level, then the longest overdue).
-         */
-        get: operations["supervision_board_api_v1_supervision_board_get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/v1/supervisions": {
         parameters: {
             query?: never;
@@ -1274,30 +1164,6 @@ export interface components {
             name: string;
         };
         /**
-         * BaseMap
-         * @description One base map the pages may draw: its raster tile layers, bottom first (a picture, then its annotations).
-         */
-        BaseMap: {
-            /** Attribution */
-            attribution: string;
-            /**
-             * Id
-             * @enum {string}
-             */
-            id: "xyz" | "pmtiles";
-            /**
-             * Kind
-             * @enum {string}
-             */
-            kind: "xyz" | "pmtiles";
-            /** Layers */
-            layers: string[][];
-            /** Max Zoom */
-            max_zoom: number;
-            /** Name */
-            name: string;
-        };
-        /**
          * BatchResult
          * @description One answer per item, in the order sent, and how many of each.
          */
@@ -1325,90 +1191,37 @@ export interface components {
             /** Results */
             results: components["schemas"]["ItemResult"][];
         };
-        /**
-         * Board
-         * @description The board at a moment, townships most urgent first.
-         */
-        Board: {
+        /** Body_import_grids_api_v1_grids_import_post */
+        Body_import_grids_api_v1_grids_import_post: {
+            /** Code Field */
+            code_field?: string | null;
             /**
-             * At
-             * Format: date-time
+             * Dry Run
+             * @description check and report, write nothing
+             * @default false
              */
-            at: string;
-            /** Townships */
-            townships: components["schemas"]["BoardTownship"][];
+            dry_run: boolean;
             /**
-             * Truncated
-             * @description more cases than the limit: counts are complete, the lists are not
+             * Effective Date
+             * Format: date
+             * @description first day of the new grids, YYYY-MM-DD
              */
-            truncated: boolean;
-        };
-        /**
-         * BoardCase
-         * @description One case on the board: what it is, whose move it is, how late, at which 督办 level.
-         */
-        BoardCase: {
-            assignee: components["schemas"]["Assignee"] | null;
-            category: components["schemas"]["Category"];
-            /** Grid Name */
-            grid_name: string | null;
+            effective_date: string;
             /**
-             * Id
-             * @description the case id (its code)
+             * File
+             * @description GeoJSON FeatureCollection, or a .zip of .shp/.shx/.dbf(/.cpg)
              */
-            id: string;
-            /**
-             * Level
-             * @description 督办 level of the current step: 0 none yet, 1 township, 2 county, 3 repeated
-             */
-            level: number;
-            /**
-             * Overdue Minutes
-             * @description minutes past the step's deadline; None while on time
-             */
-            overdue_minutes: number | null;
-            priority: components["schemas"]["Severity"];
-            state: components["schemas"]["CaseState"];
-            step: components["schemas"]["Step"];
-            /** Step Due At */
-            step_due_at: string | null;
-            /**
-             * Title
-             * @description the description's first line, cut short
-             */
-            title: string;
-        };
-        /**
-         * BoardTownship
-         * @description A township's row: how many cases at each 督办 level, how many overdue not yet supervised, and the cases.
-         */
-        BoardTownship: {
-            /** Cases */
-            cases?: components["schemas"]["BoardCase"][];
-            /**
-             * Level 1
-             * @default 0
-             */
-            level_1: number;
-            /**
-             * Level 2
-             * @default 0
-             */
-            level_2: number;
-            /**
-             * Level 3
-             * @default 0
-             */
-            level_3: number;
-            /**
-             * Overdue Unsupervised
-             * @default 0
-             */
-            overdue_unsupervised: number;
-            /** Township Code */
-            township_code: string;
-            /** Township Name */
-            township_name: string;
+            file: string;
+            /** Households Field */
+            households_field?: string | null;
+            /** Kind Field */
+            kind_field?: string | null;
+            /** Member Field */
+            member_field?: string | null;
+            /** Name Field */
+            name_field?: string | null;
+            /** Population Field */
+            population_field?: string | null;
         };
         /** Body_sign_in_api_v1_auth_token_post */
         Body_sign_in_api_v1_auth_token_post: {
@@ -2746,79 +2559,6 @@ export interface components {
          */
         Step: "dispatch" | "accept" | "verify" | "handle" | "check" | "close" | "done";
         /**
-         * StepSlaSpec
-         * @description A new policy: the unit (county default or township override), optionally one category and one priority.
-         */
-        StepSlaSpec: {
-            /**
-             * Accept Minutes
-             * @description minutes to accept (接收) a dispatched case
-             */
-            accept_minutes: number;
-            /** @description only cases of this category (default any) */
-            category?: components["schemas"]["Category"] | null;
-            /**
-             * Note
-             * @description what the policy is for
-             * @default
-             */
-            note: string;
-            /** @description only cases of this priority (default any) */
-            priority?: components["schemas"]["Severity"] | null;
-            /**
-             * Reason
-             * @description why (recorded in the audit trail)
-             */
-            reason: string;
-            /**
-             * Unit Code
-             * @description county (default) or township (override) code
-             */
-            unit_code: string;
-            /**
-             * Valid From
-             * @description first day in force (Asia/Shanghai); default today
-             */
-            valid_from?: string | null;
-            /**
-             * Verify Minutes
-             * @description minutes to verify (快速核查) on site
-             */
-            verify_minutes: number;
-        };
-        /**
-         * StepSlaTerms
-         * @description The clock of a policy and why it is set: what a replacement changes.
-         */
-        StepSlaTerms: {
-            /**
-             * Accept Minutes
-             * @description minutes to accept (接收) a dispatched case
-             */
-            accept_minutes: number;
-            /**
-             * Note
-             * @description what the policy is for
-             * @default
-             */
-            note: string;
-            /**
-             * Reason
-             * @description why (recorded in the audit trail)
-             */
-            reason: string;
-            /**
-             * Valid From
-             * @description first day in force (Asia/Shanghai); default today
-             */
-            valid_from?: string | null;
-            /**
-             * Verify Minutes
-             * @description minutes to verify (快速核查) on site
-             */
-            verify_minutes: number;
-        };
-        /**
          * SubmitBody
          * @description The result, with evidence of it.
          */
@@ -3302,131 +3042,6 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before trying again */
                     "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Refusal"];
-                };
-            };
-            /** @description a backing service (database or broker) is restarting; see Retry-After */
-            503: {
-                headers: {
-                    /** @description seconds to wait before trying again */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Refusal"];
-                };
-            };
-        };
-    };
-    offered_basemaps_api_v1_basemaps_get: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["BaseMap"][];
-                };
-            };
-            /** @description not signed in, or the token expired, was revoked, or its account no longer serves */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Refusal"];
-                };
-            };
-            /** @description outside the caller's role or area */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Refusal"];
-                };
-            };
-            /** @description a backing service (database or broker) is restarting; see Retry-After */
-            503: {
-                headers: {
-                    /** @description seconds to wait before trying again */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Refusal"];
-                };
-            };
-        };
-    };
-    local_pmtiles_api_v1_basemaps_local_pmtiles_get: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description the whole file (no Range header) */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/vnd.pmtiles": unknown;
-                };
-            };
-            /** @description the bytes of the Range header's range */
-            206: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/vnd.pmtiles": unknown;
-                };
-            };
-            /** @description not signed in, or the token expired, was revoked, or its account no longer serves */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Refusal"];
-                };
-            };
-            /** @description outside the caller's role or area */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Refusal"];
-                };
-            };
-            /** @description no local base map is configured (GRID_BASEMAP_PMTILES), or its file is missing */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Refusal"];
-                };
-            };
-            /** @description the range starts beyond the file; Content-Range gives its size */
-            416: {
-                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -4444,6 +4059,95 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description a backing service (database or broker) is restarting; see Retry-After */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+        };
+    };
+    import_grids_api_v1_grids_import_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["Body_import_grids_api_v1_grids_import_post"];
+            };
+        };
+        responses: {
+            /** @description dry run: what the import would do; nothing written */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description not signed in, or the token expired, was revoked, or its account no longer serves */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description outside the caller's role or area */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description a village or member the file names is not in the registry or not in the caller's area */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description the body is larger than this operation accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description the file is unreadable or invalid: one entry per problem, naming the grid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
                 };
             };
             /** @description a backing service (database or broker) is restarting; see Retry-After */
@@ -6934,437 +6638,6 @@ export interface operations {
                     "application/json": {
                         [key: string]: unknown;
                     }[];
-                };
-            };
-            /** @description not signed in, or the token expired, was revoked, or its account no longer serves */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Refusal"];
-                };
-            };
-            /** @description outside the caller's role or area */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Refusal"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-            /** @description a backing service (database or broker) is restarting; see Retry-After */
-            503: {
-                headers: {
-                    /** @description seconds to wait before trying again */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Refusal"];
-                };
-            };
-        };
-    };
-    policies_api_v1_step_slas_get: {
-        parameters: {
-            query?: {
-                unit?: string | null;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    }[];
-                };
-            };
-            /** @description not signed in, or the token expired, was revoked, or its account no longer serves */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Refusal"];
-                };
-            };
-            /** @description outside the caller's role or area */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Refusal"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-            /** @description a backing service (database or broker) is restarting; see Retry-After */
-            503: {
-                headers: {
-                    /** @description seconds to wait before trying again */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Refusal"];
-                };
-            };
-        };
-    };
-    create_policy_api_v1_step_slas_post: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["StepSlaSpec"];
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
-                };
-            };
-            /** @description not signed in, or the token expired, was revoked, or its account no longer serves */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Refusal"];
-                };
-            };
-            /** @description outside the caller's role or area */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Refusal"];
-                };
-            };
-            /** @description a unit (or policy) unknown or outside the caller's area; the detail names the field */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Refusal"];
-                };
-            };
-            /** @description the unit already has an open policy for this category and priority: replace it */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Refusal"];
-                };
-            };
-            /** @description the body is larger than this operation accepts */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Refusal"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-            /** @description a backing service (database or broker) is restarting; see Retry-After */
-            503: {
-                headers: {
-                    /** @description seconds to wait before trying again */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Refusal"];
-                };
-            };
-        };
-    };
-    replace_policy_api_v1_step_slas__policy_id__put: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                policy_id: number;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["StepSlaTerms"];
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
-                };
-            };
-            /** @description not signed in, or the token expired, was revoked, or its account no longer serves */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Refusal"];
-                };
-            };
-            /** @description outside the caller's role or area */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Refusal"];
-                };
-            };
-            /** @description a unit (or policy) unknown or outside the caller's area; the detail names the field */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Refusal"];
-                };
-            };
-            /** @description the body is larger than this operation accepts */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Refusal"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-            /** @description a backing service (database or broker) is restarting; see Retry-After */
-            503: {
-                headers: {
-                    /** @description seconds to wait before trying again */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Refusal"];
-                };
-            };
-        };
-    };
-    end_policy_api_v1_step_slas__policy_id__delete: {
-        parameters: {
-            query: {
-                /** @description why (recorded) */
-                reason: string;
-            };
-            header?: never;
-            path: {
-                policy_id: number;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description not signed in, or the token expired, was revoked, or its account no longer serves */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Refusal"];
-                };
-            };
-            /** @description outside the caller's role or area */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Refusal"];
-                };
-            };
-            /** @description a unit (or policy) unknown or outside the caller's area; the detail names the field */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Refusal"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-            /** @description a backing service (database or broker) is restarting; see Retry-After */
-            503: {
-                headers: {
-                    /** @description seconds to wait before trying again */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Refusal"];
-                };
-            };
-        };
-    };
-    policy_changes_api_v1_step_slas_changes_get: {
-        parameters: {
-            query?: {
-                limit?: number;
-                unit?: string | null;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    }[];
-                };
-            };
-            /** @description not signed in, or the token expired, was revoked, or its account no longer serves */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Refusal"];
-                };
-            };
-            /** @description outside the caller's role or area */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Refusal"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-            /** @description a backing service (database or broker) is restarting; see Retry-After */
-            503: {
-                headers: {
-                    /** @description seconds to wait before trying again */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Refusal"];
-                };
-            };
-        };
-    };
-    supervision_board_api_v1_supervision_board_get: {
-        parameters: {
-            query?: {
-                /** @description most cases listed (the counts are complete) */
-                limit?: number;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Board"];
                 };
             };
             /** @description not signed in, or the token expired, was revoked, or its account no longer serves */

@@ -126,8 +126,12 @@ export interface GridProperties {
   township_code: string;
   township_name: string;
   member_name: string | null;
+  kind: GridKind;
+  households: number;
+  population: number;
   synthetic: boolean;
 }
+export type GridKind = 'urban' | 'rural' | 'special' | 'residential' | 'commercial';
 export type GridCollection = FeatureCollection<Polygon | MultiPolygon, GridProperties>;
 
 export interface UnitProperties {

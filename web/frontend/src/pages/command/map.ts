@@ -17,6 +17,7 @@ import {
   isOverdue,
   type CaseView,
   type GridCollection,
+  type GridKind,
   type GridProperties,
   type UnitCollection,
   type UnroutedItem,
@@ -411,12 +412,23 @@ function popupNote(root: HTMLElement, className: string, text: string): void {
 
 const row = (key: CommonKey, value: string): [string, string] => [t(key), value];
 
+const GRID_KINDS: Record<GridKind, CommonKey> = {
+  urban: 'kindUrban',
+  rural: 'kindRural',
+  special: 'kindSpecial',
+  residential: 'kindResidential',
+  commercial: 'kindCommercial',
+};
+
 function gridPopup(p: GridProperties, gridLoad: { open: number; overdue: number } | undefined): HTMLElement {
   const body = popupBody(p.name, [
     row('village', p.village_name),
     row('township', p.township_name),
     row('member', p.member_name || '—'),
     row('gridCode', p.code),
+    row('gridKind', p.kind in GRID_KINDS ? t(GRID_KINDS[p.kind]) : String(p.kind ?? '—')),
+    row('households', String(p.households ?? '—')),
+    row('population', String(p.population ?? '—')),
     [tc('openCases'), String(gridLoad?.open ?? 0)],
     [t('overdue'), String(gridLoad?.overdue ?? 0)],
   ]);
