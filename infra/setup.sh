@@ -143,6 +143,9 @@ setup_frontend() {
   lock_hash=$(hash_files "${manifests[@]}")
   if stamp_ok frontend-deps "$lock_hash" && [[ -d $FRONTEND/node_modules ]]; then
     log "frontend: node_modules up to date"
+  elif [[ -L $FRONTEND/node_modules ]]; then
+    # Another checkout's (a git worktree sharing main's): npm ci would empty that folder through the link.
+    log "frontend: WARNING node_modules links to $(readlink "$FRONTEND/node_modules"); not installing into it"
   else
     frontend_install
     stamp_write frontend-deps "$lock_hash"
