@@ -52,9 +52,10 @@ class ArchiveWriter:
     def __init__(self, path: Path) -> None:
         self.path, self.partial = path, path.with_name(path.name + ".partial")
         self.members: dict[str, Member] = {}
+        mode = write_mode(path)
         fd = os.open(self.partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         self._file = os.fdopen(fd, "wb")
-        self._tar = tarfile.open(fileobj=self._file, mode=write_mode(path))  # type: ignore[call-overload]  # noqa: SIM115
+        self._tar = tarfile.open(fileobj=self._file, mode=mode)  # type: ignore[call-overload]  # noqa: SIM115
 
     def add_file(self, name: str, source: Path) -> Member:
         """Add a file's bytes as member `name`, hashing them on the way."""

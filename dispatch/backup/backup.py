@@ -14,7 +14,7 @@ from importlib import metadata
 from pathlib import Path
 
 from dispatch.backup import database, pg_tools
-from dispatch.backup.archive import SUFFIXES, ArchiveWriter
+from dispatch.backup.archive import SUFFIXES, ArchiveWriter, write_mode
 from dispatch.backup.files import read_anchors
 from dispatch.backup.manifest import ANCHORS, DATABASE, BackupError, Manifest, media_member
 from dispatch.media.store import path_for
@@ -54,6 +54,9 @@ def prune(folder: Path, keep: int) -> list[Path]:
 
 async def make_backup(places: BackupPlaces, target: Path) -> Manifest:
     """Write the archive at `target` and return its manifest; nothing is left behind on failure."""
+    write_mode(target)
+    if not target.parent.is_dir():
+        raise BackupError(f"{target.parent} is not a folder")
     anchors = read_anchors(places.anchor_dir)
     with tempfile.TemporaryDirectory(dir=target.parent, prefix=".gridcmd-backup-") as work:
         dump_file = Path(work) / DATABASE

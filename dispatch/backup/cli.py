@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
+import asyncpg
 import typer
 
 from dispatch.backup.backup import BackupPlaces, archive_path, make_backup, prune
@@ -52,7 +53,7 @@ def backup(
     places, target = _places(), archive_path(out, datetime.now(UTC))
     try:
         manifest = asyncio.run(make_backup(places, target))
-    except BackupError as exc:
+    except (BackupError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
         fail(f"backup failed: {exc}")
         raise
     size = target.stat().st_size
@@ -81,6 +82,9 @@ def restore(
         done = asyncio.run(restore_archive(_places(), archive, force, work_dir))
     except BackupError as exc:
         fail(f"restore refused: {exc}")
+        raise
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        fail(f"restore failed: {exc}")
         raise
     console.print(f"[green]restored {archive}: {_summary(done.manifest)}; {done.media_written} media file(s) written")
     if done.anchors_set_aside:
