@@ -114,8 +114,9 @@ async def target(owner_url: str, roles: set[str]) -> Target:
             " (SELECT extversion FROM pg_extension WHERE extname = 'postgis') AS postgis"
         )
         sessions = await conn.fetch(
+            # Another role's session shows its user but not its backend_type; background workers show no user.
             "SELECT DISTINCT usename FROM pg_stat_activity WHERE datname = current_database()"
-            " AND backend_type = 'client backend' AND pid <> pg_backend_pid() ORDER BY 1"
+            " AND usename IS NOT NULL AND pid <> pg_backend_pid() ORDER BY 1"
         )
         found = await conn.fetch("SELECT rolname FROM pg_roles WHERE rolname = ANY($1::text[])", sorted(roles))
     finally:

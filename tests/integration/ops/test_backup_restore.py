@@ -220,3 +220,25 @@ async def goes_on(ts: LiveStack, opened: Opened) -> None:
         assert photo.status_code == 200 and photo.content.startswith(b"\x89PNG")
         started = await http.post(f"/api/v1/cases/{opened.case}/commands", json={"kind": "start"}, headers=member)
         assert started.status_code == 200, started.text
+
+
+async def test_force_puts_the_backup_back_over_a_database_that_went_on(
+    drill_stack: LiveStack, backed_up: tuple[Path, dict[str, int], list[Opened]]
+) -> None:
+    archive, counts, _ = backed_up
+    async with app_db(drill_stack) as db:
+        if await db.fetchval("SELECT to_regclass('public.cases')") is None:
+            pytest.skip("runs after the restore test")
+    busy = gridctl(drill_stack, "restore", "--force", str(archive))
+    assert busy.returncode == 1 and "other session(s) use database" in busy.stderr, busy.stderr
+    for service in drill_stack.services:
+        service.stop()
+    done = gridctl(drill_stack, "restore", "--force", str(archive))
+    assert done.returncode == 0, done.stderr
+    assert "the anchor file that was there is kept as" in done.stderr
+    async with app_db(drill_stack) as db:
+        assert dict((await db.fetchrow(COUNTS)).items()) == counts
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            await db.execute("UPDATE case_log SET payload = payload")
+    verified = gridctl(drill_stack, "audit", "verify")
+    assert verified.returncode == 0, verified.stderr
