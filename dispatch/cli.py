@@ -8,6 +8,7 @@ import typer
 
 from dispatch import db
 from dispatch.access.cli import users_app
+from dispatch.backup.cli import backup_app
 from dispatch.cases.cli import audit_app, cases_app
 from dispatch.cli_support import console
 from dispatch.people.cli import people_app
@@ -26,6 +27,7 @@ app.add_typer(cases_app, name="cases")
 app.add_typer(users_app, name="users")
 app.add_typer(self_report_app, name="self-report")
 app.add_typer(sla_app, name="sla")
+app.add_typer(backup_app)
 
 
 @app.command()
