@@ -28,6 +28,8 @@ class OpenCaseRef:
     assignee_kind: str
     assignee_id: str
     agency_type: str | None
+    plan_id: str | None = None
+    """The plan that ended the case's grid (by lineage), when one did."""
 
 
 class NoSuccessor(NotFound):
@@ -77,9 +79,11 @@ def _successor_party(case: OpenCaseRef, grid_code: str, township: str, snap: Rou
 
 
 async def stranded_cases(pool: asyncpg.Pool, today: date) -> list[OpenCaseRef]:
-    """Open cases whose grid is not valid today (abolished or recoded)."""
+    """Open cases whose grid is not valid today (abolished or recoded), each with the plan that ended its grid."""
     rows = await pool.fetch(
-        "SELECT c.id, c.grid_code, c.township_code, c.assignee_kind, c.assignee_id, t.agency_type FROM cases c"
+        "SELECT c.id, c.grid_code, c.township_code, c.assignee_kind, c.assignee_id, t.agency_type,"
+        " (SELECT l.plan_id FROM unit_lineage l WHERE l.from_code = c.grid_code AND l.level = 'grid'"
+        "  AND l.effective_date <= $1 ORDER BY l.effective_date DESC, l.id DESC LIMIT 1) AS plan_id FROM cases c"
         " LEFT JOIN teams t ON t.id = c.assignee_id"
         " WHERE c.closed_at IS NULL AND c.grid_code IS NOT NULL AND NOT EXISTS ("
         "   SELECT 1 FROM grids g WHERE g.code = c.grid_code AND g.valid_from <= $1"
@@ -87,19 +91,44 @@ async def stranded_cases(pool: asyncpg.Pool, today: date) -> list[OpenCaseRef]:
         today,
     )
     return [
-        OpenCaseRef(r["id"], r["grid_code"], r["township_code"], r["assignee_kind"], r["assignee_id"], r["agency_type"])
+        OpenCaseRef(
+            r["id"],
+            r["grid_code"],
+            r["township_code"],
+            r["assignee_kind"],
+            r["assignee_id"],
+            r["agency_type"],
+            r["plan_id"],
+        )
         for r in rows
     ]
 
 
-async def plans_in_effect(pool: asyncpg.Pool, today: date) -> list[tuple[str, bool]]:
-    """Plans in effect, oldest first, and whether their transfers were completed once."""
+@dataclass(frozen=True)
+class PlanInEffect:
+    """An applied plan in effect, and whether its transfers were completed once."""
+
+    plan_id: str
+    county: str
+    done: bool
+
+
+async def plans_in_effect(pool: asyncpg.Pool, today: date) -> list[PlanInEffect]:
+    """Plans in effect, oldest first."""
     rows = await pool.fetch(
-        "SELECT plan_id, transfers_done_at IS NOT NULL AS done FROM redistricting_plans WHERE effective_date <= $1"
-        " ORDER BY effective_date, applied_at, plan_id",
+        "SELECT plan_id, county, transfers_done_at IS NOT NULL AS done FROM redistricting_plans"
+        " WHERE effective_date <= $1 ORDER BY effective_date, applied_at, plan_id",
         today,
     )
-    return [(r["plan_id"], r["done"]) for r in rows]
+    return [PlanInEffect(r["plan_id"], r["county"], r["done"]) for r in rows]
+
+
+def plan_of(case: OpenCaseRef, plans: list[PlanInEffect]) -> str | None:
+    """The plan a case's transfer names: the one that ended its grid, else the newest in effect of its county."""
+    if case.plan_id is not None:
+        return case.plan_id
+    county = case.township_code[:6] if case.township_code else case.grid_code[:6]
+    return next((p.plan_id for p in reversed(plans) if p.county == county), None)
 
 
 async def mark_done(pool: asyncpg.Pool, plan_id: str) -> None:
