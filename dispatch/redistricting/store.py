@@ -18,7 +18,7 @@ from dispatch.redistricting.validate import Outcome, PlanInvalid, apply_plan
 from dispatch.redistricting.writes import move_people, write_grids, write_units
 from dispatch.registry.revisions import bump_revision
 
-__all__ = ["PlanAlreadyApplied", "PlanConflict", "apply", "load_county", "validate"]
+__all__ = ["PlanAlreadyApplied", "PlanConflict", "apply", "load_county", "refuse_broken_tiling", "validate"]
 
 VALID_ON = "valid_from <= $2 AND (valid_to IS NULL OR $2 < valid_to)"
 
@@ -126,7 +126,7 @@ async def apply(
                 " VALUES ($1,$2,$3,$4,$5,$6)",
                 [(e.from_code, e.to_code, e.kind, e.level, plan.plan_id, eff) for e in out.lineage],
             )
-            await _refuse_broken_tiling(conn, plan)
+            await refuse_broken_tiling(conn, plan)
             for part in ("boundaries", "people"):
                 await bump_revision(conn, part)
             out.counts["registry_revision"] = await stacking.registry_revision(conn)
@@ -135,7 +135,7 @@ async def apply(
     return out
 
 
-async def _refuse_broken_tiling(conn: Conn, plan: RedistrictingPlan) -> None:
+async def refuse_broken_tiling(conn: Conn, plan: RedistrictingPlan) -> None:
     """Read back what was written and check it tiles; raising here rolls the whole plan back."""
     outline, units, grids = await load_county(conn, plan.county, plan.effective_date)
     errors = county_errors(plan.county, outline, units, grids)

@@ -11,7 +11,7 @@ import asyncpg
 from core.cases import Actor, Assignee, TransferCase
 from core.vocabulary import PartyKind
 from dispatch.errors import Conflict, NotFound
-from dispatch.routing.model import Party
+from dispatch.routing.model import GridRef, Party
 from dispatch.routing.snapshot import RoutingSnapshot
 
 TRANSFER_NAMESPACE = UUID("0d6c3e0a-6f0e-4b53-9d1c-6a8e4a1f7b22")
@@ -30,6 +30,9 @@ class OpenCaseRef:
     agency_type: str | None
     plan_id: str | None = None
     """The plan that ended the case's grid (by lineage), when one did."""
+    pieces: tuple[str, ...] = ()
+    """Every grid the case's grid became (a cut grid becomes several)."""
+    location: tuple[float, float] | None = None
 
 
 class NoSuccessor(NotFound):
@@ -42,7 +45,7 @@ class StaleSnapshot(Conflict):
 
 def transfer_for(case: OpenCaseRef, snap: RoutingSnapshot, today: date, now: datetime, plan_id: str) -> TransferCase:
     """The command that moves a case to the successor grid's responsible people of the same kind."""
-    grid = snap.index.current(case.grid_code, today)
+    grid = _piece_at(case, snap, today) or snap.index.current(case.grid_code, today)
     if grid is None:
         raise NoSuccessor(f"case {case.id}: grid {case.grid_code} has no successor on {today}")
     if grid.code == case.grid_code:
@@ -64,6 +67,14 @@ def transfer_for(case: OpenCaseRef, snap: RoutingSnapshot, today: date, now: dat
     )
 
 
+def _piece_at(case: OpenCaseRef, snap: RoutingSnapshot, today: date) -> GridRef | None:
+    """Of the grids a cut grid became, the one the case's location lies in today."""
+    if case.location is None or len(case.pieces) < 2:
+        return None
+    found = snap.index.locate(*case.location, today)
+    return found if found is not None and found.code in case.pieces else None
+
+
 def _successor_party(case: OpenCaseRef, grid_code: str, township: str, snap: RoutingSnapshot) -> Party:
     d = snap.directory
     found: Party | None
@@ -83,7 +94,9 @@ async def stranded_cases(pool: asyncpg.Pool, today: date) -> list[OpenCaseRef]:
     rows = await pool.fetch(
         "SELECT c.id, c.grid_code, c.township_code, c.assignee_kind, c.assignee_id, t.agency_type,"
         " (SELECT l.plan_id FROM unit_lineage l WHERE l.from_code = c.grid_code AND l.level = 'grid'"
-        "  AND l.effective_date <= $1 ORDER BY l.effective_date DESC, l.id DESC LIMIT 1) AS plan_id FROM cases c"
+        "  AND l.effective_date <= $1 ORDER BY l.effective_date DESC, l.id DESC LIMIT 1) AS plan_id,"
+        " ARRAY(SELECT l.to_code FROM unit_lineage l WHERE l.from_code = c.grid_code AND l.level = 'grid'"
+        "  AND l.effective_date <= $1) AS pieces, ST_X(c.location) AS lon, ST_Y(c.location) AS lat FROM cases c"
         " LEFT JOIN teams t ON t.id = c.assignee_id"
         " WHERE c.closed_at IS NULL AND c.grid_code IS NOT NULL AND NOT EXISTS ("
         "   SELECT 1 FROM grids g WHERE g.code = c.grid_code AND g.valid_from <= $1"
@@ -99,6 +112,8 @@ async def stranded_cases(pool: asyncpg.Pool, today: date) -> list[OpenCaseRef]:
             r["assignee_id"],
             r["agency_type"],
             r["plan_id"],
+            tuple(r["pieces"]),
+            None if r["lon"] is None else (r["lon"], r["lat"]),
         )
         for r in rows
     ]

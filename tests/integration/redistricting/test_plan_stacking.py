@@ -19,7 +19,10 @@ import shapely
 from shapely.geometry import mapping
 
 from core.cases import case_id_for_event
+from core.plans import RedistrictingPlan
 from dispatch.clock import local_day
+from dispatch.redistricting import store as plan_store
+from dispatch.redistricting.validate import PlanInvalid
 from tests.integration.auth import admin_headers
 from tests.integration.conftest import running_stack
 from tests.integration.harness import ROOT, LiveStack, client_on, pool_on, wait_for
@@ -240,3 +243,29 @@ async def test_a_future_plan_leaves_todays_routing_and_later_plans_stack_on_it(
     counts = {k: applied.json()[k] for k in ("units_changed", "grids_changed", "cases_to_move", "people_changed")}
     assert counts == {"units_changed": 1, "grids_changed": 0, "cases_to_move": 0, "people_changed": 0}
     assert await registry_counts(sdb) == (before[0] + 1, before[1], before[2] + 1, before[3] + 1)
+
+
+async def test_the_check_after_writing_names_the_gap_and_the_plan_keeps_nothing(sdb: asyncpg.Pool) -> None:
+    checked = RedistrictingPlan.model_validate(
+        plan("after-write", TOMORROW, {"op": "rename", "code": COUNTY + "100201", "name": "x村"})
+    )
+    async with sdb.acquire() as conn:
+        tx = conn.transaction()
+        await tx.start()
+        try:
+            gone = await conn.fetchrow(
+                "UPDATE grids SET valid_to = $1 WHERE code = (SELECT min(code) FROM grids WHERE township_code = $2"
+                " AND valid_to IS NULL) RETURNING code, village_code",
+                TOMORROW,
+                f"{COUNTY}100",
+            )
+            assert gone is not None
+            with pytest.raises(PlanInvalid) as refused:
+                await plan_store.refuse_broken_tiling(conn, checked)
+        finally:
+            await tx.rollback()
+    assert any(
+        e.startswith(f"after writing, {COUNTY} does not tile on {TOMORROW} (nothing kept): {gone['village_code']} has")
+        and "covered by none of its children" in e
+        for e in refused.value.errors
+    ), refused.value.errors

@@ -1,7 +1,10 @@
-"""Cutting grids keeps every piece: a split or a transfer of part leaves no area without a grid row."""
+"""Cutting grids keeps every piece: a split or a transfer of part leaves no area without a grid row, and a case of
+a cut grid goes to the piece it lies in."""
 
 from __future__ import annotations
 
+import uuid
+from datetime import UTC, date, datetime
 from typing import Any
 
 import shapely
@@ -10,7 +13,13 @@ from shapely.geometry import mapping
 from core.plans import RedistrictingPlan
 from dispatch.redistricting.model import Grid, Unit
 from dispatch.redistricting.registry_check import county_errors
+from dispatch.redistricting.transfers import OpenCaseRef, transfer_for
 from dispatch.redistricting.validate import Outcome, apply_plan
+from dispatch.routing.locate import GridIndex
+from dispatch.routing.rules import RuleBook
+from dispatch.routing.snapshot import RoutingSnapshot
+from tests.unit.factories import DEFAULT_RULES, VILLAGE, directory, grid
+from tests.unit.factories import TOWN as TOWN_CODE
 
 COUNTY = "510822"
 TOWN = "510822100"
@@ -108,3 +117,16 @@ def test_a_grid_wholly_inside_the_moved_area_is_recoded_not_split() -> None:
         (f"{V1}002", f"{V2}002", "recoded_to")
     ]
     assert after[f"{V2}002"].households == 101
+
+
+def test_a_case_of_a_cut_grid_goes_to_the_piece_its_location_lies_in() -> None:
+    old = f"{VILLAGE}003"
+    day, cut_on = date(2026, 12, 2), date(2026, 12, 1)
+    pieces = [grid(f"{VILLAGE}001", 105.0, cut_on), grid(f"{VILLAGE}002", 105.1, cut_on)]
+    index = GridIndex([grid(old, 105.0, valid_to=cut_on), *pieces], successors={old: f"{VILLAGE}002"})
+    snap = RoutingSnapshot(index, RuleBook(DEFAULT_RULES), directory())
+    case = OpenCaseRef(uuid.uuid4(), old, TOWN_CODE, "grid_member", "gm-0", None, "cut-plan")
+    west = OpenCaseRef(**{**case.__dict__, "pieces": tuple(p.code for p, _ in pieces), "location": (105.05, 32.05)})
+    now = datetime(2026, 12, 2, 1, tzinfo=UTC)
+    assert transfer_for(west, snap, day, now, "cut-plan").grid_code == f"{VILLAGE}001"
+    assert transfer_for(case, snap, day, now, "cut-plan").grid_code == f"{VILLAGE}002"  # no location: by lineage
