@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import shapely
+
 from core.plans import RedistrictingPlan
 from dispatch.db import Conn
 from dispatch.errors import Conflict
 from dispatch.redistricting.model import Rows, Unit
 from dispatch.redistricting.validate import Outcome
+from dispatch.registry.load import multipolygon_wkb
 
 
 class PlanAlreadyApplied(Conflict):
@@ -101,9 +104,22 @@ async def refuse_same_day_rows(conn: Conn, plan: RedistrictingPlan, rows: Rows) 
 
 
 async def cases_to_move(conn: Conn, out: Outcome) -> int:
-    """Open cases whose grid ends without keeping its code: each gets exactly one transfer."""
+    """Open cases whose grid ends without keeping its code, or that lie in a piece cut away from a grid that keeps
+    it: each gets exactly one transfer."""
     gone = sorted(set(out.rows.grids_ended) - {g.code for g in out.rows.grids_started})
     count = await conn.fetchval(
         "SELECT count(*) FROM cases WHERE closed_at IS NULL AND grid_code = ANY($1::text[])", gone
     )
+    for old, pieces in sorted(out.grid_pieces.items()):
+        away = [out.grids[p].geom for p in set(pieces) if p != old and p in out.grids]
+        if old not in out.grids or not away:
+            continue
+        count += await conn.fetchval(
+            "SELECT count(*) FROM cases WHERE closed_at IS NULL AND grid_code = $1"
+            " AND ST_Covers(ST_SetSRID(ST_GeomFromWKB($2), 4326), location)"
+            " AND NOT ST_Covers(ST_SetSRID(ST_GeomFromWKB($3), 4326), location)",
+            old,
+            multipolygon_wkb(shapely.union_all(away)),
+            multipolygon_wkb(out.grids[old].geom),
+        )
     return int(count or 0)

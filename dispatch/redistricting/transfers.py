@@ -89,8 +89,22 @@ def _successor_party(case: OpenCaseRef, grid_code: str, township: str, snap: Rou
     return found
 
 
+CUT_AWAY = (
+    "SELECT 1 FROM unit_lineage l JOIN redistricting_plans r ON r.plan_id = l.plan_id"
+    " JOIN grids p ON p.code = l.to_code WHERE l.from_code = c.grid_code"
+    " AND l.level = 'grid' AND l.kind = 'split_into' AND l.to_code <> c.grid_code AND l.effective_date <= $1"
+    " AND c.opened_at < greatest(r.applied_at, l.effective_date::timestamp AT TIME ZONE 'Asia/Shanghai')"
+    " AND p.valid_from <= $1 AND (p.valid_to IS NULL OR $1 < p.valid_to) AND ST_Covers(p.geom, c.location)"
+    " AND NOT EXISTS (SELECT 1 FROM grids k WHERE k.code = c.grid_code AND k.valid_from <= $1"
+    "  AND (k.valid_to IS NULL OR $1 < k.valid_to) AND ST_Covers(k.geom, c.location))"
+)
+"""A case opened before its grid was cut, lying in a piece that went to another village (the grid's remainder
+kept the code): it follows its piece."""
+
+
 async def stranded_cases(pool: asyncpg.Pool, today: date) -> list[OpenCaseRef]:
-    """Open cases whose grid is not valid today (abolished or recoded), each with the plan that ended its grid."""
+    """Open cases whose grid is not valid today (abolished or recoded) or that lie in a piece cut away from it,
+    each with the plan that ended or cut its grid."""
     rows = await pool.fetch(
         "SELECT c.id, c.grid_code, c.township_code, c.assignee_kind, c.assignee_id, t.agency_type,"
         " (SELECT l.plan_id FROM unit_lineage l WHERE l.from_code = c.grid_code AND l.level = 'grid'"
@@ -98,9 +112,10 @@ async def stranded_cases(pool: asyncpg.Pool, today: date) -> list[OpenCaseRef]:
         " ARRAY(SELECT l.to_code FROM unit_lineage l WHERE l.from_code = c.grid_code AND l.level = 'grid'"
         "  AND l.effective_date <= $1) AS pieces, ST_X(c.location) AS lon, ST_Y(c.location) AS lat FROM cases c"
         " LEFT JOIN teams t ON t.id = c.assignee_id"
-        " WHERE c.closed_at IS NULL AND c.grid_code IS NOT NULL AND NOT EXISTS ("
+        " WHERE c.closed_at IS NULL AND c.grid_code IS NOT NULL AND (NOT EXISTS ("
         "   SELECT 1 FROM grids g WHERE g.code = c.grid_code AND g.valid_from <= $1"
-        "   AND (g.valid_to IS NULL OR $1 < g.valid_to))",
+        "   AND (g.valid_to IS NULL OR $1 < g.valid_to))"
+        f" OR EXISTS ({CUT_AWAY}))",
         today,
     )
     return [

@@ -23,6 +23,7 @@ from core.plans import RedistrictingPlan
 from dispatch.clock import local_day
 from dispatch.redistricting import store as plan_store
 from dispatch.redistricting.validate import PlanInvalid
+from tests.conftest import SESSION_ENV
 from tests.integration.auth import admin_headers
 from tests.integration.conftest import running_stack
 from tests.integration.harness import ROOT, LiveStack, client_on, pool_on, wait_for
@@ -42,7 +43,7 @@ def stack() -> Iterator[LiveStack]:
     with running_stack(
         ["demo", "load", "--no-notify"],
         ["generate", divisions, "--county", OTHER, "--no-notify"],
-        extra_env={"GRID_TRANSFER_CHECK_SECONDS": "1"},
+        extra_env={**SESSION_ENV, "GRID_TRANSFER_CHECK_SECONDS": "1"},  # events at one spot are not duplicates
     ) as ts:
         yield ts
 
@@ -177,6 +178,9 @@ async def test_a_cutting_plan_keeps_every_piece_and_the_county_still_tiles(
     area = max(getattr(area, "geoms", [area]), key=lambda g: g.area)  # one polygon of the strip along the border
     rest = grid.difference(area.buffer(size * 0.1))
     assert 0 < area.area < grid.area * 0.9 and rest.area > 0
+    inside, remainder = area.representative_point(), rest.representative_point()
+    moving, _ = await routed(admin, sdb, {"lon": inside.x, "lat": inside.y})
+    staying, _ = await routed(admin, sdb, {"lon": remainder.x, "lat": remainder.y})
     body = plan("cut-grid", TODAY, {"op": "transfer_part", "source": source, "target": target, "area": mapping(area)})
     checked = await admin.post("/api/v1/plans/validate", json=body)
     assert checked.status_code == 200, checked.text
@@ -186,6 +190,7 @@ async def test_a_cutting_plan_keeps_every_piece_and_the_county_still_tiles(
     assert applied.status_code == 201, applied.text
     summary = applied.json()
     assert (summary["units_changed"], summary["grids_changed"], summary["grids_started"]) == (2, 1, 2)
+    assert summary["cases_to_move"] == 1  # the case in the piece cut away; the remainder's stays
     assert summary["lineage"] == {"grid split_into": 2, "village part_transferred_to": 1}
 
     checked_tiling = gridctl(stack, "check", COUNTY)
@@ -193,8 +198,6 @@ async def test_a_cutting_plan_keeps_every_piece_and_the_county_still_tiles(
     pieces = (await admin.get(f"/api/v1/history/code/{cut}")).json()["successors"]
     assert [(p["kind"], p["code"][:12]) for p in pieces] == [("split_into", target)]
     piece = pieces[0]["code"]
-    inside = area.representative_point()
-    remainder = rest.representative_point()
     today = TODAY.isoformat()
     moved = await admin.get("/api/v1/history/point", params={"lon": inside.x, "lat": inside.y, "on": today})
     kept = await admin.get("/api/v1/history/point", params={"lon": remainder.x, "lat": remainder.y, "on": today})
@@ -202,6 +205,18 @@ async def test_a_cutting_plan_keeps_every_piece_and_the_county_still_tiles(
     assert kept.status_code == 200 and kept.json()["grid_code"] == cut and kept.json()["village_code"] == source
     before = await admin.get("/api/v1/history/point", params={"lon": inside.x, "lat": inside.y, "on": str(YESTERDAY)})
     assert before.json()["grid_code"] == cut
+
+    async def transferred() -> asyncpg.Record | None:
+        return await sdb.fetchrow(
+            "SELECT c.grid_code, l.payload FROM cases c JOIN case_log l ON l.case_id = c.id AND l.kind = 'transferred'"
+            " WHERE c.id = $1",
+            moving,
+        )
+
+    moved_case = await wait_for(transferred, "the case in the piece cut away to follow it", within=30)
+    assert moved_case["grid_code"] == piece and orjson.loads(moved_case["payload"])["plan_id"] == "cut-grid"
+    assert await sdb.fetchval("SELECT grid_code FROM cases WHERE id = $1", staying) == cut
+    assert not await sdb.fetchval("SELECT 1 FROM case_log WHERE case_id = $1 AND kind = 'transferred'", staying)
 
     async def routes_to(spot: Any, grid_code: str) -> bool:
         return (await routed(admin, sdb, {"lon": spot.x, "lat": spot.y}))[1] == grid_code
