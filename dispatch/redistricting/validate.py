@@ -40,9 +40,17 @@ class Outcome:
         """Where the members of each ended grid go: a remainder keeping the code keeps them, else the largest piece."""
         moves: dict[str, str] = {}
         for old, pieces in self.grid_pieces.items():
-            if old not in pieces and pieces:
-                moves[old] = max(pieces, key=lambda code: (self.grids[code].geom.area, code))
+            standing = self._standing(old)
+            if old not in pieces and standing:
+                moves[old] = max(standing, key=lambda code: (self.grids[code].geom.area, code))
         return moves
+
+    def _standing(self, code: str, depth: int = 0) -> list[str]:
+        """The grids a code ends up as, following pieces that later items moved or cut again."""
+        pieces = self.grid_pieces.get(code)
+        if pieces is None or code in pieces or depth > 20:
+            return [code] if code in self.grids else []
+        return [found for piece in dict.fromkeys(pieces) for found in self._standing(piece, depth + 1)]
 
 
 ITEM = re.compile(r"^item (\d+) \(")

@@ -130,3 +130,13 @@ def test_a_case_of_a_cut_grid_goes_to_the_piece_its_location_lies_in() -> None:
     now = datetime(2026, 12, 2, 1, tzinfo=UTC)
     assert transfer_for(west, snap, day, now, "cut-plan").grid_code == f"{VILLAGE}001"
     assert transfer_for(case, snap, day, now, "cut-plan").grid_code == f"{VILLAGE}002"  # no location: by lineage
+
+
+def test_members_follow_a_grid_moved_then_cut_by_a_later_item_of_the_same_plan() -> None:
+    out, after = applied(
+        {"op": "transfer_part", "source": V1, "target": V2, "area": mapping(shapely.box(1, 0, 2, 1))},
+        {"op": "transfer_part", "source": V2, "target": V1, "area": mapping(shapely.box(1.5, 0, 2, 1))},
+    )
+    assert sorted(g.code for g in out.rows.grids_started) == [f"{V1}003", f"{V2}002"]
+    assert after[f"{V2}002"].geom.equals(shapely.box(1, 0, 1.5, 1))
+    assert out.post_moves() == {f"{V1}002": f"{V2}002"}
