@@ -88,17 +88,20 @@ class RegistryAgent:
         if not plans:
             return
         snap = await self.ctx.snapshot()
-        latest = plans[-1][0]
         for case in await transfers.stranded_cases(pool, today):
-            command, snap = await self._transfer(case, snap, today, now, latest)
+            plan_id = transfers.plan_of(case, plans)
+            if plan_id is None:  # a grid ended by no plan of its county: nothing names the move
+                log.error("case %s: grid %s ended, but no plan of its county is in effect", case.id, case.grid_code)
+                continue
+            command, snap = await self._transfer(case, snap, today, now, plan_id)
             if command is not None:
                 await self.commands.send(key=str(case.id).encode(), value=self.ctx.signer.record(command))
                 self.ctx.counters["transfers"] += 1
         await self.app.producer.flush()
-        for plan_id, done in plans:
-            if not done:
-                await transfers.mark_done(pool, plan_id)
-                log.info("plan %s in effect: stranded cases sent to their successors", plan_id)
+        for plan in plans:
+            if not plan.done:
+                await transfers.mark_done(pool, plan.plan_id)
+                log.info("plan %s in effect: stranded cases sent to their successors", plan.plan_id)
 
     async def _transfer(
         self, case: transfers.OpenCaseRef, snap: RoutingSnapshot, today: date, now: datetime, plan_id: str

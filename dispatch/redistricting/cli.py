@@ -11,13 +11,12 @@ import asyncpg
 import orjson
 import typer
 from pydantic import ValidationError
-from shapely.geometry.base import BaseGeometry
 
 from core.plans import PLAN_ADAPTER, RedistrictingPlan
 from dispatch.cli_support import console, fail, with_pool
-from dispatch.geometry.tiling import tiling_errors
 from dispatch.redistricting import store as plan_store
 from dispatch.redistricting.builder import build_plan
+from dispatch.redistricting.registry_check import county_errors
 from dispatch.redistricting.validate import PlanInvalid
 from dispatch.registry import history
 from dispatch.registry.division_import import BadDivisionFile, read_checked
@@ -41,17 +40,7 @@ def check(
     async def work(pool: asyncpg.Pool) -> list[str]:
         async with pool.acquire() as conn:
             outline, units, grids = await plan_store.load_county(conn, county, day)
-        problems = tiling_errors(county, outline, {c: u.geom for c, u in units.items() if u.level == "township"})
-        villages_of: dict[str, dict[str, BaseGeometry]] = {}
-        for u in units.values():
-            if u.level == "village":
-                villages_of.setdefault(u.parent, {})[u.code] = u.geom
-        grids_of: dict[str, dict[str, BaseGeometry]] = {}
-        for g in grids.values():
-            grids_of.setdefault(g.village, {})[g.code] = g.geom
-        for parent, children in sorted((villages_of | grids_of).items()):
-            problems += tiling_errors(parent, units[parent].geom, children)
-        return problems
+        return county_errors(county, outline, units, grids)
 
     problems = with_pool(work)
     if problems:
@@ -91,16 +80,22 @@ def plan_build(
 
 @plan_app.command("validate")
 def plan_validate(path: Annotated[Path, typer.Argument(exists=True, dir_okay=False)]) -> None:
-    """Check a plan against the registry without changing anything."""
+    """Check a plan against the registry as of its effective date (every applied plan in it), changing nothing."""
     plan = _read_plan(path)
     try:
         out = with_pool(lambda pool: plan_store.validate(pool, plan))
     except PlanInvalid as exc:
         fail(f"plan {plan.plan_id} is invalid", exc.errors)
         return
+    except plan_store.PlanConflict as exc:
+        fail(f"plan {plan.plan_id} cannot be applied", [str(exc)])
+        return
+    c = out.counts
     console.print(
-        f"[green]plan {plan.plan_id} is valid[/green]: {len(out.changed_units)} units and "
-        f"{len(out.changed_grids)} grids change on {plan.effective_date}"
+        f"[green]plan {plan.plan_id} is valid[/green] on {plan.effective_date}: {c['units_changed']} units change"
+        f" ({c['units_ended']} rows end, {c['units_started']} start), {c['grids_changed']} grids end and"
+        f" {c['grids_started']} start, {c['cases_to_move']} open cases move; registry revision"
+        f" {c['registry_revision']} (apply with --registry-revision {c['registry_revision']} to refuse a stale one)"
     )
 
 
@@ -108,12 +103,16 @@ def plan_validate(path: Annotated[Path, typer.Argument(exists=True, dir_okay=Fal
 def plan_apply(
     path: Annotated[Path, typer.Argument(exists=True, dir_okay=False)],
     by: Annotated[str, typer.Option(help="who applies it (recorded)")],
+    registry_revision: Annotated[
+        int | None, typer.Option(help="the revision `plan validate` printed: refuse if the registry moved since")
+    ] = None,
 ) -> None:
     """Apply a plan: the registry changes from its effective date and open cases move to the successors."""
     plan = _read_plan(path)
+    counts: dict[str, int] = {}
 
     async def work(pool: asyncpg.Pool) -> int:
-        await plan_store.apply(pool, plan, by)
+        counts.update((await plan_store.apply(pool, plan, by, registry_revision)).counts)
         async with pool.acquire() as conn:
             return await bump_revision(conn, "plan")
 
@@ -122,9 +121,12 @@ def plan_apply(
     except PlanInvalid as exc:
         fail(f"plan {plan.plan_id} is invalid; nothing changed", exc.errors)
         return
+    except plan_store.PlanConflict as exc:
+        fail(f"plan {plan.plan_id} cannot be applied; nothing changed", [str(exc)])
+        return
     except plan_store.PlanAlreadyApplied:
         console.print(f"plan {plan.plan_id} was already applied; announcing it again")
         plan = with_pool(lambda pool: history.applied_plan(pool, plan.plan_id)) or plan
         revision = 0
     announce(CommonSettings(), "plan", revision, f"plan {plan.plan_id} applied by {by}", plan=plan)
-    console.print(f"[green]plan {plan.plan_id} applied[/green], effective {plan.effective_date}")
+    console.print(f"[green]plan {plan.plan_id} applied[/green], effective {plan.effective_date}: {counts}")

@@ -1,8 +1,8 @@
-"""Read a county's registry on a day from PostGIS and write a validated plan's outcome, atomically."""
+"""Read a county's registry on a day from PostGIS, and validate and write a plan stacked on every plan applied."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import asyncpg
 import shapely
@@ -10,20 +10,17 @@ from shapely.geometry.base import BaseGeometry
 
 from core.plans import RedistrictingPlan
 from dispatch.db import Conn
-from dispatch.errors import Conflict
-from dispatch.redistricting.validate import Grid, Outcome, PlanInvalid, Unit, apply_plan
-from dispatch.registry.load import multipolygon_wkb, person_name, person_phone, township_teams
+from dispatch.redistricting import stacking
+from dispatch.redistricting.model import Grid, Unit
+from dispatch.redistricting.registry_check import county_errors
+from dispatch.redistricting.stacking import PlanAlreadyApplied, PlanConflict
+from dispatch.redistricting.validate import Outcome, PlanInvalid, apply_plan
+from dispatch.redistricting.writes import move_people, write_grids, write_units
 from dispatch.registry.revisions import bump_revision
 
+__all__ = ["PlanAlreadyApplied", "PlanConflict", "apply", "load_county", "refuse_broken_tiling", "validate"]
+
 VALID_ON = "valid_from <= $2 AND (valid_to IS NULL OR $2 < valid_to)"
-
-
-class PlanAlreadyApplied(Conflict):
-    """A plan with this id is already in the registry."""
-
-    def __init__(self, plan_id: str) -> None:
-        super().__init__(f"plan {plan_id} was already applied")
-        self.plan_id = plan_id
 
 
 async def load_county(conn: Conn, county: str, day: date) -> tuple[BaseGeometry, dict[str, Unit], dict[str, Grid]]:
@@ -65,145 +62,84 @@ async def load_county(conn: Conn, county: str, day: date) -> tuple[BaseGeometry,
     return outline, units, grids
 
 
-async def validate(pool: asyncpg.Pool, plan: RedistrictingPlan) -> Outcome:
-    """Apply the plan in memory to the registry of the day before it takes effect; raise with every error."""
+async def _outcome(
+    conn: Conn, plan: RedistrictingPlan, expected_revision: int | None
+) -> tuple[Outcome, dict[str, Unit]]:
+    """The plan applied in memory to the registry of its effective date, with every applied plan in it; refused
+    when it would land out of order, on a stale registry, or on rows another plan started that day."""
+    await stacking.refuse_out_of_order(conn, plan)
+    if expected_revision is not None:
+        await stacking.refuse_stale(conn, expected_revision)
+    outline, units, grids = await load_county(conn, plan.county, plan.effective_date)
+    taken = await conn.fetch("SELECT DISTINCT code FROM grids WHERE county_code = $1", plan.county)
+    gone = await stacking.ended_units(conn, plan, units)
+    out = apply_plan(plan, outline, units, grids, (r["code"] for r in taken), gone)
+    if out.errors:
+        raise PlanInvalid(out.errors)
+    await stacking.refuse_same_day_rows(conn, plan, out.rows)
+    out.counts = {
+        "units_changed": len(out.changed_units),
+        "units_ended": len(out.rows.units_ended),
+        "units_started": len(out.rows.units_started),
+        "grids_changed": len(out.rows.grids_ended),
+        "grids_started": len(out.rows.grids_started),
+        "cases_to_move": await stacking.cases_to_move(conn, out),
+        "registry_revision": await stacking.registry_revision(conn),
+    }
+    return out, units
+
+
+async def validate(pool: asyncpg.Pool, plan: RedistrictingPlan, expected_revision: int | None = None) -> Outcome:
+    """Apply the plan in memory to the registry as of its effective date; raise with every error or conflict."""
     async with pool.acquire() as conn:
-        outline, units, grids = await load_county(conn, plan.county, plan.effective_date - timedelta(days=1))
-    outcome = apply_plan(plan, outline, units, grids)
-    if outcome.errors:
-        raise PlanInvalid(outcome.errors)
-    return outcome
-
-
-async def apply(pool: asyncpg.Pool, plan: RedistrictingPlan, applied_by: str) -> Outcome:
-    """Validate and write the plan in one transaction: old rows end at the effective date, new rows start."""
-    eff = plan.effective_date
-    async with pool.acquire() as conn, conn.transaction(isolation="serializable"):
-        if await conn.fetchval("SELECT 1 FROM redistricting_plans WHERE plan_id = $1", plan.plan_id):
-            raise PlanAlreadyApplied(plan.plan_id)
-        outline, units, grids = await load_county(conn, plan.county, eff - timedelta(days=1))
-        out = apply_plan(plan, outline, units, grids)
-        if out.errors:
-            raise PlanInvalid(out.errors)
-        await conn.execute(
-            "INSERT INTO redistricting_plans (plan_id, county, effective_date, legal_basis, title, body, applied_by)"
-            " VALUES ($1,$2,$3,$4,$5,$6,$7)",
-            plan.plan_id,
-            plan.county,
-            eff,
-            plan.legal_basis,
-            plan.title,
-            plan.model_dump(mode="json"),
-            applied_by,
-        )
-        await _write_units(conn, out, units, eff)
-        await _write_grids(conn, out, plan.county, eff)
-        await _move_people(conn, out, units, eff)
-        await conn.executemany(
-            "INSERT INTO unit_lineage (from_code, to_code, kind, level, plan_id, effective_date)"
-            " VALUES ($1,$2,$3,$4,$5,$6)",
-            [(e.from_code, e.to_code, e.kind, e.level, plan.plan_id, eff) for e in out.lineage],
-        )
-        for part in ("boundaries", "people"):
-            await bump_revision(conn, part)
+        out, _ = await _outcome(conn, plan, expected_revision)
     return out
 
 
-async def _write_units(conn: Conn, out: Outcome, before: dict[str, Unit], eff: date) -> None:
-    closing = sorted(code for code in out.changed_units if code in before)
-    await conn.execute(
-        "UPDATE admin_units SET valid_to = $2 WHERE code = ANY($1::text[]) AND valid_to IS NULL AND valid_from < $2",
-        closing,
-        eff,
-    )
-    opening = [out.units[c] for c in sorted(out.changed_units) if c in out.units]
-    await conn.executemany(
-        "INSERT INTO admin_units (code, name, level, parent_code, statistical_only, synthetic_geometry, geom,"
-        " valid_from) VALUES ($1,$2,$3,$4,$5,true,ST_SetSRID(ST_GeomFromWKB($6),4326),$7)",
-        [(u.code, u.name, u.level, u.parent, u.statistical_only, multipolygon_wkb(u.geom), eff) for u in opening],
-    )
-
-
-async def _write_grids(conn: Conn, out: Outcome, county: str, eff: date) -> None:
-    await conn.execute(
-        "UPDATE grids SET valid_to = $2 WHERE code = ANY($1::text[]) AND valid_to IS NULL AND valid_from < $2",
-        sorted(out.changed_grids),
-        eff,
-    )
-    fresh = sorted(set(out.changed_grids.values()))
-    await conn.executemany(
-        "INSERT INTO grids (code, name, village_code, township_code, county_code, kind, households, population,"
-        " geom, valid_from) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,ST_SetSRID(ST_GeomFromWKB($9),4326),$10)",
-        [
-            (
-                g.code,
-                g.name,
-                g.village,
-                out.units[g.village].parent,
-                county,
-                g.kind,
-                g.households,
-                g.population,
-                multipolygon_wkb(g.geom),
+async def apply(
+    pool: asyncpg.Pool, plan: RedistrictingPlan, applied_by: str, expected_revision: int | None = None
+) -> Outcome:
+    """Validate and write the plan in one transaction: the rows validated are the rows written (old rows end at
+    the effective date, new rows start), and the county must still tile after the write, or nothing is kept."""
+    eff = plan.effective_date
+    try:
+        async with pool.acquire() as conn, conn.transaction(isolation="serializable"):
+            if await conn.fetchval("SELECT 1 FROM redistricting_plans WHERE plan_id = $1", plan.plan_id):
+                raise PlanAlreadyApplied(plan.plan_id)
+            out, before = await _outcome(conn, plan, expected_revision)
+            await conn.execute(
+                "INSERT INTO redistricting_plans (plan_id, county, effective_date, legal_basis, title, body,"
+                " applied_by) VALUES ($1,$2,$3,$4,$5,$6,$7)",
+                plan.plan_id,
+                plan.county,
                 eff,
+                plan.legal_basis,
+                plan.title,
+                plan.model_dump(mode="json"),
+                applied_by,
             )
-            for g in (out.grids[c] for c in fresh)
-        ],
-    )
+            await write_units(conn, out, eff)
+            await write_grids(conn, out, plan.county, eff)
+            out.counts["people_changed"] = len(await move_people(conn, out, before, eff))
+            await conn.executemany(
+                "INSERT INTO unit_lineage (from_code, to_code, kind, level, plan_id, effective_date)"
+                " VALUES ($1,$2,$3,$4,$5,$6)",
+                [(e.from_code, e.to_code, e.kind, e.level, plan.plan_id, eff) for e in out.lineage],
+            )
+            await refuse_broken_tiling(conn, plan)
+            for part in ("boundaries", "people"):
+                await bump_revision(conn, part)
+            out.counts["registry_revision"] = await stacking.registry_revision(conn)
+    except asyncpg.SerializationError as exc:
+        raise PlanConflict("the registry changed while the plan was applied; nothing changed, try again") from exc
+    return out
 
 
-async def _move_people(conn: Conn, out: Outcome, before: dict[str, Unit], eff: date) -> None:
-    """Grid members follow their grid to its new code; teams and duty posts of abolished units end."""
-    moves = sorted(out.changed_grids.items())
-    posts = await conn.fetch(
-        "SELECT grid_code, person_id, post FROM grid_posts WHERE grid_code = ANY($1::text[]) AND valid_to IS NULL",
-        [old for old, _ in moves],
-    )
-    new_of = dict(moves)
-    await conn.execute(
-        "UPDATE grid_posts SET valid_to = $2 WHERE grid_code = ANY($1::text[]) AND valid_to IS NULL"
-        " AND valid_from < $2",
-        [old for old, new in moves if old != new],
-        eff,
-    )
-    await conn.executemany(
-        "INSERT INTO grid_posts (grid_code, person_id, post, valid_from) VALUES ($1,$2,$3,$4)",
-        [
-            (new_of[p["grid_code"]], p["person_id"], p["post"], eff)
-            for p in posts
-            if new_of[p["grid_code"]] != p["grid_code"]
-        ],
-    )
-    abolished = sorted(c for c in before if c not in out.units)
-    successor = {e.from_code: e.to_code for e in out.lineage if e.kind == "merged_into" and e.level == "township"}
-    created = [u for c, u in sorted(out.units.items()) if c not in before]
-    await conn.executemany(
-        "INSERT INTO teams (id, kind, agency_type, name, unit_code, valid_from) VALUES ($1,$2,$3,$4,$5,$6)"
-        " ON CONFLICT (id) DO NOTHING",
-        [row for u in created if u.level == "township" for row in township_teams(u.code, u.name, eff)],
-    )
-    await conn.executemany(
-        "INSERT INTO people (id, name, phone, role, unit_code, valid_from) VALUES ($1,$2,$3,'duty',$4,$5)"
-        " ON CONFLICT (id) DO NOTHING",
-        [
-            (f"duty-{u.code}", person_name(f"duty-{u.code}"), person_phone(f"duty-{u.code}"), u.code, eff)
-            for u in created
-        ],
-    )
-    await conn.executemany(
-        "UPDATE people p SET team_id = new.id, unit_code = new.unit_code FROM teams old, teams new"
-        " WHERE p.team_id = old.id AND old.unit_code = $1 AND old.kind = 'enforcement'"
-        " AND new.unit_code = $2 AND new.kind = 'enforcement' AND new.valid_to IS NULL",
-        list(successor.items()),
-    )
-    await conn.execute(
-        "UPDATE teams SET valid_to = $2 WHERE unit_code = ANY($1::text[]) AND valid_to IS NULL AND valid_from < $2",
-        abolished,
-        eff,
-    )
-    await conn.execute(
-        "UPDATE people SET valid_to = $2 WHERE unit_code = ANY($1::text[]) AND valid_to IS NULL AND valid_from < $2"
-        " AND role = 'duty'",
-        abolished,
-        eff,
-    )
+async def refuse_broken_tiling(conn: Conn, plan: RedistrictingPlan) -> None:
+    """Read back what was written and check it tiles; raising here rolls the whole plan back."""
+    outline, units, grids = await load_county(conn, plan.county, plan.effective_date)
+    errors = county_errors(plan.county, outline, units, grids)
+    if errors:
+        raise PlanInvalid(
+            [f"after writing, {plan.county} does not tile on {plan.effective_date} (nothing kept): {e}" for e in errors]
+        )

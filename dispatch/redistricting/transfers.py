@@ -11,7 +11,7 @@ import asyncpg
 from core.cases import Actor, Assignee, TransferCase
 from core.vocabulary import PartyKind
 from dispatch.errors import Conflict, NotFound
-from dispatch.routing.model import Party
+from dispatch.routing.model import GridRef, Party
 from dispatch.routing.snapshot import RoutingSnapshot
 
 TRANSFER_NAMESPACE = UUID("0d6c3e0a-6f0e-4b53-9d1c-6a8e4a1f7b22")
@@ -28,6 +28,11 @@ class OpenCaseRef:
     assignee_kind: str
     assignee_id: str
     agency_type: str | None
+    plan_id: str | None = None
+    """The plan that ended the case's grid (by lineage), when one did."""
+    pieces: tuple[str, ...] = ()
+    """Every grid the case's grid became (a cut grid becomes several)."""
+    location: tuple[float, float] | None = None
 
 
 class NoSuccessor(NotFound):
@@ -40,7 +45,7 @@ class StaleSnapshot(Conflict):
 
 def transfer_for(case: OpenCaseRef, snap: RoutingSnapshot, today: date, now: datetime, plan_id: str) -> TransferCase:
     """The command that moves a case to the successor grid's responsible people of the same kind."""
-    grid = snap.index.current(case.grid_code, today)
+    grid = _piece_at(case, snap, today) or snap.index.current(case.grid_code, today)
     if grid is None:
         raise NoSuccessor(f"case {case.id}: grid {case.grid_code} has no successor on {today}")
     if grid.code == case.grid_code:
@@ -62,6 +67,14 @@ def transfer_for(case: OpenCaseRef, snap: RoutingSnapshot, today: date, now: dat
     )
 
 
+def _piece_at(case: OpenCaseRef, snap: RoutingSnapshot, today: date) -> GridRef | None:
+    """Of the grids a cut grid became, the one the case's location lies in today."""
+    if case.location is None or len(case.pieces) < 2:
+        return None
+    found = snap.index.locate(*case.location, today)
+    return found if found is not None and found.code in case.pieces else None
+
+
 def _successor_party(case: OpenCaseRef, grid_code: str, township: str, snap: RoutingSnapshot) -> Party:
     d = snap.directory
     found: Party | None
@@ -76,30 +89,76 @@ def _successor_party(case: OpenCaseRef, grid_code: str, township: str, snap: Rou
     return found
 
 
+CUT_AWAY = (
+    "SELECT 1 FROM unit_lineage l JOIN redistricting_plans r ON r.plan_id = l.plan_id"
+    " JOIN grids p ON p.code = l.to_code WHERE l.from_code = c.grid_code"
+    " AND l.level = 'grid' AND l.kind = 'split_into' AND l.to_code <> c.grid_code AND l.effective_date <= $1"
+    " AND c.opened_at < greatest(r.applied_at, l.effective_date::timestamp AT TIME ZONE 'Asia/Shanghai')"
+    " AND p.valid_from <= $1 AND (p.valid_to IS NULL OR $1 < p.valid_to) AND ST_Covers(p.geom, c.location)"
+    " AND NOT EXISTS (SELECT 1 FROM grids k WHERE k.code = c.grid_code AND k.valid_from <= $1"
+    "  AND (k.valid_to IS NULL OR $1 < k.valid_to) AND ST_Covers(k.geom, c.location))"
+)
+"""A case opened before its grid was cut, lying in a piece that went to another village (the grid's remainder
+kept the code): it follows its piece."""
+
+
 async def stranded_cases(pool: asyncpg.Pool, today: date) -> list[OpenCaseRef]:
-    """Open cases whose grid is not valid today (abolished or recoded)."""
+    """Open cases whose grid is not valid today (abolished or recoded) or that lie in a piece cut away from it,
+    each with the plan that ended or cut its grid."""
     rows = await pool.fetch(
-        "SELECT c.id, c.grid_code, c.township_code, c.assignee_kind, c.assignee_id, t.agency_type FROM cases c"
+        "SELECT c.id, c.grid_code, c.township_code, c.assignee_kind, c.assignee_id, t.agency_type,"
+        " (SELECT l.plan_id FROM unit_lineage l WHERE l.from_code = c.grid_code AND l.level = 'grid'"
+        "  AND l.effective_date <= $1 ORDER BY l.effective_date DESC, l.id DESC LIMIT 1) AS plan_id,"
+        " ARRAY(SELECT l.to_code FROM unit_lineage l WHERE l.from_code = c.grid_code AND l.level = 'grid'"
+        "  AND l.effective_date <= $1) AS pieces, ST_X(c.location) AS lon, ST_Y(c.location) AS lat FROM cases c"
         " LEFT JOIN teams t ON t.id = c.assignee_id"
-        " WHERE c.closed_at IS NULL AND c.grid_code IS NOT NULL AND NOT EXISTS ("
+        " WHERE c.closed_at IS NULL AND c.grid_code IS NOT NULL AND (NOT EXISTS ("
         "   SELECT 1 FROM grids g WHERE g.code = c.grid_code AND g.valid_from <= $1"
-        "   AND (g.valid_to IS NULL OR $1 < g.valid_to))",
+        "   AND (g.valid_to IS NULL OR $1 < g.valid_to))"
+        f" OR EXISTS ({CUT_AWAY}))",
         today,
     )
     return [
-        OpenCaseRef(r["id"], r["grid_code"], r["township_code"], r["assignee_kind"], r["assignee_id"], r["agency_type"])
+        OpenCaseRef(
+            r["id"],
+            r["grid_code"],
+            r["township_code"],
+            r["assignee_kind"],
+            r["assignee_id"],
+            r["agency_type"],
+            r["plan_id"],
+            tuple(r["pieces"]),
+            None if r["lon"] is None else (r["lon"], r["lat"]),
+        )
         for r in rows
     ]
 
 
-async def plans_in_effect(pool: asyncpg.Pool, today: date) -> list[tuple[str, bool]]:
-    """Plans in effect, oldest first, and whether their transfers were completed once."""
+@dataclass(frozen=True)
+class PlanInEffect:
+    """An applied plan in effect, and whether its transfers were completed once."""
+
+    plan_id: str
+    county: str
+    done: bool
+
+
+async def plans_in_effect(pool: asyncpg.Pool, today: date) -> list[PlanInEffect]:
+    """Plans in effect, oldest first."""
     rows = await pool.fetch(
-        "SELECT plan_id, transfers_done_at IS NOT NULL AS done FROM redistricting_plans WHERE effective_date <= $1"
-        " ORDER BY effective_date, applied_at, plan_id",
+        "SELECT plan_id, county, transfers_done_at IS NOT NULL AS done FROM redistricting_plans"
+        " WHERE effective_date <= $1 ORDER BY effective_date, applied_at, plan_id",
         today,
     )
-    return [(r["plan_id"], r["done"]) for r in rows]
+    return [PlanInEffect(r["plan_id"], r["county"], r["done"]) for r in rows]
+
+
+def plan_of(case: OpenCaseRef, plans: list[PlanInEffect]) -> str | None:
+    """The plan a case's transfer names: the one that ended its grid, else the newest in effect of its county."""
+    if case.plan_id is not None:
+        return case.plan_id
+    county = case.township_code[:6] if case.township_code else case.grid_code[:6]
+    return next((p.plan_id for p in reversed(plans) if p.county == county), None)
 
 
 async def mark_done(pool: asyncpg.Pool, plan_id: str) -> None:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Literal
 
 import shapely
 from shapely.geometry import shape
@@ -13,59 +13,44 @@ from shapely.geometry.base import BaseGeometry
 from core.plans import Merge, PlanItem, Recode, RedistrictingPlan, Rename, Split, TransferPart
 from dispatch.errors import Invalid, Loc
 from dispatch.geometry.tiling import tiling_errors
+from dispatch.redistricting.model import Grid, Lineage, LineageKind, Rows, Unit, grid_rows, unit_rows
+from dispatch.redistricting.registry_check import county_errors
 
-LineageKind = Literal["merged_into", "recoded_to", "renamed", "part_transferred_to", "split_into"]
+__all__ = ["Grid", "Lineage", "Outcome", "PlanInvalid", "Rows", "Unit", "apply_plan", "plan_error_loc"]
 
-
-@dataclass(frozen=True)
-class Unit:
-    """A township or village as the plan sees it."""
-
-    code: str
-    name: str
-    level: str
-    parent: str
-    geom: BaseGeometry
-    statistical_only: bool = False
-
-
-@dataclass(frozen=True)
-class Grid:
-    """A grid as the plan sees it; its code is its village's code plus a sequence number."""
-
-    code: str
-    name: str
-    village: str
-    geom: BaseGeometry
-    kind: str
-    households: int
-    population: int
-
-
-@dataclass(frozen=True)
-class Lineage:
-    """One edge of a unit's or grid's history."""
-
-    from_code: str
-    to_code: str
-    kind: LineageKind
-    level: str
+SLIVER = 1e-6  # a piece smaller than this share of its grid is not a piece
 
 
 @dataclass
 class Outcome:
-    """The registry after the plan, what changed, and every validation error (each naming its item)."""
+    """The registry after the plan, what changed, exactly the rows to write, and every validation error."""
 
     units: dict[str, Unit]
     grids: dict[str, Grid]
     lineage: list[Lineage] = field(default_factory=list)
     changed_units: set[str] = field(default_factory=set)
-    changed_grids: dict[str, str] = field(default_factory=dict)
+    grid_pieces: dict[str, list[str]] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    taken: set[str] = field(default_factory=set)
+    gone: dict[str, str] = field(default_factory=dict)
+    rows: Rows = field(default_factory=Rows)
+    counts: dict[str, int] = field(default_factory=dict)
 
-    def successor_grid(self, old_code: str) -> str:
-        """The grid an old grid code became (itself when untouched)."""
-        return self.changed_grids.get(old_code, old_code)
+    def post_moves(self) -> dict[str, str]:
+        """Where the members of each ended grid go: a remainder keeping the code keeps them, else the largest piece."""
+        moves: dict[str, str] = {}
+        for old, pieces in self.grid_pieces.items():
+            standing = self._standing(old)
+            if old not in pieces and standing:
+                moves[old] = max(standing, key=lambda code: (self.grids[code].geom.area, code))
+        return moves
+
+    def _standing(self, code: str, depth: int = 0) -> list[str]:
+        """The grids a code ends up as, following pieces that later items moved or cut again."""
+        pieces = self.grid_pieces.get(code)
+        if pieces is None or code in pieces or depth > 20:
+            return [code] if code in self.grids else []
+        return [found for piece in dict.fromkeys(pieces) for found in self._standing(piece, depth + 1)]
 
 
 ITEM = re.compile(r"^item (\d+) \(")
@@ -89,10 +74,17 @@ class PlanInvalid(Invalid):
 
 
 def apply_plan(
-    plan: RedistrictingPlan, county_geom: BaseGeometry, units: dict[str, Unit], grids: dict[str, Grid]
+    plan: RedistrictingPlan,
+    county_geom: BaseGeometry,
+    units: dict[str, Unit],
+    grids: dict[str, Grid],
+    taken: Iterable[str] = (),
+    gone: Mapping[str, str] | None = None,
 ) -> Outcome:
-    """Apply every item in order to a copy of the registry, then check the result still tiles."""
-    out = Outcome(dict(units), dict(grids))
+    """Apply every item in order to a copy of the registry, compute the rows to write once, and check that the
+    registry those rows make still tiles. `taken`: every grid code the county ever used (codes never return);
+    `gone`: what became of units applied plans ended, to name them when an item refers to one."""
+    out = Outcome(dict(units), dict(grids), taken={*taken, *grids}, gone=dict(gone or {}))
     for n, item in enumerate(plan.items, start=1):
         label = f"item {n} ({item.op})"
         try:
@@ -100,7 +92,7 @@ def apply_plan(
         except ItemError as exc:
             out.errors.append(f"{label}: {exc}")
     if not out.errors:
-        _finish(out, plan, county_geom)
+        _finish(out, units, grids, plan.county, county_geom)
     return out
 
 
@@ -110,6 +102,8 @@ class ItemError(Invalid):
 
 def _need(out: Outcome, code: str, level: str | None = None) -> Unit:
     unit = out.units.get(code)
+    if unit is None and code in out.gone:
+        raise ItemError(f"unit {code} no longer exists on the plan's date: {out.gone[code]}")
     if unit is None:
         raise ItemError(f"unit {code} does not exist (or was already abolished by an earlier item)")
     if level is not None and unit.level != level:
@@ -122,7 +116,6 @@ def _apply_item(out: Outcome, item: PlanItem, label: str) -> None:
         unit = _need(out, item.code)
         out.units[item.code] = replace(unit, name=item.name)
         out.lineage.append(Lineage(item.code, item.code, "renamed", unit.level))
-        out.changed_units.add(item.code)
     elif isinstance(item, Recode):
         _recode(out, item)
     elif isinstance(item, Merge):
@@ -140,7 +133,6 @@ def _recode(out: Outcome, item: Recode) -> None:
     del out.units[item.code]
     out.units[item.new_code] = replace(unit, code=item.new_code, parent=item.new_code[:9], name=item.name or unit.name)
     out.lineage.append(Lineage(item.code, item.new_code, "recoded_to", "village"))
-    out.changed_units.update({item.code, item.new_code})
     _move_grids(out, [item.code], item.new_code)
 
 
@@ -167,7 +159,6 @@ def _merge(out: Outcome, item: Merge) -> None:
     for s in sources:
         del out.units[s.code]
         out.lineage.append(Lineage(s.code, item.into, "merged_into", level))
-    out.changed_units.update({item.into, *item.sources})
     if level == "village":
         _move_grids(out, item.sources, item.into)
 
@@ -192,7 +183,6 @@ def _transfer_part(out: Outcome, item: TransferPart) -> None:
     out.units[item.source] = replace(source, geom=source.geom.difference(area))
     out.units[item.target] = replace(target, geom=shapely.union_all([target.geom, area]))
     out.lineage.append(Lineage(item.source, item.target, "part_transferred_to", "village"))
-    out.changed_units.update({item.source, item.target})
     _cut_grids(out, item.source, [(item.target, area)], keep_rest=True)
 
 
@@ -209,51 +199,76 @@ def _split(out: Outcome, item: Split) -> None:
     for part, (code, geom) in zip(item.parts, parts, strict=True):
         out.units[code] = Unit(code, part.name, "village", code[:9], geom, source.statistical_only)
         out.lineage.append(Lineage(item.code, code, "split_into", "village"))
-        out.changed_units.add(code)
-    out.changed_units.add(item.code)
     _cut_grids(out, item.code, parts, keep_rest=False)
 
 
 def _next_sequence(out: Outcome, village: str) -> int:
-    used = [int(g[12:]) for g in out.grids if g[:12] == village]
+    """After the highest sequence the village ever used, so a code never comes back with another meaning."""
+    used = [int(code[12:]) for code in out.taken if code[:12] == village]
     return max(used, default=0) + 1
 
 
-def _renumber(out: Outcome, old: Grid, village: str, geom: BaseGeometry | None = None) -> None:
+def _renumber(out: Outcome, old: Grid, village: str, kind: LineageKind, piece: Grid | None = None) -> None:
+    """Give a grid (or a piece of one) the next code of `village`, with its lineage edge."""
     seq = _next_sequence(out, village)
     code = f"{village}{seq:03d}"
     village_name = out.units[village].name if village in out.units else village
-    out.grids[code] = replace(
-        old, code=code, village=village, geom=geom if geom is not None else old.geom, name=f"{village_name}第{seq}网格"
-    )
-    out.lineage.append(Lineage(old.code, code, "recoded_to", "grid"))
-    out.changed_grids[old.code] = code
+    out.grids[code] = replace(piece or old, code=code, village=village, name=f"{village_name}第{seq}网格")
+    out.taken.add(code)
+    out.lineage.append(Lineage(old.code, code, kind, "grid"))
+    out.grid_pieces.setdefault(old.code, []).append(code)
 
 
 def _move_grids(out: Outcome, villages: list[str], into: str) -> None:
     moving = sorted((g for g in out.grids.values() if g.village in villages), key=lambda g: g.code)
     for grid in moving:
         del out.grids[grid.code]
-        _renumber(out, grid, into)
+        _renumber(out, grid, into, "recoded_to")
 
 
 def _cut_grids(out: Outcome, village: str, parts: list[tuple[str, BaseGeometry]], keep_rest: bool) -> None:
+    """Cut the village's grids along the parts: every piece stays a grid, with an edge from the old grid to it.
+
+    The remainder of a grid that keeps its village keeps its code; a piece in another village takes that
+    village's next code. A grid that moves whole is recoded, not split."""
     for grid in sorted((g for g in out.grids.values() if g.village == village), key=lambda g: g.code):
-        pieces = [(code, grid.geom.intersection(geom)) for code, geom in parts]
-        pieces = [(c, p) for c, p in pieces if p.area > grid.geom.area * 1e-6]
+        pieces = [(code, _polygonal(grid.geom.intersection(geom))) for code, geom in parts]
+        pieces = [(c, p) for c, p in pieces if p.area > grid.geom.area * SLIVER]
         if not pieces:
             continue
-        if keep_rest:
-            rest = grid.geom.difference(shapely.union_all([p for _, p in pieces]))
-            if rest.area > grid.geom.area * 1e-6:
-                out.grids[grid.code] = replace(grid, geom=_polygonal(rest))
-                out.changed_grids[grid.code] = grid.code
-            else:
-                del out.grids[grid.code]
-        else:
-            del out.grids[grid.code]
-        for code, piece in pieces:
-            _renumber(out, grid, code, _polygonal(piece))
+        rest = _polygonal(grid.geom.difference(shapely.union_all([p for _, p in pieces]))) if keep_rest else None
+        kept = rest is not None and rest.area > grid.geom.area * SLIVER
+        geoms = [p for _, p in pieces] + ([rest] if kept and rest is not None else [])
+        shares = _shares(grid, geoms)
+        del out.grids[grid.code]
+        whole = len(geoms) == 1
+        if kept and rest is not None:
+            out.grids[grid.code] = shares[-1]
+            out.lineage.append(Lineage(grid.code, grid.code, "split_into", "grid"))
+            out.grid_pieces.setdefault(grid.code, []).append(grid.code)
+        for (code, _), share in zip(pieces, shares, strict=False):
+            _renumber(out, grid, code, "recoded_to" if whole else "split_into", share)
+
+
+def _shares(grid: Grid, geoms: list[BaseGeometry]) -> list[Grid]:
+    """The grid once per piece, its households and population divided by area, summing exactly to the grid's."""
+    weights = [g.area for g in geoms]
+    households, population = _apportion(grid.households, weights), _apportion(grid.population, weights)
+    return [
+        replace(grid, geom=geom, households=h, population=p)
+        for geom, h, p in zip(geoms, households, population, strict=True)
+    ]
+
+
+def _apportion(total: int, weights: list[float]) -> list[int]:
+    """`total` in whole shares proportional to `weights` (largest remainders), summing to `total`."""
+    whole = sum(weights) or 1.0
+    exact = [total * w / whole for w in weights]
+    shares = [int(x) for x in exact]
+    by_remainder = sorted(range(len(exact)), key=lambda i: exact[i] - shares[i], reverse=True)
+    for i in by_remainder[: total - sum(shares)]:
+        shares[i] += 1
+    return shares
 
 
 def _polygonal(geom: BaseGeometry) -> BaseGeometry:
@@ -262,35 +277,30 @@ def _polygonal(geom: BaseGeometry) -> BaseGeometry:
     return geom
 
 
-def _finish(out: Outcome, plan: RedistrictingPlan, county_geom: BaseGeometry) -> None:
-    """Townships take the union of their villages; then every level must still tile its parent."""
-    villages_of: dict[str, dict[str, BaseGeometry]] = {}
-    for unit in out.units.values():
-        if unit.level == "village":
-            if unit.parent not in out.units or out.units[unit.parent].level != "township":
-                out.errors.append(
-                    f"village {unit.code} lies in township {unit.parent}, which does not exist after "
-                    "the plan: recode or merge it"
-                )
-            villages_of.setdefault(unit.parent, {})[unit.code] = unit.geom
-    if out.errors:
-        return
-    for code, unit in list(out.units.items()):
-        if unit.level == "township" and code in villages_of:
-            geom = shapely.union_all(list(villages_of[code].values()))
-            if not geom.equals(unit.geom):
-                out.units[code] = replace(unit, geom=geom)
-                out.changed_units.add(code)
-    townships = {c: u.geom for c, u in out.units.items() if u.level == "township"}
-    out.errors += tiling_errors(plan.county, county_geom, townships)
-    for code, children in villages_of.items():
-        out.errors += tiling_errors(code, out.units[code].geom, children)
-    grids_of: dict[str, dict[str, BaseGeometry]] = {}
-    for grid in out.grids.values():
-        grids_of.setdefault(grid.village, {})[grid.code] = grid.geom
-    for code, unit in out.units.items():
-        if unit.level == "village":
-            if code not in grids_of:
-                out.errors.append(f"village {code} has no grid after the plan")
-            else:
-                out.errors += tiling_errors(code, unit.geom, grids_of[code])
+def _finish(
+    out: Outcome, units: dict[str, Unit], grids: dict[str, Grid], county: str, county_geom: BaseGeometry
+) -> None:
+    """Townships whose villages changed take their union; the rows to write are computed once, and the registry
+    those rows make (not the one in memory) must tile."""
+    for code in _reshaped_townships(out, units):
+        unit = out.units.get(code)
+        if unit is None or unit.level != "township":
+            continue
+        geom = shapely.union_all([u.geom for u in out.units.values() if u.level == "village" and u.parent == code])
+        if geom.is_empty or shapely.symmetric_difference(geom, unit.geom).area > unit.geom.area * SLIVER:
+            out.units[code] = replace(unit, geom=geom)
+    units_ended, units_started = unit_rows(units, out.units)
+    grids_ended, grids_started = grid_rows(grids, out.grids)
+    out.rows = Rows(units_ended, units_started, grids_ended, grids_started)
+    out.changed_units = {*units_ended, *(u.code for u in units_started)}
+    out.errors += county_errors(county, county_geom, out.rows.units_after(units), out.rows.grids_after(grids))
+
+
+def _reshaped_townships(out: Outcome, before: dict[str, Unit]) -> set[str]:
+    """Townships that gained, lost or reshaped a village (a renamed village reshapes nothing)."""
+    found: set[str] = set()
+    for code in before.keys() | out.units.keys():
+        versions = [u for u in (before.get(code), out.units.get(code)) if u is not None and u.level == "village"]
+        if len(versions) < 2 or versions[0].parent != versions[1].parent or versions[0].geom is not versions[1].geom:
+            found.update(u.parent for u in versions)
+    return found

@@ -48,7 +48,8 @@ def generate(
     seed: Annotated[int, typer.Option(help="seed of the synthetic polygons")] = 2020,
     notify: Annotated[bool, typer.Option(help="tell running stream processors to reload")] = True,
 ) -> None:
-    """Import a division list and generate synthetic township, village and grid polygons for its counties.
+    """Import a division list and generate synthetic township, village and grid polygons for its counties, each
+    with its default routing rules, step SLAs and self-report policy (so its first events route).
 
     All counties are written in one transaction: a bad row or a failed county changes nothing.
     """
@@ -60,8 +61,8 @@ def generate(
     counties = county or sorted(d.code for d in rows if d.level == "county")
     start = date.fromisoformat(valid_from)
 
-    async def work(pool: asyncpg.Pool) -> list[tuple[str, int, int, int]]:
-        summary: list[tuple[str, int, int, int]] = []
+    async def work(pool: asyncpg.Pool) -> list[tuple[str, int, int, int, int]]:
+        summary: list[tuple[str, int, int, int, int]] = []
         async with pool.acquire() as conn, conn.transaction():
             with Progress(console=console, transient=True) as progress:
                 task = progress.add_task("generating", total=len(counties))
@@ -69,7 +70,8 @@ def generate(
                     progress.update(task, description=f"county {code}")
                     units = await load_county(conn, code, rows, load_county_outline(outlines, code), start, seed)
                     count = Counter(u.level for u in units)
-                    summary.append((code, count["township"], count["village"], count["grid"]))
+                    rules = await demo.install_default_rules(conn, code)
+                    summary.append((code, count["township"], count["village"], count["grid"], rules))
                     progress.advance(task)
         return summary
 
@@ -78,8 +80,11 @@ def generate(
     except KeyError as exc:
         fail(f"nothing imported: no outline for county {exc}")
         return
-    for code, towns, villages, grids in summary:
-        console.print(f"{code}: {towns} townships, {villages} villages, {grids} grids (polygons synthetic)")
+    for code, towns, villages, grids, rules in summary:
+        console.print(
+            f"{code}: {towns} townships, {villages} villages, {grids} grids (polygons synthetic);"
+            f" {rules} default routing rules installed with the county's step SLAs (gridctl rules list --unit {code})"
+        )
     if notify:
         announce(CommonSettings(), "boundaries", 0, f"divisions imported from {divisions.name}")
 

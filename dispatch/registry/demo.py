@@ -86,24 +86,32 @@ async def load_demo(
         return await counts(pool, county)
     async with pool.acquire() as conn, conn.transaction():
         await load_county(conn, county, divisions, outline, valid_from)
-        await conn.execute("DELETE FROM routing_rules WHERE unit_code = $1", county)
-        await _load_rules(conn, county)
-        await conn.execute("DELETE FROM step_slas WHERE unit_code = $1", county)
-        await conn.executemany(
-            "INSERT INTO step_slas (unit_code, category, priority, accept_minutes, verify_minutes, updated_by)"
-            " VALUES ($1,$2,$3,$4,$5,'demo-loader')",
-            [(county, s.category, s.priority, s.accept_minutes, s.verify_minutes) for s in COUNTY_STEP_SLAS],
-        )
-        await conn.execute(
-            "INSERT INTO self_report_policies (unit_code, policy, note, updated_by) VALUES ($1, $2, $3, 'demo-loader')"
-            " ON CONFLICT (unit_code) DO NOTHING",
-            county,
-            SelfReport.REPORTER_REPORT.value,
-            "县级默认：本人上报即视为快速核查",
-        )
-        await bump_revision(conn, "rules")
+        await install_default_rules(conn, county)
     await create_demo_accounts(pool, county)
     return await counts(pool, county)
+
+
+async def install_default_rules(conn: Conn, county: str) -> int:
+    """The county's default routing rules, step SLAs and self-report policy, replacing its rules and SLAs (in the
+    caller's transaction); returns how many routing rules it has now."""
+    await conn.execute("DELETE FROM routing_rules WHERE unit_code = $1", county)
+    await _load_rules(conn, county)
+    await conn.execute("DELETE FROM step_slas WHERE unit_code = $1", county)
+    await conn.executemany(
+        "INSERT INTO step_slas (unit_code, category, priority, accept_minutes, verify_minutes, updated_by)"
+        " VALUES ($1,$2,$3,$4,$5,'demo-loader')",
+        [(county, s.category, s.priority, s.accept_minutes, s.verify_minutes) for s in COUNTY_STEP_SLAS],
+    )
+    await conn.execute(
+        "INSERT INTO self_report_policies (unit_code, policy, note, updated_by) VALUES ($1, $2, $3, 'demo-loader')"
+        " ON CONFLICT (unit_code) DO NOTHING",
+        county,
+        SelfReport.REPORTER_REPORT.value,
+        "县级默认：本人上报即视为快速核查",
+    )
+    await bump_revision(conn, "rules")
+    installed: int = await conn.fetchval("SELECT count(*) FROM routing_rules WHERE unit_code = $1", county)
+    return installed
 
 
 async def counts(pool: asyncpg.Pool, county: str) -> dict[str, int]:

@@ -256,10 +256,13 @@ def test_both_guangyuan_lists_import_and_tile_in_every_county() -> None:
         counties = sorted(d.code for d in read_divisions(DATA / "divisions-2019.csv") if d.level == "county")
         assert len(counties) == 7
         for year in ("2019", "2020"):
-            ts.run(str(VENV_BIN / "gridctl"), "generate", str(DATA / f"divisions-{year}.csv"), "--no-notify")
+            made = gridctl(ts, "generate", str(DATA / f"divisions-{year}.csv"), "--no-notify")
+            assert made.returncode == 0, made.stderr
             for county in counties:
                 checked = gridctl(ts, "check", county)
                 assert checked.returncode == 0, checked.stderr
+                listed = gridctl(ts, "rules", "list", "--unit", county)
+                assert (listed.stdout + listed.stderr).count(f" {county} ") >= 4, listed  # generated with its rules
 
 
 async def _truthy(value: bool) -> bool:

@@ -39,10 +39,9 @@ def test_a_summary_counts_changes_and_lineage_by_level_and_kind() -> None:
             Lineage("510822100202", "510822100201", "merged_into", "village"),
             Lineage("510822100202001", "510822100201004", "recoded_to", "grid"),
         ],
-        changed_units={"510822100201", "510822100202"},
-        changed_grids={"510822100202001": "510822100201004"},
+        counts={"units_changed": 2, "grids_changed": 1, "cases_to_move": 3},
     )
     summary = outcome_summary(plan, out)
     assert summary["effective_date"] == date(2026, 11, 21) and summary["items"] == 1
-    assert (summary["units_changed"], summary["grids_changed"]) == (2, 1)
+    assert (summary["units_changed"], summary["grids_changed"], summary["cases_to_move"]) == (2, 1, 3)
     assert summary["lineage"] == {"grid recoded_to": 1, "village merged_into": 1}

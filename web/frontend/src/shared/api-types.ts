@@ -691,7 +691,7 @@ export interface paths {
         put?: never;
         /**
          * Validate Plan
-         * @description Check a plan against the registry of the day before it takes effect; nothing changes.
+         * @description Check a plan against the registry as of its effective date, every applied plan in it; nothing changes.
          */
         post: operations["validate_plan_api_v1_plans_validate_post"];
         delete?: never;
@@ -5183,7 +5183,10 @@ export interface operations {
     };
     apply_plan_api_v1_plans_post: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description the `registry_revision` the plan was validated against; refused with 409 if it moved */
+                registry_revision?: number | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -5223,7 +5226,7 @@ export interface operations {
                     "application/json": components["schemas"]["Refusal"];
                 };
             };
-            /** @description a plan with this id exists */
+            /** @description a plan with this id exists, or it cannot stack on the registry (out of order, stale, clashing) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5334,7 +5337,10 @@ export interface operations {
     };
     validate_plan_api_v1_plans_validate_post: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description the `registry_revision` the plan was validated against; refused with 409 if it moved */
+                registry_revision?: number | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -5367,6 +5373,15 @@ export interface operations {
             };
             /** @description outside the caller's role or area */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description the plan cannot stack on the registry: out of order, stale, or clashing with a plan */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
