@@ -1,5 +1,9 @@
 """Deadlines about to pass: the clock warns a case's assignee before the current step's deadline, once per step and
-deadline (the notice's unique key), in the inbox and through the deliveries of the kind `deadline`."""
+deadline (the notice's unique key), in the inbox and through the deliveries of the kind `deadline`.
+
+A warning comes GRID_DEADLINE_WARNING_MINUTES before the deadline, or in the step's last quarter when that is
+shorter (a 10-minute step warns 2.5 minutes before, not as soon as it starts); the step's span is measured from the
+case's last change, which is when the step began unless something was recorded since."""
 
 from __future__ import annotations
 
@@ -17,7 +21,7 @@ ASSIGNEE_STEPS = ("accept", "verify", "handle")
 NEAR = """
 SELECT id, township_code, step, step_due_at, assignee_kind, assignee_id, description FROM cases
 WHERE closed_at IS NULL AND step = ANY($3::text[]) AND assignee_id IS NOT NULL
-  AND step_due_at > $1 AND step_due_at <= $2
+  AND step_due_at > $1 AND step_due_at <= $2 AND step_due_at - $1 <= (step_due_at - updated_at) / 4
 ORDER BY step_due_at LIMIT $4
 """
 

@@ -12,6 +12,7 @@ from dispatch.delivery.settings import DeliverySettings
 def main() -> None:
     """Read the settings and deliver until stopped."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     asyncio.run(run(DeliverySettings()))
 
 

@@ -20,6 +20,9 @@ from pydantic import BaseModel, Field
 from dispatch.delivery.settings import DeliverySettings
 
 
+Key = Annotated[str | None, Header(alias="Idempotency-Key")]
+
+
 class Faults(BaseModel):
     """Fail the next `count` calls (with HTTP `status`); answer every call after `delay_seconds`."""
 
@@ -58,7 +61,6 @@ def create_app() -> FastAPI:
     app = FastAPI(title="投递接收器 Delivery sink")
     sink = Sink()
     app.state.sink = sink
-    Key = Annotated[str | None, Header(alias="Idempotency-Key")]
 
     @app.post("/sms")
     async def sms(request: Request, idempotency_key: Key = None) -> Any:
