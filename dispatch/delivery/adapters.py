@@ -107,7 +107,7 @@ class GroupRobot:
     async def send(self, item: Claimed) -> None:
         """Post to the robot; a robot's `errcode` other than 0 counts as failed."""
         if not item.webhook_url:
-            raise Failed("the webhook was removed", permanent=True)
+            raise Failed("the webhook was switched off", permanent=True)
         answer = await _post(self.http, item.webhook_url, item, json=self.body(item), headers=_headers(item))
         try:
             data = answer.json()

@@ -32,7 +32,7 @@ SELECT d.id, d.channel, d.target, d.idempotency_key, d.attempts, n.case_id, n.ki
        p.name AS person_name, w.url AS webhook_url
 FROM deliveries d JOIN notices n ON n.id = d.notice_id
 LEFT JOIN people p ON p.id = n.person_id
-LEFT JOIN delivery_webhooks w ON d.channel = 'webhook' AND w.id::text = d.target
+LEFT JOIN delivery_webhooks w ON d.channel = 'webhook' AND w.id::text = d.target AND w.enabled
 WHERE d.id = ANY($1::bigint[]) ORDER BY d.id
 """
 SENT = """

@@ -19,7 +19,6 @@ from pydantic import BaseModel, Field
 
 from dispatch.delivery.settings import DeliverySettings
 
-
 Key = Annotated[str | None, Header(alias="Idempotency-Key")]
 
 

@@ -15,52 +15,24 @@ import asyncpg
 import httpx
 import pytest_asyncio
 
-from tests.integration.harness import VENV_BIN, LiveStack, Service, free_port, wait_for
+from tests.integration.harness import LiveStack, Service, wait_for
+from tests.integration.inbox.processes import running_delivery, running_sink
 from tests.integration.inbox.spots import report, spot, townships
-
-DELIVERY_ENV = {
-    "GRID_DELIVERY_BACKOFF_SECONDS": "1",
-    "GRID_DELIVERY_BACKOFF_CAP_SECONDS": "4",
-    "GRID_DELIVERY_MAX_ATTEMPTS": "6",
-    "GRID_DELIVERY_LEASE_SECONDS": "3",
-    "GRID_DELIVERY_POLL_SECONDS": "0.2",
-    "GRID_KAFKA_USERNAME": "",
-    "GRID_KAFKA_PASSWORD": "",
-}
 
 
 @pytest_asyncio.fixture(scope="module")
 async def sink_url(live_stack: LiveStack) -> AsyncIterator[str]:
-    """The local sink, as make run starts it, on a port of its own."""
-    port = free_port()
-    service = live_stack.start(
-        "sink", str(VENV_BIN / "python"), "-m", "dispatch.delivery.sink", env={"GRID_SINK_PORT": str(port)}
-    )
-    url = f"http://127.0.0.1:{port}"
-
-    async def up() -> bool:
-        try:
-            async with httpx.AsyncClient(timeout=1) as client:
-                return (await client.get(f"{url}/api/messages")).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    await wait_for(up, "the sink to answer")
-    yield url
-    service.stop()
+    """The local sink, as make run starts it."""
+    async with running_sink(live_stack) as url:
+        yield url
 
 
 @pytest_asyncio.fixture(scope="module")
 async def delivery(live_stack: LiveStack, db: asyncpg.Pool, sink_url: str) -> AsyncIterator[Service]:
     """The delivery process pointed at the sink, with the first township's robot registered as data (gridctl)."""
     town, _ = await townships(db)
-    gridctl = str(VENV_BIN / "gridctl")
-    robot = f"{sink_url}/webhook/{town}"
-    live_stack.run(gridctl, "delivery", "webhook-add", "乡镇指挥群", robot, "--unit", town, "--by", "test")
-    env = {**DELIVERY_ENV, "GRID_SMS_URL": f"{sink_url}/sms", "GRID_SMS_API_KEY": "test-key"}
-    service = live_stack.start("delivery", str(VENV_BIN / "python"), "-m", "dispatch.delivery", env=env)
-    yield service
-    service.stop()
+    async with running_delivery(live_stack, sink_url, town) as service:
+        yield service
 
 
 @pytest_asyncio.fixture

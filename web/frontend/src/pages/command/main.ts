@@ -13,6 +13,7 @@ import {
 import { CaseStore } from '../../shared/cases';
 import { button, el, sleep } from '../../shared/dom';
 import { Header } from '../../shared/header';
+import { InboxButton } from '../../shared/inbox';
 import { exposeForTests } from '../../shared/test-hook';
 import { onLangChange, roleLabel, t } from '../../shared/i18n';
 import { LiveClient, liveUrl, type LiveMessage } from '../../shared/live';
@@ -62,6 +63,8 @@ let deadLettersShown = user.role === 'admin';
 const store = new CaseStore();
 const metricsButton = button('secondary metrics-toggle', tc('metrics'), () => toggleMetrics());
 dom.header.insertBefore(metricsButton, dom.header.querySelector('.spacer'));
+const inbox = new InboxButton({ onOpen: (n) => void drawer.open(n.case_id) });
+header.addTool(inbox.root);
 const commandMap = new CommandMap(dom.map, (id) => store.get(id), (id) => void drawer.open(id));
 const positions = new PositionLayer(commandMap.map);
 commandMap.addClickable(POSITION_LAYER, (feature) => positions.popup(feature));
@@ -168,6 +171,7 @@ setInterval(() => {
 
 onLangChange(() => {
   header.refreshLanguage();
+  inbox.refreshLanguage();
   metricsButton.textContent = tc('metrics');
   panel.refreshLanguage();
   drawer.refreshLanguage();
@@ -231,6 +235,10 @@ function onLiveMessage(message: LiveMessage): void {
       refreshQueues();
       void loadPositions();
       void queryCases();
+      void inbox.reload();
+      break;
+    case 'notice':
+      inbox.receive(message.notice);
       break;
     case 'case_changed':
       store.apply(message.case);
@@ -297,6 +305,7 @@ const live = new LiveClient(liveUrl(), { onMessage: onLiveMessage, onStatus: (s)
 
 async function start(): Promise<void> {
   live.start();
+  void inbox.reload();
   refreshQueues();
   void loadPositions();
   const [grids] = await Promise.all([loadGrids(), commandMap.loaded]);
@@ -319,6 +328,7 @@ async function start(): Promise<void> {
       openCase: (id: string) => drawer.open(id),
       positions: () => positions.list(),
       metrics: () => metrics.series(),
+      inbox,
     });
   });
 }
