@@ -58,14 +58,8 @@ def create_app(settings: StreamSettings) -> faust.App:
     queues = QueueAgents(ctx, dead, topic(topics.QUEUE_CHANGES))
     registry = RegistryAgent(app, ctx, dead, commands, settings.topic(topics.REGISTRY.name))
     dedupe = Deduplicator(ctx, dead, settings.topic(topics.ROUTED.name), commands)
-    inbox = topic(topics.INBOX)
-    outputs = {
-        "commands": commands,
-        "changes": topic(topics.CASE_CHANGES),
-        "events": events,
-        "unrouted": unrouted,
-        "inbox": inbox,
-    }
+    changes, inbox = topic(topics.CASE_CHANGES), topic(topics.INBOX)
+    outputs = {"commands": commands, "changes": changes, "events": events, "unrouted": unrouted, "inbox": inbox}
     writer = CaseWriter(ctx, dead, outputs)
     agents: dict[str, tuple[TopicT, AgentFun[Any]]] = {
         "locate_and_route": (events, Router(ctx, dead, routed, unrouted).run),
