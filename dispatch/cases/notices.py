@@ -100,9 +100,9 @@ def _returned(p: Payload, before: CaseRecord | None, case: CaseRecord) -> Made:
 
 def _supervised(p: Payload, before: CaseRecord | None, case: CaseRecord) -> Made:
     level = int(p["level"])
-    who = tuple(("person", person) for person in p.get("notified") or ())
-    if not who:
-        who = _assignee(case.assignee.model_dump(mode="json") if case.assignee else None)
+    named = tuple(("person", person) for person in p.get("notified") or ())
+    # The assignee too, by team when a team has the case (the clock names a team by its id, which is no person).
+    who = tuple(dict.fromkeys((*named, *_assignee(case.assignee.model_dump(mode="json") if case.assignee else None))))
     zh, en = f"督办（{LEVEL_ZH.get(level, level)}）", f"Supervision (督办, {LEVEL_EN.get(level, level)})"
     return "supervised", who, zh, en
 

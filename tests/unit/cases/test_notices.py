@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -58,7 +59,7 @@ def test_a_return_goes_to_the_townships_dispatchers_with_the_reason() -> None:
 def test_a_supervision_reaches_the_people_it_names_at_its_level() -> None:
     case = Case()
     command = Supervise(
-        command_id=__import__("uuid").uuid4(),
+        command_id=uuid.uuid4(),
         case_id=case.now().id,
         issued_at=case.clock + timedelta(hours=3),
         actor=SYSTEM,
@@ -71,6 +72,23 @@ def test_a_supervision_reaches_the_people_it_names_at_its_level() -> None:
     assert found[0].kind == "supervised"
     assert found[0].audience == (("person", "gm-1"), ("person", "lead-1"), ("person", "sup-1"))
     assert "县级" in found[0].text_zh and "county" in found[0].text_en
+
+
+def test_a_supervision_of_a_team_case_reaches_the_team() -> None:
+    case = Case(enforcement=True)
+    command = Supervise(
+        command_id=uuid.uuid4(),
+        case_id=case.now().id,
+        issued_at=case.clock + timedelta(hours=3),
+        actor=SYSTEM,
+        level=1,
+        reason="step accept overdue",
+        notified=("enf-1", "lead-1"),
+    )
+    before = case.now()
+    found = drafts(before, case.run(command))
+    assert found[0].audience == (("person", "enf-1"), ("person", "lead-1"), ("team", "enf-1"))
+    assert "乡镇级" in found[0].text_zh and "township" in found[0].text_en
 
 
 def test_a_review_request_goes_to_the_legal_reviewers() -> None:
