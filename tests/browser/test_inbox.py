@@ -1,7 +1,7 @@
 """The inbox in Chromium: an officer whose page is in the background (hidden, its live channel suspended as a phone
 suspends it) gets a dispatch to their team; when they look, it is in the inbox and the badge counts it; opening it
 marks it read. Meanwhile the delivery process has sent the officer an SMS and the township's robot a webhook call,
-which the local sink received."""
+which the local sink received. A return reaches the command centre's inbox live and opens its case."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from playwright.async_api import BrowserContext, Page
 
 from tests.browser.conftest import TOWNSHIP, SignIn, account_for, people, screenshot
 from tests.browser.test_field_apps import post_lead
+from tests.integration.auth import as_person
 from tests.integration.harness import LiveStack, wait_for
 from tests.integration.inbox.processes import running_delivery, running_sink
 
@@ -102,3 +103,28 @@ async def test_a_dispatch_that_arrives_in_the_background_is_in_the_inbox_and_rea
     )
     await page.wait_for_function(f"() => Number(document.body.dataset.unread) === {before}", timeout=5_000)
     await page.locator(f"[data-case-id='{case_id}'].expanded").wait_for(timeout=5_000)
+
+
+async def test_a_return_arrives_live_in_the_command_centres_inbox_and_opens_the_case(
+    contexts: Contexts, open_page: Opener, sign_in: SignIn, http: httpx.AsyncClient, db: asyncpg.Pool
+) -> None:
+    dispatcher = (await people(http, "dispatcher"))[0]
+    desk = await contexts("desk")
+    await sign_in(desk, await account_for(db, dispatcher["id"]))
+    centre = await open_page(desk, "/")
+    before = int(await centre.evaluate("() => document.body.dataset.unread"))
+    text = f"门前堆物-{uuid.uuid4().hex[:6]}"
+    case_id = await post_lead(http, db, 5, text)
+    officer = await as_person(db, (await people(http, "officer"))[0]["id"])
+    returned = await http.post(
+        f"/api/v1/cases/{case_id}/commands", json={"kind": "return", "reason": "非执法事项"}, headers=officer
+    )
+    assert returned.status_code == 200, returned.text
+    await centre.wait_for_function(f"() => Number(document.body.dataset.unread) === {before + 1}", timeout=10_000)
+    await centre.locator(".inbox-button").click()
+    item = centre.locator(f".inbox-item.unread[data-case-id='{case_id}'][data-kind='returned']")
+    await item.wait_for(timeout=5_000)
+    assert "非执法事项" in (await item.text_content() or "") and "退回" in (await item.text_content() or "")
+    await item.click()
+    await centre.locator(f".drawer[data-case-id='{case_id}']").wait_for(timeout=10_000)
+    await centre.wait_for_function(f"() => Number(document.body.dataset.unread) === {before}", timeout=5_000)
