@@ -39,6 +39,8 @@ CASE_CHANGES = TopicSpec("case.changes", partitions=6, key="case_id", retention_
 UNROUTED = TopicSpec("grid.unrouted", partitions=3, key="event_id", retention_ms=4 * WEEK_MS)
 DEAD_LETTER = TopicSpec("grid.deadletter", partitions=3, key="source topic", retention_ms=4 * WEEK_MS)
 QUEUE_CHANGES = TopicSpec("queue.changes", partitions=1, key="queue name", retention_ms=WEEK_MS)
+INBOX = TopicSpec("inbox.notices", partitions=6, key="person id", retention_ms=WEEK_MS)
+"""New notices, announced live to their recipient by every web process (the inbox itself is in PostGIS)."""
 REGISTRY_MAX_BYTES = 8 * 1024 * 1024
 """Largest registry record (a plan with drawn areas can pass the broker's 1 MB default); producers match it."""
 # Every stream worker reads every partition of the registry (no consumer group), so each reloads its snapshot.
@@ -58,5 +60,6 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     UNROUTED,
     DEAD_LETTER,
     QUEUE_CHANGES,
+    INBOX,
     REGISTRY,
 )

@@ -11,6 +11,7 @@ from dispatch.access.cli import users_app
 from dispatch.backup.cli import backup_app
 from dispatch.cases.cli import audit_app, cases_app
 from dispatch.cli_support import console
+from dispatch.delivery.cli import delivery_app
 from dispatch.people.cli import people_app
 from dispatch.redistricting.cli import plans_cli
 from dispatch.registry.cli import registry_app
@@ -28,6 +29,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(self_report_app, name="self-report")
 app.add_typer(sla_app, name="sla")
 app.add_typer(backup_app)
+app.add_typer(delivery_app, name="delivery")
 
 
 @app.command()

@@ -43,6 +43,7 @@ GRID_KAFKA_PORT="${GRID_KAFKA_PORT:-29092}"
 GRID_KAFKA_CONTROLLER_PORT="${GRID_KAFKA_CONTROLLER_PORT:-$((GRID_KAFKA_PORT + 1))}"
 GRID_PG_PORT="${GRID_PG_PORT:-25432}"
 GRID_WEB_PORT="${GRID_WEB_PORT:-8000}"
+export GRID_SINK_PORT="${GRID_SINK_PORT:-$((GRID_WEB_PORT + 25))}" # make run's delivery sink (SMS gateway, robots)
 
 # Secrets of this installation, made on first use and kept in the ignored stack folder (mode 600). A variable
 # already set in the environment wins, so production sets its own. Each line: NAME=value.

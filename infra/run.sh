@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make run: the whole product on this machine.
 #   stack up -> topics -> migrations -> demo data -> supervisord running GRID_STREAM_WORKERS stream
-#   workers (default 2) and the web server (GRID_WEB_WORKERS uvicorn processes, default one per two cores), then the simulator
+#   workers (default 2), the web server (GRID_WEB_WORKERS uvicorn processes, default one per two cores), the delivery
+#   process and the local delivery sink, then the simulator
 # supervisord (config written by infra/supervisor_conf.py into .stack/supervisor) restarts a process
 # that exits. Stays in the foreground tailing the app logs; Ctrl-C stops supervisord and its programs
 # (the stack keeps running: `make down` stops everything). SIMULATOR=0 leaves the simulator out.
@@ -24,7 +25,13 @@ prepare() {
   "$VENV/bin/gridctl" migrate
   log "loading demo data"
   "$VENV/bin/gridctl" demo load
+  log "pointing deliveries at the local sink http://127.0.0.1:$GRID_SINK_PORT/"
+  "$VENV/bin/gridctl" delivery demo-webhooks "http://127.0.0.1:$GRID_SINK_PORT/webhook" --by make-run >/dev/null
 }
+
+# The delivery process sends SMS to the local sink unless another gateway is set.
+export GRID_SMS_URL="${GRID_SMS_URL:-http://127.0.0.1:$GRID_SINK_PORT/sms}"
+export GRID_SMS_API_KEY="${GRID_SMS_API_KEY:-sink-demo-key}"
 
 start_apps() {
   stop_apps # leftovers of an earlier make run
@@ -46,6 +53,7 @@ app_logs() {
   local i
   echo "$LOGS/supervisord.log"
   echo "$LOGS/web.log"
+  echo "$LOGS/delivery.log"
   for ((i = 1; i <= GRID_STREAM_WORKERS; i++)); do echo "$LOGS/stream-$i.log"; done
   [[ ${SIMULATOR:-1} == 0 ]] || echo "$LOGS/simulator.log"
 }
@@ -106,6 +114,7 @@ banner() {
   │   officer          $WEB_URL/m/officer  (phone)
   │   API docs         $WEB_URL/docs
   │   health           $WEB_URL/healthz
+  │   delivery sink    http://127.0.0.1:$GRID_SINK_PORT/  (the SMS and group-robot calls that would go out)
   │
   │   Kafka            $GRID_KAFKA_BOOTSTRAP
   │   PostgreSQL       $GRID_DATABASE_URL

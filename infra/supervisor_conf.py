@@ -9,6 +9,7 @@ Settings come from the environment:
   GRID_TRUSTED_PROXIES addresses whose X-Forwarded-For the web server believes (default: none; uvicorn's own
                        default would believe 127.0.0.1, i.e. any local process)
   SIMULATOR            0: no simulator program (default 1; it is not autostarted: run.sh starts it once healthy)
+  GRID_SINK_PORT       the local delivery sink's port (default 8025); GRID_SINK=0 leaves the sink out
 
 The programs inherit supervisord's environment (GRID_KAFKA_BOOTSTRAP, GRID_DATABASE_URL, GRID_TOPIC_PREFIX, ...);
 each stream worker also gets a data dir and a consumer group instance id of its own. Each program logs in to the
@@ -134,8 +135,29 @@ def _streams(count: int, logs: Path, data: Path, venv: Path) -> str:
     )
 
 
+def _delivery(logs: Path, venv: Path) -> list[str]:
+    """The delivery process (database and HTTP only, no broker) and, unless GRID_SINK=0, the local sink it sends to
+    by default; the sink starts first."""
+    no_broker = _environment({"GRID_KAFKA_USERNAME": "", "GRID_KAFKA_PASSWORD": ""})
+    programs = [
+        _program(
+            "delivery",
+            _command(venv / "bin" / "python", "-m", "dispatch.delivery"),
+            _esc(logs / "delivery.log"),
+            priority=250,
+            environment=no_broker,
+        )
+    ]
+    if os.environ.get("GRID_SINK", "1") != "0":
+        _int_setting("GRID_SINK_PORT", 8025)
+        sink = _command(venv / "bin" / "python", "-m", "dispatch.delivery.sink")
+        programs.insert(0, _program("sink", sink, _esc(logs / "sink.log"), priority=150, environment=no_broker))
+    return programs
+
+
 def render(folder: Path, logs: Path, data: Path, venv: Path) -> str:
-    """The whole config, from the settings in the environment. Stop order: simulator, web, stream workers."""
+    """The whole config, from the settings in the environment. Stop order: simulator, delivery, web, sink, stream
+    workers."""
     port = _int_setting("GRID_WEB_PORT", 8000)
     web_workers = _int_setting("GRID_WEB_WORKERS", max(1, (os.cpu_count() or 2) // 2))
     web = [venv / "bin" / "uvicorn", "web.app:create_app", "--factory", "--host", "127.0.0.1", "--port", str(port)]
@@ -152,6 +174,7 @@ def render(folder: Path, logs: Path, data: Path, venv: Path) -> str:
             priority=200,
             environment=_environment({**_broker_user("web"), **_broker_user("intake", "GRID_INTAKE_KAFKA")}),
         ),
+        *_delivery(logs, venv),
     ]
     if os.environ.get("SIMULATOR", "1") != "0":  # started by run.sh once the web server is healthy
         simulator = _command(venv / "bin" / "python", "-m", "ingest.simulator", "--url", f"http://127.0.0.1:{port}")

@@ -58,7 +58,8 @@ def create_app(settings: StreamSettings) -> faust.App:
     queues = QueueAgents(ctx, dead, topic(topics.QUEUE_CHANGES))
     registry = RegistryAgent(app, ctx, dead, commands, settings.topic(topics.REGISTRY.name))
     dedupe = Deduplicator(ctx, dead, settings.topic(topics.ROUTED.name), commands)
-    outputs = {"commands": commands, "changes": topic(topics.CASE_CHANGES), "events": events, "unrouted": unrouted}
+    changes, inbox = topic(topics.CASE_CHANGES), topic(topics.INBOX)
+    outputs = {"commands": commands, "changes": changes, "events": events, "unrouted": unrouted, "inbox": inbox}
     writer = CaseWriter(ctx, dead, outputs)
     agents: dict[str, tuple[TopicT, AgentFun[Any]]] = {
         "locate_and_route": (events, Router(ctx, dead, routed, unrouted).run),
@@ -72,7 +73,7 @@ def create_app(settings: StreamSettings) -> faust.App:
         app.agent(channel, name=f"{__name__}.{name}", concurrency=1)(agent)
     _follow_partitions(app, revoked=[dedupe.revoked, writer.moved], assigned=[dedupe.assigned, writer.moved])
     app.task(registry.listen)
-    timers = Timers(ctx, commands)
+    timers = Timers(ctx, commands, inbox)
     app.timer(interval=settings.transfer_check_seconds, on_leader=True)(registry.plans_coming_into_effect)
     app.timer(interval=settings.deadline_check_seconds, on_leader=True)(timers.deadlines)
     app.timer(interval=settings.audit_anchor_seconds)(writer.anchor)

@@ -16,6 +16,7 @@ from faust.types.tuples import TP
 from pydantic import ValidationError
 
 from core.cases import COMMAND_ADAPTER, Actor, CaseCommand
+from core.notices import Notice
 from core.registry import dump
 from core.vocabulary import Role
 from dispatch.access import users
@@ -30,6 +31,12 @@ from streams.context import StreamContext, batches, or_exit
 from streams.dead_letters import DeadLetters
 
 log = logging.getLogger(__name__)
+
+
+async def announce(inbox: TopicT, notices: Sequence[Notice]) -> None:
+    """Announce new notices to the web processes, keyed by recipient (after their commit: a replay has none)."""
+    for notice in notices:
+        await inbox.send(key=notice.person_id.encode(), value=dump(notice))
 
 
 class CaseWriter:
@@ -61,16 +68,19 @@ class CaseWriter:
             if command is not None:
                 by_partition.setdefault(event.message.partition, []).append(command)
         for partition, commands in by_partition.items():
-            results = await self._write(partition, commands)
+            results, notices = await self._write(partition, commands)
             for command, result in zip(commands, results, strict=True):
                 await self._publish(command, result)
+            await announce(self.topics["inbox"], notices)
+            self.ctx.counters["notices"] += len(notices)
 
-    async def _write(self, partition: int, commands: list[CaseCommand]) -> list[WriteResult]:
-        """One partition's commands in one transaction, waiting out a database restart."""
+    async def _write(self, partition: int, commands: list[CaseCommand]) -> tuple[list[WriteResult], list[Notice]]:
+        """One partition's commands in one transaction, waiting out a database restart; with the notices it made."""
 
-        async def work(pool: asyncpg.Pool) -> list[WriteResult]:
+        async def work(pool: asyncpg.Pool) -> tuple[list[WriteResult], list[Notice]]:
             store = PgCaseStore(pool, self.keys, self.heads)
-            return await write_batch(store, self.cache, partition, commands, datetime.now(UTC))
+            results = await write_batch(store, self.cache, partition, commands, datetime.now(UTC))
+            return results, store.announced
 
         return await self.ctx.retrying("case writer", work)
 

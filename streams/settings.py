@@ -14,6 +14,8 @@ class StreamSettings(AuditSettings, CommandKeySettings):
     transfer_check_seconds: float = 60.0
     deadline_check_seconds: float = 30.0
     escalate_every_minutes: float = 120.0
+    deadline_warning_minutes: float = 30.0
+    """How long before a step's deadline its assignee is warned (GRID_DEADLINE_WARNING_MINUTES)."""
     duplicate_radius_m: float = 50.0
     duplicate_window_minutes: float = 120.0
     clock_file: str | None = None

@@ -8,7 +8,8 @@ from datetime import timedelta
 from faust.types import TopicT
 
 from dispatch import clock
-from dispatch.cases import supervision
+from dispatch.cases import deadlines, supervision
+from streams.case_writer_agent import announce
 from streams.context import StreamContext
 
 log = logging.getLogger(__name__)
@@ -17,11 +18,12 @@ log = logging.getLogger(__name__)
 class Timers:
     """Periodic work that reads no topic."""
 
-    def __init__(self, ctx: StreamContext, commands: TopicT) -> None:
-        self.ctx, self.commands = ctx, commands
+    def __init__(self, ctx: StreamContext, commands: TopicT, inbox: TopicT) -> None:
+        self.ctx, self.commands, self.inbox = ctx, commands, inbox
 
     async def deadlines(self) -> None:
-        """跟踪督办: supervise every case past its step's deadline, escalating as the delay grows."""
+        """跟踪督办: supervise every case past its step's deadline, escalating as the delay grows; warn the assignees
+        of steps due soon."""
         settings = self.ctx.settings
         now = clock.now(settings.clock_file)
         every = timedelta(minutes=settings.escalate_every_minutes)
@@ -29,6 +31,10 @@ class Timers:
         for command in round_:
             await self.commands.send(key=str(command.case_id).encode(), value=self.ctx.signer.record(command))
             self.ctx.counters["supervisions"] += 1
+        ahead = timedelta(minutes=settings.deadline_warning_minutes)
+        warned = await self.ctx.retrying("deadline warnings", lambda pool: deadlines.warn_round(pool, now, ahead))
+        await announce(self.inbox, warned)
+        self.ctx.counters["deadline_warnings"] += len(warned)
 
     async def report_counters(self) -> None:
         """Log what the agents have done, for operators."""

@@ -26,6 +26,7 @@ from pydantic import ValidationError
 
 from core import topics
 from core.case_views import CaseChange, CaseView
+from core.notices import Notice
 from core.queues import DeadLetter, QueueChange
 from core.registry import dump
 from core.vocabulary import Role
@@ -58,6 +59,8 @@ class LiveMessage:
     queue: str | None = None
     region: str | None = None
     """The unit code a notice concerns (a queue item's township, a position's unit); None for the whole deployment."""
+    recipient: str | None = None
+    """The person an inbox notice is addressed to: only their clients receive it."""
 
     @cached_property
     def removal(self) -> str:
@@ -98,6 +101,9 @@ class LiveClient:
         """The text the user may see, with the case whose pending change it replaces; None when not theirs."""
         scope = self.scope
         case = message.case
+        if message.recipient is not None:
+            mine = scope is not None and scope.person_id == message.recipient
+            return (message.text, None) if mine else None
         if scope is None:
             return message.text, case.id if case is not None else None
         if message.queue is not None or message.region is not None:
@@ -148,11 +154,16 @@ def to_client_message(topic_base: str, value: bytes) -> LiveMessage | None:
         key = "event_id" if notice.queue == "unrouted" else "id"
         text = orjson.dumps({"type": notice.queue, "change": notice.change, "item": {key: notice.item_id}}).decode()
         return LiveMessage(text, queue=notice.queue, region=notice.region)
+    if topic_base == topics.INBOX.name:
+        item = Notice.model_validate_json(value)
+        text = orjson.dumps({"type": "notice", "notice": item.model_dump(mode="json")}).decode()
+        return LiveMessage(text, recipient=item.person_id)
     return None
 
 
 class LiveHub:
-    """Consumes case.changes and queue.changes from their end, offers each to every client, wakes command waiters."""
+    """Consumes case.changes, queue.changes and inbox.notices from their end, offers each to every client (a notice
+    to its recipient's only), wakes command waiters."""
 
     def __init__(self, settings: WebSettings, publish: Publish | None = None) -> None:
         self._settings = settings
@@ -174,7 +185,7 @@ class LiveHub:
         """Start consuming from the current end, with positions fixed before any client subscribes."""
         # No consumer group: every partition is assigned, so each web process (GRID_WEB_WORKERS > 1) sees every
         # change, and the one whose request waits for a command hears of it.
-        names = [self._settings.topic(t.name) for t in (topics.CASE_CHANGES, topics.QUEUE_CHANGES)]
+        names = [self._settings.topic(t.name) for t in (topics.CASE_CHANGES, topics.QUEUE_CHANGES, topics.INBOX)]
         self._consumer = AIOKafkaConsumer(
             *names,
             bootstrap_servers=self._settings.kafka_bootstrap,

@@ -10,7 +10,8 @@ from uuid import UUID
 import asyncpg
 
 from core.cases import Actor
-from dispatch.cases import rollup
+from core.notices import Notice
+from dispatch.cases import inbox, rollup
 from dispatch.cases.anchors import Heads, PendingHeads
 from dispatch.cases.columns import CASE_COLUMNS, UPSERT_CASE, case_args, case_from_row
 from dispatch.cases.machine import GENESIS, CaseRecord, LogEntry
@@ -135,6 +136,8 @@ class PgCaseStore:
 
     def __init__(self, pool: asyncpg.Pool, keys: AuditKeys | None = None, heads: PendingHeads | None = None) -> None:
         self._pool, self._keys, self._heads = pool, keys, heads
+        self.announced: list[Notice] = []
+        """The notices the last batch committed (none on a replay), for the writer to announce live."""
 
     async def load(self, case_id: UUID) -> tuple[CaseRecord | None, str]:
         """The case and the hash of its last log entry."""
@@ -172,16 +175,18 @@ class PgCaseStore:
         return {(r["case_id"], r["command_id"]) for r in rows}
 
     async def commit_batch(self, write: BatchWrite) -> None:
-        """Append every entry sealed, update the projections and the metrics rollup and record refusals, in one
-        transaction; then note the new heads for the next anchor."""
+        """Append every entry sealed, update the projections, the metrics rollup and the inboxes (with their
+        deliveries) and record refusals, in one transaction; then note the new heads for the next anchor."""
         if write.entries and self._keys is None:
             raise RuntimeError("this case store has no audit key: it may read the log, not append to it")
         entries = sealed(write.entries, self._keys) if self._keys else []
+        announced: list[Notice] = []
         async with self._pool.acquire() as conn, conn.transaction():
             if entries:
                 await conn.executemany(INSERT_LOG, [_log_row(e) for e in entries])
                 await project_entries(conn, entries)
                 await rollup.record(conn, entries)
+                announced = await inbox.record(conn, write.notices)
             if write.cases:
                 await conn.executemany(UPSERT_CASE, [case_args(c) for c in write.cases.values()])
             if write.refusals:
@@ -189,5 +194,6 @@ class PgCaseStore:
                     INSERT_REFUSAL,
                     [(r.command_id, r.case_id, r.kind, r.actor_id, r.reason[:1000]) for r in write.refusals],
                 )
+        self.announced = announced
         if self._heads is not None:
             self._heads.note(entries)

@@ -17,6 +17,7 @@ from core.case_views import CaseChange
 from core.cases import AttachEvent, CaseCommand
 from core.queues import UnroutedEvent
 from dispatch.cases.machine import GENESIS, CaseRecord, CommandRefused, LogEntry, apply
+from dispatch.cases.notices import NoticeDraft, notices_for
 
 Loaded = tuple[CaseRecord | None, str]
 """A case as stored (None when it does not exist) and the hash of its last log entry."""
@@ -47,11 +48,13 @@ class Refusal:
 
 @dataclass
 class BatchWrite:
-    """What one batch stores in one transaction: new log entries, the cases they changed, and refusals."""
+    """What one batch stores in one transaction: new log entries, the cases they changed, refusals, and the notices
+    the entries stand for."""
 
     entries: list[LogEntry] = field(default_factory=list)
     cases: dict[UUID, CaseRecord] = field(default_factory=dict)
     refusals: list[Refusal] = field(default_factory=list)
+    notices: list[NoticeDraft] = field(default_factory=list)
 
 
 class BatchStore(Protocol):
@@ -150,6 +153,7 @@ def _apply_one(
         unchanged = change_of(case, "refused", now, command.command_id) if case is not None else None
         return WriteResult(unchanged, fresh=True, refused=str(exc))
     write.entries.extend(outcome.entries)
+    write.notices.extend(n for e in outcome.entries for n in notices_for(e, case, outcome.case))
     write.cases[outcome.case.id] = outcome.case
     cases[outcome.case.id] = (outcome.case, outcome.entries[-1].hash)
     return WriteResult(

@@ -356,6 +356,38 @@ async def _retire_rule(w: World) -> None:
     assert await w.status(w.a.dispatcher, "DELETE", "/api/v1/rules/1") == 403
 
 
+# --- inbox --------------------------------------------------------------------------------------------------------
+
+
+async def _notices_of_a(w: World) -> list[asyncpg.Record]:
+    """The notices about side a's case, once the writer has made them."""
+
+    async def made() -> list[asyncpg.Record] | None:
+        rows = await w.db.fetch("SELECT id, person_id FROM notices WHERE case_id = $1", uuid.UUID(w.a.case_id))
+        return rows or None
+
+    return await wait_for(made, "the notices of side a's case")
+
+
+@check("GET", "/api/v1/inbox")
+async def _inbox(w: World) -> None:
+    recipients = [r["person_id"] for r in await _notices_of_a(w)]
+    units = [r["unit_code"] for r in await w.db.fetch("SELECT unit_code FROM people WHERE id = ANY($1)", recipients)]
+    assert units and all(u.startswith(w.a.town) for u in units), units
+    for who in (w.b.dispatcher, w.b.worker, w.b.officer):
+        reply = await w.get(who, "/api/v1/inbox", limit=200)
+        assert reply.status_code == 200 and all(n["case_id"] != w.a.case_id for n in reply.json()["items"])
+    assert (await w.get({"Authorization": ""}, "/api/v1/inbox")).status_code == 401
+
+
+@check("POST", "/api/v1/inbox/read")
+async def _inbox_read(w: World) -> None:
+    notice = (await _notices_of_a(w))[0]["id"]
+    reply = await w.http.post("/api/v1/inbox/read", json={"ids": [notice]}, headers=w.b.worker)
+    assert reply.status_code == 200 and reply.json()["marked"] == 0
+    assert await w.db.fetchval("SELECT read_at IS NULL FROM notices WHERE id = $1", notice)
+
+
 @check("GET", "/api/v1/self-report-policies")
 async def _self_report_policies(w: World) -> None:
     assert (await w.get(w.a.dispatcher, "/api/v1/self-report-policies")).status_code == 200

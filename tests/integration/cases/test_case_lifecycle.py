@@ -337,6 +337,38 @@ async def test_an_overdue_case_is_supervised_and_escalated_on_the_clock(desk: De
     assert (await desk.case(case["id"]))["supervision_level"] == 0
 
 
+async def test_the_clock_warns_the_assignee_before_the_deadline_and_each_level_hears_of_its_supervision(
+    desk: Desk,
+) -> None:
+    spot = await grid_point(desk.db, offset=10)
+    town, member = spot["township_code"], spot["member_id"]
+    case = await desk.report(spot, category="dispute")
+    case_id, due = uuid.UUID(case["id"]), datetime.fromisoformat(case["step_due_at"])
+
+    async def told(kind: str, *people: str) -> list[asyncpg.Record] | None:
+        rows = await desk.db.fetch(
+            "SELECT person_id, source FROM notices WHERE case_id = $1 AND kind = $2 ORDER BY id", case_id, kind
+        )
+        return rows if {r["person_id"] for r in rows} >= set(people) and rows else None
+
+    try:
+        CLOCK.write_text(str((due - datetime.now(UTC)).total_seconds() - 10 * 60))  # 10 minutes before the deadline
+        warned = await wait_for(lambda: told("deadline", member), "the assignee's deadline warning")
+        assert [r["person_id"] for r in warned] == [member] and warned[0]["source"].startswith("deadline:accept:")
+        CLOCK.write_text(str((due - datetime.now(UTC)).total_seconds() + 60))
+        await wait_for(lambda: told("supervised", member, f"lead-{town}"), "督办 in the member's and leader's inboxes")
+        CLOCK.write_text(str((due - datetime.now(UTC)).total_seconds() + 61 * 60))
+        await wait_for(lambda: told("supervised", f"sup-{town[:6]}"), "the county's 督办 in the supervisor's inbox")
+    finally:
+        CLOCK.write_text("0")
+    assert len(await told("deadline") or []) == 1, "the clock's later rounds warned again"
+    leader = await as_person(desk.db, f"lead-{town}")
+    inbox = (await desk.http.get("/api/v1/inbox", params={"limit": 200}, headers=leader)).json()["items"]
+    mine = [n for n in inbox if n["case_id"] == case["id"]]
+    assert [n["text_zh"][:7] for n in mine] == ["督办（县级）：", "督办（乡镇级）"], "each level, newest first"
+    await desk.do(case, member, kind="accept")
+
+
 async def test_metrics_match_a_hand_computed_example(desk: Desk) -> None:
     spot = await grid_point(desk.db, offset=11)
     member, dispatcher = spot["member_id"], f"disp-{spot['township_code']}"

@@ -1,6 +1,6 @@
 """Several workers, supervised: supervisord, configured by infra/supervisor_conf.py as `make run` configures it, keeps
-two stream workers (one consumer group sharing the partitions) and the web server running, and restarts a killed
-worker within seconds while the web server goes on answering."""
+two stream workers (one consumer group sharing the partitions), the web server, the delivery process and the local
+delivery sink running, and restarts a killed worker within seconds while the web server goes on answering."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from kafka.admin import KafkaAdminClient
 from core.topics import EVENTS
 from streams.acls import ADMIN
 from tests.integration.conftest import _delete_topics, wait_until
-from tests.integration.harness import ARTIFACTS, VENV_BIN, LiveStack, Service, login_as, scratch_stack
+from tests.integration.harness import ARTIFACTS, VENV_BIN, LiveStack, Service, free_port, login_as, scratch_stack
 
 pytestmark = pytest.mark.integration
 
@@ -85,6 +85,13 @@ def healthy(ts: LiveStack) -> bool:
         return False
 
 
+def sink_up(ts: LiveStack) -> bool:
+    try:
+        return httpx.get(f"http://127.0.0.1:{ts.env['GRID_SINK_PORT']}/api/messages", timeout=5).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
 def _group(ts: LiveStack) -> str:
     return ts.env["GRID_TOPIC_PREFIX"] + "gridcmd-streams"  # the faust app id
 
@@ -135,7 +142,13 @@ def unconsumed(ts: LiveStack) -> int:
 
 
 def test_a_killed_stream_worker_is_restarted_while_the_web_server_answers() -> None:
-    with scratch_stack({"GRID_STREAM_WORKERS": "2", "GRID_WEB_WORKERS": "1", "SIMULATOR": "0"}) as ts:
+    settings = {
+        "GRID_STREAM_WORKERS": "2",
+        "GRID_WEB_WORKERS": "1",
+        "SIMULATOR": "0",
+        "GRID_SINK_PORT": str(free_port()),
+    }
+    with scratch_stack(settings) as ts:
         ts.extra_env["GRID_WEB_PORT"] = str(ts.port)
         try:
             ts.run(str(VENV_BIN / "python"), "-m", "streams.topics")
@@ -153,9 +166,11 @@ def test_a_killed_stream_worker_is_restarted_while_the_web_server_answers() -> N
 
 def _kill_and_watch(ts: LiveStack, sup: Supervisor) -> None:
     def ready() -> bool:
-        return sup.running(*WORKERS, "web") and healthy(ts) and shared_by_two(ts)
+        return sup.running(*WORKERS, "web", "delivery", "sink") and healthy(ts) and shared_by_two(ts) and sink_up(ts)
 
-    wait_until(ready, ts, "2 stream workers sharing the partitions and a healthy web server", timeout=120)
+    wait_until(
+        ready, ts, "2 stream workers sharing the partitions, a healthy web server, delivery and sink", timeout=120
+    )
     before = sup.processes()
     victim = before[VICTIM][1]
     assert victim is not None

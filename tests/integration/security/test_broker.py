@@ -157,6 +157,7 @@ CONSUMED = [
     topics.REGISTRY,
     topics.CASE_CHANGES,  # the web server's live hub
     topics.QUEUE_CHANGES,  # the web server's live hub
+    topics.INBOX,  # the web server's live hub
 ]
 
 

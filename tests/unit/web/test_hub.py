@@ -15,7 +15,9 @@ import pytest
 from core import topics
 from core.case_views import CaseChange, CaseView
 from core.cases import Assignee
+from core.notices import Notice
 from core.queues import QueueChange
+from core.registry import dump
 from core.vocabulary import CaseState, Category, PartyKind, Role, Severity
 from dispatch.access.scope import Scope
 from web.hub import LiveClient, LiveHub, LiveMessage, Overflow, TooManyConnections, to_client_message
@@ -267,3 +269,30 @@ async def test_a_refused_command_wakes_its_request_at_once_and_no_screen_hears_o
         found = await settled(future, 1)
         assert found is not None and found.change == "refused"
     assert client._queue.qsize() == 0 and hub.delivered == 0
+
+
+def test_a_notice_goes_to_its_recipients_clients_only() -> None:
+    notice = Notice(
+        id=7,
+        person_id="gm-1",
+        case_id=uuid.uuid4(),
+        kind="dispatched",
+        text_zh="新派遣：x",
+        text_en="New dispatch: x",
+        created_at=datetime.now(UTC),
+    )
+    message = to_client_message(topics.INBOX.name, dump(notice))
+    assert message is not None and message.recipient == "gm-1"
+    clients = {
+        who: LiveClient(10, Scope(username=who, role=role, unit_code="510822100", person_id=who))
+        for who, role in (("gm-1", Role.GRID_MEMBER), ("gm-2", Role.GRID_MEMBER), ("disp-1", Role.DISPATCHER))
+    }
+    for client in clients.values():
+        client.offer(message)
+    heard = {
+        who: asyncio.run(asyncio.wait_for(c.batch(), 0.1)) if who == "gm-1" else None for who, c in clients.items()
+    }
+    assert heard["gm-1"] == [message.text]
+    for who in ("gm-2", "disp-1"):
+        with pytest.raises(TimeoutError):
+            asyncio.run(asyncio.wait_for(clients[who].batch(), 0.05))

@@ -463,6 +463,47 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/inbox": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Inbox
+         * @description The notices addressed to the caller (dispatches, returns, 督办, review requests, extension decisions, deadlines
+         *     about to pass), newest first. An account that is no person's has an empty inbox.
+         */
+        get: operations["list_inbox_api_v1_inbox_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/inbox/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mark Read
+         * @description Mark the caller's notices read: the ids given (others' ids change nothing), or all of them.
+         */
+        post: operations["mark_read_api_v1_inbox_read_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/media": {
         parameters: {
             query?: never;
@@ -1661,6 +1702,21 @@ export interface components {
             detail?: components["schemas"]["ValidationError"][];
         };
         /**
+         * Inbox
+         * @description A page of the caller's notices and how many of all of them are unread.
+         */
+        Inbox: {
+            /** Items */
+            items: components["schemas"]["Notice"][];
+            /**
+             * Next Before
+             * @description pass as `before` for the next page; null on the last
+             */
+            next_before: number | null;
+            /** Unread */
+            unread: number;
+        };
+        /**
          * Incident
          * @description 事件: something a grid worker saw that needs handling.
          */
@@ -1743,6 +1799,29 @@ export interface components {
              * @description longitude, degrees east
              */
             lon: number;
+        };
+        /**
+         * Marked
+         * @description How many notices were marked read, and how many stay unread.
+         */
+        Marked: {
+            /** Marked */
+            marked: number;
+            /** Unread */
+            unread: number;
+        };
+        /**
+         * MarkRead
+         * @description Which notices to mark read: these ids, or every unread one (`all`).
+         */
+        MarkRead: {
+            /**
+             * All
+             * @default false
+             */
+            all: boolean;
+            /** Ids */
+            ids?: number[] | null;
         };
         /**
          * Me
@@ -1830,6 +1909,37 @@ export interface components {
              * @default
              */
             reason: string;
+        };
+        /**
+         * Notice
+         * @description One notice addressed to one person about one case.
+         */
+        Notice: {
+            /**
+             * Case Id
+             * Format: uuid
+             */
+            case_id: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Id */
+            id: number;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "dispatched" | "returned" | "supervised" | "review_requested" | "extension_requested" | "extension_decided" | "deadline";
+            /** Person Id */
+            person_id: string;
+            /** Read At */
+            read_at?: string | null;
+            /** Text En */
+            text_en: string;
+            /** Text Zh */
+            text_zh: string;
         };
         /**
          * PartyKind
@@ -4330,6 +4440,141 @@ export interface operations {
             };
             /** @description no grid covered the point that day */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description a backing service (database or broker) is restarting; see Retry-After */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+        };
+    };
+    list_inbox_api_v1_inbox_get: {
+        parameters: {
+            query?: {
+                /** @description notices older than this id */
+                before?: number | null;
+                limit?: number;
+                /** @description only unread notices */
+                unread?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Inbox"];
+                };
+            };
+            /** @description not signed in, or the token expired, was revoked, or its account no longer serves */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description outside the caller's role or area */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description a backing service (database or broker) is restarting; see Retry-After */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+        };
+    };
+    mark_read_api_v1_inbox_read_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MarkRead"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Marked"];
+                };
+            };
+            /** @description not signed in, or the token expired, was revoked, or its account no longer serves */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description outside the caller's role or area */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description the body is larger than this operation accepts */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -24,6 +24,9 @@ export type EnforcementStage = Schemas['EnforcementStage'];
 export type Evidence = Schemas['Evidence'];
 export type MediaRef = Schemas['MediaRef'];
 export type Decision = Schemas['Decision'];
+export type Notice = Schemas['Notice'];
+export type Inbox = Schemas['Inbox'];
+export type Marked = Schemas['Marked'];
 /** A report from a phone: patrol, incident, enforcement lead (and the other event types). */
 export type EventBody = JsonBody<paths['/api/v1/events']['post']['requestBody']>;
 export type PhoneEventType = 'incident' | 'patrol' | 'enforcement_lead';
@@ -337,6 +340,17 @@ export const api = {
         body: JSON.stringify(body),
       },
     ),
+
+  /** My notices, newest first (only unread ones with `unread`); older pages with `before`. */
+  inbox: (query: { unread?: boolean; limit?: number; before?: number } = {}) =>
+    request<Inbox>(withQuery('/api/v1/inbox', query)),
+  /** Marks my notices read: these ids, or all of them. */
+  markRead: (body: { ids?: number[]; all?: boolean }) =>
+    request<Marked>('/api/v1/inbox/read', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    }),
 
   /** Stores a photo or PDF; the same bytes again are the same file. */
   uploadMedia: (blob: Blob) =>

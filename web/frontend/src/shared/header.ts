@@ -48,6 +48,11 @@ export class Header {
     this.person.textContent = text();
   }
 
+  /** Puts a control (the inbox button) in the bar, before the connection indicator. */
+  addTool(node: HTMLElement): void {
+    this.status.before(node);
+  }
+
   /** Shows the sign-out button, which calls `onSignOut`. */
   enableSignOut(onSignOut: () => void): void {
     this.signOutButton.hidden = false;

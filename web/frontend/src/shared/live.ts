@@ -4,7 +4,7 @@
 // ("bearer.<token>"): the server closes with 4401 when it is missing, bad or expired (it closes at
 // expiry), and the client then refreshes the token and reconnects at once.
 
-import type { CaseView, LivePosition } from './api';
+import type { CaseView, LivePosition, Notice } from './api';
 import { SignInRequired, freshAccessToken, onSession, refresh } from './session';
 
 export type LiveMessage =
@@ -14,7 +14,8 @@ export type LiveMessage =
   | { type: 'unrouted'; item: { event_id: string } }
   | { type: 'deadletter'; item: { id: string } }
   | { type: 'position'; position: LivePosition }
-  | { type: 'position_gone'; person_id: string };
+  | { type: 'position_gone'; person_id: string }
+  | { type: 'notice'; notice: Notice };
 
 /** The subprotocol the server speaks, and the close code of a refused token. */
 export const PROTOCOL = 'grid.live';
@@ -29,6 +30,18 @@ function isCaseView(value: unknown): value is CaseView {
     typeof c.state === 'string' &&
     typeof c.lon === 'number' &&
     typeof c.lat === 'number'
+  );
+}
+
+function isNotice(value: unknown): value is Notice {
+  if (typeof value !== 'object' || value === null) return false;
+  const n = value as Partial<Notice>;
+  return (
+    typeof n.id === 'number' &&
+    typeof n.case_id === 'string' &&
+    typeof n.kind === 'string' &&
+    typeof n.text_zh === 'string' &&
+    typeof n.text_en === 'string'
   );
 }
 
@@ -81,6 +94,8 @@ export function parseLiveMessage(raw: string): LiveMessage | null {
       const id = msg['person_id'];
       return typeof id === 'string' ? { type: 'position_gone', person_id: id } : null;
     }
+    case 'notice':
+      return isNotice(msg['notice']) ? { type: 'notice', notice: msg['notice'] } : null;
     default:
       return null;
   }

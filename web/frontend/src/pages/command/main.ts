@@ -15,6 +15,7 @@ import { offeredBaseMaps } from '../../shared/basemap';
 import { CaseStore } from '../../shared/cases';
 import { button, el, sleep } from '../../shared/dom';
 import { Header } from '../../shared/header';
+import { InboxButton } from '../../shared/inbox';
 import { exposeForTests } from '../../shared/test-hook';
 import { onLangChange, roleLabel, t } from '../../shared/i18n';
 import { LiveClient, liveUrl, type LiveMessage } from '../../shared/live';
@@ -68,6 +69,8 @@ const metricsButton = button('secondary metrics-toggle', tc('metrics'), () => to
 dom.header.insertBefore(metricsButton, dom.header.querySelector('.spacer'));
 const boardButton = button('secondary metrics-toggle board-toggle', tc('board'), () => toggleBoard());
 dom.header.insertBefore(boardButton, dom.header.querySelector('.spacer'));
+const inbox = new InboxButton({ onOpen: (n) => void drawer.open(n.case_id) });
+header.addTool(inbox.root);
 const commandMap = new CommandMap(dom.map, (id) => store.get(id), (id) => void drawer.open(id));
 const positions = new PositionLayer(commandMap.map);
 commandMap.addClickable(POSITION_LAYER, (feature) => positions.popup(feature));
@@ -197,6 +200,7 @@ setInterval(() => {
 
 onLangChange(() => {
   header.refreshLanguage();
+  inbox.refreshLanguage();
   metricsButton.textContent = tc('metrics');
   boardButton.textContent = tc('board');
   board.refreshLanguage();
@@ -264,6 +268,10 @@ function onLiveMessage(message: LiveMessage): void {
       refreshQueues();
       void loadPositions();
       void queryCases();
+      void inbox.reload();
+      break;
+    case 'notice':
+      inbox.receive(message.notice);
       break;
     case 'case_changed':
       store.apply(message.case);
@@ -332,6 +340,7 @@ const live = new LiveClient(liveUrl(), { onMessage: onLiveMessage, onStatus: (s)
 
 async function start(): Promise<void> {
   live.start();
+  void inbox.reload();
   refreshQueues();
   void loadPositions();
   const [grids, basemaps] = await Promise.all([loadGrids(), offeredBaseMaps(), commandMap.loaded]);
@@ -356,6 +365,7 @@ async function start(): Promise<void> {
       positions: () => positions.list(),
       metrics: () => metrics.series(),
       board: () => board.cases(),
+      inbox,
     });
   });
 }

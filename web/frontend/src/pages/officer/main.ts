@@ -21,6 +21,7 @@ import { CaseStore } from '../../shared/cases';
 import { cue, cues } from '../../shared/cue';
 import { button, el, field, select } from '../../shared/dom';
 import { Header } from '../../shared/header';
+import { InboxButton } from '../../shared/inbox';
 import { myPerson } from '../../shared/me';
 import { PositionSharing } from '../../shared/position-sharing';
 import { OFFICER_ROLES, requireUser } from '../../shared/signin';
@@ -51,6 +52,8 @@ const user = await requireUser({ roles: OFFICER_ROLES, header });
 const person = (await myPerson(user))!;
 const team = user.team_id ?? person.team_id;
 header.setPerson(() => `${person.name}${person.team_name ? ` · ${person.team_name}` : ''}`);
+const inbox = new InboxButton({ onOpen: (n) => showCase(n.case_id) });
+header.addTool(inbox.root);
 
 const store = new CaseStore();
 /** Cases that arrived as a new dispatch while this page was open (highlighted until opened). */
@@ -87,6 +90,9 @@ const live = new LiveClient(liveUrl(), {
   onMessage(message) {
     if (message.type === 'snapshot') {
       store.mergeSnapshot(message.cases.filter(mine));
+      void inbox.reload(); // notices that came while the connection was down
+    } else if (message.type === 'notice') {
+      inbox.receive(message.notice);
     } else if (message.type === 'case_changed') {
       const c = message.case;
       if (!mine(c) && !store.get(c.id)) return;
@@ -110,12 +116,28 @@ function showBanner(c: CaseView): void {
   banner.hidden = false;
   banner.dataset['caseId'] = c.id;
   banner.textContent = `${to('newDispatch')}: ${categoryLabel(c.category)} · ${c.grid_name ?? ''} · ${c.description}`;
-  banner.onclick = () => {
-    actions.expanded = c.id;
-    banner.hidden = true;
-    render();
-    document.querySelector(`[data-case-id="${c.id}"]`)?.scrollIntoView({ block: 'center' });
-  };
+  banner.onclick = () => showCase(c.id);
+}
+
+/** Opens a case's card (from the banner or a notice) and brings it into view, reading the case first if this
+ * page has not seen it (a notice about a case that changed while the page was asleep). */
+function showCase(id: string): void {
+  actions.expanded = id;
+  banner.hidden = true;
+  render();
+  const card = document.querySelector(`[data-case-id="${id}"]`);
+  if (card) {
+    card.scrollIntoView({ block: 'center' });
+    return;
+  }
+  void api
+    .caseDetail(id)
+    .then((detail) => {
+      store.apply(detail.case);
+      render();
+      document.querySelector(`[data-case-id="${id}"]`)?.scrollIntoView({ block: 'center' });
+    })
+    .catch(() => undefined);
 }
 
 // ---- rendering ----
@@ -307,10 +329,11 @@ async function loadMine(): Promise<void> {
 
 onLangChange(() => {
   header.refreshLanguage();
+  inbox.refreshLanguage();
   render();
 });
 
 live.start();
-await Promise.all([loadTeam(), loadMine()]);
+await Promise.all([loadTeam(), loadMine(), inbox.reload()]);
 render();
-exposeForTests({ cases: store.byId, live, person, user, sharing, cues: () => cues });
+exposeForTests({ cases: store.byId, live, person, user, sharing, inbox, cues: () => cues });

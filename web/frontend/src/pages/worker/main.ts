@@ -19,6 +19,7 @@ import { ACTIONABLE, AssigneeActions } from '../../shared/case-actions';
 import { CaseStore } from '../../shared/cases';
 import { button, el, fillSelect, toast } from '../../shared/dom';
 import { Header } from '../../shared/header';
+import { InboxButton } from '../../shared/inbox';
 import { myPerson } from '../../shared/me';
 import { PositionSharing } from '../../shared/position-sharing';
 import { counters as sessionCounters, currentUser, onSession } from '../../shared/session';
@@ -74,6 +75,14 @@ main.append(sharing.root);
 /** Dispatched to me (a grid member or duty post: the assignee is the person). */
 const mine = (c: CaseView): boolean => c.assignee?.kind === 'grid_member' && c.assignee.id === person.id;
 const actions = new AssigneeActions({ mine, redraw: () => renderGrid() });
+const inbox = new InboxButton({
+  onOpen: (n) => {
+    actions.expanded = n.case_id;
+    show('grid');
+    renderGrid();
+  },
+});
+header.addTool(inbox.root);
 let myReports: CaseView[] = [];
 let lastEventId: string | null = null;
 
@@ -497,7 +506,10 @@ setInterval(renderGrid, 30_000); // step deadlines count down
 
 const live = new LiveClient(liveUrl(), {
   onMessage(message) {
-    if (message.type === 'snapshot') {
+    if (message.type === 'notice') {
+      inbox.receive(message.notice);
+    } else if (message.type === 'snapshot') {
+      void inbox.reload(); // notices that came while the connection was down
       store.addAll(
         message.cases.filter((c) => c.grid_code === myGrid || mine(c) || myReports.some((r) => r.id === c.id)),
       );
@@ -517,6 +529,7 @@ const live = new LiveClient(liveUrl(), {
 
 function refreshLanguage(): void {
   header.refreshLanguage();
+  inbox.refreshLanguage();
   for (const v of VIEWS) navButtons[v].querySelector('.nav-label')!.textContent = tw(VIEW_LABEL[v]);
   typeInputs.forEach(({ input, text }) => (text.textContent = eventTypeLabel(input.value)));
   fillSelect(
@@ -563,6 +576,7 @@ void drawMyGrid().then(() => {
       setPosition,
       sharing,
       live,
+      inbox,
       lastEventId: () => lastEventId,
     });
   });
@@ -570,4 +584,5 @@ void drawMyGrid().then(() => {
 });
 void refreshGrid();
 void refreshReports();
+void inbox.reload();
 void outbox.flush();
