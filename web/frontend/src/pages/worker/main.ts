@@ -36,6 +36,7 @@ import {
 import { LiveClient, liveUrl } from '../../shared/live';
 import { blankMap, boundsOf, loaded } from '../../shared/map-base';
 import { exposeForTests } from '../../shared/test-hook';
+import { keepShellOffline } from '../../shared/offline-shell';
 import { NETWORK_ERROR, Outbox, SIGN_IN_ERROR, type OutboxItem, type SentItem } from './outbox';
 import { tw } from './texts';
 
@@ -52,6 +53,7 @@ const nav = el('nav', 'bottom-nav');
 root.append(headerEl, main, nav);
 const header = new Header(headerEl, () => tw('title'));
 
+keepShellOffline(); // the page opens offline after this visit
 /** My reports waiting in the outbox (said on the sign-in form when the session ends). */
 let myPending = 0;
 const user = await requireUser({
