@@ -30,13 +30,13 @@ from web import (
     self_report_api,
     transfer_api,
 )
-from web.static_assets import file_response
 from web.commands import CommandPublisher
 from web.hub import LiveHub
 from web.limits import BodySizeLimit
 from web.notices import RegistryNotices
 from web.security_headers import SecurityHeaders
 from web.settings import WebSettings
+from web.static_assets import file_response
 
 log = logging.getLogger(__name__)
 DIST = Path(__file__).with_name("static") / "dist"

@@ -115,7 +115,9 @@ async def test_the_worker_page_opens_offline_and_a_report_survives_a_restart_unt
     token = f"井盖缺失-{uuid.uuid4().hex[:6]}"
     photo = png(8, 8, token)
     await page.fill("textarea[name=description]", token)
-    await page.set_input_files("input[name=photos]", files=[{"name": "cover.png", "mimeType": "image/png", "buffer": photo}])
+    await page.set_input_files(
+        "input[name=photos]", files=[{"name": "cover.png", "mimeType": "image/png", "buffer": photo}]
+    )
     await page.click("button.submit")
     await page.wait_for_selector("body[data-outbox='1']", state="attached")
     event_id = await page.evaluate("() => window.__app.lastEventId()")

@@ -93,7 +93,7 @@ async def test_pages_are_revalidated_on_each_visit(web: httpx.AsyncClient, path:
     assert reply.headers["content-type"] == "text/html; charset=utf-8"
     assert reply.headers["cache-control"] == "no-cache"
     assert "content-security-policy" in reply.headers
-    assert "<div id=\"app\">" in reply.text
+    assert '<div id="app">' in reply.text
 
 
 async def test_the_service_worker_is_served_for_the_phone_pages_and_revalidated(web: httpx.AsyncClient) -> None:
