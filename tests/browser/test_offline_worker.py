@@ -9,6 +9,7 @@ and nothing else (no page, no memory)."""
 from __future__ import annotations
 
 import hashlib
+import re
 import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -21,6 +22,7 @@ from playwright.async_api import Browser, BrowserContext, Page
 from tests.browser.conftest import (
     CHROMIUM,
     CHROMIUM_ARGS,
+    DIST,
     PHONE,
     SignIn,
     account_for,
@@ -55,6 +57,24 @@ def phone_on_disk(browser: Browser, profile: Path, lon: float, lat: float) -> Ph
         )
 
     return boot
+
+
+def build_version() -> str:
+    """The version the build wrote into the service worker (its cache is named by it)."""
+    found = re.search(r'^const VERSION = "([0-9a-f]+)";', (DIST / "sw.js").read_text(), re.MULTILINE)
+    assert found, "the build wrote no service worker"
+    return found.group(1)
+
+
+async def drawn_grids(page: Page) -> dict[str, int]:
+    """The features of the pin map's grid sources: the worker's own grid and its township's."""
+    counts: dict[str, int] = await page.evaluate(
+        """() => Object.fromEntries(['my-grid', 'township-grids'].map((id) => {
+            const source = window.__app.map.getSource(id);
+            return [id, source ? source.serialize().data.features.length : 0];
+        }))"""
+    )
+    return counts
 
 
 def watch(page: Page, errors: list[str]) -> Page:
@@ -98,9 +118,11 @@ async def test_the_worker_page_opens_offline_and_a_report_survives_a_restart_unt
     page = watch(await phone.new_page(), errors)
     await page.goto(site + "/m/worker")
     await page.wait_for_selector(READY, state="attached", timeout=30_000)
+    township_grids = (await drawn_grids(page))["township-grids"]
     await page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=60_000)
     assert len(phone.service_workers) == 1
     assert phone.service_workers[0].url == site + "/m/sw.js"
+    assert await page.evaluate("() => caches.keys()") == [f"gridcmd-shell-{build_version()}"]
 
     # Offline, the page opens again, from the service worker: nothing reaches the server.
     await phone.set_offline(True)
@@ -133,6 +155,7 @@ async def test_the_worker_page_opens_offline_and_a_report_survives_a_restart_unt
     assert opened is not None and opened.from_service_worker
     await page.wait_for_selector(READY, state="attached", timeout=30_000)
     assert await page.get_attribute("body", "data-outbox") == "1"
+    assert await drawn_grids(page) == {"my-grid": 1, "township-grids": township_grids}
     assert await outbox_items(page) == [
         {"event_id": event_id, "status": "pending", "photo_sizes": [len(photo)], "photo_types": ["image/png"]}
     ]
@@ -159,5 +182,26 @@ async def test_the_worker_page_opens_offline_and_a_report_survives_a_restart_unt
     assert await db.fetchval(
         "SELECT count(*) FROM media_grants WHERE media_hash = $1 AND case_id = $2", sha, case_id
     ), "the photo did not reach the case"
+    await phone.close()
+    assert not errors, errors
+
+
+async def test_the_officer_page_opens_offline_after_one_visit(
+    browser: Browser, sign_in: SignIn, site: str, tmp_path: Path
+) -> None:
+    errors: list[str] = []
+    phone = await phone_on_disk(browser, tmp_path / "officer-phone", 105.2, 32.6)()
+    await sign_in(phone, "officer")
+    page = watch(await phone.new_page(), errors)
+    await page.goto(site + "/m/officer")
+    await page.wait_for_selector(READY, state="attached", timeout=30_000)
+    await page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=60_000)
+    await phone.set_offline(True)
+    assert not await shell_server_reachable(phone)
+    reloaded = await page.reload()
+    assert reloaded is not None and reloaded.from_service_worker
+    await page.wait_for_selector(READY, state="attached", timeout=30_000)
+    assert await page.get_attribute("body", "data-ws") == "closed"
+    await screenshot(page, "officer-offline")
     await phone.close()
     assert not errors, errors
