@@ -205,3 +205,38 @@ async def test_the_officer_page_opens_offline_after_one_visit(
     await screenshot(page, "officer-offline")
     await phone.close()
     assert not errors, errors
+
+
+async def test_a_new_build_replaces_the_cached_shell(
+    browser: Browser, sign_in: SignIn, site: str, tmp_path: Path
+) -> None:
+    """A deployment is a new /m/sw.js (another version): the phone installs it and keeps only the new cache."""
+    errors: list[str] = []
+    phone = await phone_on_disk(browser, tmp_path / "updated-phone", 105.2, 32.6)()
+    await sign_in(phone, "officer")
+    page = watch(await phone.new_page(), errors)
+    await page.goto(site + "/m/officer")
+    await page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=60_000)
+    old = build_version()
+    new = "0" * 16 if old != "0" * 16 else "1" * 16
+    assert await page.evaluate("() => caches.keys()") == [f"gridcmd-shell-{old}"]
+
+    worker = DIST / "sw.js"
+    kept = {path: path.read_bytes() for path in (worker, *(DIST / f"sw.js{suffix}" for suffix in (".br", ".gz")))}
+    try:
+        worker.write_text(kept[worker].decode().replace(f'const VERSION = "{old}"', f'const VERSION = "{new}"'))
+        for copy in kept:
+            if copy != worker:
+                copy.unlink()
+        await page.evaluate("() => navigator.serviceWorker.getRegistration().then((r) => r.update())")
+
+        async def replaced() -> bool | None:
+            keys: list[str] = await page.evaluate("() => caches.keys()")
+            return keys == [f"gridcmd-shell-{new}"] or None
+
+        await wait_for(replaced, "the new build's cache, alone", within=60)
+    finally:
+        for path, content in kept.items():
+            path.write_bytes(content)
+    await phone.close()
+    assert not errors, errors
