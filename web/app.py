@@ -10,8 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import FileResponse, JSONResponse
-from fastapi.staticfiles import StaticFiles
+from fastapi.responses import JSONResponse, Response
 
 from dispatch.access import users as users_store
 from dispatch.access.http_auth import Guard
@@ -43,6 +42,7 @@ from web.limits import BodySizeLimit
 from web.notices import RegistryNotices
 from web.security_headers import SecurityHeaders
 from web.settings import WebSettings
+from web.static_assets import file_response
 
 log = logging.getLogger(__name__)
 DIST = Path(__file__).with_name("static") / "dist"
@@ -152,26 +152,33 @@ def _lifespan(settings: WebSettings, plugins: list[Any]) -> Callable[[FastAPI], 
 
 
 def _add_pages(app: FastAPI) -> None:
-    """The browser apps built by the front end into web/static/dist."""
-    if DIST.is_dir():
-        app.mount("/static", StaticFiles(directory=DIST), name="static")
+    """The browser apps built by the front end into web/static/dist, precompressed (see web/static_assets.py)."""
 
-    def page(relative: str) -> Any:
-        built = DIST / relative
-        if built.is_file():
-            return FileResponse(built)
+    def page(request: Request, relative: str) -> Response:
+        if (DIST / relative).is_file():
+            return file_response(request, DIST, relative)
         return JSONResponse({"detail": "front end not built: run `make run`"}, status_code=503)
 
-    @app.get("/", include_in_schema=False)
-    async def index() -> Any:
-        return page("index.html")
+    @app.api_route("/static/{path:path}", methods=["GET", "HEAD"], include_in_schema=False)
+    async def static(request: Request, path: str) -> Response:
+        """The build's scripts, styles and pages: hashed names cached for a year."""
+        return file_response(request, DIST, path)
 
-    @app.get("/m/worker", include_in_schema=False)
-    async def worker_page() -> Any:
+    @app.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
+    async def index(request: Request) -> Response:
+        return page(request, "index.html")
+
+    @app.api_route("/m/worker", methods=["GET", "HEAD"], include_in_schema=False)
+    async def worker_page(request: Request) -> Response:
         """The grid worker's phone page (Vite multi-page build: dist/m/worker/index.html)."""
-        return page("m/worker/index.html")
+        return page(request, "m/worker/index.html")
 
-    @app.get("/m/officer", include_in_schema=False)
-    async def officer_page() -> Any:
+    @app.api_route("/m/officer", methods=["GET", "HEAD"], include_in_schema=False)
+    async def officer_page(request: Request) -> Response:
         """The enforcement officer's phone page."""
-        return page("m/officer/index.html")
+        return page(request, "m/officer/index.html")
+
+    @app.api_route("/m/sw.js", methods=["GET", "HEAD"], include_in_schema=False)
+    async def service_worker(request: Request) -> Response:
+        """The phone pages' service worker (scope /m/), written by the front end's build."""
+        return file_response(request, DIST, "sw.js")

@@ -28,6 +28,7 @@ import { OFFICER_ROLES, requireUser } from '../../shared/signin';
 import { categoryLabel, onLangChange, stageLabel, t } from '../../shared/i18n';
 import { LiveClient, liveUrl } from '../../shared/live';
 import { exposeForTests } from '../../shared/test-hook';
+import { keepShellOffline } from '../../shared/offline-shell';
 import { to } from './texts';
 
 const STAGES: EnforcementStage[] = ['file', 'investigate', 'decide', 'serve', 'archive'];
@@ -47,6 +48,7 @@ const main = el('main', 'phone-main');
 root.append(headerEl, main);
 const header = new Header(headerEl, () => to('title'));
 
+keepShellOffline(); // the page opens offline after this visit
 const user = await requireUser({ roles: OFFICER_ROLES, header });
 // An officer or agency account always belongs to a registry person.
 const person = (await myPerson(user))!;

@@ -39,7 +39,9 @@ import { offeredBaseMaps, rememberedChoice, showBaseMap } from '../../shared/bas
 import { blankMap, boundsOf, loaded } from '../../shared/map-base';
 import { showUnitLabels } from '../../shared/map-labels';
 import { exposeForTests } from '../../shared/test-hook';
+import { keepShellOffline } from '../../shared/offline-shell';
 import { NETWORK_ERROR, Outbox, SIGN_IN_ERROR, type OutboxItem, type SentItem } from './outbox';
+import { townshipGrids } from './township-grids';
 import { tw } from './texts';
 
 type View = 'report' | 'grid' | 'mine' | 'queue';
@@ -55,6 +57,7 @@ const nav = el('nav', 'bottom-nav');
 root.append(headerEl, main, nav);
 const header = new Header(headerEl, () => tw('title'));
 
+keepShellOffline(); // the page opens offline after this visit
 /** My reports waiting in the outbox (said on the sign-in form when the session ends). */
 let myPending = 0;
 const user = await requireUser({
@@ -267,18 +270,9 @@ async function drawPlaces(): Promise<void> {
 async function drawMyGrid(): Promise<void> {
   await loaded(map);
   if (!myGrid) return;
-  let grids: GridCollection;
-  try {
-    grids = await api.grids();
-  } catch {
-    return; // offline: the pin still works on the blank map
-  }
-  const mine: GridCollection = { ...grids, features: grids.features.filter((f) => f.properties.code === myGrid) };
-  const township = myGrid.slice(0, 9);
-  const near: GridCollection = {
-    ...grids,
-    features: grids.features.filter((f) => f.properties.township_code === township),
-  };
+  const near = await townshipGrids(myGrid.slice(0, 9));
+  if (!near) return; // offline and never read: the pin still works on the blank map
+  const mine: GridCollection = { ...near, features: near.features.filter((f) => f.properties.code === myGrid) };
   map.addSource('township-grids', { type: 'geojson', data: near });
   map.addLayer({
     id: 'township-grids-line',
