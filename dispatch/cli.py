@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from dispatch import db
+from dispatch.access.api_keys_cli import open311_app
 from dispatch.access.cli import users_app
 from dispatch.cases.cli import audit_app, cases_app
 from dispatch.cli_support import console
@@ -24,6 +25,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(cases_app, name="cases")
 app.add_typer(users_app, name="users")
 app.add_typer(self_report_app, name="self-report")
+app.add_typer(open311_app, name="open311")
 
 
 @app.command()
