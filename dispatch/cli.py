@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from dispatch import db
+from dispatch.access.api_keys_cli import open311_app
 from dispatch.access.cli import users_app
 from dispatch.backup.cli import backup_app
 from dispatch.cases.cli import audit_app, cases_app
@@ -30,6 +31,7 @@ app.add_typer(self_report_app, name="self-report")
 app.add_typer(sla_app, name="sla")
 app.add_typer(backup_app)
 app.add_typer(delivery_app, name="delivery")
+app.add_typer(open311_app, name="open311")
 
 
 @app.command()

@@ -131,6 +131,8 @@ class AuthSettings(CommonSettings):
     rate_intake_per_user: str = "120/minute"
     rate_intake_per_gateway: str = "12000/minute"
     rate_intake_per_address: str = "1200/minute"
+    rate_open311_per_address: str = "120/minute"
+    """How often one address may read the public Open311 endpoint (services, requests, tokens)."""
     data_dir: str = ".stack"
     """Where this deployment keeps state on the host: the rate-limit counters every web process shares."""
 

@@ -13,7 +13,7 @@ from aiokafka.errors import KafkaError
 from fastapi import APIRouter, Body, Depends, FastAPI, Request
 from pydantic import BaseModel
 
-from core.events import FieldEvent, implausible_time
+from core.events import EventEnvelope, FieldEvent, implausible_time
 from dispatch.access.http_auth import Caller, address, guard_of, rate_limit
 from dispatch.access.scope import Scope
 from dispatch.errors import Conflict, Forbidden, Invalid, NotInReach, TooLarge, Unavailable
@@ -102,6 +102,13 @@ async def post_event(
     foreign = media_refs.fault(event, await media_refs.unreadable(request.app.state.pool, [event], caller))
     if foreign is not None:
         raise NotInReach(("body", *foreign[0]), foreign[1])
+    await hand_over(request, event)
+    return Accepted(event_id=event.event_id)
+
+
+async def hand_over(request: Request, event: EventEnvelope) -> None:
+    """Claim the event's id and publish it unless the broker already acknowledged it: Conflict for an id used for
+    another event, Unavailable while the broker cannot take it."""
     out = Outgoing(event, event.model_dump_json().encode())
     digest = receipts.body_hash(out.payload)
     on_record = await receipts.claim(request.app.state.pool, [(event.event_id, digest)])
@@ -113,7 +120,6 @@ async def post_event(
             await request.app.state.event_publisher.publish(out)
         except (KafkaError, TimeoutError) as exc:
             raise Unavailable("the event broker is unavailable; retry with the same event_id", retry_after=5) from exc
-    return Accepted(event_id=event.event_id)
 
 
 BATCH_BODY = {
