@@ -16,6 +16,8 @@ class StreamSettings(AuditSettings, CommandKeySettings):
     escalate_every_minutes: float = 120.0
     duplicate_radius_m: float = 50.0
     duplicate_window_minutes: float = 120.0
+    alert_fold_minutes: float = 60.0
+    """An alert storm folds: a device's alert of a category within this time of its last one attaches to its case."""
     clock_file: str | None = None
     data_dir: str = ".stack/faust"
     batch_max: int = 500
