@@ -97,7 +97,7 @@ class RegistryChange(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    part: Literal["boundaries", "rules", "people", "plan"]
+    part: Literal["boundaries", "rules", "step_slas", "people", "plan"]
     revision: int
     at: AwareDatetime
     reason: str = ""

@@ -8,6 +8,7 @@ import typer
 
 from dispatch import db
 from dispatch.access.cli import users_app
+from dispatch.backup.cli import backup_app
 from dispatch.cases.cli import audit_app, cases_app
 from dispatch.cli_support import console
 from dispatch.people.cli import people_app
@@ -15,6 +16,7 @@ from dispatch.redistricting.cli import plans_cli
 from dispatch.registry.cli import registry_app
 from dispatch.registry.devices_cli import devices_app
 from dispatch.registry.self_report_cli import self_report_app
+from dispatch.registry.step_sla_cli import sla_app
 from dispatch.settings import CommonSettings
 
 app = typer.Typer(help="Grid registry and database operations (镇村治理一张网).", no_args_is_help=True)
@@ -26,6 +28,8 @@ app.add_typer(cases_app, name="cases")
 app.add_typer(users_app, name="users")
 app.add_typer(self_report_app, name="self-report")
 app.add_typer(devices_app, name="devices")
+app.add_typer(sla_app, name="sla")
+app.add_typer(backup_app)
 
 
 @app.command()

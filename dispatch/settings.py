@@ -53,7 +53,13 @@ class CommonSettings(BaseSettings):
         return url.replace("postgresql://", "postgresql+asyncpg://", 1)
 
 
-class AuditSettings(CommonSettings):
+class AnchorDirSettings(CommonSettings):
+    """Where the case log's heads are anchored, outside the database."""
+
+    audit_anchor_dir: str = ".stack/audit"
+
+
+class AuditSettings(AnchorDirSettings):
     """The audit keys and anchors, for the processes that seal the record (stream workers) or check it (gridctl).
 
     GRID_AUDIT_KEY has no default (infra/lib.sh makes one per installation); GRID_AUDIT_KEYS_PREVIOUS lists the keys
@@ -61,13 +67,19 @@ class AuditSettings(CommonSettings):
 
     audit_key: SecretStr
     audit_keys_previous: SecretStr = SecretStr("")
-    audit_anchor_dir: str = ".stack/audit"
     audit_anchor_seconds: float = 5.0
 
     @property
     def previous_audit_keys(self) -> list[str]:
         """The keys the current one replaced."""
         return [k.strip() for k in self.audit_keys_previous.get_secret_value().split(",") if k.strip()]
+
+
+class BackupSettings(AnchorDirSettings):
+    """`gridctl backup` and `restore`: the database as its owner role, the media and anchor folders, and the folder of
+    PostgreSQL's client programs (pg_dump, pg_restore, psql); empty: those of the server's major version."""
+
+    pg_bin_dir: str = ""
 
 
 class CommandKeySettings(BaseSettings):

@@ -8,6 +8,36 @@ RUN_DIR="$STACK/run"        # pid files
 STAMPS="$STACK/stamps"      # hashes that let setup skip work already done
 VENV="$ROOT/.venv"
 
+# PostgreSQL 15's programs; gridctl backup and restore use its pg_dump and pg_restore too.
+PGBIN=/usr/lib/postgresql/15/bin
+export GRID_PG_BIN_DIR="${GRID_PG_BIN_DIR:-$PGBIN}"
+
+# PostgreSQL's files: the cluster, its unix socket and its log. The server runs as user postgres when we are root,
+# and postgres cannot reach a checkout under a private folder (root's home, mktemp -d: mode 700). So as root they
+# live outside the checkout, one folder per checkout in GRID_PG_STACKS_DIR (default /var/lib/gridcmd-stacks) named
+# by a hash of the checkout's path, and .stack/pg is a symlink to it: the record every script follows (it stays
+# right when the checkout moves), removed with the folder by `make clean-stack`. Not root, the server runs as us
+# and they stay in .stack/pg, as does a .stack/pg folder made before this.
+PG_LINK="$STACK/pg"
+pg_home() {
+  if [[ -L $PG_LINK ]]; then
+    readlink "$PG_LINK"
+  elif [[ -d $PG_LINK || $EUID -ne 0 ]]; then
+    echo "$PG_LINK"
+  else
+    echo "${GRID_PG_STACKS_DIR:-/var/lib/gridcmd-stacks}/$(printf '%s' "$ROOT" | sha256sum | cut -c1-16)"
+  fi
+}
+PG_DIR="$(pg_home)"
+PG_DATA="$PG_DIR/data"
+# postgres writes its log itself; outside the checkout it is linked from .stack/logs.
+if [[ $PG_DIR == "$PG_LINK" ]]; then PG_LOG="$LOGS/postgres.log"; else PG_LOG="$PG_DIR/postgres.log"; fi
+# A unix socket path must stay under ~107 bytes; fall back to /tmp for deep checkouts.
+PG_SOCKET_DIR="$PG_DIR/run"
+if ((${#PG_SOCKET_DIR} > 90)); then
+  PG_SOCKET_DIR="/tmp/gridcmd-pg-$(printf '%s' "$ROOT" | sha256sum | cut -c1-12)"
+fi
+
 # Ports (overridable). Everything listens on 127.0.0.1 only.
 GRID_KAFKA_PORT="${GRID_KAFKA_PORT:-29092}"
 GRID_KAFKA_CONTROLLER_PORT="${GRID_KAFKA_CONTROLLER_PORT:-$((GRID_KAFKA_PORT + 1))}"

@@ -124,25 +124,13 @@ frontend_sources_hash() {
     xargs -0 sha256sum) | sha256sum | cut -d' ' -f1
 }
 
-# npm ci from the lock file. npm 11 may write a lock that its own `npm ci` then rejects
-# (platform-specific optional packages such as @rollup/rollup-* left out, npm/cli#4828):
-# then install the same locked versions with `npm install --no-save`, lock file untouched.
+# npm ci: exactly the committed lock file (which lists every platform's optional packages, such as
+# @rollup/rollup-*, so it installs on any machine; refresh it with `npm install --package-lock-only`).
 frontend_install() {
   local npm_log="$STACK/frontend.log" npm_args=(--prefix "$FRONTEND" --no-audit --no-fund)
-  if [[ ! -f $FRONTEND/package-lock.json ]]; then
-    log "frontend: npm install (no package-lock.json)"
-    run_logged "$npm_log" npm install "${npm_args[@]}" || die "npm install failed in web/frontend"
-    return
-  fi
+  [[ -f $FRONTEND/package-lock.json ]] || die "web/frontend/package-lock.json is missing (npm ci installs from it)"
   log "frontend: npm ci"
-  npm ci "${npm_args[@]}" >"$npm_log" 2>&1 && return
-  if grep -q 'can only install packages when your package.json and package-lock.json' "$npm_log"; then
-    log "frontend: npm ci rejected the lock file (npm optional-dependency bug); npm install --no-save"
-    run_logged "$npm_log" npm install --no-save "${npm_args[@]}" || die "npm install failed in web/frontend"
-    return
-  fi
-  show_log "$npm_log"
-  die "npm ci failed in web/frontend"
+  run_logged "$npm_log" npm ci "${npm_args[@]}" || die "npm ci failed in web/frontend"
 }
 
 setup_frontend() {
@@ -155,6 +143,9 @@ setup_frontend() {
   lock_hash=$(hash_files "${manifests[@]}")
   if stamp_ok frontend-deps "$lock_hash" && [[ -d $FRONTEND/node_modules ]]; then
     log "frontend: node_modules up to date"
+  elif [[ -L $FRONTEND/node_modules ]]; then
+    # Another checkout's (a git worktree sharing main's): npm ci would empty that folder through the link.
+    log "frontend: WARNING node_modules links to $(readlink "$FRONTEND/node_modules"); not installing into it"
   else
     frontend_install
     stamp_write frontend-deps "$lock_hash"

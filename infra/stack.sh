@@ -21,16 +21,6 @@ KAFKA_LOG="$LOGS/kafka.log"
 KAFKA_TIMEOUT="${GRID_KAFKA_TIMEOUT:-60}"
 KAFKA_USERS_STAMP="$KAFKA_DIR/users.done" # the storage holds the users of KAFKA_USERS
 
-PGBIN=/usr/lib/postgresql/15/bin
-PG_DIR="$STACK/pg"
-PG_DATA="$PG_DIR/data"
-PG_LOG="$LOGS/postgres.log"
-# A unix socket path must stay under ~107 bytes; fall back to /tmp for deep checkouts.
-PG_SOCKET_DIR="$PG_DIR/run"
-if ((${#PG_SOCKET_DIR} > 90)); then
-  PG_SOCKET_DIR="/tmp/gridcmd-pg-$(printf '%s' "$ROOT" | sha256sum | cut -c1-12)"
-fi
-
 # ======================================================================================
 # Kafka
 # ======================================================================================
@@ -178,9 +168,10 @@ kafka_down() {
 # PostgreSQL + PostGIS
 # ======================================================================================
 
-# as_pg CMD...: run as the owner of the cluster (postgres when we are root).
+# as_pg CMD...: run as the owner of the cluster (postgres when we are root), from / (postgres may not be able to
+# enter the checkout).
 as_pg() {
-  if [[ $EUID -eq 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi
+  if [[ $EUID -eq 0 ]]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 pg_superuser() { if [[ $EUID -eq 0 ]]; then echo postgres; else id -un; fi; }
 
@@ -222,16 +213,26 @@ psql_grid() {
 
 pg_answers() { psql_grid grid -Atc 'select postgis_version()' 2>/dev/null; }
 
-# Data and socket folders belong to postgres; the folders above them must be traversable.
+# Data and socket folders belong to postgres; the folders above them must be traversable. Outside the checkout
+# (see pg_home in lib.sh), .stack/pg and .stack/logs/postgres.log link to them.
 pg_prepare_dirs() {
   mkdir -p "$PG_DATA" "$PG_SOCKET_DIR" "$LOGS"
-  chmod a+rx "$STACK" "$PG_DIR" "$LOGS"
+  chmod a+rx "$PG_DIR" "$LOGS"
+  if [[ $PG_DIR == "$PG_LINK" ]]; then
+    chmod a+rx "$STACK"
+  else
+    chmod a+rx "$(dirname "$PG_DIR")"
+    [[ -L $PG_LINK || ! -f $PG_DATA/PG_VERSION ]] ||
+      log "postgres: $PG_LINK was gone; using the cluster made before for this checkout's path, $PG_DIR"
+    ln -sfn "$PG_DIR" "$PG_LINK"
+    ln -sfn "$PG_LOG" "$LOGS/postgres.log"
+  fi
   chmod 700 "$PG_DATA"
   touch "$PG_LOG"
   if [[ $EUID -eq 0 ]]; then
     chown postgres:postgres "$PG_DATA" "$PG_SOCKET_DIR" "$PG_LOG"
-    runuser -u postgres -- test -w "$PG_SOCKET_DIR" -a -w "$PG_LOG" ||
-      die "user postgres cannot reach $PG_DIR: make every folder above it traversable (chmod o+x)"
+    as_pg test -w "$PG_SOCKET_DIR" -a -w "$PG_LOG" -a -w "$PG_DATA" ||
+      die "user postgres cannot reach $PG_DIR: make every folder above it traversable (chmod o+x), or remove $PG_LINK (make clean-stack) to have it made where postgres can"
   fi
 }
 
@@ -447,7 +448,7 @@ cmd_kafka_passwd() {
 cmd_clean() {
   cmd_down
   log "deleting stack data in $STACK"
-  rm -rf "$PG_DIR" "$KAFKA_DIR/data" "$KAFKA_DIR/cluster.id" "$KAFKA_USERS_STAMP" "$KAFKA_CONF" "$LOGS" "$RUN_DIR" "$SUP_DIR"
+  rm -rf "$PG_DIR" "$PG_LINK" "$KAFKA_DIR/data" "$KAFKA_DIR/cluster.id" "$KAFKA_USERS_STAMP" "$KAFKA_CONF" "$LOGS" "$RUN_DIR" "$SUP_DIR"
   [[ $PG_SOCKET_DIR == "$PG_DIR/run" ]] || rm -rf "$PG_SOCKET_DIR"
 }
 

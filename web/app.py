@@ -18,10 +18,12 @@ from dispatch.access.http_auth import Guard
 from dispatch.db import create_pool
 from web import (
     access_api,
+    basemap_api,
     cases_api,
     devices_api,
     errors,
     exports_api,
+    grid_import_api,
     live,
     media_api,
     people_api,
@@ -30,8 +32,11 @@ from web import (
     refusals,
     registry_api,
     self_report_api,
+    step_sla_api,
+    supervision_api,
     transfer_api,
 )
+from web.basemap import tile_origins
 from web.commands import CommandPublisher
 from web.hub import LiveHub
 from web.limits import BodySizeLimit
@@ -49,7 +54,11 @@ CAPABILITIES = (
     transfer_api,
     registry_api,
     devices_api,
+    basemap_api,
+    grid_import_api,
     self_report_api,
+    step_sla_api,
+    supervision_api,
     people_api,
     redistricting_api,
     media_api,
@@ -89,10 +98,12 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         allowances={
             media_api.UPLOAD_PATH: settings.media_max_bytes,
             **dict.fromkeys(redistricting_api.PLAN_PATHS, settings.max_plan_bytes),
+            grid_import_api.IMPORT_PATH: settings.max_grid_file_bytes,
             **{path: size for plugin in plugins for path, size in getattr(plugin, "BODY_ALLOWANCES", {}).items()},
         },
     )
-    app.add_middleware(SecurityHeaders)  # outermost: a refused body's 413 carries the headers too
+    # outermost: a refused body's 413 carries the headers too; the pages may fetch the base map's tiles
+    app.add_middleware(SecurityHeaders, tile_origins=tile_origins(settings))
     for plugin in plugins:
         app.include_router(plugin.router)
     for capability in CAPABILITIES:

@@ -47,7 +47,7 @@ def path_for(media_dir: str | Path, sha256: str) -> Path:
     return Path(media_dir) / sha256[:2] / sha256[2:4] / sha256
 
 
-def _file_hash(path: Path) -> str | None:
+def file_hash(path: Path) -> str | None:
     """The SHA-256 of a file's content, or None when there is no file."""
     digest = hashlib.sha256()
     try:
@@ -61,7 +61,7 @@ def _file_hash(path: Path) -> str | None:
 
 def _write_file(target: Path, data: bytes, sha256: str) -> None:
     """Write through a temporary file in the same folder and rename; keep an intact file that is already there."""
-    if _file_hash(target) == sha256:
+    if file_hash(target) == sha256:
         return
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
@@ -126,7 +126,7 @@ async def describe(pool: Executor, hashes: list[str]) -> dict[str, MediaInfo]:
 def _file_problems(media_dir: Path, hashes: list[str]) -> list[str]:
     problems = []
     for sha256 in hashes:
-        actual = _file_hash(path_for(media_dir, sha256))
+        actual = file_hash(path_for(media_dir, sha256))
         if actual is None:
             problems.append(f"media {sha256}: file missing")
         elif actual != sha256:

@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 import shapefile
 import shapely
+from shapely.errors import ShapelyError
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
@@ -41,6 +42,21 @@ def _features(path: Path) -> list[tuple[dict[str, Any], dict[str, Any] | None]]:
     return [(f.get("properties") or {}, f.get("geometry")) for f in data.get("features", [])]
 
 
+def read_polygon(geometry: dict[str, Any] | None) -> tuple[BaseGeometry | None, str]:
+    """A feature's valid lon/lat polygon, or None and what is wrong with it."""
+    try:
+        geom = shape(geometry) if geometry else None
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError, ShapelyError) as exc:
+        return None, f"geometry unreadable: {exc}"
+    if geom is None or geom.geom_type not in ("Polygon", "MultiPolygon") or geom.is_empty:
+        return None, "geometry must be a non-empty polygon"
+    if not geom.is_valid:
+        return None, f"invalid polygon: {shapely.is_valid_reason(geom)}"
+    if not (geom.bounds[0] >= 73 and geom.bounds[2] <= 135.5 and geom.bounds[1] >= 3.5 and geom.bounds[3] <= 54):
+        return None, "coordinates are not lon/lat in China (EPSG:4326/4490 expected)"
+    return geom, ""
+
+
 def read_boundaries(path: Path, code_field: str = "code") -> list[Boundary]:
     """Every feature's code and valid polygon, or BadBoundaryFile naming each bad feature."""
     try:
@@ -55,17 +71,9 @@ def read_boundaries(path: Path, code_field: str = "code") -> list[Boundary]:
         if not code.isdigit() or len(code) not in (6, 9, 12):
             problems.append(f"{where}: `{code_field}` must be a 6, 9 or 12-digit division code")
             continue
-        try:
-            geom = shape(geometry) if geometry else None
-        except (ValueError, TypeError, KeyError, AttributeError) as exc:
-            problems.append(f"{where}: geometry unreadable: {exc}")
-            continue
-        if geom is None or geom.geom_type not in ("Polygon", "MultiPolygon") or geom.is_empty:
-            problems.append(f"{where}: geometry must be a non-empty polygon")
-        elif not geom.is_valid:
-            problems.append(f"{where}: invalid polygon: {shapely.is_valid_reason(geom)}")
-        elif not (geom.bounds[0] >= 73 and geom.bounds[2] <= 135.5 and geom.bounds[1] >= 3.5 and geom.bounds[3] <= 54):
-            problems.append(f"{where}: coordinates are not lon/lat in China (EPSG:4326/4490 expected)")
+        geom, problem = read_polygon(geometry)
+        if geom is None:
+            problems.append(f"{where}: {problem}")
         else:
             found.append(Boundary(code, geom))
     if problems:

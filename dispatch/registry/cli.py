@@ -15,10 +15,12 @@ from rich.progress import Progress
 
 from dispatch.cli_support import console, fail, with_pool
 from dispatch.geometry.synthetic import load_county_outline
-from dispatch.registry import demo, history, rules_store
+from dispatch.registry import demo, grid_store, history, rules_store
 from dispatch.registry import geojson as registry_geojson
 from dispatch.registry.boundary_import import BadBoundaryFile, read_boundaries, store_boundaries
 from dispatch.registry.division_import import BadDivisionFile, read_checked
+from dispatch.registry.grid_fields import GridFields
+from dispatch.registry.grid_file import UnreadableFile, read_grid_path
 from dispatch.registry.load import load_county
 from dispatch.registry.notify import announce
 from dispatch.registry.revisions import bump_revision
@@ -122,6 +124,46 @@ def import_boundaries(
     if notify:
         announce(CommonSettings(), "boundaries", 0, f"boundaries imported from {path.name}")
     console.print(f"[green]{stored} boundaries imported[/green], in force from {valid_from}")
+
+
+@registry_app.command("import-grids")
+def import_grids(
+    path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="GeoJSON, .zip or .shp; lon/lat")],
+    effective: Annotated[str, typer.Option(help="first day of the new grids, YYYY-MM-DD")],
+    dry_run: Annotated[bool, typer.Option(help="check and report, write nothing")] = False,
+    code_field: Annotated[str | None, typer.Option(help="15-digit code (default: code, 网格编码…)")] = None,
+    name_field: Annotated[str | None, typer.Option(help="name (default: name, 网格名称…)")] = None,
+    households_field: Annotated[str | None, typer.Option(help="households (default: households, 户数…)")] = None,
+    population_field: Annotated[str | None, typer.Option(help="population (default: population, 人口…)")] = None,
+    kind_field: Annotated[str | None, typer.Option(help="kind (default: kind, 类型…)")] = None,
+    member_field: Annotated[str | None, typer.Option(help="member (default: member, 网格员…)")] = None,
+    notify: Annotated[bool, typer.Option(help="tell running stream processors to reload")] = True,
+) -> None:
+    """Import real grids with their codes, households, population, kind and member; the previous grids of every
+    village in the file end the day before. Checked first (codes, villages, tiling, members), then all or nothing."""
+    names = {"code": code_field, "name": name_field, "households": households_field}
+    names |= {"population": population_field, "kind": kind_field, "member": member_field}
+    try:
+        rows = grid_store.grid_rows(read_grid_path(path), GridFields.with_overrides(**names))
+        day = date.fromisoformat(effective)
+        report = with_pool(lambda pool: grid_store.import_grids(pool, rows, day, dry_run=dry_run))
+    except grid_store.BadGridFile as exc:
+        fail(f"{path}: nothing imported", [p.msg for p in exc.problems])
+        return
+    except (UnreadableFile, ValueError) as exc:
+        fail(f"{path}: nothing imported", [str(exc)])
+        return
+    if notify and not dry_run:
+        announce(CommonSettings(), "boundaries", report["revision"] or 0, f"grids imported from {path.name}")
+    verb = "would import" if dry_run else "imported"
+    console.print(
+        f"[green]{verb} {report['grids']} grids[/green] of {len(report['villages'])} village(s), in force from"
+        f" {effective}; {report['ended']} previous grid version(s) end the day before"
+    )
+    for code in report["vacant"]:
+        console.print(f"  vacant: {code} (no member given; the duty post answers for it)")
+    if report["open_cases_on_ended_codes"]:
+        console.print(f"  {report['open_cases_on_ended_codes']} open case(s) on grid codes that end: reassign them")
 
 
 @registry_app.command()

@@ -12,6 +12,7 @@ SELECT json_build_object('type', 'FeatureCollection', 'features', coalesce(json_
     'type', 'Feature', 'id', g.code, 'geometry', ST_AsGeoJSON(g.geom, 6)::json,
     'properties', json_build_object(
         'code', g.code, 'name', g.name, 'kind', g.kind, 'households', g.households,
+        'population', g.population,
         'village_code', g.village_code, 'village_name', v.name,
         'township_code', g.township_code, 'township_name', t.name,
         'member_name', CASE WHEN $3 THEN m.name END, 'synthetic', g.synthetic_geometry)) ORDER BY g.code),
@@ -33,8 +34,12 @@ SELECT json_build_object('type', 'FeatureCollection', 'features', coalesce(json_
     'type', 'Feature', 'id', a.code, 'geometry', ST_AsGeoJSON(a.geom, 6)::json,
     'properties', json_build_object('code', a.code, 'name', a.name, 'level', a.level,
         'parent_code', a.parent_code, 'statistical_only', a.statistical_only,
-        'synthetic', a.synthetic_geometry)) ORDER BY a.code), '[]'::json))::text
-FROM admin_units a WHERE a.level = $1 AND a.valid_to IS NULL AND a.geom IS NOT NULL
+        'synthetic', a.synthetic_geometry, 'label', regexp_replace(regexp_replace(a.name,
+            '(村)?村民委员会$', '村'), '(社区)?居民委员会$', '社区'),
+        'label_point', json_build_array(round(ST_X(l.point)::numeric, 6), round(ST_Y(l.point)::numeric, 6))))
+        ORDER BY a.code), '[]'::json))::text
+FROM admin_units a CROSS JOIN LATERAL (SELECT ST_PointOnSurface(a.geom) AS point) l
+WHERE a.level = $1 AND a.valid_to IS NULL AND a.geom IS NOT NULL
     AND (starts_with(a.code, $2) OR starts_with($2, a.code))
 """
 
@@ -48,7 +53,9 @@ async def grids_geojson(pool: asyncpg.Pool, township_code: str | None, area: str
 
 
 async def units_geojson(pool: asyncpg.Pool, level: str, area: str) -> str:
-    """Current admin units of one level in or above `area` as a GeoJSON FeatureCollection."""
+    """Current admin units of one level in or above `area` as a GeoJSON FeatureCollection; each unit's
+    `label_point` ([lon, lat], on its surface, never outside as a centroid may be) is where the map writes its
+    `label`: the name as people say it (南丰村 for 南丰村村民委员会, 城关社区 for 城关社区居民委员会)."""
     async with pool.acquire() as conn:
         text: str = await conn.fetchval(UNITS_GEOJSON, level, area)
     return text

@@ -36,14 +36,15 @@ SELECT code, kind, plan_id, effective_date, depth FROM chain ORDER BY depth, cod
 """
 
 EXPORT = {
-    "township": "SELECT code, name, parent_code AS parent, synthetic_geometry AS synthetic, geom FROM admin_units"
-    " WHERE level = 'township'"
+    "township": "SELECT code, name, parent_code AS parent, synthetic_geometry AS synthetic, geom, '{}'::jsonb AS extra"
+    " FROM admin_units WHERE level = 'township'"
     " AND parent_code = $1",
-    "village": "SELECT code, name, parent_code AS parent, synthetic_geometry AS synthetic, geom FROM admin_units"
-    " WHERE level = 'village'"
+    "village": "SELECT code, name, parent_code AS parent, synthetic_geometry AS synthetic, geom, '{}'::jsonb AS extra"
+    " FROM admin_units WHERE level = 'village'"
     " AND left(code, 6) = $1",
-    "grid": "SELECT code, name, village_code AS parent, synthetic_geometry AS synthetic, geom FROM grids"
-    " WHERE county_code = $1",
+    "grid": "SELECT code, name, village_code AS parent, synthetic_geometry AS synthetic, geom,"
+    " jsonb_build_object('kind', kind, 'households', households, 'population', population) AS extra"
+    " FROM grids WHERE county_code = $1",
 }
 
 
@@ -94,7 +95,8 @@ async def export_geojson(pool: asyncpg.Pool, county: str, level: str, day: date)
     sql = (
         "SELECT json_build_object('type','FeatureCollection','features',coalesce(json_agg(json_build_object("
         "'type','Feature','geometry',ST_AsGeoJSON(x.geom,6)::json,'properties',json_build_object("
-        "'code',x.code,'name',x.name,'parent',x.parent,'synthetic',x.synthetic)) ORDER BY x.code),'[]'::json))::text"
+        "'code',x.code,'name',x.name,'parent',x.parent,'synthetic',x.synthetic)::jsonb || x.extra)"
+        " ORDER BY x.code),'[]'::json))::text"
         f" FROM ({EXPORT[level]} AND valid_from <= $2 AND (valid_to IS NULL OR $2 < valid_to)) x"
     )
     text: str = await pool.fetchval(sql, county, day)

@@ -379,6 +379,43 @@ async def _self_report_policy_changes(w: World) -> None:
     assert (await w.get(w.a.officer, "/api/v1/self-report-policies/changes")).status_code == 403
 
 
+@check("GET", "/api/v1/step-slas")
+async def _step_slas(w: World) -> None:
+    units = {p["unit_code"] for p in (await w.get(w.a.dispatcher, "/api/v1/step-slas")).json()}
+    assert units and all(w.a.town.startswith(u) for u in units)
+    assert (await w.get(w.a.dispatcher, "/api/v1/step-slas", unit=w.b.town)).json() == []
+    assert (await w.get(w.a.worker, "/api/v1/step-slas")).status_code == 403
+
+
+STEP_SLA = {"accept_minutes": 5, "verify_minutes": 30, "reason": "scoping"}
+
+
+@check("POST", "/api/v1/step-slas")
+async def _create_step_sla(w: World) -> None:
+    body = {**STEP_SLA, "unit_code": w.a.town}
+    assert await w.status(w.a.dispatcher, "POST", "/api/v1/step-slas", json=body) == 403
+    # An administrator reaches every unit; one the registry does not know answers as out of reach, naming the field.
+    unknown = await w.http.post("/api/v1/step-slas", json={**body, "unit_code": "510822998"})
+    assert unknown.status_code == 404 and unknown.json()["detail"][0]["loc"] == ["body", "unit_code"]
+
+
+@check("PUT", "/api/v1/step-slas/{policy_id}")
+async def _replace_step_sla(w: World) -> None:
+    assert await w.status(w.a.dispatcher, "PUT", "/api/v1/step-slas/1", json=STEP_SLA) == 403
+
+
+@check("DELETE", "/api/v1/step-slas/{policy_id}")
+async def _end_step_sla(w: World) -> None:
+    assert await w.status(w.a.dispatcher, "DELETE", "/api/v1/step-slas/1", params={"reason": "x"}) == 403
+
+
+@check("GET", "/api/v1/step-slas/changes")
+async def _step_sla_changes(w: World) -> None:
+    trail = await w.get(w.a.dispatcher, "/api/v1/step-slas/changes")
+    assert trail.status_code == 200 and all(w.a.town.startswith(c["unit_code"]) for c in trail.json())
+    assert (await w.get(w.a.officer, "/api/v1/step-slas/changes")).status_code == 403
+
+
 @check("GET", "/api/v1/rules/changes")
 async def _rule_changes(w: World) -> None:
     assert (await w.get(w.a.dispatcher, "/api/v1/rules/changes")).status_code == 200
@@ -461,6 +498,15 @@ async def _plan(w: World) -> None:
     assert await w.status(w.a.dispatcher, "GET", "/api/v1/plans/x") == 403
 
 
+@check("POST", "/api/v1/grids/import")
+async def _import_grids(w: World) -> None:
+    upload = {"file": ("grids.geojson", b'{"type": "FeatureCollection", "features": []}', "application/geo+json")}
+    form = {"effective_date": "2030-01-01", "dry_run": "true"}
+    assert await w.status(w.a.dispatcher, "POST", "/api/v1/grids/import", files=upload, data=form) == 403
+    assert await w.status(w.a.worker, "POST", "/api/v1/grids/import", files=upload, data=form) == 403
+    # Another township's administrator: tests/integration/registry/test_grid_import.py.
+
+
 @check("GET", "/api/v1/history/point")
 async def _history_point(w: World) -> None:
     params = {"lon": 105.2, "lat": 32.6, "on": "2026-01-01"}
@@ -533,6 +579,13 @@ async def _metrics(w: World) -> None:
 async def _supervisions(w: World) -> None:
     assert (await w.get(w.a.dispatcher, "/api/v1/supervisions", case=w.b.case_id)).json() == []
     assert (await w.get(w.a.dispatcher, "/api/v1/supervisions")).status_code == 200
+
+
+@check("GET", "/api/v1/supervision/board")
+async def _supervision_board(w: World) -> None:
+    board = (await w.get(w.a.dispatcher, "/api/v1/supervision/board")).json()
+    assert [t["township_code"] for t in board["townships"]] == [w.a.town]
+    assert (await w.get(w.a.worker, "/api/v1/supervision/board")).status_code == 403
 
 
 @check("GET", "/api/v1/disclosures")

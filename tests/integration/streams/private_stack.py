@@ -162,6 +162,7 @@ class PrivatePostgres:
 
     @staticmethod
     def _as_postgres(*argv: str) -> list[str]:
+        """The command as user postgres when we are root (run it from /: postgres may not enter the checkout)."""
         return ["runuser", "-u", "postgres", "--", *argv] if os.geteuid() == 0 else list(argv)
 
     def _owned(self, path: Path) -> None:
@@ -176,7 +177,7 @@ class PrivatePostgres:
         for path in (self.data, self.log):
             self._owned(path)
         initdb = [str(PGBIN / "initdb"), "-D", str(self.data), "-U", "postgres", "-E", "UTF8", "--locale=C.UTF-8"]
-        done = subprocess.run(self._as_postgres(*initdb, "--auth=trust"), capture_output=True, text=True)
+        done = subprocess.run(self._as_postgres(*initdb, "--auth=trust"), capture_output=True, text=True, cwd="/")
         if done.returncode != 0:
             raise RuntimeError(f"initdb failed:\n{done.stdout}\n{done.stderr}")
         settings = {
@@ -194,7 +195,7 @@ class PrivatePostgres:
     def start(self) -> None:
         """Start the server (again, after crash recovery) and wait until it accepts connections."""
         argv = [str(PGBIN / "pg_ctl"), "start", "-D", str(self.data), "-l", str(self.log), "-w", "-t", "90"]
-        done = subprocess.run(self._as_postgres(*argv), capture_output=True, text=True)
+        done = subprocess.run(self._as_postgres(*argv), capture_output=True, text=True, cwd="/")
         if done.returncode != 0:
             raise RuntimeError(f"pg_ctl start failed:\n{done.stdout}\n{done.stderr}\n{_tail(self.log)}")
 
@@ -235,7 +236,7 @@ class PrivatePostgres:
     def stop(self) -> None:
         """Stop at once (no checkpoint: the cluster is thrown away)."""
         argv = [str(PGBIN / "pg_ctl"), "stop", "-D", str(self.data), "-m", "immediate", "-w", "-t", "30"]
-        subprocess.run(self._as_postgres(*argv), capture_output=True)
+        subprocess.run(self._as_postgres(*argv), capture_output=True, cwd="/")
 
 
 class PrivateStack:

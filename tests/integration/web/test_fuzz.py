@@ -3,8 +3,8 @@ its own. No request may get a 5xx, and every response must have a status, media 
 
 The budget is fixed and the run deterministic (one seed, Hypothesis derandomized, no example database), so a
 failure here fails again on the next run. Half the time a path parameter names something that exists (cases, an
-unrouted event, a dead letter, a photo, people, grids, rules, codes), so the fuzzer gets past 404 into the
-handlers. The websocket /ws/live is not in the OpenAPI schema; test_auth and the browser tests drive it.
+unrouted event, a dead letter, a photo, people, grids, rules, step SLA policies, codes), so the fuzzer gets past 404
+into the handlers. The websocket /ws/live is not in the OpenAPI schema; test_auth and the browser tests drive it.
 """
 
 from __future__ import annotations
@@ -59,6 +59,7 @@ KNOWN: dict[str, list[Any]] = {
     "path.person_id": ["gm-510822100001001", "off-510822100-1", "duty-510822100"],
     "path.grid_code": ["510822100001001", "510822100001002"],
     "path.rule_id": [1, 2, 3, 4],
+    "path.policy_id": [1, 2, 3, 4],
     "path.code": ["510822100", "510822100001", "510822100001001"],
 }
 CONFIG: dict[str, Any] = {

@@ -379,6 +379,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/grids/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import Grids
+         * @description Import grids with their 15-digit codes, households, population, kind and member, in force from
+         *     `effective_date`; the previous grids of each village in the file end the day before. Attribute names default to
+         *     English or the Chinese names county data uses (网格编码, 网格名称, 户数, 人口, 类型, 网格员). Every problem is
+         *     named at its grid; a village or member outside the caller's area answers as one that does not exist.
+         */
+        post: operations["import_grids_api_v1_grids_import_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/grids/vacant": {
         parameters: {
             query?: never;
@@ -1167,6 +1190,38 @@ export interface components {
             invalid: number;
             /** Results */
             results: components["schemas"]["ItemResult"][];
+        };
+        /** Body_import_grids_api_v1_grids_import_post */
+        Body_import_grids_api_v1_grids_import_post: {
+            /** Code Field */
+            code_field?: string | null;
+            /**
+             * Dry Run
+             * @description check and report, write nothing
+             * @default false
+             */
+            dry_run: boolean;
+            /**
+             * Effective Date
+             * Format: date
+             * @description first day of the new grids, YYYY-MM-DD
+             */
+            effective_date: string;
+            /**
+             * File
+             * @description GeoJSON FeatureCollection, or a .zip of .shp/.shx/.dbf(/.cpg)
+             */
+            file: string;
+            /** Households Field */
+            households_field?: string | null;
+            /** Kind Field */
+            kind_field?: string | null;
+            /** Member Field */
+            member_field?: string | null;
+            /** Name Field */
+            name_field?: string | null;
+            /** Population Field */
+            population_field?: string | null;
         };
         /** Body_sign_in_api_v1_auth_token_post */
         Body_sign_in_api_v1_auth_token_post: {
@@ -4004,6 +4059,95 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description a backing service (database or broker) is restarting; see Retry-After */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+        };
+    };
+    import_grids_api_v1_grids_import_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["Body_import_grids_api_v1_grids_import_post"];
+            };
+        };
+        responses: {
+            /** @description dry run: what the import would do; nothing written */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description not signed in, or the token expired, was revoked, or its account no longer serves */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description outside the caller's role or area */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description a village or member the file names is not in the registry or not in the caller's area */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description the body is larger than this operation accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description the file is unreadable or invalid: one entry per problem, naming the grid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
                 };
             };
             /** @description a backing service (database or broker) is restarting; see Retry-After */

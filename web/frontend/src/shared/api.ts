@@ -43,6 +43,10 @@ export type PositionReport = Schemas['PositionReport'];
 /** A position as the live channel carries it: the same, without the name. */
 export type LivePosition = Omit<SharedPosition, 'name'> & { name?: string };
 export type UnroutedResolution = Schemas['UnroutedResolution'];
+/** The 督办 board (GET /api/v1/supervision/board): per township, counts by level and the cases most urgent first. */
+export type SupervisionBoard = Schemas['Board'];
+export type BoardTownship = Schemas['BoardTownship'];
+export type BoardCase = Schemas['BoardCase'];
 export type DeadLetterResolution = Schemas['DeadLetterResolution'];
 
 /** One entry of a case's log (the schema leaves its payload open). */
@@ -79,6 +83,7 @@ export interface MetricsRow {
 }
 
 export type UnroutedItem = Schemas['UnroutedItem'];
+export type BaseMap = Schemas['BaseMap'];
 /** How a queue item was resolved, by whom and why (GET …/resolved). */
 export type Resolution = Pick<Schemas['ResolvedUnrouted'], 'resolved_at' | 'resolved_by' | 'resolution' | 'note'>;
 export type ResolvedUnrouted = Schemas['ResolvedUnrouted'];
@@ -121,8 +126,12 @@ export interface GridProperties {
   township_code: string;
   township_name: string;
   member_name: string | null;
+  kind: GridKind;
+  households: number;
+  population: number;
   synthetic: boolean;
 }
+export type GridKind = 'urban' | 'rural' | 'special' | 'residential' | 'commercial';
 export type GridCollection = FeatureCollection<Polygon | MultiPolygon, GridProperties>;
 
 export interface UnitProperties {
@@ -131,6 +140,10 @@ export interface UnitProperties {
   level: string;
   parent_code: string | null;
   synthetic: boolean;
+  /** The name as people say it (南丰村 for 南丰村村民委员会), written on the map at its label point. */
+  label: string;
+  /** Where the map writes the unit's name: a point on its surface, [lon, lat]. */
+  label_point: [number, number];
 }
 export type UnitCollection = FeatureCollection<Polygon | MultiPolygon, UnitProperties>;
 
@@ -248,6 +261,8 @@ export const api = {
     request<GridCollection>('/api/v1/grids', signal ? { signal } : {}),
   units: (level: 'township' | 'village' | 'county') =>
     request<UnitCollection>(withQuery('/api/v1/units', { level })),
+  /** The base maps the deployment offers under the grids (none: the offline default). */
+  basemaps: () => request<BaseMap[]>('/api/v1/basemaps'),
   cases: (query: CasesQuery) => request<CaseView[]>(withQuery('/api/v1/cases', query)),
   caseDetail: (id: string) => request<CaseDetail>(`/api/v1/cases/${encodeURIComponent(id)}`),
   /** The cases of my reports (the signed-in person's). */
@@ -287,6 +302,7 @@ export const api = {
   people: (query: { unit?: string; role?: string; limit?: number }) =>
     request<Person[]>(withQuery('/api/v1/people', query)),
   teams: (unit?: string) => request<Team[]>(withQuery('/api/v1/teams', { unit })),
+  supervisionBoard: () => request<SupervisionBoard>('/api/v1/supervision/board'),
   metrics: (by: MetricsDimension, from?: Date, to?: Date) =>
     request<MetricsRow[]>(
       withQuery('/api/v1/metrics', { by, from: from?.toISOString(), to: to?.toISOString() }),

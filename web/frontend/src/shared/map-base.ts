@@ -1,5 +1,6 @@
-// MapLibre set-up shared by the pages: a blank background plus our own GeoJSON layers. No tiles,
-// fonts or glyphs are fetched from anywhere, so names are shown in popups, not symbol layers.
+// MapLibre set-up shared by the pages: a blank background plus our own GeoJSON layers, and the configured base
+// map under them (basemap.ts). The style has no glyphs URL: MapLibre draws the place names (map-labels.ts) with
+// the browser's own fonts, so no font or glyph is fetched from anywhere.
 
 import { LngLatBounds, MapLibreMap, NavigationControl, setWorkerUrl } from 'maplibre-gl';
 import 'maplibre-gl/dist/maplibre-gl.css';

@@ -1,5 +1,6 @@
-// The command centre (/): header, map (with field staff's shared positions), side panel (cases and the
-// queues to resolve), case view and metrics, fed by the live feed.
+// The command centre (/): header, map (a base map when configured, place names, field staff's shared positions,
+// the layer switch), side panel (cases and the queues to resolve), case view, metrics and the 督办 board, fed by
+// the live feed.
 
 import '../../shared/base.css';
 import './command.css';
@@ -10,6 +11,7 @@ import {
   type GridCollection,
   type MetricsDimension,
 } from '../../shared/api';
+import { offeredBaseMaps } from '../../shared/basemap';
 import { CaseStore } from '../../shared/cases';
 import { button, el, sleep } from '../../shared/dom';
 import { Header } from '../../shared/header';
@@ -19,11 +21,13 @@ import { LiveClient, liveUrl, type LiveMessage } from '../../shared/live';
 import { myPerson } from '../../shared/me';
 import { counters as sessionCounters } from '../../shared/session';
 import { COMMAND_ROLES, requireUser } from '../../shared/signin';
+import { SupervisionBoardView } from './board';
 import { CaseDrawer } from './case-view';
 import { NO_FILTERS, isEmpty, matches, toQuery, type Filters } from './filters';
 import { CommandMap } from './map';
 import { MetricsView } from './metrics';
 import { Panel } from './panel';
+import { LayerSwitch } from './layer-switch';
 import { POSITION_LAYER, PositionLayer } from './positions';
 import { tc } from './texts';
 
@@ -62,9 +66,13 @@ let deadLettersShown = user.role === 'admin';
 const store = new CaseStore();
 const metricsButton = button('secondary metrics-toggle', tc('metrics'), () => toggleMetrics());
 dom.header.insertBefore(metricsButton, dom.header.querySelector('.spacer'));
+const boardButton = button('secondary metrics-toggle board-toggle', tc('board'), () => toggleBoard());
+dom.header.insertBefore(boardButton, dom.header.querySelector('.spacer'));
 const commandMap = new CommandMap(dom.map, (id) => store.get(id), (id) => void drawer.open(id));
 const positions = new PositionLayer(commandMap.map);
 commandMap.addClickable(POSITION_LAYER, (feature) => positions.popup(feature));
+const layerSwitch = new LayerSwitch(commandMap.map, [positions.switchRow]);
+commandMap.map.addControl(layerSwitch, 'top-right');
 const drawer = new CaseDrawer({
   user,
   actorName,
@@ -88,9 +96,30 @@ const metrics = new MetricsView(
 dom.mapWrap.append(metrics.root);
 
 function toggleMetrics(show = !metrics.visible): void {
-  if (show) metrics.show();
-  else metrics.hide();
+  if (show) {
+    toggleBoard(false);
+    metrics.show();
+  } else metrics.hide();
   metricsButton.classList.toggle('active', show);
+}
+
+const board = new SupervisionBoardView(
+  () => toggleBoard(false),
+  (id) => {
+    toggleBoard(false);
+    const c = store.get(id);
+    if (c) commandMap.flyToCase(c);
+    void drawer.open(id);
+  },
+);
+dom.mapWrap.append(board.root);
+
+function toggleBoard(show = !board.visible): void {
+  if (show) {
+    toggleMetrics(false);
+    board.show();
+  } else board.hide();
+  boardButton.classList.toggle('active', show);
 }
 
 let filters: Filters = { ...NO_FILTERS };
@@ -169,10 +198,13 @@ setInterval(() => {
 onLangChange(() => {
   header.refreshLanguage();
   metricsButton.textContent = tc('metrics');
+  boardButton.textContent = tc('board');
+  board.refreshLanguage();
   panel.refreshLanguage();
   drawer.refreshLanguage();
   metrics.refreshLanguage();
   positions.refreshLanguage();
+  layerSwitch.refreshLanguage();
   commandMap.closePopup();
   renderLegend();
 });
@@ -227,6 +259,7 @@ function onLiveMessage(message: LiveMessage): void {
   switch (message.type) {
     case 'snapshot':
       store.mergeSnapshot(message.cases);
+      board.caseChanged();
       // We may have missed queue changes, positions and filtered cases while offline.
       refreshQueues();
       void loadPositions();
@@ -234,9 +267,11 @@ function onLiveMessage(message: LiveMessage): void {
       break;
     case 'case_changed':
       store.apply(message.case);
+      board.caseChanged();
       break;
     case 'case_removed':
       store.remove(message.case_id, message.version);
+      board.caseChanged();
       break;
     case 'unrouted':
       void panel.unrouted.refresh();
@@ -299,7 +334,8 @@ async function start(): Promise<void> {
   live.start();
   refreshQueues();
   void loadPositions();
-  const [grids] = await Promise.all([loadGrids(), commandMap.loaded]);
+  const [grids, basemaps] = await Promise.all([loadGrids(), offeredBaseMaps(), commandMap.loaded]);
+  layerSwitch.setBaseMaps(basemaps);
   commandMap.showGrids(grids);
   await loadUnits();
   void loadNames(grids);
@@ -319,6 +355,7 @@ async function start(): Promise<void> {
       openCase: (id: string) => drawer.open(id),
       positions: () => positions.list(),
       metrics: () => metrics.series(),
+      board: () => board.cases(),
     });
   });
 }

@@ -1,5 +1,5 @@
-// The command centre's map: township, village and grid boundaries; grids shaded by their open
-// and overdue load; cases coloured by state and sized by priority, clustered when zoomed out.
+// The command centre's map: township, village and grid boundaries with the townships' and villages' names; grids
+// shaded by their open and overdue load; cases coloured by state and sized by priority, clustered when zoomed out.
 
 import {
   Popup,
@@ -17,6 +17,7 @@ import {
   isOverdue,
   type CaseView,
   type GridCollection,
+  type GridKind,
   type GridProperties,
   type UnitCollection,
   type UnroutedItem,
@@ -32,6 +33,7 @@ import {
   type CommonKey,
 } from '../../shared/i18n';
 import { blankMap, boundsOf, loaded } from '../../shared/map-base';
+import { showUnitLabels } from '../../shared/map-labels';
 import { tc } from './texts';
 
 export const GRID_SOURCE = 'grids';
@@ -143,9 +145,10 @@ export class CommandMap {
     if (bounds) this.map.fitBounds(bounds, { padding: 40, duration: 0, maxZoom: 15 });
   }
 
-  /** Village and township outlines above the grids. */
+  /** Village and township outlines above the grids, with their names (under the cases). */
   showUnits(level: 'village' | 'township', units: UnitCollection): void {
     const id = UNIT_SOURCES[level];
+    const below = this.map.getLayer(CLUSTER_LAYER) ? CLUSTER_LAYER : undefined;
     this.map.addSource(id, { type: 'geojson', data: units });
     this.map.addLayer(
       {
@@ -157,8 +160,9 @@ export class CommandMap {
             ? { 'line-color': COLORS.townshipLine, 'line-width': 2.2 }
             : { 'line-color': COLORS.villageLine, 'line-width': 1.2, 'line-dasharray': [3, 2] },
       },
-      this.map.getLayer(CLUSTER_LAYER) ? CLUSTER_LAYER : undefined,
+      below,
     );
+    showUnitLabels(this.map, level, units, below);
   }
 
   /** Replaces the case markers and recomputes each grid's load from the open cases. */
@@ -408,12 +412,23 @@ function popupNote(root: HTMLElement, className: string, text: string): void {
 
 const row = (key: CommonKey, value: string): [string, string] => [t(key), value];
 
+const GRID_KINDS: Record<GridKind, CommonKey> = {
+  urban: 'kindUrban',
+  rural: 'kindRural',
+  special: 'kindSpecial',
+  residential: 'kindResidential',
+  commercial: 'kindCommercial',
+};
+
 function gridPopup(p: GridProperties, gridLoad: { open: number; overdue: number } | undefined): HTMLElement {
   const body = popupBody(p.name, [
     row('village', p.village_name),
     row('township', p.township_name),
     row('member', p.member_name || '—'),
     row('gridCode', p.code),
+    row('gridKind', p.kind in GRID_KINDS ? t(GRID_KINDS[p.kind]) : String(p.kind ?? '—')),
+    row('households', String(p.households ?? '—')),
+    row('population', String(p.population ?? '—')),
     [tc('openCases'), String(gridLoad?.open ?? 0)],
     [t('overdue'), String(gridLoad?.overdue ?? 0)],
   ]);

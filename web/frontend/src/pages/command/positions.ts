@@ -1,13 +1,12 @@
 // Field staff's shared positions on the command centre's map: grid workers (and duty posts) green, officers
 // and agency staff violet; a position not renewed for five minutes fades, one older than half an hour goes.
 // Loaded with GET /api/v1/positions, then kept live by the websocket's `position` and `position_gone`
-// messages. A map control switches the layer on and off (remembered). Clicking a person shows their name,
+// messages. A row of the layer switch turns the layer on and off (remembered). Clicking a person shows their name,
 // role and how long ago the position was measured.
 
 import type {
   ExpressionSpecification,
   GeoJSONSource,
-  IControl,
   MapGeoJSONFeature,
   MapLibreMap,
 } from 'maplibre-gl';
@@ -58,8 +57,12 @@ export class PositionLayer {
 
   constructor(private readonly map: MapLibreMap) {
     this.visible = readVisible();
-    this.map.addControl(this.control, 'top-right');
     window.setInterval(() => this.render(), 30_000); // fade and drop as time passes
+  }
+
+  /** The layer switch's row of this layer: its checkbox, the count and the two colours. */
+  get switchRow(): HTMLElement {
+    return this.control.root;
   }
 
   /** Adds the layers (above everything drawn so far) and draws what is held. */
@@ -239,9 +242,9 @@ function readVisible(): boolean {
   }
 }
 
-/** The map control that switches the positions layer: a checkbox with the count and the two colours. */
-class ToggleControl implements IControl {
-  private readonly root = el('div', 'maplibregl-ctrl maplibregl-ctrl-group layer-toggle');
+/** The layer switch's row for the positions layer: a checkbox with the count and the two colours. */
+class ToggleControl {
+  readonly root = el('div', 'layer-toggle');
   private readonly input = el('input');
   private readonly text = el('span', 'layer-toggle-text');
   private readonly key = el('span', 'layer-toggle-key');
@@ -253,14 +256,6 @@ class ToggleControl implements IControl {
     const label = el('label');
     label.append(this.input, this.text);
     this.root.append(label, this.key);
-  }
-
-  onAdd(): HTMLElement {
-    return this.root;
-  }
-
-  onRemove(): void {
-    this.root.remove();
   }
 
   render(visible: boolean, count: number): void {

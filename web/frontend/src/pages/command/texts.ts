@@ -151,4 +151,33 @@ export const tc = dictionary({
   supervisionSheet: { zh: '督办单', en: 'Supervision sheet' },
   decisionDocument: { zh: '处罚决定书', en: 'Decision document' },
   downloadFailed: { zh: '下载失败', en: 'Download failed' },
+  // the 督办 board
+  board: { zh: '督办看板', en: 'Supervision board' },
+  boardAt: { zh: '更新于 {at}', en: 'As of {at}' },
+  boardTotal: { zh: '合计', en: 'Total' },
+  level3: { zh: '三级督办', en: 'Level 3' },
+  level2: { zh: '二级督办（县）', en: 'Level 2 (county)' },
+  level1: { zh: '一级督办（乡镇）', en: 'Level 1 (township)' },
+  unsupervised: { zh: '超期未督办', en: 'Overdue, not yet supervised' },
+  levelN: { zh: '{n}级督办', en: 'Level {n}' },
+  boardTitle: { zh: '案件', en: 'Case' },
+  boardStep: { zh: '当前环节', en: 'Step' },
+  boardDue: { zh: '环节时限', en: 'Due' },
+  boardLate: { zh: '超期', en: 'Overdue by' },
+  boardLevel: { zh: '督办级别', en: 'Supervision' },
+  onTime: { zh: '未超期', en: 'On time' },
+  // the layer switch (place names stay Chinese in English: they are the places' names)
+  layers: { zh: '图层', en: 'Layers' },
+  layerBaseMap: { zh: '底图', en: 'Base map' },
+  baseMapNone: { zh: '无底图', en: 'None' },
+  baseMapNoneConfigured: { zh: '无底图（未配置）', en: 'None (not configured)' },
+  layerOwn: { zh: '专题图层', en: 'Map layers' },
+  layerGrids: { zh: '网格', en: 'Grids' },
+  layerVillages: { zh: '村界', en: 'Village boundaries' },
+  layerTownships: { zh: '镇界', en: 'Township boundaries' },
+  layerLabels: { zh: '地名', en: 'Place names' },
+  layerCases: { zh: '案件', en: 'Cases' },
+  layerUnrouted: { zh: '未定位事件', en: 'Unrouted events' },
 });
+
+export type CommandKey = Parameters<typeof tc>[0];

@@ -34,7 +34,9 @@ import {
   t,
 } from '../../shared/i18n';
 import { LiveClient, liveUrl } from '../../shared/live';
+import { offeredBaseMaps, rememberedChoice, showBaseMap } from '../../shared/basemap';
 import { blankMap, boundsOf, loaded } from '../../shared/map-base';
+import { showUnitLabels } from '../../shared/map-labels';
 import { exposeForTests } from '../../shared/test-hook';
 import { NETWORK_ERROR, Outbox, SIGN_IN_ERROR, type OutboxItem, type SentItem } from './outbox';
 import { tw } from './texts';
@@ -242,6 +244,17 @@ function locate(): void {
   );
 }
 
+/** The base map the deployment offers (the one chosen last on this phone) and the villages' names. */
+async function drawPlaces(): Promise<void> {
+  const basemaps = await offeredBaseMaps();
+  showBaseMap(map, basemaps.find((b) => b.id === rememberedChoice(basemaps)));
+  try {
+    showUnitLabels(map, 'village', await api.units('village'));
+  } catch {
+    // offline: the grids without names
+  }
+}
+
 async function drawMyGrid(): Promise<void> {
   await loaded(map);
   if (!myGrid) return;
@@ -277,6 +290,7 @@ async function drawMyGrid(): Promise<void> {
     source: 'my-grid',
     paint: { 'line-color': '#1c5d99', 'line-width': 2 },
   });
+  await drawPlaces();
   const bounds = boundsOf(mine);
   if (bounds) map.fitBounds(bounds, { padding: 20, duration: 0 });
   if (position) map.jumpTo({ center: [position.lon, position.lat] });
