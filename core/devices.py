@@ -3,7 +3,7 @@ watch them live."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -36,3 +36,22 @@ class DeviceSpec(BaseModel):
     unit_code: str = Field(pattern=r"^[0-9]{9}([0-9]{3})?$", description="the owning township or village")
     live_url: str | None = Field(default=None, pattern=LIVE_URL, description="its live view: an RTSP or HLS address")
     valid_from: date | None = Field(default=None, description="first day of this version; today when left out")
+
+
+class DeviceView(BaseModel):
+    """A device as the registry answers: one version, with the grid it falls in on the day asked."""
+
+    id: str
+    kind: DeviceKind
+    sensor_kind: str | None
+    name: str
+    unit_code: str
+    lon: float
+    lat: float
+    live_url: str | None
+    valid_from: date
+    valid_to: date | None
+    updated_by: str
+    updated_at: datetime
+    grid_code: str | None
+    grid_name: str | None

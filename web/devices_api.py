@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 
-from core.devices import DEVICE_ID, DeviceKind, DeviceSpec
+from core.devices import DEVICE_ID, DeviceKind, DeviceSpec, DeviceView
 from core.vocabulary import Role
 from dispatch.access.http_auth import CommandCentre, require
 from dispatch.access.scope import Scope
@@ -24,7 +24,7 @@ def _today() -> date:
     return local_day(datetime.now(UTC))
 
 
-@router.get("/devices")
+@router.get("/devices", response_model=list[DeviceView])
 async def list_devices(
     request: Request,
     caller: CommandCentre,
@@ -36,7 +36,11 @@ async def list_devices(
     return await devices.on_day(request.app.state.pool, caller.area, day, kind.value if kind else None)
 
 
-@router.put("/devices/{device_id}", responses={409: {"description": "a change dated before the current version"}})
+@router.put(
+    "/devices/{device_id}",
+    response_model=DeviceView,
+    responses={409: {"description": "a change dated before the current version"}},
+)
 async def put_device(device_id: DeviceId, spec: DeviceSpec, request: Request, caller: Registrar) -> dict[str, Any]:
     """Register a device or record its new version from `valid_from`; its unit must be in the caller's area."""
     return await devices.put(request.app.state.pool, device_id, spec, caller.area, caller.username, _today())

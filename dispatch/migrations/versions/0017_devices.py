@@ -1,7 +1,7 @@
 """Cameras and sensors: versioned rows (id, valid_from) with location, owning unit and live-view address.
 
 Revision ID: 0017
-Revises: 0010
+Revises: 0012
 Create Date: 2026-12-01
 """
 
@@ -10,7 +10,7 @@ from alembic import op
 from geoalchemy2 import Geometry
 
 revision = "0017"
-down_revision = "0010"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
