@@ -63,6 +63,7 @@ class CaseSource(Frozen):
     occurred_at: AwareDatetime
     reported_at: AwareDatetime
     media: tuple[MediaRef, ...] = Field(default=(), description="the reporter's photos, videos and documents")
+    device_id: str | None = Field(default=None, max_length=64, description="the camera or sensor that raised it")
 
 
 class CommandBase(Frozen):

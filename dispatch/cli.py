@@ -16,6 +16,7 @@ from dispatch.delivery.cli import delivery_app
 from dispatch.people.cli import people_app
 from dispatch.redistricting.cli import plans_cli
 from dispatch.registry.cli import registry_app
+from dispatch.registry.devices_cli import devices_app
 from dispatch.registry.self_report_cli import self_report_app
 from dispatch.registry.step_sla_cli import sla_app
 from dispatch.settings import CommonSettings
@@ -28,6 +29,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(cases_app, name="cases")
 app.add_typer(users_app, name="users")
 app.add_typer(self_report_app, name="self-report")
+app.add_typer(devices_app, name="devices")
 app.add_typer(sla_app, name="sla")
 app.add_typer(backup_app)
 app.add_typer(delivery_app, name="delivery")

@@ -4,8 +4,9 @@
 
 It signs in as an intake gateway (a system account, which may post for any reporter): GRID_SIMULATOR_USER and
 GRID_SIMULATOR_PASSWORD, by default the demo account `gateway`. It also plays the people of the demo dispatcher's
-township (ingest/people_sim.py), who then carry the cases to 办结销号; GRID_SIMULATOR_EVENTS=0 and
-GRID_SIMULATOR_PEOPLE=0 switch either off. While it plays people, it posts only in their township's grids.
+township (ingest/people_sim.py), who then carry the cases to 办结销号, and a few cameras and a noisy sensor
+(ingest/device_sim.py); GRID_SIMULATOR_EVENTS=0, GRID_SIMULATOR_PEOPLE=0 and GRID_SIMULATOR_DEVICES=0 switch each
+off. While it plays people, it posts only in their township's grids.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import httpx
 import shapely
 from shapely.geometry import shape
 
+from ingest.device_sim import play_devices
 from ingest.people_sim import PeopleSettings, play
 
 log = logging.getLogger("simulator")
@@ -121,6 +123,8 @@ def run(url: str, rate: float, seed: int | None, count: int | None, township: st
         grids = _wait_for_grids(client)
         grids = [g for g in grids if township is None or g["properties"].get("township_code") == township] or grids
         shapes = [shape(g["geometry"]) for g in grids]
+        points = [random_point_in(geom, rng) for geom in shapes[:4]]
+        threading.Thread(target=play_devices, args=(url, auth, grids, points), daemon=True).start()
         sent = 0
         while count is None or sent < count:
             i = rng.randrange(len(grids))

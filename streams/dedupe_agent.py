@@ -25,7 +25,8 @@ class Deduplicator:
     def __init__(self, ctx: StreamContext, dead: DeadLetters, topic_name: str, commands: TopicT) -> None:
         self.ctx, self.dead, self.topic_name, self.commands = ctx, dead, topic_name, commands
         window = timedelta(minutes=ctx.settings.duplicate_window_minutes)
-        self.memory = TownshipMemory(DuplicatePolicy(ctx.settings.duplicate_radius_m, window))
+        storms = timedelta(minutes=ctx.settings.alert_fold_minutes)
+        self.memory = TownshipMemory(DuplicatePolicy(ctx.settings.duplicate_radius_m, window, storms))
 
     def revoked(self, partitions: Iterable[TP]) -> None:
         """A rebalance begins: the memory waits to see which partitions stay (TownshipMemory.revoke)."""
@@ -47,7 +48,7 @@ class Deduplicator:
         if not items:
             return
         split: set[Any] = set()
-        if self.memory.policy.radius_m > 0:
+        if self.memory.policy.radius_m > 0 or any(item.command.source.device_id for _, item in items):
             ids = [item.command.source.event_id for _, item in items]
             split = await self.ctx.retrying("events split off", lambda pool: split_off(pool, ids))
         await self._rebuild(items)
@@ -69,11 +70,11 @@ class Deduplicator:
             self.ctx.counters["township_memories_rebuilt"] += len(missing)
 
     async def _recent_opens(self, townships: set[str]) -> dict[str, list[Opened]]:
-        """The townships' open cases within the window (none to look for when duplicates are not detected)."""
-        if self.memory.policy.radius_m <= 0:
-            return {}
-        since = datetime.now(UTC) - self.memory.policy.window
-        return await self.ctx.retrying("recent open cases", lambda pool: recent_opens(pool, townships, since))
+        """The townships' open cases within the window, and devices' cases within the storm window."""
+        now, policy = datetime.now(UTC), self.memory.policy
+        since = now - policy.window if policy.radius_m > 0 else now
+        storms = now - policy.storm_window
+        return await self.ctx.retrying("recent open cases", lambda pool: recent_opens(pool, townships, since, storms))
 
     async def _parse(self, event: EventT[Any]) -> RoutedEvent | None:
         """The routed event in the record, or None once it is dead-lettered (malformed, or not the router's)."""

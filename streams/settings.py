@@ -18,6 +18,8 @@ class StreamSettings(AuditSettings, CommandKeySettings):
     """How long before a step's deadline its assignee is warned (GRID_DEADLINE_WARNING_MINUTES)."""
     duplicate_radius_m: float = 50.0
     duplicate_window_minutes: float = 120.0
+    alert_fold_minutes: float = 60.0
+    """An alert storm folds: a device's alert of a category within this time of its last one attaches to its case."""
     clock_file: str | None = None
     data_dir: str = ".stack/faust"
     batch_max: int = 500

@@ -33,3 +33,7 @@ GIF = (
     b",\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;"
 )
 TEXT = "村口垃圾堆放未清运 — not a photo at all\n".encode()
+MP4 = (
+    struct.pack(">I", 24) + b"ftypisom" + b"\x00\x00\x02\x00" + b"isomiso2" + struct.pack(">I", 16) + b"mdat" + bytes(8)
+)
+"""The head of an MP4 clip (an ISO BMFF `ftyp` box, brand isom, and an empty `mdat`), as a camera's alert carries."""

@@ -5,20 +5,22 @@ from __future__ import annotations
 from typing import Literal
 
 import filetype
-from filetype.types import archive, image
+from filetype.types import archive, image, video
 
 from dispatch.errors import DomainError, Invalid, TooLarge, Unsupported
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
-KINDS: dict[str, Literal["photo", "document"]] = {
+MediaKind = Literal["photo", "video", "document"]
+KINDS: dict[str, MediaKind] = {
     "image/jpeg": "photo",
     "image/png": "photo",
     "image/webp": "photo",
+    "video/mp4": "video",
     "application/pdf": "document",
 }
 ALLOWED_TYPES = tuple(KINDS)
 # Only these matchers decide what an upload is; the library's full list names refused types in messages.
-_MATCHERS = (image.Jpeg(), image.Png(), image.Webp(), archive.Pdf())
+_MATCHERS = (image.Jpeg(), image.Png(), image.Webp(), video.Mp4(), archive.Pdf())
 _SNIFF_BYTES = 8192
 _ALIASES = {"image/jpg": "image/jpeg", "image/pjpeg": "image/jpeg", "application/x-pdf": "application/pdf"}
 _UNDECLARED = {"", "application/octet-stream"}

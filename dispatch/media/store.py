@@ -12,12 +12,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
 
 import asyncpg
 
 from dispatch.db import Conn
-from dispatch.media.sniff import DEFAULT_MAX_BYTES, KINDS, check_upload
+from dispatch.media.sniff import DEFAULT_MAX_BYTES, KINDS, MediaKind, check_upload
 
 SHA256_PATTERN = r"^[0-9a-f]{64}$"
 _CHUNK = 1024 * 1024
@@ -35,7 +34,7 @@ class MediaInfo:
 
     sha256: str
     content_type: str
-    kind: Literal["photo", "document"]
+    kind: MediaKind
     size: int
     uploaded_by: str
     uploaded_at: datetime

@@ -83,6 +83,7 @@ def decide_located(event: EventEnvelope, grid: GridRef | None, snapshot: Routing
             occurred_at=event.occurred_at,
             reported_at=event.reported_at,
             media=tuple(event.media),
+            device_id=getattr(event, "device_id", None),
         ),
         grid_code=grid.code,
         grid_name=grid.name,

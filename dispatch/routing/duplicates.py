@@ -1,4 +1,5 @@
-"""Duplicate events: a new event of the same category near a recent open case is attached to that case."""
+"""Duplicate events: a new event of the same category near a recent open case is attached to that case; an alert
+storm (repeats of one device and category) folds into the device's open case."""
 
 from __future__ import annotations
 
@@ -24,6 +25,8 @@ class DuplicatePolicy:
 
     radius_m: float
     window: timedelta
+    storm_window: timedelta = timedelta(minutes=60)
+    """An alert of a device and category seen within this time of the last one attaches to its open case."""
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,9 @@ class Opened:
     lon: float
     lat: float
     at: datetime
+    device: str | None = None
+    last_seen: datetime | None = None
+    """For a device's case: when its latest alert was seen (the storm's window runs from there)."""
 
 
 def distance_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
@@ -54,6 +60,7 @@ class RecentOpens:
         self._cell = max(policy.radius_m, 1.0) / METRES_PER_DEGREE_LOWER_BOUND
         self._buckets: dict[tuple[Category, int, int], list[Opened]] = {}
         self._order: deque[Opened] = deque()
+        self._storms: dict[tuple[str, Category], tuple[UUID, datetime]] = {}
 
     def __len__(self) -> int:
         return len(self._order)
@@ -65,6 +72,22 @@ class RecentOpens:
         """Note a case just opened (or found open when the memory was rebuilt)."""
         self._buckets.setdefault(self._bucket(opened.category, opened.lon, opened.lat), []).append(opened)
         self._order.append(opened)
+        if opened.device is not None:
+            self.seen(opened.device, opened.category, opened.case_id, opened.last_seen or opened.at)
+
+    def seen(self, device: str, category: Category, case_id: UUID, at: datetime) -> None:
+        """Note a device's alert folded into (or opening) a case."""
+        self._storms[(device, category)] = (case_id, at)
+
+    def storm(self, device: str, category: Category, now: datetime) -> UUID | None:
+        """The open case of a device's alerts of this category, if its last alert is within the storm window."""
+        found = self._storms.get((device, category))
+        if found is None:
+            return None
+        if found[1] < now - self.policy.storm_window:
+            del self._storms[(device, category)]
+            return None
+        return found[0]
 
     def _expire(self, now: datetime) -> None:
         """Forget cases opened before the window, oldest first."""

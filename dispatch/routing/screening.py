@@ -18,8 +18,12 @@ def duplicate_decision(
     remembered: UUID | None,
     stored: UUID | None = None,
     split: bool = False,
+    folded: UUID | None = None,
 ) -> OpenCase | AttachEvent:
-    """Attach to a near, recent open case of the category (remembered, else stored) unless split off one; else open."""
+    """Attach an alert to its device's open case (`folded`), else to a near, recent open case of the category
+    (remembered, else stored), unless split off one; else open."""
+    if folded is not None and folded != command.case_id and not split:
+        return attach_instead(command, folded, raw_event)
     found = remembered if remembered is not None else stored
     if policy.radius_m <= 0 or found is None or found == command.case_id or split:
         return command

@@ -19,8 +19,11 @@ from dispatch.routing.duplicates import DuplicatePolicy, Opened, RecentOpens
 from dispatch.routing.screening import duplicate_decision
 
 RECENT_OPEN = """
-SELECT township_code, id, category, ST_X(location) AS lon, ST_Y(location) AS lat, opened_at FROM cases
-WHERE township_code = ANY($1::text[]) AND closed_at IS NULL AND opened_at >= $2
+SELECT township_code, id, category, ST_X(location) AS lon, ST_Y(location) AS lat, opened_at, updated_at,
+       detail->'events'->0->'source'->>'device_id' AS device
+FROM cases
+WHERE township_code = ANY($1::text[]) AND closed_at IS NULL AND (opened_at >= $2 OR (updated_at >= $3
+      AND detail->'events'->0->'source'->>'device_id' IS NOT NULL))
 ORDER BY opened_at
 """
 
@@ -80,21 +83,29 @@ def deduplicate(
     for partition, item in routed:
         command, src = item.command, item.command.source
         recent = memory.of(partition, item.township)
-        lon, lat = src.location.lon, src.location.lat
-        found = recent.near(src.category, lon, lat, command.issued_at)
-        decision = duplicate_decision(command, item.event, memory.policy, found, split=src.event_id in split)
+        lon, lat, at = src.location.lon, src.location.lat, command.issued_at
+        folded = recent.storm(src.device_id, src.category, at) if src.device_id else None
+        found = recent.near(src.category, lon, lat, at)
+        is_split = src.event_id in split
+        decision = duplicate_decision(command, item.event, memory.policy, found, split=is_split, folded=folded)
         if isinstance(decision, OpenCase):
-            recent.remember(Opened(command.case_id, src.category, lon, lat, command.issued_at))
+            recent.remember(Opened(command.case_id, src.category, lon, lat, at, src.device_id))
+        elif src.device_id:
+            recent.seen(src.device_id, src.category, decision.case_id, at)
         decisions.append(decision)
     return decisions
 
 
-async def recent_opens(pool: asyncpg.Pool, townships: Iterable[str], since: datetime) -> dict[str, list[Opened]]:
-    """Open cases of these townships opened since a moment, oldest first, in one query."""
-    rows = await pool.fetch(RECENT_OPEN, sorted(townships), since)
+async def recent_opens(
+    pool: asyncpg.Pool, townships: Iterable[str], since: datetime, storms_since: datetime
+) -> dict[str, list[Opened]]:
+    """Open cases of these townships opened since a moment, and devices' cases with an alert since `storms_since`,
+    oldest first, in one query."""
+    rows = await pool.fetch(RECENT_OPEN, sorted(townships), since, storms_since)
     found: dict[str, list[Opened]] = {}
     for r in rows:
-        opened = Opened(r["id"], Category(r["category"]), r["lon"], r["lat"], r["opened_at"])
+        category, device, seen = Category(r["category"]), r["device"], r["updated_at"]
+        opened = Opened(r["id"], category, r["lon"], r["lat"], r["opened_at"], device, seen if device else None)
         found.setdefault(r["township_code"], []).append(opened)
     return found
 

@@ -7,7 +7,7 @@ import pytest
 from dispatch.media import sniff as media_sniff
 from dispatch.media.sniff import EmptyMedia, MediaTooLarge, UnsupportedMedia, check_upload, sniff
 from dispatch.media.store import path_for
-from tests.media_samples import GIF, JPEG, PDF, TEXT, WEBP, png
+from tests.media_samples import GIF, JPEG, MP4, PDF, TEXT, WEBP, png
 
 
 @pytest.mark.parametrize(
@@ -17,6 +17,7 @@ from tests.media_samples import GIF, JPEG, PDF, TEXT, WEBP, png
         (JPEG, "image/jpeg", "photo"),
         (WEBP, "image/webp", "photo"),
         (PDF, "application/pdf", "document"),
+        (MP4, "video/mp4", "video"),
     ],
 )
 def test_each_allowed_type_is_recognised_from_its_bytes(data: bytes, content_type: str, kind: str) -> None:

@@ -105,6 +105,48 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/basemaps": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Offered Basemaps
+         * @description The base maps the pages may draw under the grids, in the layer switch's order; empty when none is configured
+         *     (the offline default: the project's own layers only).
+         */
+        get: operations["offered_basemaps_api_v1_basemaps_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/basemaps/local.pmtiles": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Local Pmtiles
+         * @description The local base map's PMTiles file for any signed-in account (one map for the whole deployment, so no area
+         *     applies): `Range: bytes=a-b` answers 206 with those bytes, a range beyond the end 416.
+         */
+        get: operations["local_pmtiles_api_v1_basemaps_local_pmtiles_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/cases": {
         parameters: {
             query?: never;
@@ -284,6 +326,50 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/devices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Devices
+         * @description The area's devices in service on a day, each with the grid it falls in that day and its live view.
+         */
+        get: operations["list_devices_api_v1_devices_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/devices/{device_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Put Device
+         * @description Register a device or record its new version from `valid_from`; its unit must be in the caller's area.
+         */
+        put: operations["put_device_api_v1_devices__device_id__put"];
+        post?: never;
+        /**
+         * End Device
+         * @description Take a device out of service from today (its history is kept).
+         */
+        delete: operations["end_device_api_v1_devices__device_id__delete"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1062,6 +1148,97 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/step-slas": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Policies
+         * @description Step SLA policies in force or scheduled for the caller's area (county defaults, township overrides); a unit
+         *     outside the area lists nothing, as an unknown unit does.
+         */
+        get: operations["policies_api_v1_step_slas_get"];
+        put?: never;
+        /**
+         * Create Policy
+         * @description A policy for a unit of the caller's area, optionally for one category and priority, from `valid_from`.
+         */
+        post: operations["create_policy_api_v1_step_slas_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/step-slas/{policy_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Replace Policy
+         * @description Replace an open policy from `valid_from`: the old one ends that day and the new one (a new id, the same unit,
+         *     category and priority) begins; both stay in history.
+         */
+        put: operations["replace_policy_api_v1_step_slas__policy_id__put"];
+        post?: never;
+        /**
+         * End Policy
+         * @description End an open policy today: the next closest policy (or the product default) applies to new cases.
+         */
+        delete: operations["end_policy_api_v1_step_slas__policy_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/step-slas/changes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Policy Changes
+         * @description Who changed which policy of the caller's area (or above it) when and why, with the policy before and after.
+         */
+        get: operations["policy_changes_api_v1_step_slas_changes_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/supervision/board": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Supervision Board
+         * @description Per township of the caller's area: open cases at each 督办 level and overdue ones not yet supervised, with the
+         *     cases most urgent first (the highest level, then the longest overdue).
+         */
+        get: operations["supervision_board_api_v1_supervision_board_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/supervisions": {
         parameters: {
             query?: never;
@@ -1205,6 +1382,30 @@ export interface components {
             name: string;
         };
         /**
+         * BaseMap
+         * @description One base map the pages may draw: its raster tile layers, bottom first (a picture, then its annotations).
+         */
+        BaseMap: {
+            /** Attribution */
+            attribution: string;
+            /**
+             * Id
+             * @enum {string}
+             */
+            id: "xyz" | "pmtiles";
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "xyz" | "pmtiles";
+            /** Layers */
+            layers: string[][];
+            /** Max Zoom */
+            max_zoom: number;
+            /** Name */
+            name: string;
+        };
+        /**
          * BatchResult
          * @description One answer per item, in the order sent, and how many of each.
          */
@@ -1231,6 +1432,91 @@ export interface components {
             invalid: number;
             /** Results */
             results: components["schemas"]["ItemResult"][];
+        };
+        /**
+         * Board
+         * @description The board at a moment, townships most urgent first.
+         */
+        Board: {
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** Townships */
+            townships: components["schemas"]["BoardTownship"][];
+            /**
+             * Truncated
+             * @description more cases than the limit: counts are complete, the lists are not
+             */
+            truncated: boolean;
+        };
+        /**
+         * BoardCase
+         * @description One case on the board: what it is, whose move it is, how late, at which 督办 level.
+         */
+        BoardCase: {
+            assignee: components["schemas"]["Assignee"] | null;
+            category: components["schemas"]["Category"];
+            /** Grid Name */
+            grid_name: string | null;
+            /**
+             * Id
+             * @description the case id (its code)
+             */
+            id: string;
+            /**
+             * Level
+             * @description 督办 level of the current step: 0 none yet, 1 township, 2 county, 3 repeated
+             */
+            level: number;
+            /**
+             * Overdue Minutes
+             * @description minutes past the step's deadline; None while on time
+             */
+            overdue_minutes: number | null;
+            priority: components["schemas"]["Severity"];
+            state: components["schemas"]["CaseState"];
+            step: components["schemas"]["Step"];
+            /** Step Due At */
+            step_due_at: string | null;
+            /**
+             * Title
+             * @description the description's first line, cut short
+             */
+            title: string;
+        };
+        /**
+         * BoardTownship
+         * @description A township's row: how many cases at each 督办 level, how many overdue not yet supervised, and the cases.
+         */
+        BoardTownship: {
+            /** Cases */
+            cases?: components["schemas"]["BoardCase"][];
+            /**
+             * Level 1
+             * @default 0
+             */
+            level_1: number;
+            /**
+             * Level 2
+             * @default 0
+             */
+            level_2: number;
+            /**
+             * Level 3
+             * @default 0
+             */
+            level_3: number;
+            /**
+             * Overdue Unsupervised
+             * @default 0
+             */
+            overdue_unsupervised: number;
+            /** Township Code */
+            township_code: string;
+            /** Township Name */
+            township_name: string;
         };
         /** Body_import_grids_api_v1_grids_import_post */
         Body_import_grids_api_v1_grids_import_post: {
@@ -1583,6 +1869,81 @@ export interface components {
             party_name: string;
             /** Violation */
             violation: string;
+        };
+        /**
+         * DeviceKind
+         * @description A camera (video analytics) or a sensor of some kind.
+         * @enum {string}
+         */
+        DeviceKind: "camera" | "sensor";
+        /**
+         * DeviceSpec
+         * @description A device as an administrator or a gateway registers it; a change is a new version from `valid_from`.
+         */
+        DeviceSpec: {
+            kind: components["schemas"]["DeviceKind"];
+            /**
+             * Live Url
+             * @description its live view: an RTSP or HLS address
+             */
+            live_url?: string | null;
+            location: components["schemas"]["LonLat"];
+            /** Name */
+            name: string;
+            /**
+             * Sensor Kind
+             * @description for a sensor: water_level, smoke, noise…
+             */
+            sensor_kind?: string | null;
+            /**
+             * Unit Code
+             * @description the owning township or village
+             */
+            unit_code: string;
+            /**
+             * Valid From
+             * @description first day of this version; today when left out
+             */
+            valid_from?: string | null;
+        };
+        /**
+         * DeviceView
+         * @description A device as the registry answers: one version, with the grid it falls in on the day asked.
+         */
+        DeviceView: {
+            /** Grid Code */
+            grid_code: string | null;
+            /** Grid Name */
+            grid_name: string | null;
+            /** Id */
+            id: string;
+            kind: components["schemas"]["DeviceKind"];
+            /** Lat */
+            lat: number;
+            /** Live Url */
+            live_url: string | null;
+            /** Lon */
+            lon: number;
+            /** Name */
+            name: string;
+            /** Sensor Kind */
+            sensor_kind: string | null;
+            /** Unit Code */
+            unit_code: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Updated By */
+            updated_by: string;
+            /**
+             * Valid From
+             * Format: date
+             */
+            valid_from: string;
+            /** Valid To */
+            valid_to: string | null;
         };
         /**
          * DisclosurePage
@@ -2669,6 +3030,79 @@ export interface components {
          */
         Step: "dispatch" | "accept" | "verify" | "handle" | "check" | "close" | "done";
         /**
+         * StepSlaSpec
+         * @description A new policy: the unit (county default or township override), optionally one category and one priority.
+         */
+        StepSlaSpec: {
+            /**
+             * Accept Minutes
+             * @description minutes to accept (接收) a dispatched case
+             */
+            accept_minutes: number;
+            /** @description only cases of this category (default any) */
+            category?: components["schemas"]["Category"] | null;
+            /**
+             * Note
+             * @description what the policy is for
+             * @default
+             */
+            note: string;
+            /** @description only cases of this priority (default any) */
+            priority?: components["schemas"]["Severity"] | null;
+            /**
+             * Reason
+             * @description why (recorded in the audit trail)
+             */
+            reason: string;
+            /**
+             * Unit Code
+             * @description county (default) or township (override) code
+             */
+            unit_code: string;
+            /**
+             * Valid From
+             * @description first day in force (Asia/Shanghai); default today
+             */
+            valid_from?: string | null;
+            /**
+             * Verify Minutes
+             * @description minutes to verify (快速核查) on site
+             */
+            verify_minutes: number;
+        };
+        /**
+         * StepSlaTerms
+         * @description The clock of a policy and why it is set: what a replacement changes.
+         */
+        StepSlaTerms: {
+            /**
+             * Accept Minutes
+             * @description minutes to accept (接收) a dispatched case
+             */
+            accept_minutes: number;
+            /**
+             * Note
+             * @description what the policy is for
+             * @default
+             */
+            note: string;
+            /**
+             * Reason
+             * @description why (recorded in the audit trail)
+             */
+            reason: string;
+            /**
+             * Valid From
+             * @description first day in force (Asia/Shanghai); default today
+             */
+            valid_from?: string | null;
+            /**
+             * Verify Minutes
+             * @description minutes to verify (快速核查) on site
+             */
+            verify_minutes: number;
+        };
+        /**
          * SubmitBody
          * @description The result, with evidence of it.
          */
@@ -3152,6 +3586,131 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before trying again */
                     "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description a backing service (database or broker) is restarting; see Retry-After */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+        };
+    };
+    offered_basemaps_api_v1_basemaps_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BaseMap"][];
+                };
+            };
+            /** @description not signed in, or the token expired, was revoked, or its account no longer serves */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description outside the caller's role or area */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description a backing service (database or broker) is restarting; see Retry-After */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+        };
+    };
+    local_pmtiles_api_v1_basemaps_local_pmtiles_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the whole file (no Range header) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.pmtiles": unknown;
+                };
+            };
+            /** @description the bytes of the Range header's range */
+            206: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.pmtiles": unknown;
+                };
+            };
+            /** @description not signed in, or the token expired, was revoked, or its account no longer serves */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description outside the caller's role or area */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description no local base map is configured (GRID_BASEMAP_PMTILES), or its file is missing */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description the range starts beyond the file; Content-Range gives its size */
+            416: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -3825,6 +4384,228 @@ export interface operations {
                         [key: string]: unknown;
                     };
                 };
+            };
+            /** @description not signed in, or the token expired, was revoked, or its account no longer serves */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description outside the caller's role or area */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description nothing of that id in the caller's area */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description a backing service (database or broker) is restarting; see Retry-After */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+        };
+    };
+    list_devices_api_v1_devices_get: {
+        parameters: {
+            query?: {
+                kind?: components["schemas"]["DeviceKind"] | null;
+                /** @description the day (today by default) */
+                on?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeviceView"][];
+                };
+            };
+            /** @description not signed in, or the token expired, was revoked, or its account no longer serves */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description outside the caller's role or area */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description a backing service (database or broker) is restarting; see Retry-After */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+        };
+    };
+    put_device_api_v1_devices__device_id__put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the device's id as its gateway names it */
+                device_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DeviceSpec"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeviceView"];
+                };
+            };
+            /** @description not signed in, or the token expired, was revoked, or its account no longer serves */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description outside the caller's role or area */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description nothing of that id in the caller's area */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description a change dated before the current version */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description the body is larger than this operation accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description a backing service (database or broker) is restarting; see Retry-After */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+        };
+    };
+    end_device_api_v1_devices__device_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the device's id as its gateway names it */
+                device_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description not signed in, or the token expired, was revoked, or its account no longer serves */
             401: {
@@ -6898,6 +7679,437 @@ export interface operations {
                     "application/json": {
                         [key: string]: unknown;
                     }[];
+                };
+            };
+            /** @description not signed in, or the token expired, was revoked, or its account no longer serves */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description outside the caller's role or area */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description a backing service (database or broker) is restarting; see Retry-After */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+        };
+    };
+    policies_api_v1_step_slas_get: {
+        parameters: {
+            query?: {
+                unit?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    }[];
+                };
+            };
+            /** @description not signed in, or the token expired, was revoked, or its account no longer serves */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description outside the caller's role or area */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description a backing service (database or broker) is restarting; see Retry-After */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+        };
+    };
+    create_policy_api_v1_step_slas_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StepSlaSpec"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description not signed in, or the token expired, was revoked, or its account no longer serves */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description outside the caller's role or area */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description a unit (or policy) unknown or outside the caller's area; the detail names the field */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description the unit already has an open policy for this category and priority: replace it */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description the body is larger than this operation accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description a backing service (database or broker) is restarting; see Retry-After */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+        };
+    };
+    replace_policy_api_v1_step_slas__policy_id__put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                policy_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StepSlaTerms"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description not signed in, or the token expired, was revoked, or its account no longer serves */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description outside the caller's role or area */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description a unit (or policy) unknown or outside the caller's area; the detail names the field */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description the body is larger than this operation accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description a backing service (database or broker) is restarting; see Retry-After */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+        };
+    };
+    end_policy_api_v1_step_slas__policy_id__delete: {
+        parameters: {
+            query: {
+                /** @description why (recorded) */
+                reason: string;
+            };
+            header?: never;
+            path: {
+                policy_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description not signed in, or the token expired, was revoked, or its account no longer serves */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description outside the caller's role or area */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description a unit (or policy) unknown or outside the caller's area; the detail names the field */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description a backing service (database or broker) is restarting; see Retry-After */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+        };
+    };
+    policy_changes_api_v1_step_slas_changes_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+                unit?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    }[];
+                };
+            };
+            /** @description not signed in, or the token expired, was revoked, or its account no longer serves */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description outside the caller's role or area */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description a backing service (database or broker) is restarting; see Retry-After */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+        };
+    };
+    supervision_board_api_v1_supervision_board_get: {
+        parameters: {
+            query?: {
+                /** @description most cases listed (the counts are complete) */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Board"];
                 };
             };
             /** @description not signed in, or the token expired, was revoked, or its account no longer serves */

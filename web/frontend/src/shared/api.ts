@@ -14,6 +14,8 @@ type JsonBody<T> = T extends { content: { 'application/json': infer B } } ? B : 
 export type CaseView = Schemas['CaseView'];
 export type CaseDetail = Schemas['CaseDetail'];
 export type CaseState = Schemas['CaseState'];
+/** A camera or sensor of the registry (GET /api/v1/devices). */
+export type Device = Schemas['DeviceView'];
 export type Category = Schemas['Category'];
 export type Severity = Schemas['Severity'];
 export type Priority = Severity;
@@ -289,6 +291,8 @@ export const api = {
       headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify(body),
     }),
+  /** The cameras and sensors of my area in service today. */
+  devices: () => request<Device[]>('/api/v1/devices'),
   /** The latest shared positions of the people of my area. */
   positions: (withinMinutes = 30) =>
     request<SharedPosition[]>(withQuery('/api/v1/positions', { within_minutes: withinMinutes })),

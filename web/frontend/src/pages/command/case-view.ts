@@ -11,6 +11,7 @@ import {
   type Assignee,
   type CaseView,
   type CommandBody,
+  type Device,
   type LogEntry,
   type Person,
 } from '../../shared/api';
@@ -21,6 +22,7 @@ import {
   assigneeKindLabel,
   categoryLabel,
   eventTypeLabel,
+  fill,
   formatDue,
   formatTime,
   logKindLabel,
@@ -31,6 +33,7 @@ import {
   t,
 } from '../../shared/i18n';
 import { evidenceOf, reportsOf, type MediaItem } from './case-media';
+import { describe as describeDevice } from './devices';
 import { paperButtons } from './downloads';
 import { tc } from './texts';
 import { transferForm } from './transfer-form';
@@ -42,6 +45,8 @@ export interface CaseViewHost {
   lookup(id: string): CaseView | undefined;
   openCases(): CaseView[];
   flyTo(c: CaseView): void;
+  /** The registered device of that id, if the map has it. */
+  device(id: string): Device | undefined;
 }
 
 export class CaseDrawer {
@@ -172,6 +177,25 @@ export class CaseDrawer {
     const box = el('section', 'facts-box');
     box.append(dl);
     if (c.description) box.append(el('p', 'desc', c.description));
+    const alerts = this.deviceAlerts(c);
+    if (alerts) box.append(alerts);
+    return box;
+  }
+
+  /** For a camera's or sensor's case: the device, its live view, and how many alerts folded in, the last when. */
+  private deviceAlerts(c: CaseView): HTMLElement | null {
+    const opening = this.log.find((e) => e.kind === 'registered');
+    const source = opening?.payload['source'] as { device_id?: string | null } | undefined;
+    const id = source?.device_id;
+    if (!id) return null;
+    const box = el('div', 'device-alerts');
+    box.dataset['deviceId'] = id;
+    const last = [...this.log].reverse().find((e) => e.kind === 'attached' || e.kind === 'registered');
+    box.append(el('h3', undefined, tc('deviceAlerts')));
+    const line = fill(tc('alertCount'), { n: c.event_count, at: formatTime(last?.at ?? c.opened_at) });
+    box.append(el('p', 'alert-count', line));
+    const device = this.host.device(id);
+    box.append(device ? describeDevice(device) : el('p', 'muted', `${tc('deviceId')}: ${id}`));
     return box;
   }
 

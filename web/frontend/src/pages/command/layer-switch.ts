@@ -1,5 +1,6 @@
 // The command centre's layer switch (a map control, top right): which base map, and which of the map's own layers
-// show: grids, village and township boundaries, place names, cases, unrouted events, and field staff's positions
+// show: grids, village and township boundaries, place names, cases, unrouted events, cameras and sensors, and field
+// staff's positions
 // (whose row the positions layer keeps). Each choice is remembered in localStorage; layers added later (the
 // grids and cases arrive after the map) follow the switch as soon as they exist.
 
@@ -8,6 +9,7 @@ import type { BaseMap } from '../../shared/api';
 import { NONE, rememberChoice, rememberedChoice, showBaseMap } from '../../shared/basemap';
 import { el } from '../../shared/dom';
 import { LABEL_LAYERS } from '../../shared/map-labels';
+import { DEVICE_LAYER } from './devices';
 import { CASE_LAYER, CLUSTER_LAYER, GRID_FILL_LAYER, GRID_LINE_LAYER, UNIT_SOURCES, UNROUTED_LAYER } from './map';
 import { tc, type CommandKey } from './texts';
 
@@ -19,6 +21,7 @@ export const LAYER_GROUPS: ReadonlyArray<{ key: string; label: CommandKey; layer
   { key: 'labels', label: 'layerLabels', layers: [LABEL_LAYERS.township, LABEL_LAYERS.village] },
   { key: 'cases', label: 'layerCases', layers: [CLUSTER_LAYER, CASE_LAYER] },
   { key: 'unrouted', label: 'layerUnrouted', layers: [UNROUTED_LAYER] },
+  { key: 'devices', label: 'layerDevices', layers: [DEVICE_LAYER] },
 ];
 
 const storageKey = (key: string) => `gridcmd.layer.${key}`;

@@ -29,6 +29,7 @@ import { CommandMap } from './map';
 import { MetricsView } from './metrics';
 import { Panel } from './panel';
 import { LayerSwitch } from './layer-switch';
+import { DEVICE_LAYER, DeviceLayer } from './devices';
 import { POSITION_LAYER, PositionLayer } from './positions';
 import { tc } from './texts';
 
@@ -74,6 +75,8 @@ header.addTool(inbox.root);
 const commandMap = new CommandMap(dom.map, (id) => store.get(id), (id) => void drawer.open(id));
 const positions = new PositionLayer(commandMap.map);
 commandMap.addClickable(POSITION_LAYER, (feature) => positions.popup(feature));
+const devices = new DeviceLayer(commandMap.map);
+commandMap.addClickable(DEVICE_LAYER, (feature) => devices.popup(feature));
 const layerSwitch = new LayerSwitch(commandMap.map, [positions.switchRow]);
 commandMap.map.addControl(layerSwitch, 'top-right');
 const drawer = new CaseDrawer({
@@ -82,6 +85,7 @@ const drawer = new CaseDrawer({
   lookup: (id) => store.get(id),
   openCases: () => store.all().filter((c) => !['closed', 'cancelled', 'merged'].includes(c.state)),
   flyTo: (c) => commandMap.flyToCase(c),
+  device: (id) => devices.get(id),
 });
 dom.mapWrap.append(drawer.root);
 
@@ -352,6 +356,7 @@ async function start(): Promise<void> {
   render();
   commandMap.showUnrouted(panel.unrouted.items());
   positions.install();
+  void devices.load().catch((error: unknown) => console.warn('devices', error));
   openLinkedCase();
   commandMap.map.once('idle', () => {
     exposeForTests({

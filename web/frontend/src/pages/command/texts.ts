@@ -178,6 +178,16 @@ export const tc = dictionary({
   layerLabels: { zh: '地名', en: 'Place names' },
   layerCases: { zh: '案件', en: 'Cases' },
   layerUnrouted: { zh: '未定位事件', en: 'Unrouted events' },
+  // cameras and sensors
+  layerDevices: { zh: '摄像头与传感器', en: 'Cameras and sensors' },
+  camera: { zh: '摄像头', en: 'Camera' },
+  sensor: { zh: '传感器', en: 'Sensor' },
+  deviceId: { zh: '设备编号', en: 'Device' },
+  deviceKind: { zh: '类型', en: 'Kind' },
+  liveView: { zh: '实时画面', en: 'Live view' },
+  openLiveView: { zh: '打开实时画面', en: 'Open the live view' },
+  deviceAlerts: { zh: '感知设备告警', en: 'Device alerts' },
+  alertCount: { zh: '共告警 {n} 次，最近一次 {at}', en: '{n} alerts, the last at {at}' },
 });
 
 export type CommandKey = Parameters<typeof tc>[0];
