@@ -1,7 +1,7 @@
 """Cameras and sensors: versioned rows (id, valid_from) with location, owning unit and live-view address.
 
-Revision ID: 0017
-Revises: 0012
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-12-01
 """
 
@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from alembic import op
 from geoalchemy2 import Geometry
 
-revision = "0017"
-down_revision = "0012"
+revision = "0015"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
