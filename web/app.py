@@ -19,6 +19,7 @@ from dispatch.db import create_pool
 from web import (
     access_api,
     cases_api,
+    categories_api,
     errors,
     exports_api,
     live,
@@ -47,6 +48,7 @@ CAPABILITIES = (
     cases_api,
     transfer_api,
     registry_api,
+    categories_api,
     self_report_api,
     people_api,
     redistricting_api,

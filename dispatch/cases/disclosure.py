@@ -12,8 +12,8 @@ from uuid import UUID
 import asyncpg
 from pydantic import BaseModel, Field
 
+from core.categories import MinorCode
 from core.enforcement import Measure
-from core.vocabulary import Category
 from dispatch.access.scope import Scope
 from dispatch.cases.columns import Row
 from dispatch.clock import local_day
@@ -77,7 +77,7 @@ class PublicDecision(BaseModel):
     authority: str = Field(description="the enforcement team that decided")
     township: str | None
     village: str | None = Field(description="the place, cut to its village")
-    category: Category = Field(description="the case type")
+    category: MinorCode = Field(description="the case type: its 小类 code")
     party_kind: Literal["person", "organisation"]
     party: str = Field(description="an organisation's name; a person's masked (王*明)")
     party_id_number: str | None = Field(description="an organisation's credit code; a person's ID number masked")

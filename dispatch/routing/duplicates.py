@@ -10,7 +10,6 @@ from typing import Any
 from uuid import UUID
 
 from core.cases import AttachEvent, OpenCase
-from core.vocabulary import Category
 
 EARTH_RADIUS_M = 6_371_008.8
 # A degree of longitude is at least this long south of 45°N, so a box this many degrees wide holds the circle
@@ -31,7 +30,7 @@ class Opened:
     """A case this worker opened recently, before the database may have it."""
 
     case_id: UUID
-    category: Category
+    category: str
     lon: float
     lat: float
     at: datetime
@@ -52,13 +51,13 @@ class RecentOpens:
         self.policy = policy
         # A bucket is at least the radius wide in both directions, so the 3×3 around a point holds every candidate.
         self._cell = max(policy.radius_m, 1.0) / METRES_PER_DEGREE_LOWER_BOUND
-        self._buckets: dict[tuple[Category, int, int], list[Opened]] = {}
+        self._buckets: dict[tuple[str, int, int], list[Opened]] = {}
         self._order: deque[Opened] = deque()
 
     def __len__(self) -> int:
         return len(self._order)
 
-    def _bucket(self, category: Category, lon: float, lat: float) -> tuple[Category, int, int]:
+    def _bucket(self, category: str, lon: float, lat: float) -> tuple[str, int, int]:
         return category, math.floor(lon / self._cell), math.floor(lat / self._cell)
 
     def remember(self, opened: Opened) -> None:
@@ -78,7 +77,7 @@ class RecentOpens:
             if not bucket:
                 self._buckets.pop(key, None)
 
-    def near(self, category: Category, lon: float, lat: float, now: datetime) -> UUID | None:
+    def near(self, category: str, lon: float, lat: float, now: datetime) -> UUID | None:
         """The nearest remembered case of this category within the radius and window, if any."""
         if self.policy.radius_m <= 0:
             return None
@@ -91,7 +90,7 @@ class RecentOpens:
         ]
         return min(close)[1] if close else None
 
-    def candidates(self, category: Category, lon: float, lat: float) -> list[Opened]:
+    def candidates(self, category: str, lon: float, lat: float) -> list[Opened]:
         """The remembered cases of the category in the 3×3 buckets around a point: all a lookup looks at."""
         _, cx, cy = self._bucket(category, lon, lat)
         return [

@@ -14,7 +14,6 @@ import asyncpg
 
 from core.cases import AttachEvent, OpenCase
 from core.routed import RoutedEvent
-from core.vocabulary import Category
 from dispatch.routing.duplicates import DuplicatePolicy, Opened, RecentOpens
 from dispatch.routing.screening import duplicate_decision
 
@@ -94,7 +93,7 @@ async def recent_opens(pool: asyncpg.Pool, townships: Iterable[str], since: date
     rows = await pool.fetch(RECENT_OPEN, sorted(townships), since)
     found: dict[str, list[Opened]] = {}
     for r in rows:
-        opened = Opened(r["id"], Category(r["category"]), r["lon"], r["lat"], r["opened_at"])
+        opened = Opened(r["id"], r["category"], r["lon"], r["lat"], r["opened_at"])
         found.setdefault(r["township_code"], []).append(opened)
     return found
 

@@ -61,7 +61,7 @@ def test_a_person_is_published_masked_with_only_what_the_law_asks() -> None:
         "authority": "乔庄镇综合行政执法队",
         "township": "乔庄镇",
         "village": "城郊村",
-        "category": "illegal_construction",
+        "category": "1099",
         "party_kind": "person",
         "party": "王*山",
         "party_id_number": "510*************34",
