@@ -268,6 +268,47 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/categories": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Categories
+         * @description The category table: 大类 with their 小类, codes and Chinese and English names.
+         */
+        get: operations["categories_api_v1_categories_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/categories/{code}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set Category
+         * @description Add or change a category (a 小类 after its 大类); the stream processors reload at once, the intake within
+         *     GRID_CATEGORY_RELOAD_SECONDS. A category is retired (active false), never deleted: cases keep their code.
+         */
+        put: operations["set_category_api_v1_categories__code__put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/commands/{command_id}": {
         parameters: {
             query?: never;
@@ -1228,7 +1269,11 @@ export interface components {
          */
         CaseView: {
             assignee: components["schemas"]["Assignee"] | null;
-            category: components["schemas"]["Category"];
+            /**
+             * Category
+             * @description 小类 code; its 大类 is its first two digits
+             */
+            category: string;
             /** Closed At */
             closed_at?: string | null;
             /** Description */
@@ -1308,11 +1353,40 @@ export interface components {
             version: number;
         };
         /**
-         * Category
-         * @description What an event is about; drives routing and SLAs.
-         * @enum {string}
+         * Categories
+         * @description The whole table, and what each legacy English value of earlier clients stands for.
          */
-        Category: "environment" | "road" | "safety" | "dispute" | "illegal_construction" | "market" | "public_order" | "fire" | "flood" | "other";
+        Categories: {
+            /**
+             * Legacy
+             * @description legacy value → its 大类 code (an event files under its xx99 小类)
+             */
+            legacy: {
+                [key: string]: string;
+            };
+            /** Majors */
+            majors: components["schemas"]["Major"][];
+        };
+        /**
+         * CategoryEdit
+         * @description A category's names, place in its list, and whether new reports may name it.
+         */
+        CategoryEdit: {
+            /**
+             * Active
+             * @default true
+             */
+            active: boolean;
+            /** Name En */
+            name_en: string;
+            /** Name Zh */
+            name_zh: string;
+            /**
+             * Position
+             * @default 0
+             */
+            position: number;
+        };
         /**
          * CheckBody
          * @description The dispatcher checks the result: passed, or back for rework (返工).
@@ -1336,8 +1410,12 @@ export interface components {
          * @description 群众诉求: a citizen's request, e.g. forwarded from the 12345 hotline.
          */
         CitizenReport: {
-            /** @default other */
-            category: components["schemas"]["Category"];
+            /**
+             * Category
+             * @description 小类 code (4 digits; a 2-digit 大类 files under its general 小类 xx99), or one of the legacy English values, which name a 大类
+             * @default 0699
+             */
+            category: string | ("dispute" | "environment" | "fire" | "flood" | "illegal_construction" | "market" | "other" | "public_order" | "road" | "safety");
             /**
              * Description
              * @default
@@ -1503,8 +1581,12 @@ export interface components {
          * @description 执法线索: a suspected violation for the enforcement team.
          */
         EnforcementLead: {
-            /** @default other */
-            category: components["schemas"]["Category"];
+            /**
+             * Category
+             * @description 小类 code (4 digits; a 2-digit 大类 files under its general 小类 xx99), or one of the legacy English values, which name a 大类
+             * @default 0699
+             */
+            category: string | ("dispute" | "environment" | "fire" | "flood" | "illegal_construction" | "market" | "other" | "public_order" | "road" | "safety");
             /**
              * Description
              * @default
@@ -1610,8 +1692,12 @@ export interface components {
          * @description 事件: something a grid worker saw that needs handling.
          */
         Incident: {
-            /** @default other */
-            category: components["schemas"]["Category"];
+            /**
+             * Category
+             * @description 小类 code (4 digits; a 2-digit 大类 files under its general 小类 xx99), or one of the legacy English values, which name a 大类
+             * @default 0699
+             */
+            category: string | ("dispute" | "environment" | "fire" | "flood" | "illegal_construction" | "market" | "other" | "public_order" | "road" | "safety");
             /**
              * Description
              * @default
@@ -1688,6 +1774,25 @@ export interface components {
              * @description longitude, degrees east
              */
             lon: number;
+        };
+        /**
+         * Major
+         * @description A 大类 and its 小类, in the table's order.
+         */
+        Major: {
+            /** Active */
+            active: boolean;
+            /**
+             * Code
+             * @description 2 digits
+             */
+            code: string;
+            /** Minors */
+            minors: components["schemas"]["Minor"][];
+            /** Name En */
+            name_en: string;
+            /** Name Zh */
+            name_zh: string;
         };
         /**
          * Me
@@ -1777,6 +1882,26 @@ export interface components {
             reason: string;
         };
         /**
+         * Minor
+         * @description A 小类: what a report names.
+         */
+        Minor: {
+            /**
+             * Active
+             * @description open to new reports (a retired one still names the cases filed under it)
+             */
+            active: boolean;
+            /**
+             * Code
+             * @description 4 digits, the first two its 大类's
+             */
+            code: string;
+            /** Name En */
+            name_en: string;
+            /** Name Zh */
+            name_zh: string;
+        };
+        /**
          * PartyKind
          * @description Who can be dispatched: a grid's member, the township's enforcement team, a stationed agency.
          * @enum {string}
@@ -1796,8 +1921,12 @@ export interface components {
          * @description 巡查: a grid worker's patrol; may report that nothing was found.
          */
         Patrol: {
-            /** @default other */
-            category: components["schemas"]["Category"];
+            /**
+             * Category
+             * @description 小类 code (4 digits; a 2-digit 大类 files under its general 小类 xx99), or one of the legacy English values, which name a 大类
+             * @default 0699
+             */
+            category: string | ("dispute" | "environment" | "fire" | "flood" | "illegal_construction" | "market" | "other" | "public_order" | "road" | "safety");
             /**
              * Description
              * @default
@@ -1980,8 +2109,11 @@ export interface components {
              * @description the enforcement team that decided
              */
             authority: string;
-            /** @description the case type */
-            category: components["schemas"]["Category"];
+            /**
+             * Category
+             * @description the case type: its 小类 code
+             */
+            category: string;
             /**
              * Decided On
              * Format: date
@@ -2295,7 +2427,8 @@ export interface components {
         RuleSpec: {
             /** Agency Type */
             agency_type?: string | null;
-            category?: components["schemas"]["Category"] | null;
+            /** Category */
+            category?: (string | ("dispute" | "environment" | "fire" | "flood" | "illegal_construction" | "market" | "other" | "public_order" | "road" | "safety")) | null;
             /** Event Type */
             event_type?: ("patrol" | "incident" | "enforcement_lead" | "citizen_report" | "sensor_alert") | null;
             min_severity?: components["schemas"]["Severity"] | null;
@@ -2343,8 +2476,12 @@ export interface components {
          * @description 感知告警: an alert from a sensor or a video-analytics camera.
          */
         SensorAlert: {
-            /** @default other */
-            category: components["schemas"]["Category"];
+            /**
+             * Category
+             * @description 小类 code (4 digits; a 2-digit 大类 files under its general 小类 xx99), or one of the legacy English values, which name a 大类
+             * @default 0699
+             */
+            category: string | ("dispute" | "environment" | "fire" | "flood" | "illegal_construction" | "market" | "other" | "public_order" | "road" | "safety");
             /**
              * Confidence
              * @default 1
@@ -3011,7 +3148,8 @@ export interface operations {
             query?: {
                 /** @description person or team id */
                 assignee?: string | null;
-                category?: components["schemas"]["Category"] | null;
+                /** @description 大类 (all its 小类) or 小类 code, or a legacy English value (its 大类) */
+                category?: string | null;
                 from?: string | null;
                 grid?: string | null;
                 limit?: number;
@@ -3570,7 +3708,8 @@ export interface operations {
             query?: {
                 /** @description person or team id */
                 assignee?: string | null;
-                category?: components["schemas"]["Category"] | null;
+                /** @description 大类 (all its 小类) or 小类 code, or a legacy English value (its 大类) */
+                category?: string | null;
                 /** @description xlsx or csv (UTF-8 with a BOM) */
                 format?: "xlsx" | "csv";
                 from?: string | null;
@@ -3610,6 +3749,137 @@ export interface operations {
             };
             /** @description outside the caller's role or area */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description a backing service (database or broker) is restarting; see Retry-After */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+        };
+    };
+    categories_api_v1_categories_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Categories"];
+                };
+            };
+            /** @description not signed in, or the token expired, was revoked, or its account no longer serves */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description outside the caller's role or area */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description a backing service (database or broker) is restarting; see Retry-After */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+        };
+    };
+    set_category_api_v1_categories__code__put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CategoryEdit"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Categories"];
+                };
+            };
+            /** @description not signed in, or the token expired, was revoked, or its account no longer serves */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description outside the caller's role or area */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description a 小类 without its 大类 */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description the body is larger than this operation accepts */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4378,7 +4648,7 @@ export interface operations {
     case_metrics_api_v1_metrics_get: {
         parameters: {
             query?: {
-                by?: "township" | "village" | "grid" | "team" | "person";
+                by?: "township" | "village" | "grid" | "team" | "person" | "major_category" | "category";
                 /** @description period start (default: 30 days ago) */
                 from?: string | null;
                 /** @description period end, exclusive (default: now) */
@@ -4444,7 +4714,7 @@ export interface operations {
     export_metrics_api_v1_metrics_export_get: {
         parameters: {
             query?: {
-                by?: "township" | "village" | "grid" | "team" | "person";
+                by?: "township" | "village" | "grid" | "team" | "person" | "major_category" | "category";
                 /** @description xlsx or csv (UTF-8 with a BOM) */
                 format?: "xlsx" | "csv";
                 /** @description period start (default: 30 days ago) */
