@@ -20,6 +20,7 @@ import type { User } from '../../shared/session';
 import {
   assigneeKindLabel,
   categoryLabel,
+  categoryPath,
   eventTypeLabel,
   formatDue,
   formatTime,
@@ -104,7 +105,7 @@ export class CaseDrawer {
   private render(c: CaseView): void {
     const head = el('div', 'drawer-head');
     head.append(
-      el('h2', 'drawer-title', `${categoryLabel(c.category)} · ${stateLabel(c.state)}`),
+      el('h2', 'drawer-title', `${categoryPath(c.category)} · ${stateLabel(c.state)}`),
       button('link drawer-close', tc('close'), () => this.close()),
     );
     const body = el('div', 'drawer-body');
