@@ -53,7 +53,8 @@ async def test_everyone_signed_in_reads_the_table_of_majors_and_minors(
     assert all(n["code"].startswith(code) for code, m in majors.items() for n in m["minors"])
     assert table["legacy"]["road"] == "14" and majors["14"]["name_zh"] == "市政设施"
     edit = {"name_zh": "路名牌损坏", "name_en": "Damaged street sign"}
-    assert (await http.put("/api/v1/categories/1406", json=edit, headers=await as_person(db, member))).status_code == 403
+    as_member = await as_person(db, member)
+    assert (await http.put("/api/v1/categories/1406", json=edit, headers=as_member)).status_code == 403
     orphan = await http.put("/api/v1/categories/9901", json=edit)
     assert orphan.status_code == 404 and "9901" in orphan.text
 

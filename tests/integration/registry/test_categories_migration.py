@@ -17,8 +17,8 @@ async def test_the_migration_gives_legacy_cases_rules_and_slas_their_codes() -> 
         async with pool_on(ts, as_owner=True) as db:
             await db.executemany(
                 "INSERT INTO cases (id, version, state, category, priority, event_type, description, location,"
-                f" opened_at, updated_at, event_count) VALUES ($1, 1, 'dispatched', $2, 'normal', 'incident', '', {POINT},"
-                " now(), now(), 1)",
+                " opened_at, updated_at, event_count)"
+                f" VALUES ($1, 1, 'dispatched', $2, 'normal', 'incident', '', {POINT}, now(), now(), 1)",
                 [(market, "market"), (road, "road"), (other, "other")],
             )
             await db.execute(

@@ -51,13 +51,17 @@ def test_a_major_rule_wins_over_a_catch_all_written_before_it_and_other_majors_f
 
 
 def test_among_equally_specific_rules_the_first_written_wins() -> None:
-    book = RuleBook([rule(2, 20, PartyKind.ENFORCEMENT, category="09"), rule(1, 10, PartyKind.GRID_MEMBER, category="09")])
+    book = RuleBook(
+        [rule(2, 20, PartyKind.ENFORCEMENT, category="09"), rule(1, 10, PartyKind.GRID_MEMBER, category="09")]
+    )
     found = book.first_match([COUNTY], "incident", "0901", Severity.NORMAL, TODAY)
     assert found is not None and found.id == 1
 
 
 def test_a_township_rule_still_comes_before_a_more_specific_county_rule() -> None:
-    book = RuleBook([rule(1, 10, PartyKind.ENFORCEMENT, category="0901"), rule(2, 10, PartyKind.GRID_MEMBER, unit=TOWN)])
+    book = RuleBook(
+        [rule(1, 10, PartyKind.ENFORCEMENT, category="0901"), rule(2, 10, PartyKind.GRID_MEMBER, unit=TOWN)]
+    )
     found = book.first_match([TOWN, COUNTY], "incident", "0901", Severity.NORMAL, TODAY)
     assert found is not None and found.id == 2
 
