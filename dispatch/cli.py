@@ -12,6 +12,7 @@ from dispatch.cases.cli import audit_app, cases_app
 from dispatch.cli_support import console
 from dispatch.people.cli import people_app
 from dispatch.redistricting.cli import plans_cli
+from dispatch.registry.categories_cli import categories_app
 from dispatch.registry.cli import registry_app
 from dispatch.registry.self_report_cli import self_report_app
 from dispatch.settings import CommonSettings
@@ -24,6 +25,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(cases_app, name="cases")
 app.add_typer(users_app, name="users")
 app.add_typer(self_report_app, name="self-report")
+app.add_typer(categories_app, name="categories")
 
 
 @app.command()
