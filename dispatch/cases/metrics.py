@@ -147,6 +147,14 @@ def report(groups: dict[str, Tally]) -> list[dict[str, Any]]:
     return rows
 
 
+def named(rows: list[dict[str, Any]], table: CategoryTable) -> list[dict[str, Any]]:
+    """Rows grouped by 大类 or 小类 with the category's names (`name`, `name_en`; the code when the table lacks it)."""
+    for row in rows:
+        entry = table.get(row["key"])
+        row["name"], row["name_en"] = (entry.name_zh, entry.name_en) if entry else (row["key"], row["key"])
+    return rows
+
+
 IN_REACH = """
 SELECT {cases}, r.checked, r.reworked, r.extended, r.step_minutes, r.step_since, r.step_since_at, r.last_at
 FROM cases JOIN metrics_rollup r ON r.case_id = cases.id
@@ -180,8 +188,4 @@ async def compute(pool: asyncpg.Pool, by: str, start: datetime, end: datetime, s
             table = await load_table(conn)
     all_facts += [f for entries in logs.values() if (f := facts(entries, end)) is not None]
     found = report(tally(all_facts, by, start, end))
-    if by in BY_CATEGORY:
-        for group in found:
-            named = table.get(group["key"])
-            group["name"], group["name_en"] = (named.name_zh, named.name_en) if named else (group["key"],) * 2
-    return found
+    return named(found, table) if by in BY_CATEGORY else found

@@ -207,7 +207,14 @@ async def test_the_handling_sheet_prints_the_case_in_chinese_with_its_qr_code(
     reply = await http.get(f"/api/v1/cases/{case}/documents/handling-sheet.pdf", headers=papers.a.dispatcher_headers)
     text = pdf_text(reply)
     reporter = await db.fetchval("SELECT name FROM people WHERE id = $1", papers.a.member)
-    for words in ("案件处置单", case, "环境卫生", "村口垃圾堆放", "受理登记", f"{reporter}（{papers.a.member}）"):
+    for words in (
+        "案件处置单",
+        case,
+        "市容环境／其他市容环境问题（0199）",
+        "村口垃圾堆放",
+        "受理登记",
+        f"{reporter}（{papers.a.member}）",
+    ):
         assert words in text, words
     assert qr_of(reply) == qr_matrix(f"{live_stack.base_url}/#case={case}")
     assert await logged(db, case, f"disp-{papers.a.code}") == ["reporter.name"]
