@@ -63,7 +63,7 @@ const user = await requireUser({
   waiting: () => (myPending ? fill(tw('waitingForSignIn'), { n: myPending }) : ''),
 });
 // A grid member or duty account always belongs to a registry person.
-const person = (await myPerson(user))!;
+const person = (await Promise.all([myPerson(user), loadCategories()]))[0]!;
 const myGrid = person.posts.find((p) => p.valid_to === null)?.grid_code ?? person.posts[0]?.grid_code ?? null;
 header.setPerson(() => `${person.name}${myGrid ? ` · ${myGrid.slice(-6)}` : ''}`);
 
@@ -537,7 +537,6 @@ function refreshLanguage(): void {
   renderMine();
 }
 
-await loadCategories();
 onLangChange(refreshLanguage);
 refreshLanguage();
 foundNothingLabel.hidden = true;
