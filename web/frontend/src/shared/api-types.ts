@@ -2115,6 +2115,12 @@ export interface components {
              */
             category: string;
             /**
+             * Category Name
+             * @description 大类/小类 in Chinese
+             * @default
+             */
+            category_name: string;
+            /**
              * Decided On
              * Format: date
              * @description the day of the decision (Asia/Shanghai)
