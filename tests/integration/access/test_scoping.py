@@ -356,6 +356,19 @@ async def _retire_rule(w: World) -> None:
     assert await w.status(w.a.dispatcher, "DELETE", "/api/v1/rules/1") == 403
 
 
+@check("GET", "/api/v1/categories")
+async def _categories(w: World) -> None:
+    """The category table is the same for everyone signed in (the pickers and labels need it)."""
+    for who in (w.a.worker, w.b.dispatcher):
+        assert (await w.get(who, "/api/v1/categories")).status_code == 200
+
+
+@check("PUT", "/api/v1/categories/{code}")
+async def _set_category(w: World) -> None:
+    edit = {"name_zh": "路名牌损坏", "name_en": "Damaged street sign"}
+    assert await w.status(w.a.dispatcher, "PUT", "/api/v1/categories/1406", json=edit) == 403
+
+
 @check("GET", "/api/v1/self-report-policies")
 async def _self_report_policies(w: World) -> None:
     assert (await w.get(w.a.dispatcher, "/api/v1/self-report-policies")).status_code == 200
