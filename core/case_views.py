@@ -9,8 +9,9 @@ from uuid import UUID
 from pydantic import AwareDatetime, Field
 
 from core.cases import Assignee, CaseSource, Frozen, StepSla
+from core.categories import MinorCode
 from core.enforcement import Decision, Evidence
-from core.vocabulary import CaseState, Category, EnforcementStage, SelfReport, Severity, Step
+from core.vocabulary import CaseState, EnforcementStage, SelfReport, Severity, Step
 
 
 class AttachedEvent(Frozen):
@@ -79,7 +80,7 @@ class CaseView(Frozen):
     id: UUID
     version: int
     state: CaseState
-    category: Category
+    category: MinorCode
     priority: Severity
     event_type: str
     description: str

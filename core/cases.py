@@ -7,11 +7,12 @@ from uuid import UUID, uuid5
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
 
+from core.categories import CategoryCode
 from core.enforcement import Decision, Evidence
 from core.events import MediaRef
 from core.geo import LonLat
 from core.inputs import NO_NUL, Instant
-from core.vocabulary import Category, EnforcementStage, PartyKind, SelfReport, Severity
+from core.vocabulary import EnforcementStage, PartyKind, SelfReport, Severity
 
 CASE_NAMESPACE = UUID("5b0c7f0e-6a57-4d0e-9c39-2f1d6a6c0a11")
 
@@ -55,7 +56,7 @@ class CaseSource(Frozen):
 
     event_id: UUID
     event_type: str
-    category: Category
+    category: CategoryCode
     severity: Severity
     description: str
     location: LonLat

@@ -8,9 +8,10 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
+from core.categories import OTHER, CategoryCode
 from core.geo import LonLat
 from core.inputs import NO_NUL
-from core.vocabulary import Category, Severity
+from core.vocabulary import Severity
 
 MAX_CLOCK_SKEW = timedelta(minutes=5)
 MAX_OFFLINE_AGE = timedelta(days=30)
@@ -49,7 +50,7 @@ class EventEnvelope(BaseModel):
     source: Literal["phone", "sensor", "hotline", "open311", "web", "simulator"]
     reporter: Reporter
     location: LonLat
-    category: Category = Category.OTHER
+    category: CategoryCode = OTHER
     severity: Severity = Severity.NORMAL
     description: str = Field(default="", max_length=2000, pattern=NO_NUL)
     media: list[MediaRef] = Field(default_factory=list, max_length=20)

@@ -1,23 +1,8 @@
-"""Closed vocabularies shared by every process: categories, severities, parties, case states."""
+"""Closed vocabularies shared by every process: severities, parties, case states (categories are data)."""
 
 from __future__ import annotations
 
 from enum import StrEnum
-
-
-class Category(StrEnum):
-    """What an event is about; drives routing and SLAs."""
-
-    ENVIRONMENT = "environment"
-    ROAD = "road"
-    SAFETY = "safety"
-    DISPUTE = "dispute"
-    ILLEGAL_CONSTRUCTION = "illegal_construction"
-    MARKET = "market"
-    PUBLIC_ORDER = "public_order"
-    FIRE = "fire"
-    FLOOD = "flood"
-    OTHER = "other"
 
 
 class Severity(StrEnum):

@@ -15,6 +15,7 @@ from dispatch.cli_support import console
 from dispatch.delivery.cli import delivery_app
 from dispatch.people.cli import people_app
 from dispatch.redistricting.cli import plans_cli
+from dispatch.registry.categories_cli import categories_app
 from dispatch.registry.cli import registry_app
 from dispatch.registry.devices_cli import devices_app
 from dispatch.registry.self_report_cli import self_report_app
@@ -34,6 +35,7 @@ app.add_typer(sla_app, name="sla")
 app.add_typer(backup_app)
 app.add_typer(delivery_app, name="delivery")
 app.add_typer(open311_app, name="open311")
+app.add_typer(categories_app, name="categories")
 
 
 @app.command()

@@ -17,8 +17,9 @@ from core.events import EventEnvelope, FieldEvent, implausible_time
 from dispatch.access.http_auth import Caller, address, guard_of, rate_limit
 from dispatch.access.scope import Scope
 from dispatch.errors import Conflict, Forbidden, Invalid, NotInReach, TooLarge, Unavailable
+from dispatch.registry.categories_store import CategoryCache
 from ingest import batch, media_refs, receipts
-from ingest.batch import BatchResult, Refused, reporter_refusal
+from ingest.batch import BatchResult, Refused, category_refusal, reporter_refusal
 from ingest.publisher import EventPublisher, Outgoing
 from ingest.receipts import Receipt
 from ingest.settings import IngestSettings
@@ -41,13 +42,17 @@ class Problem(BaseModel):
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Open the producer for the app's lifetime."""
-    publisher = EventPublisher(IngestSettings())
+    """Open the producer, and hold the category table, for the app's lifetime."""
+    settings = IngestSettings()
+    publisher = EventPublisher(settings)
     await publisher.start()
     app.state.event_publisher = publisher
+    app.state.intake_categories = CategoryCache()
+    await app.state.intake_categories.start(app.state.pool, settings.category_reload_seconds)
     try:
         yield
     finally:
+        await app.state.intake_categories.stop()
         await publisher.stop()
 
 
@@ -95,6 +100,9 @@ async def post_event(
     refusal = reporter_refusal(event, caller)
     if refusal is not None:
         raise Forbidden(refusal)
+    bad_category = category_refusal(event, request.app.state.intake_categories.table)
+    if bad_category is not None:
+        raise Invalid(bad_category, ("body", "category"))
     bad_time = implausible_time(event, datetime.now(UTC))
     if bad_time is not None:
         field, reason = bad_time
@@ -159,7 +167,8 @@ async def post_batch(request: Request, caller: Caller) -> BatchResult:
     if raw:
         count_events(request, caller, len(raw))
     now = datetime.now(UTC)
-    items = [batch.check(index, item, caller, now) for index, item in enumerate(raw)]
+    categories = request.app.state.intake_categories.table
+    items = [batch.check(index, item, caller, now, categories) for index, item in enumerate(raw)]
     events = [item.out.event for item in items if item.out is not None]
     batch.refuse_media(items, await media_refs.unreadable(request.app.state.pool, events, caller))
     wanted = batch.claims(items)

@@ -13,6 +13,7 @@ from uuid import UUID
 import orjson
 from pydantic import BaseModel, ValidationError
 
+from core.categories import CategoryTable
 from core.events import EVENT_ADAPTER, EventEnvelope, implausible_time
 from core.vocabulary import Role
 from dispatch.access.scope import Scope
@@ -117,8 +118,16 @@ def reporter_refusal(event: EventEnvelope, caller: Scope) -> str | None:
     return f"reporter.id: {event.reporter.id} is not you ({caller.me}); report as yourself"
 
 
-def check(index: int, raw: Any, caller: Scope, now: datetime) -> Item:
-    """One item checked as the single door checks an event: the model, the reporter, plausible times."""
+def category_refusal(event: EventEnvelope, categories: CategoryTable | None) -> str | None:
+    """Why the event's category is refused: not a 小类 of the table open to new reports."""
+    if categories is None or categories.reportable(event.category):
+        return None
+    return f"category: {event.category} is not a 小类 open to reports (see GET /api/v1/categories)"
+
+
+def check(index: int, raw: Any, caller: Scope, now: datetime, categories: CategoryTable | None = None) -> Item:
+    """One item checked as the single door checks an event: the model, the reporter, the category, plausible
+    times."""
     where: Loc = ("body", index)
     if isinstance(raw, Unreadable):
         return Item(index, errors=[FieldError(loc=list(where), msg=raw.msg, type="json_invalid")])
@@ -132,6 +141,10 @@ def check(index: int, raw: Any, caller: Scope, now: datetime) -> Item:
     refusal = reporter_refusal(event, caller)
     if refusal is not None:
         fault = FieldError(loc=[*where, "reporter", "id"], msg=refusal, type="forbidden")
+        return Item(index, event.event_id, errors=[fault])
+    bad_category = category_refusal(event, categories)
+    if bad_category is not None:
+        fault = FieldError(loc=[*where, "category"], msg=bad_category, type="value_error")
         return Item(index, event.event_id, errors=[fault])
     bad_time = implausible_time(event, now)
     if bad_time is not None:

@@ -11,6 +11,8 @@ class IngestSettings(AuthSettings):
     """GRID_* variables read once when the intake starts."""
 
     produce_timeout_ms: int = 10_000
+    category_reload_seconds: float = 30.0
+    """How often the intake re-reads the category table it checks events against."""
     intake_kafka_username: str = ""
     """The intake's own broker user (it may write events only); unset, it logs in as the process does."""
     intake_kafka_password: SecretStr = SecretStr("")

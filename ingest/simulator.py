@@ -32,19 +32,19 @@ from ingest.people_sim import PeopleSettings, play
 log = logging.getLogger("simulator")
 
 SCENES: tuple[tuple[str, str, str, str], ...] = (
-    ("incident", "environment", "normal", "村道旁垃圾堆放未清运"),
-    ("incident", "road", "normal", "桥头护栏松动，存在安全隐患"),
-    ("incident", "safety", "high", "山体边坡有落石迹象"),
-    ("incident", "flood", "high", "河道水位上涨，漫过便道"),
-    ("incident", "dispute", "normal", "邻里宅基地边界纠纷"),
-    ("incident", "dispute", "high", "土地流转纠纷，双方情绪激动"),
-    ("enforcement_lead", "illegal_construction", "normal", "农户未批先建，已砌二层墙体"),
-    ("enforcement_lead", "market", "normal", "流动摊贩无证销售散装白酒"),
-    ("citizen_report", "public_order", "high", "夜间有人聚集酗酒滋事"),
-    ("citizen_report", "environment", "low", "养殖场异味扰民"),
-    ("incident", "fire", "high", "废旧仓库私拉电线堆放柴草"),
-    ("sensor_alert", "flood", "urgent", "水位监测点超警戒水位"),
-    ("patrol", "other", "normal", ""),
+    ("incident", "0103", "normal", "村道旁垃圾堆放未清运"),
+    ("incident", "1405", "normal", "桥头护栏松动，存在安全隐患"),
+    ("incident", "0803", "high", "山体边坡有落石迹象"),
+    ("incident", "1101", "high", "河道水位上涨，漫过便道"),
+    ("incident", "0703", "normal", "邻里宅基地边界纠纷"),
+    ("incident", "0703", "high", "土地流转纠纷，双方情绪激动"),
+    ("enforcement_lead", "1001", "normal", "农户未批先建，已砌二层墙体"),
+    ("enforcement_lead", "0902", "normal", "流动摊贩无证销售散装白酒"),
+    ("citizen_report", "1303", "high", "夜间有人聚集酗酒滋事"),
+    ("citizen_report", "0109", "low", "养殖场异味扰民"),
+    ("incident", "1299", "high", "废旧仓库私拉电线堆放柴草"),
+    ("sensor_alert", "1101", "urgent", "水位监测点超警戒水位"),
+    ("patrol", "0699", "normal", ""),
 )
 
 

@@ -14,8 +14,9 @@ from pydantic import BaseModel
 
 from core.case_views import CaseView
 from core.cases import Actor, CaseCommand, CommandBody
+from core.categories import as_scope
 from core.inputs import NO_NUL, Instant
-from core.vocabulary import CaseState, Category
+from core.vocabulary import CaseState
 from dispatch.access import access_log
 from dispatch.access.http_auth import Caller, CommandCentre, address, rate_limit
 from dispatch.access.scope import COMMAND_CENTRE, Scope
@@ -28,6 +29,7 @@ from dispatch.cases.store import PgCaseStore
 from dispatch.clock import local_day
 from dispatch.errors import Forbidden, Invalid, NotFound
 from dispatch.people import actors
+from dispatch.registry.categories_store import check_scope
 from web.hub import LiveHub
 from web.waiters import settled
 
@@ -135,12 +137,19 @@ class CaseDetail(BaseModel):
     log: list[dict[str, Any]]
 
 
-def case_filter(
+async def case_filter(
+    request: Request,
     state: CaseState | None = None,
     open_only: bool = False,
     grid: Annotated[str | None, Query(pattern=CODE)] = None,
     township: Annotated[str | None, Query(pattern=CODE)] = None,
-    category: Category | None = None,
+    category: Annotated[
+        str | None,
+        Query(
+            pattern=r"^([0-9]{2}|[0-9]{4}|[a-z_]{3,20})$",
+            description="大类 (all its 小类) or 小类 code, or a legacy English value (its 大类)",
+        ),
+    ] = None,
     assignee: Annotated[str | None, Query(max_length=64, pattern=NO_NUL, description="person or team id")] = None,
     overdue: bool = False,
     opened_from: Annotated[Instant | None, Query(alias="from")] = None,
@@ -149,8 +158,10 @@ def case_filter(
         str | None, Query(min_length=1, max_length=100, pattern=NO_NUL, description="text in the description")
     ] = None,
 ) -> CaseFilter:
-    """The case list's filters, as the list and its export take them."""
-    return CaseFilter(state, open_only, grid, township, category, assignee, overdue, opened_from, opened_to, q)
+    """The case list's filters, as the list and its export take them; a category the table lacks is refused."""
+    scope = as_scope(category) if category is not None else None
+    await check_scope(request.app.state.pool, scope, ("query", "category"))
+    return CaseFilter(state, open_only, grid, township, scope, assignee, overdue, opened_from, opened_to, q)
 
 
 ListFilter = Annotated[CaseFilter, Depends(case_filter)]
@@ -181,7 +192,7 @@ async def case_detail(case_id: UUID, request: Request, caller: Caller) -> CaseDe
     return CaseDetail(case=found[0], log=found[1])
 
 
-Dimension = Literal["township", "village", "grid", "team", "person"]
+Dimension = Literal["township", "village", "grid", "team", "person", "major_category", "category"]
 
 
 PERSON = r"^[A-Za-z0-9:_.-]{1,64}$"

@@ -18,6 +18,7 @@ from dispatch.documents.pdf import Paper, render
 from dispatch.documents.rows import CASE_HEADERS, Cell, attachment, metric_headers, metric_row
 from dispatch.documents.tables import FORMATS, csv_file, detached, file_chunks, xlsx_file
 from dispatch.errors import NotFound
+from dispatch.registry.categories_store import load_table
 from web.cases_api import Dimension, ListFilter, case_metrics
 
 router = APIRouter(prefix="/api/v1", tags=["exports"])
@@ -86,7 +87,7 @@ async def handling_sheet(case_id: UUID, request: Request, caller: Caller) -> Res
     case = await paper_store.case_in_reach(pool, case_id, caller)
     log = await paper_store.case_log(pool, case_id)
     names = await paper_store.names_of(pool, papers.reporters(log))
-    paper = papers.handling_sheet(case, log, names, _link(request, case_id))
+    paper = papers.handling_sheet(case, log, names, _link(request, case_id), await load_table(pool))
     personal = sorted({*access_log.personal_fields(log), *(["reporter.name"] if names else [])})
     if personal:
         await access_log.record(pool, caller, address(request), "case", str(case_id), personal)
@@ -106,7 +107,7 @@ async def supervision_sheet(
     pool = request.app.state.pool
     case = await paper_store.case_in_reach(pool, case_id, caller)
     record = await paper_store.supervision(pool, case_id, seq)
-    paper = papers.supervision_sheet(case, record, _link(request, case_id))
+    paper = papers.supervision_sheet(case, record, _link(request, case_id), await load_table(pool))
     return _pdf(paper, f"督办单-{str(case_id)[:8]}-{record['seq']}.pdf")
 
 

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from core.case_views import CaseView
 from core.cases import Assignee
-from core.vocabulary import CaseState, Category, Severity, Step
+from core.vocabulary import CaseState, Severity, Step
 from dispatch.access.scope import Scope
 from dispatch.cases.columns import CASE_COLUMNS, case_from_row
 
@@ -29,7 +29,7 @@ class BoardCase(BaseModel):
 
     id: str = Field(description="the case id (its code)")
     title: str = Field(description="the description's first line, cut short")
-    category: Category
+    category: str = Field(description="the case's 小类 code")
     priority: Severity
     state: CaseState
     step: Step

@@ -12,8 +12,8 @@ from uuid import UUID
 import asyncpg
 from pydantic import BaseModel, Field
 
+from core.categories import MinorCode
 from core.enforcement import Measure
-from core.vocabulary import Category
 from dispatch.access.scope import Scope
 from dispatch.cases.columns import Row
 from dispatch.clock import local_day
@@ -24,9 +24,11 @@ PAGE_MAX = 100
 
 DECISIONS = """
 SELECT l.case_id, l.seq, l.at, l.payload->'decision' AS decision, c.category, c.township_code, c.township_name,
-       v.name AS village_name, t.name AS team_name
+       v.name AS village_name, t.name AS team_name, concat_ws('/', km.name_zh, k.name_zh) AS category_name
 FROM case_log l
 JOIN cases c ON c.id = l.case_id
+LEFT JOIN categories k ON k.code = c.category
+LEFT JOIN categories km ON km.code = left(c.category, 2)
 LEFT JOIN people p ON p.id = l.actor_id
 LEFT JOIN teams t ON t.id = p.team_id
 LEFT JOIN LATERAL (
@@ -77,7 +79,8 @@ class PublicDecision(BaseModel):
     authority: str = Field(description="the enforcement team that decided")
     township: str | None
     village: str | None = Field(description="the place, cut to its village")
-    category: Category = Field(description="the case type")
+    category: MinorCode = Field(description="the case type: its 小类 code")
+    category_name: str = Field(default="", description="大类/小类 in Chinese")
     party_kind: Literal["person", "organisation"]
     party: str = Field(description="an organisation's name; a person's masked (王*明)")
     party_id_number: str | None = Field(description="an organisation's credit code; a person's ID number masked")
@@ -106,6 +109,7 @@ def public_decision(row: Row) -> PublicDecision:
         township=row["township_name"],
         village=row["village_name"],
         category=row["category"],
+        category_name=row["category_name"] or "",
         party_kind=decision["party_kind"],
         party=mask_name(decision["party_name"]) if person else decision["party_name"],
         party_id_number=(mask_id(number) if person else number) if number else None,

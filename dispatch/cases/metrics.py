@@ -1,5 +1,5 @@
-"""Case metrics from the case log, per grid, village, township, team or person: the rollup kept per case by the writer
-(dispatch/cases/rollup.py), and the log itself for the cases changed since the period's end.
+"""Case metrics from the case log, per grid, village, township, team, person, 大类 or 小类: the rollup kept per case by
+the writer (dispatch/cases/rollup.py), and the log itself for the cases changed since the period's end.
 
 Definitions (also in the README), for a period [start, end):
 - received: cases opened in the period, not merged into another as duplicates;
@@ -24,14 +24,17 @@ from uuid import UUID
 
 import asyncpg
 
+from core.categories import CategoryTable, major_of
 from core.vocabulary import CaseState, PartyKind, Step
 from dispatch.access.scope import Scope
 from dispatch.cases.columns import CASE_COLUMNS, case_from_row
 from dispatch.cases.machine import CaseRecord, LogEntry, evolve
 from dispatch.cases.rollup import CaseFacts, Progress, progress_from_row
 from dispatch.cases.store import LOG_COLUMNS, entry_from_row
+from dispatch.registry.categories_store import load_table
 
-DIMENSIONS = ("township", "village", "grid", "team", "person")
+DIMENSIONS = ("township", "village", "grid", "team", "person", "major_category", "category")
+BY_CATEGORY = ("major_category", "category")
 TIMED_STEPS = (Step.ACCEPT, Step.VERIFY, Step.HANDLE, Step.CHECK, Step.CLOSE)
 
 
@@ -70,7 +73,14 @@ def group_key(case: CaseRecord, by: str) -> str | None:
         return a.id if a is not None and a.kind is not PartyKind.GRID_MEMBER else None
     if by == "person":
         return a.id if a is not None and a.kind is PartyKind.GRID_MEMBER else None
-    return {"township": case.township_code, "village": case.village_code, "grid": case.grid_code}[by]
+    if by == "major_category":
+        return major_of(case.category)
+    return {
+        "township": case.township_code,
+        "village": case.village_code,
+        "grid": case.grid_code,
+        "category": case.category,
+    }[by]
 
 
 def tally(all_facts: Iterable[CaseFacts], by: str, start: datetime, end: datetime) -> dict[str, Tally]:
@@ -137,6 +147,14 @@ def report(groups: dict[str, Tally]) -> list[dict[str, Any]]:
     return rows
 
 
+def named(rows: list[dict[str, Any]], table: CategoryTable) -> list[dict[str, Any]]:
+    """Rows grouped by 大类 or 小类 with the category's names (`name`, `name_en`; the code when the table lacks it)."""
+    for row in rows:
+        entry = table.get(row["key"])
+        row["name"], row["name_en"] = (entry.name_zh, entry.name_en) if entry else (row["key"], row["key"])
+    return rows
+
+
 IN_REACH = """
 SELECT {cases}, r.checked, r.reworked, r.extended, r.step_minutes, r.step_since, r.step_since_at, r.last_at
 FROM cases JOIN metrics_rollup r ON r.case_id = cases.id
@@ -153,6 +171,7 @@ async def compute(pool: asyncpg.Pool, by: str, start: datetime, end: datetime, s
     args: list[object] = [end, start]
     query = IN_REACH.format(cases=CASE_COLUMNS, reach=scope.case_sql(args))
     all_facts: list[CaseFacts] = []
+    table = CategoryTable()
     changed: list[UUID] = []
     logs: dict[UUID, list[LogEntry]] = defaultdict(list)
     async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
@@ -165,5 +184,8 @@ async def compute(pool: asyncpg.Pool, by: str, start: datetime, end: datetime, s
             async for row in conn.cursor(LOGS_BEFORE, changed, end):
                 entry = entry_from_row(row)
                 logs[entry.case_id].append(entry)
+        if by in BY_CATEGORY:
+            table = await load_table(conn)
     all_facts += [f for entries in logs.values() if (f := facts(entries, end)) is not None]
-    return report(tally(all_facts, by, start, end))
+    found = report(tally(all_facts, by, start, end))
+    return named(found, table) if by in BY_CATEGORY else found

@@ -22,7 +22,7 @@ class CaseFilter:
     open_only: bool = False
     grid_code: str | None = None
     township_code: str | None = None
-    category: str | None = None
+    category: str | None = None  # a 小类, or a 大类 taking in all its 小类
     assignee: str | None = None
     overdue: bool = False
     opened_from: datetime | None = None
@@ -51,7 +51,8 @@ def list_query(f: CaseFilter, scope: Scope) -> tuple[str, list[object]]:
         f"SELECT {CASE_COLUMNS} FROM cases WHERE {reach} AND ($1::text IS NULL OR state = $1)"
         " AND (NOT $2 OR closed_at IS NULL)"
         " AND ($3::text IS NULL OR grid_code = $3) AND ($4::text IS NULL OR township_code = $4)"
-        " AND ($5::text IS NULL OR category = $5) AND ($7::text IS NULL OR assignee_id = $7)"
+        " AND ($5::text IS NULL OR category = $5 OR (length($5) = 2 AND starts_with(category, $5)))"
+        " AND ($7::text IS NULL OR assignee_id = $7)"
         " AND (NOT $8 OR (closed_at IS NULL AND step_due_at < now()))"
         " AND ($9::timestamptz IS NULL OR opened_at >= $9) AND ($10::timestamptz IS NULL OR opened_at < $10)"
         " AND ($11::text IS NULL OR strpos(description, $11) > 0 OR grid_name = $11 OR id::text = $11)"

@@ -16,7 +16,7 @@ import orjson
 
 from core.case_views import CaseDetail, CaseView
 from core.cases import Actor, Assignee
-from core.vocabulary import CaseState, Category, PartyKind, Severity, Step
+from core.vocabulary import CaseState, PartyKind, Severity, Step
 from dispatch.cases.seal import Seal
 from dispatch.errors import Conflict, Forbidden
 
@@ -33,7 +33,7 @@ class CaseRecord:
     id: UUID
     version: int
     state: CaseState
-    category: Category
+    category: str  # a 小类 code
     priority: Severity
     event_type: str
     description: str

@@ -12,6 +12,7 @@ from dispatch.access.scope import Scope
 from dispatch.cases.columns import case_from_row
 from dispatch.cases.queries import CaseFilter, list_query
 from dispatch.documents.rows import CASE_HEADERS, Cell, case_row
+from dispatch.registry.categories_store import load_table
 
 PREFETCH = 500
 
@@ -27,9 +28,10 @@ async def case_rows(pool: asyncpg.Pool, f: CaseFilter, scope: Scope, bound: int)
     now = datetime.now(UTC)
     count = 0
     async with pool.acquire() as conn, conn.transaction(readonly=True):
+        categories = await load_table(conn)
         async for record in conn.cursor(sql, *args, prefetch=PREFETCH):
             if count == bound:
                 yield truncated_note(bound)
                 return
             count += 1
-            yield case_row(case_from_row(record).view(), now)
+            yield case_row(case_from_row(record).view(), now, categories)

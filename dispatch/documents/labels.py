@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from core.categories import CategoryTable, major_of
+from dispatch.registry.categories_store import seed_table
+
 STATES = {
     "registered": "受理登记",
     "dispatched": "已转办",
@@ -14,18 +17,6 @@ STATES = {
     "closed": "已办结",
     "cancelled": "已撤销",
     "merged": "已合并",
-}
-CATEGORIES = {
-    "environment": "环境卫生",
-    "road": "道路设施",
-    "safety": "安全隐患",
-    "dispute": "矛盾纠纷",
-    "illegal_construction": "违法建设",
-    "market": "市场监管",
-    "public_order": "治安",
-    "fire": "消防",
-    "flood": "防汛",
-    "other": "其他",
 }
 EVENT_TYPES = {
     "patrol": "巡查",
@@ -78,7 +69,15 @@ LOG_KINDS = {
     "transferred": "移交",
     "attached": "关联事件",
 }
-DIMENSIONS = {"township": "乡镇", "village": "村（社区）", "grid": "网格", "team": "执法队伍/机构", "person": "网格员"}
+DIMENSIONS = {
+    "township": "乡镇",
+    "village": "村（社区）",
+    "grid": "网格",
+    "team": "执法队伍/机构",
+    "person": "网格员",
+    "major_category": "大类",
+    "category": "小类",
+}
 SUPERVISION_LEVELS = {1: "乡镇督办", 2: "县级督办", 3: "县级再督办"}
 
 
@@ -87,3 +86,11 @@ def label(table: dict[str, str], code: object) -> str:
     if code is None:
         return ""
     return table.get(str(code), str(code))
+
+
+def category_names(code: str | None, table: CategoryTable | None = None) -> tuple[str, str]:
+    """A case's 大类 and 小类 in Chinese, from the table held (the shipped one when none is given)."""
+    if not code:
+        return "", ""
+    table = table or seed_table()
+    return table.name_zh(major_of(code)), table.name_zh(code)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from core.categories import CategoryTable
 from core.enforcement import Decision
 from core.vocabulary import EnforcementStage
 from dispatch.cases.record import CaseRecord
 from dispatch.documents.labels import (
-    CATEGORIES,
     EVENT_TYPES,
     LOG_KINDS,
     MEASURES,
@@ -19,6 +19,7 @@ from dispatch.documents.labels import (
     STATES,
     STEPS,
     SUPERVISION_LEVELS,
+    category_names,
     label,
 )
 from dispatch.documents.pdf import Paper, Section
@@ -31,11 +32,12 @@ RIGHTS = (
 )
 
 
-def case_fields(case: CaseRecord) -> list[tuple[str, str]]:
-    """The facts every paper of a case starts with."""
+def case_fields(case: CaseRecord, categories: CategoryTable | None = None) -> list[tuple[str, str]]:
+    """The facts every paper of a case starts with (category names from `categories`, else the shipped table)."""
     a = case.assignee
+    major, minor = category_names(case.category, categories)
     return [
-        ("类别", label(CATEGORIES, case.category)),
+        ("类别", f"{major}／{minor}（{case.category}）"),
         ("来源", label(EVENT_TYPES, case.event_type)),
         ("紧急程度", label(PRIORITIES, case.priority)),
         ("状态", label(STATES, case.state)),
@@ -60,12 +62,18 @@ def reporters(log: Sequence[Mapping[str, Any]]) -> list[str]:
     return ids
 
 
-def handling_sheet(case: CaseRecord, log: Sequence[Mapping[str, Any]], names: Mapping[str, str], link: str) -> Paper:
+def handling_sheet(
+    case: CaseRecord,
+    log: Sequence[Mapping[str, Any]],
+    names: Mapping[str, str],
+    link: str,
+    categories: CategoryTable | None = None,
+) -> Paper:
     """处置单: the case, who reported it (by name where the registry knows them), and every step of its handling."""
     rows = [("时间", "环节", "办理人", "说明")]
     rows += [(local_time(e["at"]), label(LOG_KINDS, e["kind"]), str(e["actor_id"]), _note(e)) for e in log]
     who = [f"{names[r]}（{r}）" if r in names else r for r in reporters(log)]
-    fields = [*case_fields(case), ("上报人", "、".join(who))]
+    fields = [*case_fields(case, categories), ("上报人", "、".join(who))]
     if case.closed_at:
         fields.append(("办结时间", local_time(case.closed_at)))
     return Paper(
@@ -79,7 +87,9 @@ def handling_sheet(case: CaseRecord, log: Sequence[Mapping[str, Any]], names: Ma
     )
 
 
-def supervision_sheet(case: CaseRecord, record: Mapping[str, Any], link: str) -> Paper:
+def supervision_sheet(
+    case: CaseRecord, record: Mapping[str, Any], link: str, categories: CategoryTable | None = None
+) -> Paper:
     """督办单: one supervision of a case: its level, the late step, who was told, and by when to answer."""
     level = int(record["level"])
     fields = [
@@ -90,7 +100,7 @@ def supervision_sheet(case: CaseRecord, record: Mapping[str, Any], link: str) ->
         ("环节时限", local_time(record.get("due_at"))),
         ("督办事由", str(record.get("reason") or "")),
         ("被督办人", "、".join(record.get("notified") or ())),
-        *case_fields(case),
+        *case_fields(case, categories),
     ]
     return Paper(
         title="督 办 单",

@@ -8,14 +8,26 @@ from typing import Any
 from urllib.parse import quote
 
 from core.case_views import CaseView
+from core.categories import CategoryTable
 from dispatch.clock import LOCAL_TZ
-from dispatch.documents.labels import CATEGORIES, DIMENSIONS, EVENT_TYPES, PARTY_KINDS, PRIORITIES, STATES, STEPS, label
+from dispatch.documents.labels import (
+    DIMENSIONS,
+    EVENT_TYPES,
+    PARTY_KINDS,
+    PRIORITIES,
+    STATES,
+    STEPS,
+    category_names,
+    label,
+)
 
 Cell = str | int | float | None
 
 CASE_HEADERS = (
     "案件编号",
-    "类别",
+    "大类",
+    "小类",
+    "小类编码",
     "状态",
     "当前环节",
     "紧急程度",
@@ -64,13 +76,14 @@ def text_cell(value: str) -> str:
     return "'" + value if value.startswith(FORMULA_START) else value
 
 
-def case_row(case: CaseView, now: datetime) -> list[Cell]:
-    """One case as an export row, in CASE_HEADERS' order."""
+def case_row(case: CaseView, now: datetime, categories: CategoryTable | None = None) -> list[Cell]:
+    """One case as an export row, in CASE_HEADERS' order (category names from `categories`, else the shipped table)."""
     a = case.assignee
     overdue = case.closed_at is None and case.step_due_at is not None and case.step_due_at < now
     return [
         str(case.id),
-        label(CATEGORIES, case.category),
+        *category_names(case.category, categories),
+        case.category,
         label(STATES, case.state),
         label(STEPS, case.step),
         label(PRIORITIES, case.priority),
@@ -100,7 +113,8 @@ def metric_row(row: Mapping[str, Any]) -> list[Cell]:
     """One group's metrics as an export row, in metric_headers' order: counts, rates as percentages, medians."""
     rates = [None if row.get(k) is None else round(float(row[k]) * 100, 2) for k, _ in RATES]
     medians = row.get("median_minutes") or {}
-    return [str(row["key"]), *(int(row.get(k) or 0) for k, _ in COUNTS), *rates, *(medians.get(s) for s in TIMED)]
+    group = f"{row['key']} {row['name']}" if row.get("name") else str(row["key"])
+    return [group, *(int(row.get(k) or 0) for k, _ in COUNTS), *rates, *(medians.get(s) for s in TIMED)]
 
 
 def csv_line(cells: Sequence[Cell]) -> str:

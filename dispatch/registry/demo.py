@@ -38,12 +38,12 @@ class DefaultRule:
 
 COUNTY_RULES = (
     DefaultRule(10, "team", 72, event_type="enforcement_lead", priority="high", note="执法线索交综合执法队"),
-    DefaultRule(20, "team", 72, category="illegal_construction", priority="high", note="违法建设交综合执法队"),
-    DefaultRule(30, "agency", 48, category="market", agency_type="market", note="市场监管交市场监管所"),
-    DefaultRule(40, "agency", 4, category="public_order", agency_type="police", priority="urgent", note="治安交派出所"),
-    DefaultRule(50, "team", 24, category="fire", min_severity="high", priority="urgent", note="重大消防隐患交执法队"),
+    DefaultRule(20, "team", 72, category="10", priority="high", note="违法建设交综合执法队"),
+    DefaultRule(30, "agency", 48, category="09", agency_type="market", note="市场监管交市场监管所"),
+    DefaultRule(40, "agency", 4, category="13", agency_type="police", priority="urgent", note="治安交派出所"),
+    DefaultRule(50, "team", 24, category="12", min_severity="high", priority="urgent", note="重大消防隐患交执法队"),
     DefaultRule(
-        60, "agency", 72, category="dispute", min_severity="high", agency_type="justice", note="重大矛盾纠纷交司法所"
+        60, "agency", 72, category="07", min_severity="high", agency_type="justice", note="重大矛盾纠纷交司法所"
     ),
     DefaultRule(1000, "grid_member", 48, note="其余由网格员属地处置"),
 )
@@ -63,9 +63,9 @@ COUNTY_STEP_SLAS = (
     DefaultStepSla(60, 240),
     DefaultStepSla(30, 120, priority="high"),
     DefaultStepSla(10, 30, priority="urgent"),
-    DefaultStepSla(10, 30, category="fire"),
-    DefaultStepSla(10, 60, category="flood"),
-    DefaultStepSla(30, 120, category="safety"),
+    DefaultStepSla(10, 30, category="12"),
+    DefaultStepSla(10, 60, category="11"),
+    DefaultStepSla(30, 120, category="08"),
 )
 
 

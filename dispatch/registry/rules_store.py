@@ -8,9 +8,11 @@ from typing import Any, Literal
 import asyncpg
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from core.categories import CategoryScope
 from core.inputs import NO_NUL
-from core.vocabulary import Category, PartyKind, Severity
+from core.vocabulary import PartyKind, Severity
 from dispatch.errors import NotFound
+from dispatch.registry.categories_store import check_scope
 from dispatch.registry.revisions import bump_revision
 
 TODAY = "(now() AT TIME ZONE 'Asia/Shanghai')::date"
@@ -36,7 +38,7 @@ class RuleSpec(BaseModel):
     unit_code: str = Field(pattern=r"^([0-9]{6}|[0-9]{9})$", description="county (default) or township (override)")
     position: int = Field(ge=0, le=100_000, description="rules of a unit are tried in this order")
     event_type: Literal["patrol", "incident", "enforcement_lead", "citizen_report", "sensor_alert"] | None = None
-    category: Category | None = None
+    category: CategoryScope | None = None
     min_severity: Severity | None = None
     target: PartyKind
     agency_type: str | None = Field(default=None, pattern=r"^[a-z_]{2,30}$")
@@ -81,6 +83,7 @@ async def list_rules(pool: asyncpg.Pool, unit_code: str | None, day: date, area:
 async def add_rule(pool: asyncpg.Pool, spec: RuleSpec, by: str) -> dict[str, Any]:
     """Create a rule in force from today."""
     async with pool.acquire() as conn, conn.transaction():
+        await check_scope(conn, spec.category, ("body", "category"))
         row = await conn.fetchrow(
             f"INSERT INTO routing_rules ({', '.join(COLUMNS)}, updated_by, valid_from)"
             f" VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,{TODAY}) RETURNING *",
@@ -96,6 +99,7 @@ async def add_rule(pool: asyncpg.Pool, spec: RuleSpec, by: str) -> dict[str, Any
 async def change_rule(pool: asyncpg.Pool, rule_id: int, spec: RuleSpec, by: str) -> dict[str, Any]:
     """Replace a rule: the old version ends today and a new one with a new id starts (history is kept)."""
     async with pool.acquire() as conn, conn.transaction():
+        await check_scope(conn, spec.category, ("body", "category"))
         before = await _retire(conn, rule_id)
         row = await conn.fetchrow(
             f"INSERT INTO routing_rules ({', '.join(COLUMNS)}, updated_by, valid_from)"

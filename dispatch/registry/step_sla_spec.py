@@ -6,8 +6,9 @@ from datetime import date, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from core.categories import CategoryScope
 from core.inputs import NO_NUL
-from core.vocabulary import Category, Severity
+from core.vocabulary import Severity
 from dispatch.errors import Invalid, Loc
 
 UNIT_CODE = r"^([0-9]{6}|[0-9]{9})$"
@@ -35,7 +36,9 @@ class StepSlaSpec(StepSlaTerms):
     """A new policy: the unit (county default or township override), optionally one category and one priority."""
 
     unit_code: str = Field(pattern=UNIT_CODE, description="county (default) or township (override) code")
-    category: Category | None = Field(default=None, description="only cases of this category (default any)")
+    category: CategoryScope | None = Field(
+        default=None, description="only cases of this 大类 or 小类 code (default any; a legacy name means its 大类)"
+    )
     priority: Severity | None = Field(default=None, description="only cases of this priority (default any)")
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import asyncpg
 
 from dispatch.errors import Conflict, NotInReach
+from dispatch.registry.categories_store import check_scope
 from dispatch.registry.revisions import bump_revision
 from dispatch.registry.rules_store import jsonable
 from dispatch.registry.step_sla_spec import StepSlaSpec, StepSlaTerms, end_day, in_area
@@ -50,6 +51,7 @@ async def create_policy(pool: asyncpg.Pool, spec: StepSlaSpec, start: date, by: 
     async with pool.acquire() as conn, conn.transaction():
         if not in_area(spec.unit_code, area) or not await conn.fetchval(UNIT_KNOWN, spec.unit_code, start):
             raise NotInReach(("body", "unit_code"), f"county or township {spec.unit_code}")
+        await check_scope(conn, spec.category, ("body", "category"))
         row = await _insert(conn, spec.unit_code, spec.category, spec.priority, spec, start, by)
         await _audit(conn, row, "create", None, row, spec.reason, by)
         await bump_revision(conn, PART)

@@ -60,6 +60,8 @@ def decide_located(event: EventEnvelope, grid: GridRef | None, snapshot: Routing
     if responsible is None:
         return _unrouted(event, etype, f"grid {grid.code} has no successor today", now)
     grid = responsible
+    if not snapshot.categories.knows(event.category):
+        return _unrouted(event, etype, f"category {event.category} is not in the category table", now)
     try:
         routing = route(grid, snapshot.book, snapshot.directory, etype, event.category, event.severity, day)
     except NoRoute as exc:

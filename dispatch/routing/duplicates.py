@@ -11,7 +11,6 @@ from typing import Any
 from uuid import UUID
 
 from core.cases import AttachEvent, OpenCase
-from core.vocabulary import Category
 
 EARTH_RADIUS_M = 6_371_008.8
 # A degree of longitude is at least this long south of 45°N, so a box this many degrees wide holds the circle
@@ -34,7 +33,7 @@ class Opened:
     """A case this worker opened recently, before the database may have it."""
 
     case_id: UUID
-    category: Category
+    category: str
     lon: float
     lat: float
     at: datetime
@@ -58,14 +57,14 @@ class RecentOpens:
         self.policy = policy
         # A bucket is at least the radius wide in both directions, so the 3×3 around a point holds every candidate.
         self._cell = max(policy.radius_m, 1.0) / METRES_PER_DEGREE_LOWER_BOUND
-        self._buckets: dict[tuple[Category, int, int], list[Opened]] = {}
+        self._buckets: dict[tuple[str, int, int], list[Opened]] = {}
         self._order: deque[Opened] = deque()
-        self._storms: dict[tuple[str, Category], tuple[UUID, datetime]] = {}
+        self._storms: dict[tuple[str, str], tuple[UUID, datetime]] = {}
 
     def __len__(self) -> int:
         return len(self._order)
 
-    def _bucket(self, category: Category, lon: float, lat: float) -> tuple[Category, int, int]:
+    def _bucket(self, category: str, lon: float, lat: float) -> tuple[str, int, int]:
         return category, math.floor(lon / self._cell), math.floor(lat / self._cell)
 
     def remember(self, opened: Opened) -> None:
@@ -75,11 +74,11 @@ class RecentOpens:
         if opened.device is not None:
             self.seen(opened.device, opened.category, opened.case_id, opened.last_seen or opened.at)
 
-    def seen(self, device: str, category: Category, case_id: UUID, at: datetime) -> None:
+    def seen(self, device: str, category: str, case_id: UUID, at: datetime) -> None:
         """Note a device's alert folded into (or opening) a case."""
         self._storms[(device, category)] = (case_id, at)
 
-    def storm(self, device: str, category: Category, now: datetime) -> UUID | None:
+    def storm(self, device: str, category: str, now: datetime) -> UUID | None:
         """The open case of a device's alerts of this category, if its last alert is within the storm window."""
         found = self._storms.get((device, category))
         if found is None:
@@ -101,7 +100,7 @@ class RecentOpens:
             if not bucket:
                 self._buckets.pop(key, None)
 
-    def near(self, category: Category, lon: float, lat: float, now: datetime) -> UUID | None:
+    def near(self, category: str, lon: float, lat: float, now: datetime) -> UUID | None:
         """The nearest remembered case of this category within the radius and window, if any."""
         if self.policy.radius_m <= 0:
             return None
@@ -114,7 +113,7 @@ class RecentOpens:
         ]
         return min(close)[1] if close else None
 
-    def candidates(self, category: Category, lon: float, lat: float) -> list[Opened]:
+    def candidates(self, category: str, lon: float, lat: float) -> list[Opened]:
         """The remembered cases of the category in the 3×3 buckets around a point: all a lookup looks at."""
         _, cx, cy = self._bucket(category, lon, lat)
         return [

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from core.cases import Actor
+from core.categories import covers
 from core.vocabulary import PartyKind, Severity
 
 
@@ -84,7 +85,7 @@ class RoutingRule:
     target: PartyKind
     sla_hours: int
     event_type: str | None = None
-    category: str | None = None
+    category: str | None = None  # a 大类 takes in all its 小类
     min_severity: Severity | None = None
     agency_type: str | None = None
     priority: Severity | None = None
@@ -96,7 +97,7 @@ class RoutingRule:
         return (
             valid_on(self.valid_from, self.valid_to, day)
             and self.event_type in (None, event_type)
-            and self.category in (None, category)
+            and covers(self.category, category)
             and (self.min_severity is None or severity.rank >= self.min_severity.rank)
         )
 

@@ -1,4 +1,5 @@
-"""Decide who acts on a located event: the first matching rule, township rules before county ones."""
+"""Decide who acts on a located event: township rules before county ones; within a unit the rule naming the event's
+category most narrowly (小类, then 大类, then any), and among those the first in written order."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
+from core.categories import specificity
 from core.vocabulary import PartyKind, Severity
 from dispatch.errors import NotFound
 from dispatch.routing.model import Directory, GridRef, Party, RoutingRule
@@ -36,11 +38,11 @@ class RuleBook:
     def first_match(
         self, units: Iterable[str], event_type: str, category: str, severity: Severity, day: date
     ) -> RoutingRule | None:
-        """The first rule matching the event, searching the most local unit first."""
+        """The matching rule of the most local unit that has one: the narrowest category, then the first written."""
         for unit in units:
-            for rule in self._by_unit.get(unit, ()):
-                if rule.matches(event_type, category, severity, day):
-                    return rule
+            found = [r for r in self._by_unit.get(unit, ()) if r.matches(event_type, category, severity, day)]
+            if found:
+                return max(found, key=lambda r: specificity(r.category))  # max keeps the first of equals
         return None
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from core.categories import CategoryTable
 from dispatch.routing.locate import GridIndex
 from dispatch.routing.model import Directory
 from dispatch.routing.rules import RuleBook
@@ -20,3 +21,4 @@ class RoutingSnapshot:
     directory: Directory
     slas: StepSlaBook = field(default_factory=StepSlaBook)
     self_report: SelfReportBook = field(default_factory=SelfReportBook)
+    categories: CategoryTable = field(default_factory=CategoryTable)

@@ -8,8 +8,10 @@ import asyncpg
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from core.categories import CategoryTable
 from core.vocabulary import PartyKind, SelfReport, Severity
 from dispatch.db import Conn
+from dispatch.registry.categories_store import load_table
 from dispatch.routing.locate import GridIndex
 from dispatch.routing.model import Directory, GridRef, Party, Person, RoutingRule, successor_map, townships_served
 from dispatch.routing.rules import RuleBook
@@ -70,10 +72,12 @@ async def load_snapshot(pool: asyncpg.Pool, today: date) -> RoutingSnapshot:
         self_report = SelfReportBook(
             {r["unit_code"]: SelfReport(r["policy"]) for r in await conn.fetch(SELF_REPORT_POLICIES)}
         )
+        categories: CategoryTable = await load_table(conn)
     successors = {r["from_code"]: r["to_code"] for r in lineage_rows if r["from_code"] != r["to_code"]}
     slas = StepSlaBook(StepSlaPolicy(**dict(r)) for r in sla_rows)
     index = GridIndex(_grids(grid_rows), revision, successors)
-    return RoutingSnapshot(index, RuleBook([_rule(r) for r in rule_rows], revision), directory, slas, self_report)
+    book = RuleBook([_rule(r) for r in rule_rows], revision)
+    return RoutingSnapshot(index, book, directory, slas, self_report, categories)
 
 
 def _grids(rows: list[asyncpg.Record]) -> list[tuple[GridRef, BaseGeometry]]:

@@ -1,4 +1,5 @@
-"""Step SLAs as data: how long to accept and to verify, by unit, category and priority (township before county)."""
+"""Step SLAs as data: how long to accept and to verify, by unit, category (大类 or 小类) and priority (township before
+county; within a unit the closest fit: a 小类 before a 大类 before any, then a named priority before any)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from core.cases import StepSla
+from core.categories import covers, specificity
 from dispatch.routing.model import valid_on
 
 DEFAULT_STEP_SLA = StepSla(accept_minutes=60, verify_minutes=240)
@@ -28,9 +30,9 @@ class StepSlaPolicy:
         """How closely this policy fits (higher is closer), or -1 when it does not apply."""
         if not valid_on(self.valid_from, self.valid_to, day):
             return -1
-        if self.category not in (None, category) or self.priority not in (None, priority):
+        if not covers(self.category, category) or self.priority not in (None, priority):
             return -1
-        return 2 * (self.category is not None) + (self.priority is not None)
+        return 2 * specificity(self.category) + (self.priority is not None)
 
 
 class StepSlaBook:

@@ -14,7 +14,6 @@ import asyncpg
 
 from core.cases import AttachEvent, OpenCase
 from core.routed import RoutedEvent
-from core.vocabulary import Category
 from dispatch.routing.duplicates import DuplicatePolicy, Opened, RecentOpens
 from dispatch.routing.screening import duplicate_decision
 
@@ -104,7 +103,7 @@ async def recent_opens(
     rows = await pool.fetch(RECENT_OPEN, sorted(townships), since, storms_since)
     found: dict[str, list[Opened]] = {}
     for r in rows:
-        category, device, seen = Category(r["category"]), r["device"], r["updated_at"]
+        category, device, seen = r["category"], r["device"], r["updated_at"]
         opened = Opened(r["id"], category, r["lon"], r["lat"], r["opened_at"], device, seen if device else None)
         found.setdefault(r["township_code"], []).append(opened)
     return found

@@ -23,7 +23,7 @@ from ingest.open311 import documents
 from ingest.open311.documents import Format
 from ingest.open311.form import BadRequest, citizen_report
 from ingest.open311.requests_view import service_request
-from ingest.open311.services import catalogue
+from ingest.open311.services import Service, catalogue
 
 router = APIRouter(prefix="/open311", tags=["open311"])
 V2 = "/v2"
@@ -105,6 +105,11 @@ async def _answer(request: Request, fmt: str, work: Callable[[Format], Awaitable
         return documents.errors(chosen, 503, "a backing service is restarting; try again", {"Retry-After": "5"})
 
 
+def _services(request: Request) -> dict[str, Service]:
+    """The services of the category table the intake holds now."""
+    return catalogue(request.app.state.intake_categories.table)
+
+
 def _limit_reads(request: Request) -> None:
     rate_limit(request, guard_of(request).settings.rate_open311_per_address, "Open311 reads", address(request))
 
@@ -145,12 +150,12 @@ async def discovery(request: Request, fmt: str) -> Response:
 
 @router.get(V2 + "/services.{fmt}", responses=READ_ANSWERS, summary="GET Service List")
 async def services(request: Request, fmt: str, jurisdiction_id: str | None = None) -> Response:
-    """The request types: the product's categories, in Chinese with English."""
+    """The request types: the 小类 of the category table, in Chinese with English, grouped by 大类."""
 
     async def work(chosen: Format) -> Response:
         _limit_reads(request)
         await _area(request, jurisdiction_id)
-        return documents.render(chosen, "services", [s.listed() for s in catalogue().values()])
+        return documents.render(chosen, "services", [s.listed() for s in _services(request).values()])
 
     return await _answer(request, fmt, work)
 
@@ -162,7 +167,7 @@ async def definition(request: Request, service_code: str, fmt: str, jurisdiction
     async def work(chosen: Format) -> Response:
         _limit_reads(request)
         await _area(request, jurisdiction_id)
-        service = catalogue().get(service_code)
+        service = _services(request).get(service_code)
         if service is None:
             raise LookupError(f"service_code: {service_code!r} is not a service of this endpoint")
         return documents.render(chosen, "service_definition", service.definition())
@@ -183,7 +188,7 @@ async def create(request: Request, fmt: str) -> Response:
             raise Refused(403, "api_key: missing, unknown or revoked; ask the county administrator for one")
         count_events(request, client)
         await _area(request, form.get("jurisdiction_id"))
-        event = citizen_report(form, client.username, set(catalogue()), datetime.now(UTC))
+        event = citizen_report(form, client.username, set(_services(request)), datetime.now(UTC))
         await public_requests.record_token(request.app.state.pool, event.event_id, client.username)
         await hand_over(request, event)
         notice = "已受理，将按网格分派处置 Received; it is routed to the grid's staff"
@@ -255,7 +260,7 @@ async def requests(
     async def work(chosen: Format) -> Response:
         _limit_reads(request)
         area = await _area(request, jurisdiction_id)
-        services_by_code = catalogue()
+        services_by_code = _services(request)
         if service_request_id:
             search = Search(area=area, ids=_ids(service_request_id))
         else:
@@ -285,7 +290,7 @@ async def one_request(
         rows = await public_requests.find(request.app.state.pool, Search(area=area, ids=ids))
         if not rows:
             raise LookupError(f"service_request_id: {service_request_id} not found")
-        return documents.render(chosen, "service_requests", [service_request(rows[0], catalogue())])
+        return documents.render(chosen, "service_requests", [service_request(rows[0], _services(request))])
 
     return await _answer(request, fmt, work)
 

@@ -11,7 +11,7 @@ from datetime import datetime
 from pydantic import ValidationError
 
 from core.events import CitizenReport
-from core.vocabulary import Category, Severity
+from core.vocabulary import Severity
 from ingest.open311.services import SEVERITY_ATTRIBUTE
 
 MAX_DESCRIPTION = 2000
@@ -80,7 +80,7 @@ def citizen_report(form: Mapping[str, str], client: str, services: set[str], now
         "source": "open311",
         "reporter": {"id": reporter_id(client, _one(form, "account_id")), "name": name, "phone": _one(form, "phone")},
         "location": {"lon": lon, "lat": lat},
-        "category": Category(code),
+        "category": code,
         "severity": _severity(form),
         "description": _description(form),
     }

@@ -1,12 +1,13 @@
-"""The service list and definitions: the product's categories as Open311 services (Chinese with English), each
-taking the reporter's judgement of urgency as its one optional attribute."""
+"""The service list and definitions: the category table's 小类 open to reports as Open311 services (Chinese with
+English, grouped by their 大类), each taking the reporter's judgement of urgency as its one optional attribute."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from core.vocabulary import Category, Severity
+from core.categories import CategoryTable, is_major, major_of
+from core.vocabulary import Severity
 
 SERVICE_TYPE = "batch"
 """A request is routed by the stream processors after the POST: the client gets a token, then its request's id."""
@@ -17,18 +18,6 @@ SEVERITY_NAMES = {
     Severity.NORMAL: "一般 Normal",
     Severity.HIGH: "紧急 High",
     Severity.URGENT: "特急 Urgent",
-}
-NAMES = {
-    Category.ENVIRONMENT: ("环境卫生", "Environment and sanitation"),
-    Category.ROAD: ("道路设施", "Roads and street furniture"),
-    Category.SAFETY: ("安全隐患", "Safety hazard"),
-    Category.DISPUTE: ("矛盾纠纷", "Dispute"),
-    Category.ILLEGAL_CONSTRUCTION: ("违法建设", "Illegal construction"),
-    Category.MARKET: ("市场监管", "Market supervision"),
-    Category.PUBLIC_ORDER: ("治安", "Public order"),
-    Category.FIRE: ("消防", "Fire"),
-    Category.FLOOD: ("防汛", "Flood"),
-    Category.OTHER: ("其他", "Other"),
 }
 
 
@@ -73,6 +62,13 @@ class Service:
         }
 
 
-def catalogue() -> dict[str, Service]:
-    """Every service by its code."""
-    return {c.value: Service(c.value, *NAMES[c], "群众诉求 Citizen requests") for c in Category}
+def catalogue(table: CategoryTable) -> dict[str, Service]:
+    """Every service by its code: each 小类 a report may name, in the table's order."""
+    services: dict[str, Service] = {}
+    for entry in table.entries:
+        if is_major(entry.code) or not table.reportable(entry.code):
+            continue
+        major = table.get(major_of(entry.code))
+        group = f"{major.name_zh} {major.name_en}" if major else ""
+        services[entry.code] = Service(entry.code, entry.name_zh, entry.name_en, group)
+    return services

@@ -80,7 +80,8 @@ async def test_a_report_from_the_worker_page_appears_on_the_command_centre_withi
     await worker.evaluate("([lon, lat]) => window.__app.setPosition(lon, lat)", [lon, lat])
 
     token = f"村口垃圾堆放-{uuid.uuid4().hex[:8]}"
-    await worker.select_option("select[name=category]", "environment")
+    await worker.select_option("select[name=category_major]", "01")
+    await worker.select_option("select[name=category]", "0102")
     await worker.fill("textarea[name=description]", token)
     await worker.set_input_files(
         "input[name=photos]", files=[{"name": "scene.png", "mimeType": "image/png", "buffer": png(8, 6, token)}]

@@ -67,8 +67,8 @@ async def test_the_case_list_exports_what_its_filters_show(
     name, data = await saved(centre, ".filters button.export-xlsx", tmp_path)
     assert name.startswith("案件清单-") and name.endswith(".xlsx")
     header, *rows = list(load_workbook(io.BytesIO(data), read_only=True).worksheets[0].iter_rows(values_only=True))
-    assert header[:3] == ("案件编号", "类别", "状态")
-    assert [(r[0], r[1]) for r in rows] == [(case_id, "环境卫生")]
+    assert header[:5] == ("案件编号", "大类", "小类", "小类编码", "状态")
+    assert [(r[0], r[1], r[2], r[3]) for r in rows] == [(case_id, "市容环境", "其他市容环境问题", "0199")]
     name, data = await saved(centre, ".filters button.export-csv", tmp_path)
     assert name.endswith(".csv") and data.startswith(b"\xef\xbb\xbf")
     records = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))

@@ -176,7 +176,8 @@ async def test_the_offline_queue_sends_each_report_once_when_the_network_returns
     expired = expired_access_token(tokens["user"])
     await replace_stored_tokens(page, access_token=expired)
     token = f"路灯损坏-{uuid.uuid4().hex[:6]}"
-    await page.select_option("select[name=category]", "road")
+    await page.select_option("select[name=category_major]", "14")
+    await page.select_option("select[name=category]", "1403")
     await page.fill("textarea[name=description]", token)
     await page.set_input_files(
         "input[name=photos]", files=[{"name": "lamp.png", "mimeType": "image/png", "buffer": png(6, 6, token)}]
@@ -213,6 +214,7 @@ async def test_the_offline_queue_sends_each_report_once_when_the_network_returns
     assert held["access_token"] != expired
     assert held["refresh_token"] != tokens["refresh_token"]
     assert token in (await db.fetchval("SELECT description FROM cases WHERE id = $1", case_id))
+    assert await db.fetchval("SELECT category FROM cases WHERE id = $1", case_id) == "1403"
     await screenshot(page, "worker-outbox-sent")
 
     await page.click(".nav-item[data-view=mine]")

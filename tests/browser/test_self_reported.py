@@ -28,7 +28,8 @@ Opener = Callable[..., Awaitable[Page]]
 async def report_from_the_phone(page: Page, lon: float, lat: float, text: str) -> str:
     """The worker reports an incident with a photo at (lon, lat); returns the event id."""
     await page.evaluate("([lon, lat]) => window.__app.setPosition(lon, lat)", [lon, lat])
-    await page.select_option("select[name=category]", "environment")
+    await page.select_option("select[name=category_major]", "01")
+    await page.select_option("select[name=category]", "0102")
     await page.fill("textarea[name=description]", text)
     await page.set_input_files(
         "input[name=photos]", files=[{"name": "现场.png", "mimeType": "image/png", "buffer": png(5, 5, text)}]

@@ -53,8 +53,8 @@ def rule(rule_id: int, position: int, target: PartyKind, unit: str = COUNTY, **k
 
 DEFAULT_RULES = [
     rule(1, 10, PartyKind.ENFORCEMENT, event_type="enforcement_lead", priority=Severity.HIGH),
-    rule(2, 20, PartyKind.AGENCY, category="market", agency_type="market"),
-    rule(3, 30, PartyKind.ENFORCEMENT, category="fire", min_severity=Severity.HIGH),
+    rule(2, 20, PartyKind.AGENCY, category="09", agency_type="market"),
+    rule(3, 30, PartyKind.ENFORCEMENT, category="12", min_severity=Severity.HIGH),
     rule(4, 1000, PartyKind.GRID_MEMBER),
 ]
 

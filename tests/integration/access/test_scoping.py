@@ -388,6 +388,19 @@ async def _inbox_read(w: World) -> None:
     assert await w.db.fetchval("SELECT read_at IS NULL FROM notices WHERE id = $1", notice)
 
 
+@check("GET", "/api/v1/categories")
+async def _categories(w: World) -> None:
+    """The category table is the same for everyone signed in (the pickers and labels need it)."""
+    for who in (w.a.worker, w.b.dispatcher):
+        assert (await w.get(who, "/api/v1/categories")).status_code == 200
+
+
+@check("PUT", "/api/v1/categories/{code}")
+async def _set_category(w: World) -> None:
+    edit = {"name_zh": "路名牌损坏", "name_en": "Damaged street sign"}
+    assert await w.status(w.a.dispatcher, "PUT", "/api/v1/categories/1406", json=edit) == 403
+
+
 @check("GET", "/api/v1/self-report-policies")
 async def _self_report_policies(w: World) -> None:
     assert (await w.get(w.a.dispatcher, "/api/v1/self-report-policies")).status_code == 200

@@ -27,6 +27,7 @@ from dispatch.cases import metrics
 from dispatch.cases.machine import LogEntry
 from dispatch.cases.rollup import advance, progress_from_row
 from dispatch.cases.store import LOG_COLUMNS, entry_from_row
+from dispatch.registry.categories_store import load_table
 from tests.integration.auth import as_person
 from tests.integration.conftest import topic_name
 from tests.integration.harness import ROOT, LiveStack, pool_on, wait_for
@@ -64,7 +65,8 @@ async def fold_everything(
         entry = entry_from_row(row)
         logs[entry.case_id].append(entry)
     every = [f for entries in logs.values() if (f := metrics.facts(entries, end)) is not None]
-    return metrics.report(metrics.tally(every, by, start, end))
+    rows = metrics.report(metrics.tally(every, by, start, end))
+    return metrics.named(rows, await load_table(pool)) if by in metrics.BY_CATEGORY else rows
 
 
 @pytest_asyncio.fixture(scope="module")

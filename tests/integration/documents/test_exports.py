@@ -95,11 +95,11 @@ async def test_the_case_export_opens_in_excel_with_chinese_headers_and_the_filte
         "/api/v1/cases/export", params={"format": "xlsx", "q": MARK}, headers=papers.a.dispatcher_headers
     )
     header, *rows = workbook_rows(reply)
-    assert header[:7] == ["案件编号", "类别", "状态", "当前环节", "紧急程度", "来源", "问题描述"]
+    assert header[:9] == ["案件编号", "大类", "小类", "小类编码", "状态", "当前环节", "紧急程度", "来源", "问题描述"]
     assert {"网格", "责任方", "上报时间", "办结时限"} <= set(header)
     named = [dict(zip(header, row, strict=True)) for row in rows]
     assert sorted(r["案件编号"] for r in named) == sorted(papers.marked)
-    assert {r["类别"] for r in named} == {"环境卫生"}
+    assert {(r["大类"], r["小类"], r["小类编码"]) for r in named} == {("市容环境", "其他市容环境问题", "0199")}
     assert f"'={MARK} 路灯损坏" in {r["问题描述"] for r in named}, "a formula-looking description stays text"
     assert filename(reply).startswith("案件清单-") and filename(reply).endswith(".xlsx")
 
@@ -165,6 +165,12 @@ async def test_the_metrics_export_has_the_counts_of_the_callers_groups(http: htt
     )
     assert csv_header[0] == "网格" and papers.a.grid in {r[0] for r in csv_body}
     assert all(r[0].startswith(papers.a.code) for r in csv_body)
+    by_major = await http.get(
+        "/api/v1/metrics/export", params={"format": "xlsx", "by": "major_category"}, headers=papers.a.dispatcher_headers
+    )
+    major_header, *major_rows = workbook_rows(by_major)
+    assert major_header[0] == "大类" and "01 市容环境" in {r[0] for r in major_rows}
+    assert sum(r[1] for r in major_rows) == rows[0][1], "every received case counts in one 大类"
 
 
 def pdf_text(reply: httpx.Response) -> str:
@@ -201,7 +207,14 @@ async def test_the_handling_sheet_prints_the_case_in_chinese_with_its_qr_code(
     reply = await http.get(f"/api/v1/cases/{case}/documents/handling-sheet.pdf", headers=papers.a.dispatcher_headers)
     text = pdf_text(reply)
     reporter = await db.fetchval("SELECT name FROM people WHERE id = $1", papers.a.member)
-    for words in ("案件处置单", case, "环境卫生", "村口垃圾堆放", "受理登记", f"{reporter}（{papers.a.member}）"):
+    for words in (
+        "案件处置单",
+        case,
+        "市容环境／其他市容环境问题（0199）",
+        "村口垃圾堆放",
+        "受理登记",
+        f"{reporter}（{papers.a.member}）",
+    ):
         assert words in text, words
     assert qr_of(reply) == qr_matrix(f"{live_stack.base_url}/#case={case}")
     assert await logged(db, case, f"disp-{papers.a.code}") == ["reporter.name"]

@@ -55,7 +55,7 @@ def poster(stack: LiveStack) -> Open311Client:
     return Open311Client(Endpoint(id="gridcmd", name="青川县", base_url=base(stack), write=True))
 
 
-async def file_request(stack: LiveStack, key: str, service_code: str = "environment", **fields: Any) -> dict[str, Any]:
+async def file_request(stack: LiveStack, key: str, service_code: str = "0102", **fields: Any) -> dict[str, Any]:
     """POST a request with civicbot; its answer's first element."""
     form = {"lat": LAT, "lng": LON, "description": f"村口垃圾无人清运，联系电话{PHONE}", **fields}
     client = poster(stack)
@@ -97,7 +97,7 @@ async def test_a_hotline_files_a_request_and_the_public_reads_it_back(
     reader = GeoReport(base(live_stack))
     one = await asyncio.to_thread(reader.get_service_request, request_id)
     assert problems(REQUESTS, [one]) == []
-    assert one["status"] == "open" and one["service_code"] == "environment"
+    assert one["status"] == "open" and one["service_code"] == "0102"
     assert one["status_notes"].startswith("分类转办")
     assert one["agency_responsible"] and one["expected_datetime"]
     township = await db.fetchval("SELECT township_name FROM cases WHERE id = $1::uuid", request_id)
@@ -106,7 +106,7 @@ async def test_a_hotline_files_a_request_and_the_public_reads_it_back(
     assert PHONE not in text and "张" not in text and "u-7" not in text  # no reporter identity
     assert "138****5678" in one["description"]
 
-    listed = await asyncio.to_thread(reader.get_service_requests, status="open", service_code="environment")
+    listed = await asyncio.to_thread(reader.get_service_requests, status="open", service_code="0102")
     assert problems(REQUESTS, listed) == []
     assert request_id in [r["service_request_id"] for r in listed]
     as_xml = GeoReport(base(live_stack), output_format="xml")
@@ -119,8 +119,9 @@ async def test_services_and_definitions_in_both_formats(live_stack: LiveStack) -
     services = await asyncio.to_thread(reader.get_service_list)
     assert problems(SERVICES, services) == []
     names = {s["service_code"]: s["service_name"] for s in services}
-    assert names["illegal_construction"] == "违法建设 Illegal construction"
-    definition = await asyncio.to_thread(reader.get_service_definition, "fire")
+    assert names["1001"] == "违法新建 Illegal new building"
+    assert {s["group"] for s in services if s["service_code"].startswith("10")} == {"违法建设 Illegal construction"}
+    definition = await asyncio.to_thread(reader.get_service_definition, "1201")
     assert problems(SERVICE_DEFINITION, definition) == []
     xml_services = await asyncio.to_thread(GeoReport(base(live_stack), output_format="xml").get_service_list)
     assert {s["service_code"] for s in xml_services} == set(names)
@@ -138,7 +139,7 @@ async def test_services_and_definitions_in_both_formats(live_stack: LiveStack) -
 async def test_status_follows_the_case_and_filters_apply(
     live_stack: LiveStack, api_key: str, db: asyncpg.Pool, http: httpx.AsyncClient
 ) -> None:
-    filed = await file_request(live_stack, api_key, service_code="road", description="路灯不亮")
+    filed = await file_request(live_stack, api_key, service_code="1499", description="路灯不亮")
     request_id = await request_id_of(live_stack, filed["token"])
     township = await db.fetchval("SELECT township_code FROM cases WHERE id = $1::uuid", request_id)
     headers = await as_person(db, f"disp-{township}")
@@ -175,13 +176,13 @@ async def test_internal_cases_stay_internal(live_stack: LiveStack, db: asyncpg.P
 @pytest.mark.parametrize(
     ("form", "status", "field"),
     [
-        ({"service_code": "environment", "lat": "32.6", "long": "105.2"}, 403, "api_key"),
-        ({"api_key": "o311_forged", "service_code": "environment", "lat": "32.6", "long": "105.2"}, 403, "api_key"),
+        ({"service_code": "0102", "lat": "32.6", "long": "105.2"}, 403, "api_key"),
+        ({"api_key": "o311_forged", "service_code": "0102", "lat": "32.6", "long": "105.2"}, 403, "api_key"),
         ({"api_key": "KEY", "service_code": "potholes", "lat": "32.6", "long": "105.2"}, 404, "service_code"),
-        ({"api_key": "KEY", "service_code": "environment", "address_string": "村口"}, 400, "lat"),
-        ({"api_key": "KEY", "service_code": "environment", "lat": "32.6", "long": "x"}, 400, "long"),
+        ({"api_key": "KEY", "service_code": "0102", "address_string": "村口"}, 400, "lat"),
+        ({"api_key": "KEY", "service_code": "0102", "lat": "32.6", "long": "x"}, 400, "long"),
         (
-            {"api_key": "KEY", "jurisdiction_id": "999999", "service_code": "fire", "lat": "32.6", "long": "105.2"},
+            {"api_key": "KEY", "jurisdiction_id": "999999", "service_code": "1201", "lat": "32.6", "long": "105.2"},
             404,
             "jurisdiction_id",
         ),
@@ -217,7 +218,7 @@ async def test_bad_reads_are_400_or_404(live_stack: LiveStack) -> None:
 
 async def test_a_revoked_key_or_disabled_client_is_refused(live_stack: LiveStack) -> None:
     key = key_from(gridctl(live_stack, "open311", "add", "app-citizen", "--unit", "510822"))
-    form = {"api_key": key, "service_code": "other", "lat": str(LAT), "long": str(LON), "description": "测试"}
+    form = {"api_key": key, "service_code": "0699", "lat": str(LAT), "long": str(LON), "description": "测试"}
     async with httpx.AsyncClient(base_url=base(live_stack)) as raw:
         assert (await raw.post("/requests.json", data=form)).status_code == 200
         gridctl(live_stack, "users", "disable", "app-citizen")

@@ -167,6 +167,7 @@ async def test_the_disclosure_feed_is_public_masked_and_paginated(
             "township",
             "village",
             "category",
+            "category_name",
             "party_kind",
             "party",
             "party_id_number",
@@ -176,6 +177,9 @@ async def test_the_disclosure_feed_is_public_masked_and_paginated(
         }
         assert item["party_kind"] == "organisation" or MASKED_PERSON.match(item["party"]), item["party"]
         assert item["authority"].endswith("综合行政执法队") and item["village"]
+        major, minor = item["category_name"].split("/")
+        assert major and minor and len(item["category"]) == 4, item
+    assert {i["category_name"] for i in mine} == {"违法建设/其他违法建设"}, "leads posted as illegal_construction"
 
 
 async def test_the_disclosure_feed_refuses_bad_paging_naming_the_field(live_stack: LiveStack) -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from core.case_views import CaseView
 from core.cases import Assignee
-from core.vocabulary import CaseState, Category, PartyKind, Role, Severity
+from core.vocabulary import CaseState, PartyKind, Role, Severity
 from dispatch.access.scope import Scope
 from web.hub import LiveClient, LiveMessage
 
@@ -26,7 +26,7 @@ def case(
         id=uuid.uuid4(),
         version=1,
         state=CaseState.DISPATCHED,
-        category=Category.ENVIRONMENT,
+        category="0199",
         priority=Severity.NORMAL,
         event_type="incident",
         description="垃圾",

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from core.case_views import CaseView
 from core.cases import Assignee
-from core.vocabulary import CaseState, Category, PartyKind, Severity, Step
+from core.vocabulary import CaseState, PartyKind, Severity, Step
 from dispatch.cases.board import build_board, overdue_minutes, title_of
 
 NOW = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
@@ -19,7 +19,7 @@ def case(town: str = TOWN, level: int = 0, late_minutes: float = 30, description
         id=uuid.uuid4(),
         version=3,
         state=CaseState.DISPATCHED,
-        category=Category.ENVIRONMENT,
+        category="0102",
         priority=Severity.NORMAL,
         event_type="incident",
         description=description,

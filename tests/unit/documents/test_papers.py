@@ -12,7 +12,7 @@ from pypdf import PdfReader
 from core.case_views import CaseDetail, StageDone
 from core.cases import Assignee
 from core.enforcement import Decision, Evidence
-from core.vocabulary import CaseState, Category, EnforcementStage, EvidenceKind, PartyKind, Severity
+from core.vocabulary import CaseState, EnforcementStage, EvidenceKind, PartyKind, Severity
 from dispatch.cases.record import CaseRecord
 from dispatch.documents import papers
 from dispatch.documents.pdf import render
@@ -28,7 +28,7 @@ def record(**overrides: object) -> CaseRecord:
         "id": uuid4(),
         "version": 5,
         "state": CaseState.IN_PROGRESS,
-        "category": Category.ILLEGAL_CONSTRUCTION,
+        "category": "1099",
         "priority": Severity.HIGH,
         "event_type": "enforcement_lead",
         "description": "河道旁违法搭建彩钢棚",

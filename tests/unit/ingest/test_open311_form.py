@@ -6,14 +6,15 @@ from datetime import UTC, datetime
 
 import pytest
 
-from core.vocabulary import Category, Severity
+from core.vocabulary import Severity
+from dispatch.registry.categories_store import seed_table
 from ingest.open311.form import BadRequest, citizen_report, reporter_id
 from ingest.open311.services import catalogue
 
 NOW = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
-SERVICES = set(catalogue())
+SERVICES = set(catalogue(seed_table()))
 FORM = {
-    "service_code": "environment",
+    "service_code": "0102",
     "lat": "32.6",
     "long": "105.2",
     "description": "村口垃圾三天没人清运",
@@ -29,7 +30,7 @@ FORM = {
 def test_a_request_becomes_a_citizen_report_of_the_client() -> None:
     event = citizen_report(FORM, "hotline-12345", SERVICES, NOW)
     assert event.type == "citizen_report" and event.source == "open311"
-    assert event.category is Category.ENVIRONMENT and event.severity is Severity.HIGH
+    assert event.category == "0102" and event.severity is Severity.HIGH
     assert (event.location.lon, event.location.lat) == (105.2, 32.6)
     assert event.reporter.id == "open311:hotline-12345:app_user_7"
     assert event.reporter.name == "张 三" and event.reporter.phone == "13800001111"

@@ -8,6 +8,7 @@ from uuid import uuid4
 
 import pytest
 
+from dispatch.registry.categories_store import seed_table
 from ingest.open311.requests_view import service_request
 from ingest.open311.services import catalogue
 from tests.open311_schemas import REQUEST, problems
@@ -19,7 +20,7 @@ def row(**change: Any) -> dict[str, Any]:
     base: dict[str, Any] = {
         "id": uuid4(),
         "state": "dispatched",
-        "category": "environment",
+        "category": "0102",
         "description": "村口垃圾三天没人清运",
         "township_code": "510822100",
         "township_name": "乔庄镇",
@@ -53,27 +54,27 @@ def row(**change: Any) -> dict[str, Any]:
     ],
 )
 def test_status_is_open_or_closed_with_the_six_step_state_in_the_notes(state: str, status: str, step: str) -> None:
-    request = service_request(row(state=state), catalogue())
+    request = service_request(row(state=state), catalogue(seed_table()))
     assert request["status"] == status
     assert request["status_notes"].startswith(step)
     assert problems(REQUEST, request) == []
 
 
 def test_a_grid_member_is_named_by_their_grid_and_a_team_by_its_name() -> None:
-    by_member = service_request(row(), catalogue())
+    by_member = service_request(row(), catalogue(seed_table()))
     assert by_member["agency_responsible"] == "城郊一网格网格 Grid 城郊一网格"
     assert "李四" not in str(by_member)
-    by_team = service_request(row(assignee_kind="team", assignee_name="乔庄镇综合行政执法队"), catalogue())
+    by_team = service_request(row(assignee_kind="team", assignee_name="乔庄镇综合行政执法队"), catalogue(seed_table()))
     assert by_team["agency_responsible"] == "乔庄镇综合行政执法队"
 
 
 def test_times_place_and_supervision() -> None:
     request = service_request(
-        row(supervision_level=2, state="closed", closed_at=OPENED + timedelta(hours=3)), catalogue()
+        row(supervision_level=2, state="closed", closed_at=OPENED + timedelta(hours=3)), catalogue(seed_table())
     )
     assert request["expected_datetime"] == "2026-12-02T08:00:00+00:00"
     assert request["updated_datetime"] == "2026-12-01T11:00:00+00:00"
     assert "督办2级" in request["status_notes"]
     assert request["address"] == "城郊社区，乔庄镇"
     assert (request["lat"], request["long"]) == (32.58765, 105.22346)
-    assert request["service_name"] == "环境卫生 Environment and sanitation"
+    assert request["service_name"] == "暴露垃圾 Exposed rubbish"

@@ -10,7 +10,6 @@ from typing import Any
 from core.cases import AttachEvent, OpenCase
 from core.events import EVENT_ADAPTER
 from core.routed import RoutedEvent
-from core.vocabulary import Category
 from dispatch.routing.decision import decide
 from dispatch.routing.duplicates import DuplicatePolicy, Opened
 from dispatch.routing.township_memory import TownshipMemory, deduplicate
@@ -66,7 +65,7 @@ def test_a_device_case_found_open_on_rebuild_keeps_folding() -> None:
     memory, item = TownshipMemory(NO_RADIUS), alert(START)
     stored = uuid.uuid4()
     seen = START - timedelta(minutes=5)
-    earlier = Opened(stored, Category.FIRE, 105.05, 32.05, START - timedelta(hours=3), "cam-7", seen)
+    earlier = Opened(stored, "1299", 105.05, 32.05, START - timedelta(hours=3), "cam-7", seen)
     memory.rebuild(0, item.township, [earlier])
     (decision,) = deduplicate([(0, item)], memory, split=set())
     assert isinstance(decision, AttachEvent) and decision.case_id == stored

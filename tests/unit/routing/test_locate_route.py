@@ -74,7 +74,7 @@ def test_severity_thresholds_select_the_rule() -> None:
 
 
 def test_a_township_rule_overrides_the_county_default() -> None:
-    rules = [*DEFAULT_RULES, rule(9, 5, PartyKind.ENFORCEMENT, unit=TOWN, category="environment")]
+    rules = [*DEFAULT_RULES, rule(9, 5, PartyKind.ENFORCEMENT, unit=TOWN, category="01")]
     result = decide(EVENT_ADAPTER.validate_python(event_body()), snapshot(rules), NOW)
     assert isinstance(result, OpenCase) and result.rule_id == 9 and result.assignee.kind is PartyKind.ENFORCEMENT
 
@@ -91,7 +91,7 @@ def test_a_point_outside_every_grid_is_queued_for_a_person() -> None:
 
 
 def test_no_matching_rule_is_queued_for_a_person_with_the_reason() -> None:
-    only_market = [rule(2, 20, PartyKind.AGENCY, category="market", agency_type="market")]
+    only_market = [rule(2, 20, PartyKind.AGENCY, category="09", agency_type="market")]
     result = decide(EVENT_ADAPTER.validate_python(event_body()), snapshot(only_market), NOW)
     assert isinstance(result, UnroutedEvent) and "no routing rule" in result.reason
 
@@ -103,5 +103,5 @@ def test_a_patrol_that_found_nothing_is_logged_not_opened() -> None:
 
 def test_rules_are_searched_in_written_order_within_a_unit() -> None:
     book = RuleBook([rule(2, 20, PartyKind.AGENCY, agency_type="x"), rule(1, 10, PartyKind.GRID_MEMBER)])
-    found = book.first_match([COUNTY], "incident", "road", Severity.NORMAL, TODAY)
+    found = book.first_match([COUNTY], "incident", "1499", Severity.NORMAL, TODAY)
     assert found is not None and found.id == 1

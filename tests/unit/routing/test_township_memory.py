@@ -10,7 +10,6 @@ from typing import Any
 from core.cases import AttachEvent, OpenCase
 from core.events import EVENT_ADAPTER
 from core.routed import RoutedEvent
-from core.vocabulary import Category
 from dispatch.routing.decision import decide
 from dispatch.routing.duplicates import DuplicatePolicy, Opened, RecentOpens, distance_m
 from dispatch.routing.township_memory import TownshipMemory, deduplicate
@@ -31,7 +30,7 @@ def test_a_township_new_to_the_partition_is_missing_until_rebuilt_from_its_open_
     memory, item = TownshipMemory(POLICY), routed()
     assert memory.missing([(2, item.township)]) == {item.township}
     stored = uuid.uuid4()
-    memory.rebuild(2, item.township, [Opened(stored, Category.ENVIRONMENT, 105.05, 32.05, NOW - timedelta(hours=1))])
+    memory.rebuild(2, item.township, [Opened(stored, "0199", 105.05, 32.05, NOW - timedelta(hours=1))])
     assert memory.missing([(2, item.township)]) == set()
     (decision,) = deduplicate([(2, item)], memory, split=set())
     assert isinstance(decision, AttachEvent) and decision.case_id == stored and decision.fallback == item.command
@@ -92,8 +91,8 @@ def test_a_lookup_looks_only_at_the_cases_near_its_point_however_many_are_rememb
     recent = RecentOpens(POLICY)
     for i in range(100_000):
         lon, lat = 104.0 + (i % 1000) * 0.001, 31.0 + (i // 1000) * 0.001
-        recent.remember(Opened(uuid.uuid4(), Category.ENVIRONMENT, lon, lat, NOW))
+        recent.remember(Opened(uuid.uuid4(), "0199", lon, lat, NOW))
     assert len(recent) == 100_000
     # Cases 100 m apart: a 50 m radius needs to look at the handful in the buckets around the point, not 100,000.
-    assert len(recent.candidates(Category.ENVIRONMENT, 104.5, 31.05)) <= 9
-    assert recent.near(Category.ENVIRONMENT, 104.5001, 31.05, NOW) is not None
+    assert len(recent.candidates("0199", 104.5, 31.05)) <= 9
+    assert recent.near("0199", 104.5001, 31.05, NOW) is not None

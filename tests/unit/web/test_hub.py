@@ -18,7 +18,7 @@ from core.cases import Assignee
 from core.notices import Notice
 from core.queues import QueueChange
 from core.registry import dump
-from core.vocabulary import CaseState, Category, PartyKind, Role, Severity
+from core.vocabulary import CaseState, PartyKind, Role, Severity
 from dispatch.access.scope import Scope
 from web.hub import LiveClient, LiveHub, LiveMessage, Overflow, TooManyConnections, to_client_message
 from web.settings import WebSettings
@@ -36,7 +36,7 @@ def view(case_id: uuid.UUID | None = None, version: int = 1, township: str = TOW
         id=case_id or uuid.uuid4(),
         version=version,
         state=CaseState.DISPATCHED,
-        category=Category.ENVIRONMENT,
+        category="0199",
         priority=Severity.NORMAL,
         event_type="incident",
         description="垃圾",

@@ -105,48 +105,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/basemaps": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Offered Basemaps
-         * @description The base maps the pages may draw under the grids, in the layer switch's order; empty when none is configured
-         *     (the offline default: the project's own layers only).
-         */
-        get: operations["offered_basemaps_api_v1_basemaps_get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/basemaps/local.pmtiles": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Local Pmtiles
-         * @description The local base map's PMTiles file for any signed-in account (one map for the whole deployment, so no area
-         *     applies): `Range: bytes=a-b` answers 206 with those bytes, a range beyond the end 416.
-         */
-        get: operations["local_pmtiles_api_v1_basemaps_local_pmtiles_get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/v1/cases": {
         parameters: {
             query?: never;
@@ -310,6 +268,47 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/categories": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Categories
+         * @description The category table: 大类 with their 小类, codes and Chinese and English names.
+         */
+        get: operations["categories_api_v1_categories_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/categories/{code}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set Category
+         * @description Add or change a category (a 小类 after its 大类); the stream processors reload at once, the intake within
+         *     GRID_CATEGORY_RELOAD_SECONDS. A category is retired (active false), never deleted: cases keep their code.
+         */
+        put: operations["set_category_api_v1_categories__code__put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/commands/{command_id}": {
         parameters: {
             query?: never;
@@ -326,50 +325,6 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/devices": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * List Devices
-         * @description The area's devices in service on a day, each with the grid it falls in that day and its live view.
-         */
-        get: operations["list_devices_api_v1_devices_get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/devices/{device_id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        /**
-         * Put Device
-         * @description Register a device or record its new version from `valid_from`; its unit must be in the caller's area.
-         */
-        put: operations["put_device_api_v1_devices__device_id__put"];
-        post?: never;
-        /**
-         * End Device
-         * @description Take a device out of service from today (its history is kept).
-         */
-        delete: operations["end_device_api_v1_devices__device_id__delete"];
         options?: never;
         head?: never;
         patch?: never;
@@ -465,29 +420,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/grids/import": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Import Grids
-         * @description Import grids with their 15-digit codes, households, population, kind and member, in force from
-         *     `effective_date`; the previous grids of each village in the file end the day before. Attribute names default to
-         *     English or the Chinese names county data uses (网格编码, 网格名称, 户数, 人口, 类型, 网格员). Every problem is
-         *     named at its grid; a village or member outside the caller's area answers as one that does not exist.
-         */
-        post: operations["import_grids_api_v1_grids_import_post"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/v1/grids/vacant": {
         parameters: {
             query?: never;
@@ -543,47 +475,6 @@ export interface paths {
         get: operations["responsible_at_api_v1_history_point_get"];
         put?: never;
         post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/inbox": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * List Inbox
-         * @description The notices addressed to the caller (dispatches, returns, 督办, review requests, extension decisions, deadlines
-         *     about to pass), newest first. An account that is no person's has an empty inbox.
-         */
-        get: operations["list_inbox_api_v1_inbox_get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/inbox/read": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Mark Read
-         * @description Mark the caller's notices read: the ids given (others' ids change nothing), or all of them.
-         */
-        post: operations["mark_read_api_v1_inbox_read_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -818,7 +709,7 @@ export interface paths {
         put?: never;
         /**
          * Validate Plan
-         * @description Check a plan against the registry as of its effective date, every applied plan in it; nothing changes.
+         * @description Check a plan against the registry of the day before it takes effect; nothing changes.
          */
         post: operations["validate_plan_api_v1_plans_validate_post"];
         delete?: never;
@@ -1148,97 +1039,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/step-slas": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Policies
-         * @description Step SLA policies in force or scheduled for the caller's area (county defaults, township overrides); a unit
-         *     outside the area lists nothing, as an unknown unit does.
-         */
-        get: operations["policies_api_v1_step_slas_get"];
-        put?: never;
-        /**
-         * Create Policy
-         * @description A policy for a unit of the caller's area, optionally for one category and priority, from `valid_from`.
-         */
-        post: operations["create_policy_api_v1_step_slas_post"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/step-slas/{policy_id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        /**
-         * Replace Policy
-         * @description Replace an open policy from `valid_from`: the old one ends that day and the new one (a new id, the same unit,
-         *     category and priority) begins; both stay in history.
-         */
-        put: operations["replace_policy_api_v1_step_slas__policy_id__put"];
-        post?: never;
-        /**
-         * End Policy
-         * @description End an open policy today: the next closest policy (or the product default) applies to new cases.
-         */
-        delete: operations["end_policy_api_v1_step_slas__policy_id__delete"];
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/step-slas/changes": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Policy Changes
-         * @description Who changed which policy of the caller's area (or above it) when and why, with the policy before and after.
-         */
-        get: operations["policy_changes_api_v1_step_slas_changes_get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/supervision/board": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Supervision Board
-         * @description Per township of the caller's area: open cases at each 督办 level and overdue ones not yet supervised, with the
-         *     cases most urgent first (the highest level, then the longest overdue).
-         */
-        get: operations["supervision_board_api_v1_supervision_board_get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/v1/supervisions": {
         parameters: {
             query?: never;
@@ -1319,151 +1119,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/open311/discovery.{fmt}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Open311 service discovery
-         * @description Where the GeoReport v2 endpoint is, its formats, and how to get a key.
-         */
-        get: operations["discovery_open311_discovery__fmt__get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/open311/v2/discovery.{fmt}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Open311 service discovery (under v2)
-         * @description Where the GeoReport v2 endpoint is, its formats, and how to get a key.
-         */
-        get: operations["discovery_open311_v2_discovery__fmt__get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/open311/v2/requests.{fmt}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * GET Service Requests
-         * @description Citizens' requests, newest first: at most 1,000 and 90 days; ids override the other filters.
-         */
-        get: operations["requests_open311_v2_requests__fmt__get"];
-        put?: never;
-        /**
-         * POST Service Request
-         * @description File a request: it enters the same intake as every event (source open311), so it is located, routed and
-         *     deduplicated; the answer is a token that becomes the request's id once routed.
-         */
-        post: operations["create_open311_v2_requests__fmt__post"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/open311/v2/requests/{service_request_id}.{fmt}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * GET Service Request
-         * @description One citizen's request.
-         */
-        get: operations["one_request_open311_v2_requests__service_request_id___fmt__get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/open311/v2/services.{fmt}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * GET Service List
-         * @description The request types: the product's categories, in Chinese with English.
-         */
-        get: operations["services_open311_v2_services__fmt__get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/open311/v2/services/{service_code}.{fmt}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * GET Service Definition
-         * @description The attributes a request of this type may carry.
-         */
-        get: operations["definition_open311_v2_services__service_code___fmt__get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/open311/v2/tokens/{token}.{fmt}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * GET service_request_id from a token
-         * @description The request id a token became; null while the request is being routed or waits for a person to route it.
-         */
-        get: operations["token_open311_v2_tokens__token___fmt__get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1527,30 +1182,6 @@ export interface components {
             name: string;
         };
         /**
-         * BaseMap
-         * @description One base map the pages may draw: its raster tile layers, bottom first (a picture, then its annotations).
-         */
-        BaseMap: {
-            /** Attribution */
-            attribution: string;
-            /**
-             * Id
-             * @enum {string}
-             */
-            id: "xyz" | "pmtiles";
-            /**
-             * Kind
-             * @enum {string}
-             */
-            kind: "xyz" | "pmtiles";
-            /** Layers */
-            layers: string[][];
-            /** Max Zoom */
-            max_zoom: number;
-            /** Name */
-            name: string;
-        };
-        /**
          * BatchResult
          * @description One answer per item, in the order sent, and how many of each.
          */
@@ -1577,123 +1208,6 @@ export interface components {
             invalid: number;
             /** Results */
             results: components["schemas"]["ItemResult"][];
-        };
-        /**
-         * Board
-         * @description The board at a moment, townships most urgent first.
-         */
-        Board: {
-            /**
-             * At
-             * Format: date-time
-             */
-            at: string;
-            /** Townships */
-            townships: components["schemas"]["BoardTownship"][];
-            /**
-             * Truncated
-             * @description more cases than the limit: counts are complete, the lists are not
-             */
-            truncated: boolean;
-        };
-        /**
-         * BoardCase
-         * @description One case on the board: what it is, whose move it is, how late, at which 督办 level.
-         */
-        BoardCase: {
-            assignee: components["schemas"]["Assignee"] | null;
-            category: components["schemas"]["Category"];
-            /** Grid Name */
-            grid_name: string | null;
-            /**
-             * Id
-             * @description the case id (its code)
-             */
-            id: string;
-            /**
-             * Level
-             * @description 督办 level of the current step: 0 none yet, 1 township, 2 county, 3 repeated
-             */
-            level: number;
-            /**
-             * Overdue Minutes
-             * @description minutes past the step's deadline; None while on time
-             */
-            overdue_minutes: number | null;
-            priority: components["schemas"]["Severity"];
-            state: components["schemas"]["CaseState"];
-            step: components["schemas"]["Step"];
-            /** Step Due At */
-            step_due_at: string | null;
-            /**
-             * Title
-             * @description the description's first line, cut short
-             */
-            title: string;
-        };
-        /**
-         * BoardTownship
-         * @description A township's row: how many cases at each 督办 level, how many overdue not yet supervised, and the cases.
-         */
-        BoardTownship: {
-            /** Cases */
-            cases?: components["schemas"]["BoardCase"][];
-            /**
-             * Level 1
-             * @default 0
-             */
-            level_1: number;
-            /**
-             * Level 2
-             * @default 0
-             */
-            level_2: number;
-            /**
-             * Level 3
-             * @default 0
-             */
-            level_3: number;
-            /**
-             * Overdue Unsupervised
-             * @default 0
-             */
-            overdue_unsupervised: number;
-            /** Township Code */
-            township_code: string;
-            /** Township Name */
-            township_name: string;
-        };
-        /** Body_import_grids_api_v1_grids_import_post */
-        Body_import_grids_api_v1_grids_import_post: {
-            /** Code Field */
-            code_field?: string | null;
-            /**
-             * Dry Run
-             * @description check and report, write nothing
-             * @default false
-             */
-            dry_run: boolean;
-            /**
-             * Effective Date
-             * Format: date
-             * @description first day of the new grids, YYYY-MM-DD
-             */
-            effective_date: string;
-            /**
-             * File
-             * @description GeoJSON FeatureCollection, or a .zip of .shp/.shx/.dbf(/.cpg)
-             */
-            file: string;
-            /** Households Field */
-            households_field?: string | null;
-            /** Kind Field */
-            kind_field?: string | null;
-            /** Member Field */
-            member_field?: string | null;
-            /** Name Field */
-            name_field?: string | null;
-            /** Population Field */
-            population_field?: string | null;
         };
         /** Body_sign_in_api_v1_auth_token_post */
         Body_sign_in_api_v1_auth_token_post: {
@@ -1755,7 +1269,11 @@ export interface components {
          */
         CaseView: {
             assignee: components["schemas"]["Assignee"] | null;
-            category: components["schemas"]["Category"];
+            /**
+             * Category
+             * @description 小类 code; its 大类 is its first two digits
+             */
+            category: string;
             /** Closed At */
             closed_at?: string | null;
             /** Description */
@@ -1835,11 +1353,40 @@ export interface components {
             version: number;
         };
         /**
-         * Category
-         * @description What an event is about; drives routing and SLAs.
-         * @enum {string}
+         * Categories
+         * @description The whole table, and what each legacy English value of earlier clients stands for.
          */
-        Category: "environment" | "road" | "safety" | "dispute" | "illegal_construction" | "market" | "public_order" | "fire" | "flood" | "other";
+        Categories: {
+            /**
+             * Legacy
+             * @description legacy value → its 大类 code (an event files under its xx99 小类)
+             */
+            legacy: {
+                [key: string]: string;
+            };
+            /** Majors */
+            majors: components["schemas"]["Major"][];
+        };
+        /**
+         * CategoryEdit
+         * @description A category's names, place in its list, and whether new reports may name it.
+         */
+        CategoryEdit: {
+            /**
+             * Active
+             * @default true
+             */
+            active: boolean;
+            /** Name En */
+            name_en: string;
+            /** Name Zh */
+            name_zh: string;
+            /**
+             * Position
+             * @default 0
+             */
+            position: number;
+        };
         /**
          * CheckBody
          * @description The dispatcher checks the result: passed, or back for rework (返工).
@@ -1863,8 +1410,12 @@ export interface components {
          * @description 群众诉求: a citizen's request, e.g. forwarded from the 12345 hotline.
          */
         CitizenReport: {
-            /** @default other */
-            category: components["schemas"]["Category"];
+            /**
+             * Category
+             * @description 小类 code (4 digits; a 2-digit 大类 files under its general 小类 xx99), or one of the legacy English values, which name a 大类
+             * @default 0699
+             */
+            category: string | ("dispute" | "environment" | "fire" | "flood" | "illegal_construction" | "market" | "other" | "public_order" | "road" | "safety");
             /**
              * Description
              * @default
@@ -2016,81 +1567,6 @@ export interface components {
             violation: string;
         };
         /**
-         * DeviceKind
-         * @description A camera (video analytics) or a sensor of some kind.
-         * @enum {string}
-         */
-        DeviceKind: "camera" | "sensor";
-        /**
-         * DeviceSpec
-         * @description A device as an administrator or a gateway registers it; a change is a new version from `valid_from`.
-         */
-        DeviceSpec: {
-            kind: components["schemas"]["DeviceKind"];
-            /**
-             * Live Url
-             * @description its live view: an RTSP or HLS address
-             */
-            live_url?: string | null;
-            location: components["schemas"]["LonLat"];
-            /** Name */
-            name: string;
-            /**
-             * Sensor Kind
-             * @description for a sensor: water_level, smoke, noise…
-             */
-            sensor_kind?: string | null;
-            /**
-             * Unit Code
-             * @description the owning township or village
-             */
-            unit_code: string;
-            /**
-             * Valid From
-             * @description first day of this version; today when left out
-             */
-            valid_from?: string | null;
-        };
-        /**
-         * DeviceView
-         * @description A device as the registry answers: one version, with the grid it falls in on the day asked.
-         */
-        DeviceView: {
-            /** Grid Code */
-            grid_code: string | null;
-            /** Grid Name */
-            grid_name: string | null;
-            /** Id */
-            id: string;
-            kind: components["schemas"]["DeviceKind"];
-            /** Lat */
-            lat: number;
-            /** Live Url */
-            live_url: string | null;
-            /** Lon */
-            lon: number;
-            /** Name */
-            name: string;
-            /** Sensor Kind */
-            sensor_kind: string | null;
-            /** Unit Code */
-            unit_code: string;
-            /**
-             * Updated At
-             * Format: date-time
-             */
-            updated_at: string;
-            /** Updated By */
-            updated_by: string;
-            /**
-             * Valid From
-             * Format: date
-             */
-            valid_from: string;
-            /** Valid To */
-            valid_to: string | null;
-        };
-        /**
          * DisclosurePage
          * @description A page of the feed, newest first, and the cursor of the next page (None after the last).
          */
@@ -2105,8 +1581,12 @@ export interface components {
          * @description 执法线索: a suspected violation for the enforcement team.
          */
         EnforcementLead: {
-            /** @default other */
-            category: components["schemas"]["Category"];
+            /**
+             * Category
+             * @description 小类 code (4 digits; a 2-digit 大类 files under its general 小类 xx99), or one of the legacy English values, which name a 大类
+             * @default 0699
+             */
+            category: string | ("dispute" | "environment" | "fire" | "flood" | "illegal_construction" | "market" | "other" | "public_order" | "road" | "safety");
             /**
              * Description
              * @default
@@ -2208,27 +1688,16 @@ export interface components {
             detail?: components["schemas"]["ValidationError"][];
         };
         /**
-         * Inbox
-         * @description A page of the caller's notices and how many of all of them are unread.
-         */
-        Inbox: {
-            /** Items */
-            items: components["schemas"]["Notice"][];
-            /**
-             * Next Before
-             * @description pass as `before` for the next page; null on the last
-             */
-            next_before: number | null;
-            /** Unread */
-            unread: number;
-        };
-        /**
          * Incident
          * @description 事件: something a grid worker saw that needs handling.
          */
         Incident: {
-            /** @default other */
-            category: components["schemas"]["Category"];
+            /**
+             * Category
+             * @description 小类 code (4 digits; a 2-digit 大类 files under its general 小类 xx99), or one of the legacy English values, which name a 大类
+             * @default 0699
+             */
+            category: string | ("dispute" | "environment" | "fire" | "flood" | "illegal_construction" | "market" | "other" | "public_order" | "road" | "safety");
             /**
              * Description
              * @default
@@ -2307,27 +1776,23 @@ export interface components {
             lon: number;
         };
         /**
-         * Marked
-         * @description How many notices were marked read, and how many stay unread.
+         * Major
+         * @description A 大类 and its 小类, in the table's order.
          */
-        Marked: {
-            /** Marked */
-            marked: number;
-            /** Unread */
-            unread: number;
-        };
-        /**
-         * MarkRead
-         * @description Which notices to mark read: these ids, or every unread one (`all`).
-         */
-        MarkRead: {
+        Major: {
+            /** Active */
+            active: boolean;
             /**
-             * All
-             * @default false
+             * Code
+             * @description 2 digits
              */
-            all: boolean;
-            /** Ids */
-            ids?: number[] | null;
+            code: string;
+            /** Minors */
+            minors: components["schemas"]["Minor"][];
+            /** Name En */
+            name_en: string;
+            /** Name Zh */
+            name_zh: string;
         };
         /**
          * Me
@@ -2417,35 +1882,24 @@ export interface components {
             reason: string;
         };
         /**
-         * Notice
-         * @description One notice addressed to one person about one case.
+         * Minor
+         * @description A 小类: what a report names.
          */
-        Notice: {
+        Minor: {
             /**
-             * Case Id
-             * Format: uuid
+             * Active
+             * @description open to new reports (a retired one still names the cases filed under it)
              */
-            case_id: string;
+            active: boolean;
             /**
-             * Created At
-             * Format: date-time
+             * Code
+             * @description 4 digits, the first two its 大类's
              */
-            created_at: string;
-            /** Id */
-            id: number;
-            /**
-             * Kind
-             * @enum {string}
-             */
-            kind: "dispatched" | "returned" | "supervised" | "review_requested" | "extension_requested" | "extension_decided" | "deadline";
-            /** Person Id */
-            person_id: string;
-            /** Read At */
-            read_at?: string | null;
-            /** Text En */
-            text_en: string;
-            /** Text Zh */
-            text_zh: string;
+            code: string;
+            /** Name En */
+            name_en: string;
+            /** Name Zh */
+            name_zh: string;
         };
         /**
          * PartyKind
@@ -2467,8 +1921,12 @@ export interface components {
          * @description 巡查: a grid worker's patrol; may report that nothing was found.
          */
         Patrol: {
-            /** @default other */
-            category: components["schemas"]["Category"];
+            /**
+             * Category
+             * @description 小类 code (4 digits; a 2-digit 大类 files under its general 小类 xx99), or one of the legacy English values, which name a 大类
+             * @default 0699
+             */
+            category: string | ("dispute" | "environment" | "fire" | "flood" | "illegal_construction" | "market" | "other" | "public_order" | "road" | "safety");
             /**
              * Description
              * @default
@@ -2651,8 +2109,17 @@ export interface components {
              * @description the enforcement team that decided
              */
             authority: string;
-            /** @description the case type */
-            category: components["schemas"]["Category"];
+            /**
+             * Category
+             * @description the case type: its 小类 code
+             */
+            category: string;
+            /**
+             * Category Name
+             * @description 大类/小类 in Chinese
+             * @default
+             */
+            category_name: string;
             /**
              * Decided On
              * Format: date
@@ -2966,7 +2433,8 @@ export interface components {
         RuleSpec: {
             /** Agency Type */
             agency_type?: string | null;
-            category?: components["schemas"]["Category"] | null;
+            /** Category */
+            category?: (string | ("dispute" | "environment" | "fire" | "flood" | "illegal_construction" | "market" | "other" | "public_order" | "road" | "safety")) | null;
             /** Event Type */
             event_type?: ("patrol" | "incident" | "enforcement_lead" | "citizen_report" | "sensor_alert") | null;
             min_severity?: components["schemas"]["Severity"] | null;
@@ -3014,8 +2482,12 @@ export interface components {
          * @description 感知告警: an alert from a sensor or a video-analytics camera.
          */
         SensorAlert: {
-            /** @default other */
-            category: components["schemas"]["Category"];
+            /**
+             * Category
+             * @description 小类 code (4 digits; a 2-digit 大类 files under its general 小类 xx99), or one of the legacy English values, which name a 大类
+             * @default 0699
+             */
+            category: string | ("dispute" | "environment" | "fire" | "flood" | "illegal_construction" | "market" | "other" | "public_order" | "road" | "safety");
             /**
              * Confidence
              * @default 1
@@ -3174,79 +2646,6 @@ export interface components {
          * @enum {string}
          */
         Step: "dispatch" | "accept" | "verify" | "handle" | "check" | "close" | "done";
-        /**
-         * StepSlaSpec
-         * @description A new policy: the unit (county default or township override), optionally one category and one priority.
-         */
-        StepSlaSpec: {
-            /**
-             * Accept Minutes
-             * @description minutes to accept (接收) a dispatched case
-             */
-            accept_minutes: number;
-            /** @description only cases of this category (default any) */
-            category?: components["schemas"]["Category"] | null;
-            /**
-             * Note
-             * @description what the policy is for
-             * @default
-             */
-            note: string;
-            /** @description only cases of this priority (default any) */
-            priority?: components["schemas"]["Severity"] | null;
-            /**
-             * Reason
-             * @description why (recorded in the audit trail)
-             */
-            reason: string;
-            /**
-             * Unit Code
-             * @description county (default) or township (override) code
-             */
-            unit_code: string;
-            /**
-             * Valid From
-             * @description first day in force (Asia/Shanghai); default today
-             */
-            valid_from?: string | null;
-            /**
-             * Verify Minutes
-             * @description minutes to verify (快速核查) on site
-             */
-            verify_minutes: number;
-        };
-        /**
-         * StepSlaTerms
-         * @description The clock of a policy and why it is set: what a replacement changes.
-         */
-        StepSlaTerms: {
-            /**
-             * Accept Minutes
-             * @description minutes to accept (接收) a dispatched case
-             */
-            accept_minutes: number;
-            /**
-             * Note
-             * @description what the policy is for
-             * @default
-             */
-            note: string;
-            /**
-             * Reason
-             * @description why (recorded in the audit trail)
-             */
-            reason: string;
-            /**
-             * Valid From
-             * @description first day in force (Asia/Shanghai); default today
-             */
-            valid_from?: string | null;
-            /**
-             * Verify Minutes
-             * @description minutes to verify (快速核查) on site
-             */
-            verify_minutes: number;
-        };
         /**
          * SubmitBody
          * @description The result, with evidence of it.
@@ -3750,137 +3149,13 @@ export interface operations {
             };
         };
     };
-    offered_basemaps_api_v1_basemaps_get: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["BaseMap"][];
-                };
-            };
-            /** @description not signed in, or the token expired, was revoked, or its account no longer serves */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Refusal"];
-                };
-            };
-            /** @description outside the caller's role or area */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Refusal"];
-                };
-            };
-            /** @description a backing service (database or broker) is restarting; see Retry-After */
-            503: {
-                headers: {
-                    /** @description seconds to wait before trying again */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Refusal"];
-                };
-            };
-        };
-    };
-    local_pmtiles_api_v1_basemaps_local_pmtiles_get: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description the whole file (no Range header) */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/vnd.pmtiles": unknown;
-                };
-            };
-            /** @description the bytes of the Range header's range */
-            206: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/vnd.pmtiles": unknown;
-                };
-            };
-            /** @description not signed in, or the token expired, was revoked, or its account no longer serves */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Refusal"];
-                };
-            };
-            /** @description outside the caller's role or area */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Refusal"];
-                };
-            };
-            /** @description no local base map is configured (GRID_BASEMAP_PMTILES), or its file is missing */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Refusal"];
-                };
-            };
-            /** @description the range starts beyond the file; Content-Range gives its size */
-            416: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Refusal"];
-                };
-            };
-            /** @description a backing service (database or broker) is restarting; see Retry-After */
-            503: {
-                headers: {
-                    /** @description seconds to wait before trying again */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Refusal"];
-                };
-            };
-        };
-    };
     cases_api_v1_cases_get: {
         parameters: {
             query?: {
                 /** @description person or team id */
                 assignee?: string | null;
-                category?: components["schemas"]["Category"] | null;
+                /** @description 大类 (all its 小类) or 小类 code, or a legacy English value (its 大类) */
+                category?: string | null;
                 from?: string | null;
                 grid?: string | null;
                 limit?: number;
@@ -4439,7 +3714,8 @@ export interface operations {
             query?: {
                 /** @description person or team id */
                 assignee?: string | null;
-                category?: components["schemas"]["Category"] | null;
+                /** @description 大类 (all its 小类) or 小类 code, or a legacy English value (its 大类) */
+                category?: string | null;
                 /** @description xlsx or csv (UTF-8 with a BOM) */
                 format?: "xlsx" | "csv";
                 from?: string | null;
@@ -4508,84 +3784,9 @@ export interface operations {
             };
         };
     };
-    get_command_api_v1_commands__command_id__get: {
+    categories_api_v1_categories_get: {
         parameters: {
             query?: never;
-            header?: never;
-            path: {
-                command_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
-                };
-            };
-            /** @description not signed in, or the token expired, was revoked, or its account no longer serves */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Refusal"];
-                };
-            };
-            /** @description outside the caller's role or area */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Refusal"];
-                };
-            };
-            /** @description nothing of that id in the caller's area */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Refusal"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-            /** @description a backing service (database or broker) is restarting; see Retry-After */
-            503: {
-                headers: {
-                    /** @description seconds to wait before trying again */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Refusal"];
-                };
-            };
-        };
-    };
-    list_devices_api_v1_devices_get: {
-        parameters: {
-            query?: {
-                kind?: components["schemas"]["DeviceKind"] | null;
-                /** @description the day (today by default) */
-                on?: string | null;
-            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -4598,7 +3799,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DeviceView"][];
+                    "application/json": components["schemas"]["Categories"];
                 };
             };
             /** @description not signed in, or the token expired, was revoked, or its account no longer serves */
@@ -4617,15 +3818,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Refusal"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
             /** @description a backing service (database or broker) is restarting; see Retry-After */
@@ -4641,19 +3833,18 @@ export interface operations {
             };
         };
     };
-    put_device_api_v1_devices__device_id__put: {
+    set_category_api_v1_categories__code__put: {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                /** @description the device's id as its gateway names it */
-                device_id: string;
+                code: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["DeviceSpec"];
+                "application/json": components["schemas"]["CategoryEdit"];
             };
         };
         responses: {
@@ -4663,7 +3854,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DeviceView"];
+                    "application/json": components["schemas"]["Categories"];
                 };
             };
             /** @description not signed in, or the token expired, was revoked, or its account no longer serves */
@@ -4684,17 +3875,8 @@ export interface operations {
                     "application/json": components["schemas"]["Refusal"];
                 };
             };
-            /** @description nothing of that id in the caller's area */
+            /** @description a 小类 without its 大类 */
             404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Refusal"];
-                };
-            };
-            /** @description a change dated before the current version */
-            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4733,24 +3915,27 @@ export interface operations {
             };
         };
     };
-    end_device_api_v1_devices__device_id__delete: {
+    get_command_api_v1_commands__command_id__get: {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                /** @description the device's id as its gateway names it */
-                device_id: string;
+                command_id: string;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
             /** @description Successful Response */
-            204: {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
             };
             /** @description not signed in, or the token expired, was revoked, or its account no longer serves */
             401: {
@@ -5110,95 +4295,6 @@ export interface operations {
             };
         };
     };
-    import_grids_api_v1_grids_import_post: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "multipart/form-data": components["schemas"]["Body_import_grids_api_v1_grids_import_post"];
-            };
-        };
-        responses: {
-            /** @description dry run: what the import would do; nothing written */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Successful Response */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
-                };
-            };
-            /** @description not signed in, or the token expired, was revoked, or its account no longer serves */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Refusal"];
-                };
-            };
-            /** @description outside the caller's role or area */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Refusal"];
-                };
-            };
-            /** @description a village or member the file names is not in the registry or not in the caller's area */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Refusal"];
-                };
-            };
-            /** @description the body is larger than this operation accepts */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Refusal"];
-                };
-            };
-            /** @description the file is unreadable or invalid: one entry per problem, naming the grid */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Refusal"];
-                };
-            };
-            /** @description a backing service (database or broker) is restarting; see Retry-After */
-            503: {
-                headers: {
-                    /** @description seconds to wait before trying again */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Refusal"];
-                };
-            };
-        };
-    };
     vacant_grids_api_v1_grids_vacant_get: {
         parameters: {
             query?: never;
@@ -5395,141 +4491,6 @@ export interface operations {
             };
         };
     };
-    list_inbox_api_v1_inbox_get: {
-        parameters: {
-            query?: {
-                /** @description notices older than this id */
-                before?: number | null;
-                limit?: number;
-                /** @description only unread notices */
-                unread?: boolean;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Inbox"];
-                };
-            };
-            /** @description not signed in, or the token expired, was revoked, or its account no longer serves */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Refusal"];
-                };
-            };
-            /** @description outside the caller's role or area */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Refusal"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-            /** @description a backing service (database or broker) is restarting; see Retry-After */
-            503: {
-                headers: {
-                    /** @description seconds to wait before trying again */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Refusal"];
-                };
-            };
-        };
-    };
-    mark_read_api_v1_inbox_read_post: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["MarkRead"];
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Marked"];
-                };
-            };
-            /** @description not signed in, or the token expired, was revoked, or its account no longer serves */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Refusal"];
-                };
-            };
-            /** @description outside the caller's role or area */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Refusal"];
-                };
-            };
-            /** @description the body is larger than this operation accepts */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Refusal"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-            /** @description a backing service (database or broker) is restarting; see Retry-After */
-            503: {
-                headers: {
-                    /** @description seconds to wait before trying again */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Refusal"];
-                };
-            };
-        };
-    };
     upload_media_api_v1_media_post: {
         parameters: {
             query?: never;
@@ -5693,7 +4654,7 @@ export interface operations {
     case_metrics_api_v1_metrics_get: {
         parameters: {
             query?: {
-                by?: "township" | "village" | "grid" | "team" | "person";
+                by?: "township" | "village" | "grid" | "team" | "person" | "major_category" | "category";
                 /** @description period start (default: 30 days ago) */
                 from?: string | null;
                 /** @description period end, exclusive (default: now) */
@@ -5759,7 +4720,7 @@ export interface operations {
     export_metrics_api_v1_metrics_export_get: {
         parameters: {
             query?: {
-                by?: "township" | "village" | "grid" | "team" | "person";
+                by?: "township" | "village" | "grid" | "team" | "person" | "major_category" | "category";
                 /** @description xlsx or csv (UTF-8 with a BOM) */
                 format?: "xlsx" | "csv";
                 /** @description period start (default: 30 days ago) */
@@ -6354,10 +5315,7 @@ export interface operations {
     };
     apply_plan_api_v1_plans_post: {
         parameters: {
-            query?: {
-                /** @description the `registry_revision` the plan was validated against; refused with 409 if it moved */
-                registry_revision?: number | null;
-            };
+            query?: never;
             header?: never;
             path?: never;
             cookie?: never;
@@ -6397,7 +5355,7 @@ export interface operations {
                     "application/json": components["schemas"]["Refusal"];
                 };
             };
-            /** @description a plan with this id exists, or it cannot stack on the registry (out of order, stale, clashing) */
+            /** @description a plan with this id exists */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6508,10 +5466,7 @@ export interface operations {
     };
     validate_plan_api_v1_plans_validate_post: {
         parameters: {
-            query?: {
-                /** @description the `registry_revision` the plan was validated against; refused with 409 if it moved */
-                registry_revision?: number | null;
-            };
+            query?: never;
             header?: never;
             path?: never;
             cookie?: never;
@@ -6544,15 +5499,6 @@ export interface operations {
             };
             /** @description outside the caller's role or area */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Refusal"];
-                };
-            };
-            /** @description the plan cannot stack on the registry: out of order, stale, or clashing with a plan */
-            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7866,437 +6812,6 @@ export interface operations {
             };
         };
     };
-    policies_api_v1_step_slas_get: {
-        parameters: {
-            query?: {
-                unit?: string | null;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    }[];
-                };
-            };
-            /** @description not signed in, or the token expired, was revoked, or its account no longer serves */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Refusal"];
-                };
-            };
-            /** @description outside the caller's role or area */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Refusal"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-            /** @description a backing service (database or broker) is restarting; see Retry-After */
-            503: {
-                headers: {
-                    /** @description seconds to wait before trying again */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Refusal"];
-                };
-            };
-        };
-    };
-    create_policy_api_v1_step_slas_post: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["StepSlaSpec"];
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
-                };
-            };
-            /** @description not signed in, or the token expired, was revoked, or its account no longer serves */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Refusal"];
-                };
-            };
-            /** @description outside the caller's role or area */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Refusal"];
-                };
-            };
-            /** @description a unit (or policy) unknown or outside the caller's area; the detail names the field */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Refusal"];
-                };
-            };
-            /** @description the unit already has an open policy for this category and priority: replace it */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Refusal"];
-                };
-            };
-            /** @description the body is larger than this operation accepts */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Refusal"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-            /** @description a backing service (database or broker) is restarting; see Retry-After */
-            503: {
-                headers: {
-                    /** @description seconds to wait before trying again */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Refusal"];
-                };
-            };
-        };
-    };
-    replace_policy_api_v1_step_slas__policy_id__put: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                policy_id: number;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["StepSlaTerms"];
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
-                };
-            };
-            /** @description not signed in, or the token expired, was revoked, or its account no longer serves */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Refusal"];
-                };
-            };
-            /** @description outside the caller's role or area */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Refusal"];
-                };
-            };
-            /** @description a unit (or policy) unknown or outside the caller's area; the detail names the field */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Refusal"];
-                };
-            };
-            /** @description the body is larger than this operation accepts */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Refusal"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-            /** @description a backing service (database or broker) is restarting; see Retry-After */
-            503: {
-                headers: {
-                    /** @description seconds to wait before trying again */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Refusal"];
-                };
-            };
-        };
-    };
-    end_policy_api_v1_step_slas__policy_id__delete: {
-        parameters: {
-            query: {
-                /** @description why (recorded) */
-                reason: string;
-            };
-            header?: never;
-            path: {
-                policy_id: number;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description not signed in, or the token expired, was revoked, or its account no longer serves */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Refusal"];
-                };
-            };
-            /** @description outside the caller's role or area */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Refusal"];
-                };
-            };
-            /** @description a unit (or policy) unknown or outside the caller's area; the detail names the field */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Refusal"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-            /** @description a backing service (database or broker) is restarting; see Retry-After */
-            503: {
-                headers: {
-                    /** @description seconds to wait before trying again */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Refusal"];
-                };
-            };
-        };
-    };
-    policy_changes_api_v1_step_slas_changes_get: {
-        parameters: {
-            query?: {
-                limit?: number;
-                unit?: string | null;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    }[];
-                };
-            };
-            /** @description not signed in, or the token expired, was revoked, or its account no longer serves */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Refusal"];
-                };
-            };
-            /** @description outside the caller's role or area */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Refusal"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-            /** @description a backing service (database or broker) is restarting; see Retry-After */
-            503: {
-                headers: {
-                    /** @description seconds to wait before trying again */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Refusal"];
-                };
-            };
-        };
-    };
-    supervision_board_api_v1_supervision_board_get: {
-        parameters: {
-            query?: {
-                /** @description most cases listed (the counts are complete) */
-                limit?: number;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Board"];
-                };
-            };
-            /** @description not signed in, or the token expired, was revoked, or its account no longer serves */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Refusal"];
-                };
-            };
-            /** @description outside the caller's role or area */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Refusal"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-            /** @description a backing service (database or broker) is restarting; see Retry-After */
-            503: {
-                headers: {
-                    /** @description seconds to wait before trying again */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Refusal"];
-                };
-            };
-        };
-    };
     supervision_records_api_v1_supervisions_get: {
         parameters: {
             query?: {
@@ -8514,773 +7029,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Refusal"];
-                };
-            };
-        };
-    };
-    discovery_open311_discovery__fmt__get: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                fmt: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description the document, in the format of the suffix */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": unknown;
-                    "text/xml": unknown;
-                };
-            };
-            /** @description a parameter at fault, named in the description */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        code: number;
-                        description: string;
-                    }[];
-                    "text/xml": unknown;
-                };
-            };
-            /** @description no such service, request, token, jurisdiction or format */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        code: number;
-                        description: string;
-                    }[];
-                    "text/xml": unknown;
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-            /** @description too many reads from this address; see Retry-After */
-            429: {
-                headers: {
-                    /** @description seconds to wait before trying again */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        code: number;
-                        description: string;
-                    }[];
-                    "text/xml": unknown;
-                };
-            };
-            /** @description a backing service is restarting; see Retry-After */
-            503: {
-                headers: {
-                    /** @description seconds to wait before trying again */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        code: number;
-                        description: string;
-                    }[];
-                    "text/xml": unknown;
-                };
-            };
-        };
-    };
-    discovery_open311_v2_discovery__fmt__get: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                fmt: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description the document, in the format of the suffix */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": unknown;
-                    "text/xml": unknown;
-                };
-            };
-            /** @description a parameter at fault, named in the description */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        code: number;
-                        description: string;
-                    }[];
-                    "text/xml": unknown;
-                };
-            };
-            /** @description no such service, request, token, jurisdiction or format */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        code: number;
-                        description: string;
-                    }[];
-                    "text/xml": unknown;
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-            /** @description too many reads from this address; see Retry-After */
-            429: {
-                headers: {
-                    /** @description seconds to wait before trying again */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        code: number;
-                        description: string;
-                    }[];
-                    "text/xml": unknown;
-                };
-            };
-            /** @description a backing service is restarting; see Retry-After */
-            503: {
-                headers: {
-                    /** @description seconds to wait before trying again */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        code: number;
-                        description: string;
-                    }[];
-                    "text/xml": unknown;
-                };
-            };
-        };
-    };
-    requests_open311_v2_requests__fmt__get: {
-        parameters: {
-            query?: {
-                end_date?: string | null;
-                jurisdiction_id?: string | null;
-                service_code?: string | null;
-                service_request_id?: string | null;
-                start_date?: string | null;
-                /** @description open, closed, or both comma-separated */
-                status?: string | null;
-            };
-            header?: never;
-            path: {
-                fmt: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description the document, in the format of the suffix */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": unknown;
-                    "text/xml": unknown;
-                };
-            };
-            /** @description a parameter at fault, named in the description */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        code: number;
-                        description: string;
-                    }[];
-                    "text/xml": unknown;
-                };
-            };
-            /** @description no such service, request, token, jurisdiction or format */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        code: number;
-                        description: string;
-                    }[];
-                    "text/xml": unknown;
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-            /** @description too many reads from this address; see Retry-After */
-            429: {
-                headers: {
-                    /** @description seconds to wait before trying again */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        code: number;
-                        description: string;
-                    }[];
-                    "text/xml": unknown;
-                };
-            };
-            /** @description a backing service is restarting; see Retry-After */
-            503: {
-                headers: {
-                    /** @description seconds to wait before trying again */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        code: number;
-                        description: string;
-                    }[];
-                    "text/xml": unknown;
-                };
-            };
-        };
-    };
-    create_open311_v2_requests__fmt__post: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                fmt: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/x-www-form-urlencoded": {
-                    account_id?: string;
-                    address_id?: string;
-                    address_string?: string;
-                    api_key: string;
-                    /** @enum {string} */
-                    "attribute[severity]"?: "low" | "normal" | "high" | "urgent";
-                    description?: string;
-                    device_id?: string;
-                    email?: string;
-                    first_name?: string;
-                    jurisdiction_id?: string;
-                    last_name?: string;
-                    lat: string;
-                    long: string;
-                    media_url?: string;
-                    phone?: string;
-                    service_code: string;
-                };
-            };
-        };
-        responses: {
-            /** @description the document, in the format of the suffix */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": unknown;
-                    "text/xml": unknown;
-                };
-            };
-            /** @description a parameter at fault, named in the description */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        code: number;
-                        description: string;
-                    }[];
-                    "text/xml": unknown;
-                };
-            };
-            /** @description a missing, revoked or unknown api_key */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        code: number;
-                        description: string;
-                    }[];
-                    "text/xml": unknown;
-                };
-            };
-            /** @description no such service, request, token, jurisdiction or format */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        code: number;
-                        description: string;
-                    }[];
-                    "text/xml": unknown;
-                };
-            };
-            /** @description the body is larger than this operation accepts */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Refusal"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-            /** @description too many reads from this address; see Retry-After */
-            429: {
-                headers: {
-                    /** @description seconds to wait before trying again */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        code: number;
-                        description: string;
-                    }[];
-                    "text/xml": unknown;
-                };
-            };
-            /** @description a backing service is restarting; see Retry-After */
-            503: {
-                headers: {
-                    /** @description seconds to wait before trying again */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        code: number;
-                        description: string;
-                    }[];
-                    "text/xml": unknown;
-                };
-            };
-        };
-    };
-    one_request_open311_v2_requests__service_request_id___fmt__get: {
-        parameters: {
-            query?: {
-                jurisdiction_id?: string | null;
-            };
-            header?: never;
-            path: {
-                fmt: string;
-                service_request_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description the document, in the format of the suffix */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": unknown;
-                    "text/xml": unknown;
-                };
-            };
-            /** @description a parameter at fault, named in the description */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        code: number;
-                        description: string;
-                    }[];
-                    "text/xml": unknown;
-                };
-            };
-            /** @description no such service, request, token, jurisdiction or format */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        code: number;
-                        description: string;
-                    }[];
-                    "text/xml": unknown;
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-            /** @description too many reads from this address; see Retry-After */
-            429: {
-                headers: {
-                    /** @description seconds to wait before trying again */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        code: number;
-                        description: string;
-                    }[];
-                    "text/xml": unknown;
-                };
-            };
-            /** @description a backing service is restarting; see Retry-After */
-            503: {
-                headers: {
-                    /** @description seconds to wait before trying again */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        code: number;
-                        description: string;
-                    }[];
-                    "text/xml": unknown;
-                };
-            };
-        };
-    };
-    services_open311_v2_services__fmt__get: {
-        parameters: {
-            query?: {
-                jurisdiction_id?: string | null;
-            };
-            header?: never;
-            path: {
-                fmt: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description the document, in the format of the suffix */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": unknown;
-                    "text/xml": unknown;
-                };
-            };
-            /** @description a parameter at fault, named in the description */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        code: number;
-                        description: string;
-                    }[];
-                    "text/xml": unknown;
-                };
-            };
-            /** @description no such service, request, token, jurisdiction or format */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        code: number;
-                        description: string;
-                    }[];
-                    "text/xml": unknown;
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-            /** @description too many reads from this address; see Retry-After */
-            429: {
-                headers: {
-                    /** @description seconds to wait before trying again */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        code: number;
-                        description: string;
-                    }[];
-                    "text/xml": unknown;
-                };
-            };
-            /** @description a backing service is restarting; see Retry-After */
-            503: {
-                headers: {
-                    /** @description seconds to wait before trying again */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        code: number;
-                        description: string;
-                    }[];
-                    "text/xml": unknown;
-                };
-            };
-        };
-    };
-    definition_open311_v2_services__service_code___fmt__get: {
-        parameters: {
-            query?: {
-                jurisdiction_id?: string | null;
-            };
-            header?: never;
-            path: {
-                fmt: string;
-                service_code: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description the document, in the format of the suffix */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": unknown;
-                    "text/xml": unknown;
-                };
-            };
-            /** @description a parameter at fault, named in the description */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        code: number;
-                        description: string;
-                    }[];
-                    "text/xml": unknown;
-                };
-            };
-            /** @description no such service, request, token, jurisdiction or format */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        code: number;
-                        description: string;
-                    }[];
-                    "text/xml": unknown;
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-            /** @description too many reads from this address; see Retry-After */
-            429: {
-                headers: {
-                    /** @description seconds to wait before trying again */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        code: number;
-                        description: string;
-                    }[];
-                    "text/xml": unknown;
-                };
-            };
-            /** @description a backing service is restarting; see Retry-After */
-            503: {
-                headers: {
-                    /** @description seconds to wait before trying again */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        code: number;
-                        description: string;
-                    }[];
-                    "text/xml": unknown;
-                };
-            };
-        };
-    };
-    token_open311_v2_tokens__token___fmt__get: {
-        parameters: {
-            query?: {
-                jurisdiction_id?: string | null;
-            };
-            header?: never;
-            path: {
-                fmt: string;
-                token: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description the document, in the format of the suffix */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": unknown;
-                    "text/xml": unknown;
-                };
-            };
-            /** @description a parameter at fault, named in the description */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        code: number;
-                        description: string;
-                    }[];
-                    "text/xml": unknown;
-                };
-            };
-            /** @description no such service, request, token, jurisdiction or format */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        code: number;
-                        description: string;
-                    }[];
-                    "text/xml": unknown;
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-            /** @description too many reads from this address; see Retry-After */
-            429: {
-                headers: {
-                    /** @description seconds to wait before trying again */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        code: number;
-                        description: string;
-                    }[];
-                    "text/xml": unknown;
-                };
-            };
-            /** @description a backing service is restarting; see Retry-After */
-            503: {
-                headers: {
-                    /** @description seconds to wait before trying again */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        code: number;
-                        description: string;
-                    }[];
-                    "text/xml": unknown;
                 };
             };
         };

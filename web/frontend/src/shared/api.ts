@@ -16,7 +16,8 @@ export type CaseDetail = Schemas['CaseDetail'];
 export type CaseState = Schemas['CaseState'];
 /** A camera or sensor of the registry (GET /api/v1/devices). */
 export type Device = Schemas['DeviceView'];
-export type Category = Schemas['Category'];
+/** The category table: 大类 with their 小类 (GET /api/v1/categories). */
+export type Categories = Schemas['Categories'];
 export type Severity = Schemas['Severity'];
 export type Priority = Severity;
 export type Assignee = Schemas['Assignee'];
@@ -71,6 +72,9 @@ export interface LogEntry {
  */
 export interface MetricsRow {
   key: string;
+  /** The group's name (by 大类 or 小类: the category's Chinese and English names). */
+  name?: string;
+  name_en?: string;
   received: number;
   cancelled: number;
   closed: number;
@@ -310,6 +314,7 @@ export const api = {
     request<Person[]>(withQuery('/api/v1/people', query)),
   teams: (unit?: string) => request<Team[]>(withQuery('/api/v1/teams', { unit })),
   supervisionBoard: () => request<SupervisionBoard>('/api/v1/supervision/board'),
+  categories: () => request<Categories>('/api/v1/categories'),
   metrics: (by: MetricsDimension, from?: Date, to?: Date) =>
     request<MetricsRow[]>(
       withQuery('/api/v1/metrics', { by, from: from?.toISOString(), to: to?.toISOString() }),

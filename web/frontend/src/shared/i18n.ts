@@ -86,6 +86,8 @@ const COMMON = {
   kindCommercial: { zh: '商业网格', en: 'Commercial' },
   state: { zh: '状态', en: 'State' },
   category: { zh: '类别', en: 'Category' },
+  categoryMajor: { zh: '大类', en: 'Class' },
+  categoryMinor: { zh: '小类', en: 'Subclass' },
   description: { zh: '描述', en: 'Description' },
   whoAmI: { zh: '当前人员', en: 'Signed in as' },
   signInTitle: { zh: '登录', en: 'Sign in' },
@@ -147,31 +149,56 @@ const STATES: Record<string, Entry> = {
   merged: { zh: '已合并', en: 'Merged' },
 };
 
-export const CATEGORY_CODES = [
-  'environment',
-  'road',
-  'safety',
-  'dispute',
-  'illegal_construction',
-  'market',
-  'public_order',
-  'fire',
-  'flood',
-  'other',
-] as const;
+/** One 大类 or 小类 as the category table names it. */
+interface CategoryNames {
+  code: string;
+  name_zh: string;
+  name_en: string;
+  active: boolean;
+}
+interface CategoryTable {
+  majors: Array<CategoryNames & { minors: CategoryNames[] }>;
+}
 
-const CATEGORIES: Record<string, Entry> = {
-  environment: { zh: '环境卫生', en: 'Environment & sanitation' },
-  road: { zh: '道路设施', en: 'Roads & facilities' },
-  safety: { zh: '安全隐患', en: 'Safety hazard' },
-  dispute: { zh: '矛盾纠纷', en: 'Dispute' },
-  illegal_construction: { zh: '违法建设', en: 'Illegal construction' },
-  market: { zh: '市场监管', en: 'Market regulation' },
-  public_order: { zh: '治安', en: 'Public order' },
-  fire: { zh: '消防', en: 'Fire' },
-  flood: { zh: '防汛', en: 'Flood control' },
-  other: { zh: '其他', en: 'Other' },
-};
+const categoryNames = new Map<string, CategoryNames>();
+let categoryTable: CategoryTable = { majors: [] };
+
+/** Holds the category table the labels and pickers read (shared/categories.ts loads it). */
+export function setCategoryTable(table: CategoryTable): void {
+  categoryTable = table;
+  categoryNames.clear();
+  for (const major of table.majors) {
+    categoryNames.set(major.code, major);
+    for (const minor of major.minors) categoryNames.set(minor.code, minor);
+  }
+}
+
+function categoryName(code: string): string {
+  const found = categoryNames.get(code);
+  return found ? (current === 'zh' ? found.name_zh : found.name_en) : code;
+}
+
+/** The 大类 of a category code (the first two digits). */
+export const majorOf = (code: string): string => code.slice(0, 2);
+
+/** A case's category as a title reads it: the 小类's name (a 大类 code: its own name). */
+export const categoryLabel = (code: string): string => categoryName(code);
+
+/** A case's category in full: 大类 / 小类. */
+export function categoryPath(code: string): string {
+  return code.length > 2 ? `${categoryName(majorOf(code))} / ${categoryName(code)}` : categoryName(code);
+}
+
+/** The 大类 a picker offers (open to reports), as [code, name]. */
+export function majorOptions(): Array<[string, string]> {
+  return categoryTable.majors.filter((m) => m.active).map((m): [string, string] => [m.code, categoryName(m.code)]);
+}
+
+/** The 小类 of a 大类 a picker offers (open to reports), as [code, name]. */
+export function minorOptions(major: string): Array<[string, string]> {
+  const found = categoryTable.majors.find((m) => m.code === major);
+  return (found?.minors ?? []).filter((m) => m.active).map((m): [string, string] => [m.code, categoryName(m.code)]);
+}
 
 const EVENT_TYPES: Record<string, Entry> = {
   patrol: { zh: '巡查', en: 'Patrol' },
@@ -254,7 +281,6 @@ function lookup(table: Record<string, Entry>, code: string): string {
 }
 
 export const stateLabel = (code: string): string => lookup(STATES, code);
-export const categoryLabel = (code: string): string => lookup(CATEGORIES, code);
 export const eventTypeLabel = (code: string): string => lookup(EVENT_TYPES, code);
 export const assigneeKindLabel = (code: string): string => lookup(ASSIGNEE_KINDS, code);
 export const priorityLabel = (code: string): string => lookup(PRIORITIES, code);

@@ -21,6 +21,7 @@ import type { User } from '../../shared/session';
 import {
   assigneeKindLabel,
   categoryLabel,
+  categoryPath,
   eventTypeLabel,
   fill,
   formatDue,
@@ -109,7 +110,7 @@ export class CaseDrawer {
   private render(c: CaseView): void {
     const head = el('div', 'drawer-head');
     head.append(
-      el('h2', 'drawer-title', `${categoryLabel(c.category)} · ${stateLabel(c.state)}`),
+      el('h2', 'drawer-title', `${categoryPath(c.category)} · ${stateLabel(c.state)}`),
       button('link drawer-close', tc('close'), () => this.close()),
     );
     const body = el('div', 'drawer-body');

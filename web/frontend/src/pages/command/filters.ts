@@ -6,6 +6,9 @@ import { shanghaiMidnight } from '../../shared/i18n';
 
 export interface Filters {
   state: string;
+  /** A 大类 code: every case of its 小类. */
+  categoryMajor: string;
+  /** A 小类 code (narrows the 大类). */
   category: string;
   grid: string;
   assignee: string;
@@ -19,6 +22,7 @@ export interface Filters {
 
 export const NO_FILTERS: Filters = {
   state: '',
+  categoryMajor: '',
   category: '',
   grid: '',
   assignee: '',
@@ -40,7 +44,8 @@ function dayAfter(day: string): Date {
 export function toQuery(f: Filters): CasesQuery {
   const query: CasesQuery = { limit: 500 };
   if (f.state) query.state = f.state as NonNullable<CasesQuery['state']>;
-  if (f.category) query.category = f.category as NonNullable<CasesQuery['category']>;
+  const category = f.category || f.categoryMajor;
+  if (category) query.category = category;
   if (/^[0-9]{15}$/.test(f.grid)) query.grid = f.grid;
   else if (/^[0-9]{9}$/.test(f.grid)) query.township = f.grid;
   if (f.assignee) query.assignee = f.assignee;
@@ -54,7 +59,10 @@ export function toQuery(f: Filters): CasesQuery {
 
 export function matches(f: Filters, c: CaseView, now = Date.now()): boolean {
   if (f.state && c.state !== f.state) return false;
-  if (f.category && c.category !== f.category) return false;
+  const category = f.category || f.categoryMajor;
+  if (category && c.category !== category && !(category.length === 2 && c.category.startsWith(category))) {
+    return false;
+  }
   if (f.grid && !(c.grid_code ?? '').startsWith(f.grid)) return false;
   if (f.assignee && c.assignee?.id !== f.assignee) return false;
   if (f.overdue && !isOverdue(c, now)) return false;

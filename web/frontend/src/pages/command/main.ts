@@ -12,6 +12,7 @@ import {
   type MetricsDimension,
 } from '../../shared/api';
 import { offeredBaseMaps } from '../../shared/basemap';
+import { loadCategories } from '../../shared/categories';
 import { CaseStore } from '../../shared/cases';
 import { button, el, sleep } from '../../shared/dom';
 import { Header } from '../../shared/header';
@@ -59,7 +60,7 @@ const header = new Header(dom.header, () => tc('title'));
 // ---- who acts: the signed-in user, as their registry person ----
 
 const user = await requireUser({ roles: COMMAND_ROLES, header });
-const person = await myPerson(user);
+const [person] = await Promise.all([myPerson(user), loadCategories()]);
 const actorName = (): string => person?.name ?? user.username;
 header.setPerson(() => `${actorName()} · ${roleLabel(user.role)}`);
 /** Dead letters are for administrators only; the others do not see the queue at all. */
@@ -98,7 +99,7 @@ const names = {
 };
 const metrics = new MetricsView(
   () => toggleMetrics(false),
-  (by: MetricsDimension, key: string) => names[by].get(key),
+  (by: MetricsDimension, key: string) => (by in names ? names[by as keyof typeof names].get(key) : undefined),
 );
 dom.mapWrap.append(metrics.root);
 

@@ -25,6 +25,7 @@ import {
 import {
   assigneeKindLabel,
   categoryLabel,
+  categoryPath,
   eventTypeLabel,
   formatTime,
   priorityLabel,
@@ -438,7 +439,7 @@ function gridPopup(p: GridProperties, gridLoad: { open: number; overdue: number 
 
 function unroutedPopup(item: UnroutedItem): HTMLElement {
   const body = popupBody(`${tc('tabUnrouted')} · ${eventTypeLabel(item.type)}`, [
-    row('category', categoryLabel(item.category)),
+    row('category', categoryPath(item.category)),
     [t('reason'), item.reason],
     [tc('received'), formatTime(item.received_at)],
     [tc('location'), `${item.lon?.toFixed(5)}, ${item.lat?.toFixed(5)}`],

@@ -18,7 +18,7 @@ import {
 } from 'chart.js';
 import { api, type MetricsDimension, type MetricsRow } from '../../shared/api';
 import { button, el, field, select } from '../../shared/dom';
-import { fill, formatTime, shanghaiDay, t } from '../../shared/i18n';
+import { categoryLabel, fill, formatTime, shanghaiDay, t } from '../../shared/i18n';
 import { exportButtons } from './downloads';
 import { tc } from './texts';
 
@@ -40,6 +40,8 @@ const DIMENSIONS: Array<[MetricsDimension, Parameters<typeof tc>[0]]> = [
   ['grid', 'byGrid'],
   ['team', 'byTeam'],
   ['person', 'byPerson'],
+  ['major_category', 'byMajorCategory'],
+  ['category', 'byCategory'],
 ];
 const WEEK_MS = 7 * 86_400_000;
 const WEEKS = 8;
@@ -230,6 +232,7 @@ export class MetricsView {
 
   private name(key: string): string {
     const by = this.by.value as MetricsDimension;
+    if (by === 'major_category' || by === 'category') return `${key} ${categoryLabel(key)}`;
     return this.lookupName(by, key) ?? key;
   }
 

@@ -4,11 +4,12 @@
 import { isOverdue, stateGroup, type CaseView, type UnroutedItem } from '../../shared/api';
 import { el, field, fillSelect } from '../../shared/dom';
 import {
-  CATEGORY_CODES,
   STATE_CODES,
   assigneeKindLabel,
   categoryLabel,
   formatTime,
+  majorOptions,
+  minorOptions,
   priorityLabel,
   stateLabel,
   t,
@@ -46,6 +47,7 @@ export class Panel {
   private readonly controls = {
     q: el('input'),
     state: el('select'),
+    categoryMajor: el('select'),
     category: el('select'),
     grid: el('input'),
     assignee: el('input'),
@@ -135,7 +137,9 @@ export class Panel {
     c.q.name = 'q';
     c.q.className = 'search';
     c.state.name = 'state';
+    c.categoryMajor.name = 'category_major';
     c.category.name = 'category';
+    c.categoryMajor.addEventListener('change', () => this.fillMinors(''));
     c.grid.name = 'grid';
     c.grid.inputMode = 'numeric';
     c.grid.placeholder = '510822100001001';
@@ -174,7 +178,8 @@ export class Panel {
     const grid2 = el('div', 'filter-grid');
     grid2.append(
       field(tc('filterState'), c.state),
-      field(tc('filterCategory'), c.category),
+      field(t('categoryMajor'), c.categoryMajor),
+      field(t('categoryMinor'), c.category),
       field(tc('filterGrid'), c.grid),
       field(tc('filterAssignee'), c.assignee),
       field(tc('filterFrom'), c.from),
@@ -191,6 +196,7 @@ export class Panel {
     return {
       q: c.q.value,
       state: c.state.value,
+      categoryMajor: c.categoryMajor.value,
       category: c.category.value,
       grid: c.grid.value.trim(),
       assignee: c.assignee.value.trim(),
@@ -205,13 +211,21 @@ export class Panel {
     const c = this.controls;
     c.q.value = f.q;
     c.state.value = f.state;
-    c.category.value = f.category;
+    c.categoryMajor.value = f.categoryMajor;
+    this.fillMinors(f.category);
     c.grid.value = f.grid;
     c.assignee.value = f.assignee;
     c.from.value = f.from;
     c.to.value = f.to;
     c.overdue.checked = f.overdue;
     c.openOnly.checked = f.openOnly;
+  }
+
+  /** The 小类 of the chosen 大类 (none chosen: only "any"). */
+  private fillMinors(value: string): void {
+    const major = this.controls.categoryMajor.value;
+    fillSelect(this.controls.category, [['', tc('any')], ...(major ? minorOptions(major) : [])], value);
+    this.controls.category.disabled = !major;
   }
 
   /** Removes a tab the user may not use (dead letters are for administrators). */
@@ -250,10 +264,8 @@ export class Panel {
     const c = this.controls;
     c.q.placeholder = tc('search');
     fillSelect(c.state, [['', tc('any')], ...STATE_CODES.map((s): [string, string] => [s, stateLabel(s)])]);
-    fillSelect(c.category, [
-      ['', tc('any')],
-      ...CATEGORY_CODES.map((s): [string, string] => [s, categoryLabel(s)]),
-    ]);
+    fillSelect(c.categoryMajor, [['', tc('any')], ...majorOptions()]);
+    this.fillMinors(c.category.value);
     this.clearButton.textContent = tc('clear');
     this.layoutFilters();
     this.renderCases();

@@ -18,6 +18,7 @@ import {
   ta,
 } from '../../shared/case-actions';
 import { CaseStore } from '../../shared/cases';
+import { loadCategories } from '../../shared/categories';
 import { cue, cues } from '../../shared/cue';
 import { button, el, field, select } from '../../shared/dom';
 import { Header } from '../../shared/header';
@@ -51,7 +52,7 @@ const header = new Header(headerEl, () => to('title'));
 keepShellOffline(); // the page opens offline after this visit
 const user = await requireUser({ roles: OFFICER_ROLES, header });
 // An officer or agency account always belongs to a registry person.
-const person = (await myPerson(user))!;
+const person = (await Promise.all([myPerson(user), loadCategories()]))[0]!;
 const team = user.team_id ?? person.team_id;
 header.setPerson(() => `${person.name}${person.team_name ? ` · ${person.team_name}` : ''}`);
 const inbox = new InboxButton({ onOpen: (n) => showCase(n.case_id) });

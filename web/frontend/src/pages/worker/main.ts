@@ -24,12 +24,15 @@ import { myPerson } from '../../shared/me';
 import { PositionSharing } from '../../shared/position-sharing';
 import { counters as sessionCounters, currentUser, onSession } from '../../shared/session';
 import { WORKER_ROLES, refreshSignInForm, requireUser } from '../../shared/signin';
+import { loadCategories } from '../../shared/categories';
 import {
-  CATEGORY_CODES,
   categoryLabel,
   eventTypeLabel,
   fill,
   formatTime,
+  majorOf,
+  majorOptions,
+  minorOptions,
   onLangChange,
   priorityLabel,
   t,
@@ -66,7 +69,7 @@ const user = await requireUser({
   waiting: () => (myPending ? fill(tw('waitingForSignIn'), { n: myPending }) : ''),
 });
 // A grid member or duty account always belongs to a registry person.
-const person = (await myPerson(user))!;
+const person = (await Promise.all([myPerson(user), loadCategories()]))[0]!;
 const myGrid = person.posts.find((p) => p.valid_to === null)?.grid_code ?? person.posts[0]?.grid_code ?? null;
 header.setPerson(() => `${person.name}${myGrid ? ` · ${myGrid.slice(-6)}` : ''}`);
 
@@ -139,8 +142,11 @@ const typeInputs = TYPES.map((type) => {
   typeBox.append(label);
   return { input, text };
 });
+const categoryMajor = el('select');
+categoryMajor.name = 'category_major';
 const category = el('select');
 category.name = 'category';
+categoryMajor.addEventListener('change', () => fillSelect(category, minorOptions(categoryMajor.value)));
 const severity = el('select');
 severity.name = 'severity';
 const description = el('textarea');
@@ -167,6 +173,7 @@ const submit = el('button', 'primary submit');
 submit.type = 'submit';
 const labels = {
   type: el('span', 'field-label'),
+  categoryMajor: el('span', 'field-label'),
   category: el('span', 'field-label'),
   severity: el('span', 'field-label'),
   description: el('span', 'field-label'),
@@ -182,6 +189,7 @@ const positionRow = el('div', 'row');
 positionRow.append(gpsButton, coords);
 form.append(
   wrapField(labels.type, typeBox),
+  wrapField(labels.categoryMajor, categoryMajor),
   wrapField(labels.category, category),
   wrapField(labels.severity, severity),
   wrapField(labels.description, description),
@@ -409,7 +417,7 @@ function queueItem(item: OutboxItem): HTMLElement {
     el(
       'div',
       'item-head',
-      `${eventTypeLabel(e.type)} · ${categoryLabel(e.category ?? 'other')} · ${priorityLabel(e.severity ?? 'normal')}`,
+      `${eventTypeLabel(e.type)} · ${categoryLabel(e.category ?? '0699')} · ${priorityLabel(e.severity ?? 'normal')}`,
     ),
   );
   if (e.description) card.append(el('div', 'item-desc', e.description));
@@ -526,18 +534,16 @@ function refreshLanguage(): void {
   inbox.refreshLanguage();
   for (const v of VIEWS) navButtons[v].querySelector('.nav-label')!.textContent = tw(VIEW_LABEL[v]);
   typeInputs.forEach(({ input, text }) => (text.textContent = eventTypeLabel(input.value)));
-  fillSelect(
-    category,
-    CATEGORY_CODES.map((c): [string, string] => [c, categoryLabel(c)]),
-    category.value || 'environment',
-  );
+  fillSelect(categoryMajor, majorOptions(), categoryMajor.value || majorOf(category.value));
+  fillSelect(category, minorOptions(categoryMajor.value), category.value);
   fillSelect(
     severity,
     SEVERITIES.map((s): [string, string] => [s, priorityLabel(s)]),
     severity.value || 'normal',
   );
   labels.type.textContent = tw('type');
-  labels.category.textContent = t('category');
+  labels.categoryMajor.textContent = t('categoryMajor');
+  labels.category.textContent = t('categoryMinor');
   labels.severity.textContent = tw('severity');
   labels.description.textContent = t('description');
   labels.photos.textContent = tw('photos');
