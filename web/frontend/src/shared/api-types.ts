@@ -105,6 +105,48 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/basemaps": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Offered Basemaps
+         * @description The base maps the pages may draw under the grids, in the layer switch's order; empty when none is configured
+         *     (the offline default: the project's own layers only).
+         */
+        get: operations["offered_basemaps_api_v1_basemaps_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/basemaps/local.pmtiles": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Local Pmtiles
+         * @description The local base map's PMTiles file for any signed-in account (one map for the whole deployment, so no area
+         *     applies): `Range: bytes=a-b` answers 206 with those bytes, a range beyond the end 416.
+         */
+        get: operations["local_pmtiles_api_v1_basemaps_local_pmtiles_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/cases": {
         parameters: {
             query?: never;
@@ -330,6 +372,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/devices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Devices
+         * @description The area's devices in service on a day, each with the grid it falls in that day and its live view.
+         */
+        get: operations["list_devices_api_v1_devices_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/devices/{device_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Put Device
+         * @description Register a device or record its new version from `valid_from`; its unit must be in the caller's area.
+         */
+        put: operations["put_device_api_v1_devices__device_id__put"];
+        post?: never;
+        /**
+         * End Device
+         * @description Take a device out of service from today (its history is kept).
+         */
+        delete: operations["end_device_api_v1_devices__device_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/disclosures": {
         parameters: {
             query?: never;
@@ -420,6 +506,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/grids/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import Grids
+         * @description Import grids with their 15-digit codes, households, population, kind and member, in force from
+         *     `effective_date`; the previous grids of each village in the file end the day before. Attribute names default to
+         *     English or the Chinese names county data uses (网格编码, 网格名称, 户数, 人口, 类型, 网格员). Every problem is
+         *     named at its grid; a village or member outside the caller's area answers as one that does not exist.
+         */
+        post: operations["import_grids_api_v1_grids_import_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/grids/vacant": {
         parameters: {
             query?: never;
@@ -475,6 +584,47 @@ export interface paths {
         get: operations["responsible_at_api_v1_history_point_get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/inbox": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Inbox
+         * @description The notices addressed to the caller (dispatches, returns, 督办, review requests, extension decisions, deadlines
+         *     about to pass), newest first. An account that is no person's has an empty inbox.
+         */
+        get: operations["list_inbox_api_v1_inbox_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/inbox/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mark Read
+         * @description Mark the caller's notices read: the ids given (others' ids change nothing), or all of them.
+         */
+        post: operations["mark_read_api_v1_inbox_read_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -709,7 +859,7 @@ export interface paths {
         put?: never;
         /**
          * Validate Plan
-         * @description Check a plan against the registry of the day before it takes effect; nothing changes.
+         * @description Check a plan against the registry as of its effective date, every applied plan in it; nothing changes.
          */
         post: operations["validate_plan_api_v1_plans_validate_post"];
         delete?: never;
@@ -1039,6 +1189,97 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/step-slas": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Policies
+         * @description Step SLA policies in force or scheduled for the caller's area (county defaults, township overrides); a unit
+         *     outside the area lists nothing, as an unknown unit does.
+         */
+        get: operations["policies_api_v1_step_slas_get"];
+        put?: never;
+        /**
+         * Create Policy
+         * @description A policy for a unit of the caller's area, optionally for one category and priority, from `valid_from`.
+         */
+        post: operations["create_policy_api_v1_step_slas_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/step-slas/{policy_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Replace Policy
+         * @description Replace an open policy from `valid_from`: the old one ends that day and the new one (a new id, the same unit,
+         *     category and priority) begins; both stay in history.
+         */
+        put: operations["replace_policy_api_v1_step_slas__policy_id__put"];
+        post?: never;
+        /**
+         * End Policy
+         * @description End an open policy today: the next closest policy (or the product default) applies to new cases.
+         */
+        delete: operations["end_policy_api_v1_step_slas__policy_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/step-slas/changes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Policy Changes
+         * @description Who changed which policy of the caller's area (or above it) when and why, with the policy before and after.
+         */
+        get: operations["policy_changes_api_v1_step_slas_changes_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/supervision/board": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Supervision Board
+         * @description Per township of the caller's area: open cases at each 督办 level and overdue ones not yet supervised, with the
+         *     cases most urgent first (the highest level, then the longest overdue).
+         */
+        get: operations["supervision_board_api_v1_supervision_board_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/supervisions": {
         parameters: {
             query?: never;
@@ -1119,6 +1360,151 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/open311/discovery.{fmt}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Open311 service discovery
+         * @description Where the GeoReport v2 endpoint is, its formats, and how to get a key.
+         */
+        get: operations["discovery_open311_discovery__fmt__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/open311/v2/discovery.{fmt}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Open311 service discovery (under v2)
+         * @description Where the GeoReport v2 endpoint is, its formats, and how to get a key.
+         */
+        get: operations["discovery_open311_v2_discovery__fmt__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/open311/v2/requests.{fmt}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * GET Service Requests
+         * @description Citizens' requests, newest first: at most 1,000 and 90 days; ids override the other filters.
+         */
+        get: operations["requests_open311_v2_requests__fmt__get"];
+        put?: never;
+        /**
+         * POST Service Request
+         * @description File a request: it enters the same intake as every event (source open311), so it is located, routed and
+         *     deduplicated; the answer is a token that becomes the request's id once routed.
+         */
+        post: operations["create_open311_v2_requests__fmt__post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/open311/v2/requests/{service_request_id}.{fmt}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * GET Service Request
+         * @description One citizen's request.
+         */
+        get: operations["one_request_open311_v2_requests__service_request_id___fmt__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/open311/v2/services.{fmt}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * GET Service List
+         * @description The request types: the 小类 of the category table, in Chinese with English, grouped by 大类.
+         */
+        get: operations["services_open311_v2_services__fmt__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/open311/v2/services/{service_code}.{fmt}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * GET Service Definition
+         * @description The attributes a request of this type may carry.
+         */
+        get: operations["definition_open311_v2_services__service_code___fmt__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/open311/v2/tokens/{token}.{fmt}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * GET service_request_id from a token
+         * @description The request id a token became; null while the request is being routed or waits for a person to route it.
+         */
+        get: operations["token_open311_v2_tokens__token___fmt__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1182,6 +1568,30 @@ export interface components {
             name: string;
         };
         /**
+         * BaseMap
+         * @description One base map the pages may draw: its raster tile layers, bottom first (a picture, then its annotations).
+         */
+        BaseMap: {
+            /** Attribution */
+            attribution: string;
+            /**
+             * Id
+             * @enum {string}
+             */
+            id: "xyz" | "pmtiles";
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "xyz" | "pmtiles";
+            /** Layers */
+            layers: string[][];
+            /** Max Zoom */
+            max_zoom: number;
+            /** Name */
+            name: string;
+        };
+        /**
          * BatchResult
          * @description One answer per item, in the order sent, and how many of each.
          */
@@ -1208,6 +1618,127 @@ export interface components {
             invalid: number;
             /** Results */
             results: components["schemas"]["ItemResult"][];
+        };
+        /**
+         * Board
+         * @description The board at a moment, townships most urgent first.
+         */
+        Board: {
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** Townships */
+            townships: components["schemas"]["BoardTownship"][];
+            /**
+             * Truncated
+             * @description more cases than the limit: counts are complete, the lists are not
+             */
+            truncated: boolean;
+        };
+        /**
+         * BoardCase
+         * @description One case on the board: what it is, whose move it is, how late, at which 督办 level.
+         */
+        BoardCase: {
+            assignee: components["schemas"]["Assignee"] | null;
+            /**
+             * Category
+             * @description the case's 小类 code
+             */
+            category: string;
+            /** Grid Name */
+            grid_name: string | null;
+            /**
+             * Id
+             * @description the case id (its code)
+             */
+            id: string;
+            /**
+             * Level
+             * @description 督办 level of the current step: 0 none yet, 1 township, 2 county, 3 repeated
+             */
+            level: number;
+            /**
+             * Overdue Minutes
+             * @description minutes past the step's deadline; None while on time
+             */
+            overdue_minutes: number | null;
+            priority: components["schemas"]["Severity"];
+            state: components["schemas"]["CaseState"];
+            step: components["schemas"]["Step"];
+            /** Step Due At */
+            step_due_at: string | null;
+            /**
+             * Title
+             * @description the description's first line, cut short
+             */
+            title: string;
+        };
+        /**
+         * BoardTownship
+         * @description A township's row: how many cases at each 督办 level, how many overdue not yet supervised, and the cases.
+         */
+        BoardTownship: {
+            /** Cases */
+            cases?: components["schemas"]["BoardCase"][];
+            /**
+             * Level 1
+             * @default 0
+             */
+            level_1: number;
+            /**
+             * Level 2
+             * @default 0
+             */
+            level_2: number;
+            /**
+             * Level 3
+             * @default 0
+             */
+            level_3: number;
+            /**
+             * Overdue Unsupervised
+             * @default 0
+             */
+            overdue_unsupervised: number;
+            /** Township Code */
+            township_code: string;
+            /** Township Name */
+            township_name: string;
+        };
+        /** Body_import_grids_api_v1_grids_import_post */
+        Body_import_grids_api_v1_grids_import_post: {
+            /** Code Field */
+            code_field?: string | null;
+            /**
+             * Dry Run
+             * @description check and report, write nothing
+             * @default false
+             */
+            dry_run: boolean;
+            /**
+             * Effective Date
+             * Format: date
+             * @description first day of the new grids, YYYY-MM-DD
+             */
+            effective_date: string;
+            /**
+             * File
+             * @description GeoJSON FeatureCollection, or a .zip of .shp/.shx/.dbf(/.cpg)
+             */
+            file: string;
+            /** Households Field */
+            households_field?: string | null;
+            /** Kind Field */
+            kind_field?: string | null;
+            /** Member Field */
+            member_field?: string | null;
+            /** Name Field */
+            name_field?: string | null;
+            /** Population Field */
+            population_field?: string | null;
         };
         /** Body_sign_in_api_v1_auth_token_post */
         Body_sign_in_api_v1_auth_token_post: {
@@ -1567,6 +2098,81 @@ export interface components {
             violation: string;
         };
         /**
+         * DeviceKind
+         * @description A camera (video analytics) or a sensor of some kind.
+         * @enum {string}
+         */
+        DeviceKind: "camera" | "sensor";
+        /**
+         * DeviceSpec
+         * @description A device as an administrator or a gateway registers it; a change is a new version from `valid_from`.
+         */
+        DeviceSpec: {
+            kind: components["schemas"]["DeviceKind"];
+            /**
+             * Live Url
+             * @description its live view: an RTSP or HLS address
+             */
+            live_url?: string | null;
+            location: components["schemas"]["LonLat"];
+            /** Name */
+            name: string;
+            /**
+             * Sensor Kind
+             * @description for a sensor: water_level, smoke, noise…
+             */
+            sensor_kind?: string | null;
+            /**
+             * Unit Code
+             * @description the owning township or village
+             */
+            unit_code: string;
+            /**
+             * Valid From
+             * @description first day of this version; today when left out
+             */
+            valid_from?: string | null;
+        };
+        /**
+         * DeviceView
+         * @description A device as the registry answers: one version, with the grid it falls in on the day asked.
+         */
+        DeviceView: {
+            /** Grid Code */
+            grid_code: string | null;
+            /** Grid Name */
+            grid_name: string | null;
+            /** Id */
+            id: string;
+            kind: components["schemas"]["DeviceKind"];
+            /** Lat */
+            lat: number;
+            /** Live Url */
+            live_url: string | null;
+            /** Lon */
+            lon: number;
+            /** Name */
+            name: string;
+            /** Sensor Kind */
+            sensor_kind: string | null;
+            /** Unit Code */
+            unit_code: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Updated By */
+            updated_by: string;
+            /**
+             * Valid From
+             * Format: date
+             */
+            valid_from: string;
+            /** Valid To */
+            valid_to: string | null;
+        };
+        /**
          * DisclosurePage
          * @description A page of the feed, newest first, and the cursor of the next page (None after the last).
          */
@@ -1688,6 +2294,21 @@ export interface components {
             detail?: components["schemas"]["ValidationError"][];
         };
         /**
+         * Inbox
+         * @description A page of the caller's notices and how many of all of them are unread.
+         */
+        Inbox: {
+            /** Items */
+            items: components["schemas"]["Notice"][];
+            /**
+             * Next Before
+             * @description pass as `before` for the next page; null on the last
+             */
+            next_before: number | null;
+            /** Unread */
+            unread: number;
+        };
+        /**
          * Incident
          * @description 事件: something a grid worker saw that needs handling.
          */
@@ -1795,6 +2416,29 @@ export interface components {
             name_zh: string;
         };
         /**
+         * Marked
+         * @description How many notices were marked read, and how many stay unread.
+         */
+        Marked: {
+            /** Marked */
+            marked: number;
+            /** Unread */
+            unread: number;
+        };
+        /**
+         * MarkRead
+         * @description Which notices to mark read: these ids, or every unread one (`all`).
+         */
+        MarkRead: {
+            /**
+             * All
+             * @default false
+             */
+            all: boolean;
+            /** Ids */
+            ids?: number[] | null;
+        };
+        /**
          * Me
          * @description The signed-in user: account, role, unit and registry person.
          */
@@ -1900,6 +2544,37 @@ export interface components {
             name_en: string;
             /** Name Zh */
             name_zh: string;
+        };
+        /**
+         * Notice
+         * @description One notice addressed to one person about one case.
+         */
+        Notice: {
+            /**
+             * Case Id
+             * Format: uuid
+             */
+            case_id: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Id */
+            id: number;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "dispatched" | "returned" | "supervised" | "review_requested" | "extension_requested" | "extension_decided" | "deadline";
+            /** Person Id */
+            person_id: string;
+            /** Read At */
+            read_at?: string | null;
+            /** Text En */
+            text_en: string;
+            /** Text Zh */
+            text_zh: string;
         };
         /**
          * PartyKind
@@ -2647,6 +3322,82 @@ export interface components {
          */
         Step: "dispatch" | "accept" | "verify" | "handle" | "check" | "close" | "done";
         /**
+         * StepSlaSpec
+         * @description A new policy: the unit (county default or township override), optionally one category and one priority.
+         */
+        StepSlaSpec: {
+            /**
+             * Accept Minutes
+             * @description minutes to accept (接收) a dispatched case
+             */
+            accept_minutes: number;
+            /**
+             * Category
+             * @description only cases of this 大类 or 小类 code (default any; a legacy name means its 大类)
+             */
+            category?: (string | ("dispute" | "environment" | "fire" | "flood" | "illegal_construction" | "market" | "other" | "public_order" | "road" | "safety")) | null;
+            /**
+             * Note
+             * @description what the policy is for
+             * @default
+             */
+            note: string;
+            /** @description only cases of this priority (default any) */
+            priority?: components["schemas"]["Severity"] | null;
+            /**
+             * Reason
+             * @description why (recorded in the audit trail)
+             */
+            reason: string;
+            /**
+             * Unit Code
+             * @description county (default) or township (override) code
+             */
+            unit_code: string;
+            /**
+             * Valid From
+             * @description first day in force (Asia/Shanghai); default today
+             */
+            valid_from?: string | null;
+            /**
+             * Verify Minutes
+             * @description minutes to verify (快速核查) on site
+             */
+            verify_minutes: number;
+        };
+        /**
+         * StepSlaTerms
+         * @description The clock of a policy and why it is set: what a replacement changes.
+         */
+        StepSlaTerms: {
+            /**
+             * Accept Minutes
+             * @description minutes to accept (接收) a dispatched case
+             */
+            accept_minutes: number;
+            /**
+             * Note
+             * @description what the policy is for
+             * @default
+             */
+            note: string;
+            /**
+             * Reason
+             * @description why (recorded in the audit trail)
+             */
+            reason: string;
+            /**
+             * Valid From
+             * @description first day in force (Asia/Shanghai); default today
+             */
+            valid_from?: string | null;
+            /**
+             * Verify Minutes
+             * @description minutes to verify (快速核查) on site
+             */
+            verify_minutes: number;
+        };
+        /**
          * SubmitBody
          * @description The result, with evidence of it.
          */
@@ -3130,6 +3881,131 @@ export interface operations {
                 headers: {
                     /** @description seconds to wait before trying again */
                     "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description a backing service (database or broker) is restarting; see Retry-After */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+        };
+    };
+    offered_basemaps_api_v1_basemaps_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BaseMap"][];
+                };
+            };
+            /** @description not signed in, or the token expired, was revoked, or its account no longer serves */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description outside the caller's role or area */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description a backing service (database or broker) is restarting; see Retry-After */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+        };
+    };
+    local_pmtiles_api_v1_basemaps_local_pmtiles_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the whole file (no Range header) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.pmtiles": unknown;
+                };
+            };
+            /** @description the bytes of the Range header's range */
+            206: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.pmtiles": unknown;
+                };
+            };
+            /** @description not signed in, or the token expired, was revoked, or its account no longer serves */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description outside the caller's role or area */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description no local base map is configured (GRID_BASEMAP_PMTILES), or its file is missing */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description the range starts beyond the file; Content-Range gives its size */
+            416: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -3986,6 +4862,228 @@ export interface operations {
             };
         };
     };
+    list_devices_api_v1_devices_get: {
+        parameters: {
+            query?: {
+                kind?: components["schemas"]["DeviceKind"] | null;
+                /** @description the day (today by default) */
+                on?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeviceView"][];
+                };
+            };
+            /** @description not signed in, or the token expired, was revoked, or its account no longer serves */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description outside the caller's role or area */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description a backing service (database or broker) is restarting; see Retry-After */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+        };
+    };
+    put_device_api_v1_devices__device_id__put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the device's id as its gateway names it */
+                device_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DeviceSpec"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeviceView"];
+                };
+            };
+            /** @description not signed in, or the token expired, was revoked, or its account no longer serves */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description outside the caller's role or area */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description nothing of that id in the caller's area */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description a change dated before the current version */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description the body is larger than this operation accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description a backing service (database or broker) is restarting; see Retry-After */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+        };
+    };
+    end_device_api_v1_devices__device_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the device's id as its gateway names it */
+                device_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description not signed in, or the token expired, was revoked, or its account no longer serves */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description outside the caller's role or area */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description nothing of that id in the caller's area */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description a backing service (database or broker) is restarting; see Retry-After */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+        };
+    };
     disclosures_api_v1_disclosures_get: {
         parameters: {
             query?: {
@@ -4295,6 +5393,95 @@ export interface operations {
             };
         };
     };
+    import_grids_api_v1_grids_import_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["Body_import_grids_api_v1_grids_import_post"];
+            };
+        };
+        responses: {
+            /** @description dry run: what the import would do; nothing written */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description not signed in, or the token expired, was revoked, or its account no longer serves */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description outside the caller's role or area */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description a village or member the file names is not in the registry or not in the caller's area */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description the body is larger than this operation accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description the file is unreadable or invalid: one entry per problem, naming the grid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description a backing service (database or broker) is restarting; see Retry-After */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+        };
+    };
     vacant_grids_api_v1_grids_vacant_get: {
         parameters: {
             query?: never;
@@ -4462,6 +5649,141 @@ export interface operations {
             };
             /** @description no grid covered the point that day */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description a backing service (database or broker) is restarting; see Retry-After */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+        };
+    };
+    list_inbox_api_v1_inbox_get: {
+        parameters: {
+            query?: {
+                /** @description notices older than this id */
+                before?: number | null;
+                limit?: number;
+                /** @description only unread notices */
+                unread?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Inbox"];
+                };
+            };
+            /** @description not signed in, or the token expired, was revoked, or its account no longer serves */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description outside the caller's role or area */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description a backing service (database or broker) is restarting; see Retry-After */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+        };
+    };
+    mark_read_api_v1_inbox_read_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MarkRead"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Marked"];
+                };
+            };
+            /** @description not signed in, or the token expired, was revoked, or its account no longer serves */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description outside the caller's role or area */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description the body is larger than this operation accepts */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5315,7 +6637,10 @@ export interface operations {
     };
     apply_plan_api_v1_plans_post: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description the `registry_revision` the plan was validated against; refused with 409 if it moved */
+                registry_revision?: number | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -5355,7 +6680,7 @@ export interface operations {
                     "application/json": components["schemas"]["Refusal"];
                 };
             };
-            /** @description a plan with this id exists */
+            /** @description a plan with this id exists, or it cannot stack on the registry (out of order, stale, clashing) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5466,7 +6791,10 @@ export interface operations {
     };
     validate_plan_api_v1_plans_validate_post: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description the `registry_revision` the plan was validated against; refused with 409 if it moved */
+                registry_revision?: number | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -5499,6 +6827,15 @@ export interface operations {
             };
             /** @description outside the caller's role or area */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description the plan cannot stack on the registry: out of order, stale, or clashing with a plan */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6812,6 +8149,437 @@ export interface operations {
             };
         };
     };
+    policies_api_v1_step_slas_get: {
+        parameters: {
+            query?: {
+                unit?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    }[];
+                };
+            };
+            /** @description not signed in, or the token expired, was revoked, or its account no longer serves */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description outside the caller's role or area */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description a backing service (database or broker) is restarting; see Retry-After */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+        };
+    };
+    create_policy_api_v1_step_slas_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StepSlaSpec"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description not signed in, or the token expired, was revoked, or its account no longer serves */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description outside the caller's role or area */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description a unit (or policy) unknown or outside the caller's area; the detail names the field */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description the unit already has an open policy for this category and priority: replace it */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description the body is larger than this operation accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description a backing service (database or broker) is restarting; see Retry-After */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+        };
+    };
+    replace_policy_api_v1_step_slas__policy_id__put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                policy_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StepSlaTerms"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description not signed in, or the token expired, was revoked, or its account no longer serves */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description outside the caller's role or area */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description a unit (or policy) unknown or outside the caller's area; the detail names the field */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description the body is larger than this operation accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description a backing service (database or broker) is restarting; see Retry-After */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+        };
+    };
+    end_policy_api_v1_step_slas__policy_id__delete: {
+        parameters: {
+            query: {
+                /** @description why (recorded) */
+                reason: string;
+            };
+            header?: never;
+            path: {
+                policy_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description not signed in, or the token expired, was revoked, or its account no longer serves */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description outside the caller's role or area */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description a unit (or policy) unknown or outside the caller's area; the detail names the field */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description a backing service (database or broker) is restarting; see Retry-After */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+        };
+    };
+    policy_changes_api_v1_step_slas_changes_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+                unit?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    }[];
+                };
+            };
+            /** @description not signed in, or the token expired, was revoked, or its account no longer serves */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description outside the caller's role or area */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description a backing service (database or broker) is restarting; see Retry-After */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+        };
+    };
+    supervision_board_api_v1_supervision_board_get: {
+        parameters: {
+            query?: {
+                /** @description most cases listed (the counts are complete) */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Board"];
+                };
+            };
+            /** @description not signed in, or the token expired, was revoked, or its account no longer serves */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description outside the caller's role or area */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description a backing service (database or broker) is restarting; see Retry-After */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+        };
+    };
     supervision_records_api_v1_supervisions_get: {
         parameters: {
             query?: {
@@ -7029,6 +8797,773 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Refusal"];
+                };
+            };
+        };
+    };
+    discovery_open311_discovery__fmt__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                fmt: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the document, in the format of the suffix */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                    "text/xml": unknown;
+                };
+            };
+            /** @description a parameter at fault, named in the description */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        description: string;
+                    }[];
+                    "text/xml": unknown;
+                };
+            };
+            /** @description no such service, request, token, jurisdiction or format */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        description: string;
+                    }[];
+                    "text/xml": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description too many reads from this address; see Retry-After */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        description: string;
+                    }[];
+                    "text/xml": unknown;
+                };
+            };
+            /** @description a backing service is restarting; see Retry-After */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        description: string;
+                    }[];
+                    "text/xml": unknown;
+                };
+            };
+        };
+    };
+    discovery_open311_v2_discovery__fmt__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                fmt: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the document, in the format of the suffix */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                    "text/xml": unknown;
+                };
+            };
+            /** @description a parameter at fault, named in the description */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        description: string;
+                    }[];
+                    "text/xml": unknown;
+                };
+            };
+            /** @description no such service, request, token, jurisdiction or format */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        description: string;
+                    }[];
+                    "text/xml": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description too many reads from this address; see Retry-After */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        description: string;
+                    }[];
+                    "text/xml": unknown;
+                };
+            };
+            /** @description a backing service is restarting; see Retry-After */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        description: string;
+                    }[];
+                    "text/xml": unknown;
+                };
+            };
+        };
+    };
+    requests_open311_v2_requests__fmt__get: {
+        parameters: {
+            query?: {
+                end_date?: string | null;
+                jurisdiction_id?: string | null;
+                service_code?: string | null;
+                service_request_id?: string | null;
+                start_date?: string | null;
+                /** @description open, closed, or both comma-separated */
+                status?: string | null;
+            };
+            header?: never;
+            path: {
+                fmt: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the document, in the format of the suffix */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                    "text/xml": unknown;
+                };
+            };
+            /** @description a parameter at fault, named in the description */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        description: string;
+                    }[];
+                    "text/xml": unknown;
+                };
+            };
+            /** @description no such service, request, token, jurisdiction or format */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        description: string;
+                    }[];
+                    "text/xml": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description too many reads from this address; see Retry-After */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        description: string;
+                    }[];
+                    "text/xml": unknown;
+                };
+            };
+            /** @description a backing service is restarting; see Retry-After */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        description: string;
+                    }[];
+                    "text/xml": unknown;
+                };
+            };
+        };
+    };
+    create_open311_v2_requests__fmt__post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                fmt: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": {
+                    account_id?: string;
+                    address_id?: string;
+                    address_string?: string;
+                    api_key: string;
+                    /** @enum {string} */
+                    "attribute[severity]"?: "low" | "normal" | "high" | "urgent";
+                    description?: string;
+                    device_id?: string;
+                    email?: string;
+                    first_name?: string;
+                    jurisdiction_id?: string;
+                    last_name?: string;
+                    lat: string;
+                    long: string;
+                    media_url?: string;
+                    phone?: string;
+                    service_code: string;
+                };
+            };
+        };
+        responses: {
+            /** @description the document, in the format of the suffix */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                    "text/xml": unknown;
+                };
+            };
+            /** @description a parameter at fault, named in the description */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        description: string;
+                    }[];
+                    "text/xml": unknown;
+                };
+            };
+            /** @description a missing, revoked or unknown api_key */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        description: string;
+                    }[];
+                    "text/xml": unknown;
+                };
+            };
+            /** @description no such service, request, token, jurisdiction or format */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        description: string;
+                    }[];
+                    "text/xml": unknown;
+                };
+            };
+            /** @description the body is larger than this operation accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Refusal"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description too many reads from this address; see Retry-After */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        description: string;
+                    }[];
+                    "text/xml": unknown;
+                };
+            };
+            /** @description a backing service is restarting; see Retry-After */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        description: string;
+                    }[];
+                    "text/xml": unknown;
+                };
+            };
+        };
+    };
+    one_request_open311_v2_requests__service_request_id___fmt__get: {
+        parameters: {
+            query?: {
+                jurisdiction_id?: string | null;
+            };
+            header?: never;
+            path: {
+                fmt: string;
+                service_request_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the document, in the format of the suffix */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                    "text/xml": unknown;
+                };
+            };
+            /** @description a parameter at fault, named in the description */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        description: string;
+                    }[];
+                    "text/xml": unknown;
+                };
+            };
+            /** @description no such service, request, token, jurisdiction or format */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        description: string;
+                    }[];
+                    "text/xml": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description too many reads from this address; see Retry-After */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        description: string;
+                    }[];
+                    "text/xml": unknown;
+                };
+            };
+            /** @description a backing service is restarting; see Retry-After */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        description: string;
+                    }[];
+                    "text/xml": unknown;
+                };
+            };
+        };
+    };
+    services_open311_v2_services__fmt__get: {
+        parameters: {
+            query?: {
+                jurisdiction_id?: string | null;
+            };
+            header?: never;
+            path: {
+                fmt: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the document, in the format of the suffix */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                    "text/xml": unknown;
+                };
+            };
+            /** @description a parameter at fault, named in the description */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        description: string;
+                    }[];
+                    "text/xml": unknown;
+                };
+            };
+            /** @description no such service, request, token, jurisdiction or format */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        description: string;
+                    }[];
+                    "text/xml": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description too many reads from this address; see Retry-After */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        description: string;
+                    }[];
+                    "text/xml": unknown;
+                };
+            };
+            /** @description a backing service is restarting; see Retry-After */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        description: string;
+                    }[];
+                    "text/xml": unknown;
+                };
+            };
+        };
+    };
+    definition_open311_v2_services__service_code___fmt__get: {
+        parameters: {
+            query?: {
+                jurisdiction_id?: string | null;
+            };
+            header?: never;
+            path: {
+                fmt: string;
+                service_code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the document, in the format of the suffix */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                    "text/xml": unknown;
+                };
+            };
+            /** @description a parameter at fault, named in the description */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        description: string;
+                    }[];
+                    "text/xml": unknown;
+                };
+            };
+            /** @description no such service, request, token, jurisdiction or format */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        description: string;
+                    }[];
+                    "text/xml": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description too many reads from this address; see Retry-After */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        description: string;
+                    }[];
+                    "text/xml": unknown;
+                };
+            };
+            /** @description a backing service is restarting; see Retry-After */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        description: string;
+                    }[];
+                    "text/xml": unknown;
+                };
+            };
+        };
+    };
+    token_open311_v2_tokens__token___fmt__get: {
+        parameters: {
+            query?: {
+                jurisdiction_id?: string | null;
+            };
+            header?: never;
+            path: {
+                fmt: string;
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the document, in the format of the suffix */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                    "text/xml": unknown;
+                };
+            };
+            /** @description a parameter at fault, named in the description */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        description: string;
+                    }[];
+                    "text/xml": unknown;
+                };
+            };
+            /** @description no such service, request, token, jurisdiction or format */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        description: string;
+                    }[];
+                    "text/xml": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description too many reads from this address; see Retry-After */
+            429: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        description: string;
+                    }[];
+                    "text/xml": unknown;
+                };
+            };
+            /** @description a backing service is restarting; see Retry-After */
+            503: {
+                headers: {
+                    /** @description seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        code: number;
+                        description: string;
+                    }[];
+                    "text/xml": unknown;
                 };
             };
         };
