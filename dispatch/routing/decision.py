@@ -74,19 +74,7 @@ def decide_located(event: EventEnvelope, grid: GridRef | None, snapshot: Routing
         case_id=case_id_for_event(event.event_id),
         issued_at=now,
         actor=ROUTER,
-        source=CaseSource(
-            event_id=event.event_id,
-            event_type=etype,
-            category=event.category,
-            severity=event.severity,
-            description=event.description,
-            location=event.location,
-            reporter_id=event.reporter.id,
-            occurred_at=event.occurred_at,
-            reported_at=event.reported_at,
-            media=tuple(event.media),
-            device_id=getattr(event, "device_id", None),
-        ),
+        source=source_of(event),
         grid_code=grid.code,
         grid_name=grid.name,
         village_code=grid.village_code,
@@ -100,6 +88,23 @@ def decide_located(event: EventEnvelope, grid: GridRef | None, snapshot: Routing
         due_at=event.reported_at + timedelta(hours=routing.rule.sla_hours),
         sla=snapshot.slas.for_case(unit_chain(grid), event.category, priority, day),
         self_report=policy,
+    )
+
+
+def source_of(event: EventEnvelope) -> CaseSource:
+    """The facts of the event a case is opened from (a sensor alert's device too)."""
+    return CaseSource(
+        event_id=event.event_id,
+        event_type=event.type,
+        category=event.category,
+        severity=event.severity,
+        description=event.description,
+        location=event.location,
+        reporter_id=event.reporter.id,
+        occurred_at=event.occurred_at,
+        reported_at=event.reported_at,
+        media=tuple(event.media),
+        device_id=getattr(event, "device_id", None),
     )
 
 
