@@ -273,7 +273,7 @@ pg_start() {
 }
 
 # Roles grid_owner (password GRID_DATABASE_OWNER_PASSWORD, may create databases; owns every database and table,
-# runs migrations) and grid (password grid; the application: owns nothing, has the rights migration 0008 grants);
+# runs migrations; may end other sessions, so `DROP DATABASE … WITH (FORCE)` works while the app role is connected) and grid (password grid; the application: owns nothing, has the rights migration 0008 grants);
 # database grid_template with PostGIS (a template: tests clone it as grid_owner, no superuser needed) and database
 # grid cloned from it. Idempotent; on a stack made before the owner role existed it reassigns what grid owns.
 pg_bootstrap() {
@@ -282,6 +282,7 @@ SELECT 'CREATE ROLE grid LOGIN' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rol
 ALTER ROLE grid WITH LOGIN NOCREATEDB PASSWORD 'grid';
 SELECT 'CREATE ROLE grid_owner LOGIN' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'grid_owner') \gexec
 ALTER ROLE grid_owner WITH LOGIN CREATEDB;
+GRANT pg_signal_backend TO grid_owner;
 SELECT 'CREATE DATABASE grid_template OWNER grid_owner'
   WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'grid_template') \gexec
 \c grid_template

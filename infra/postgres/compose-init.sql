@@ -5,6 +5,7 @@
 -- CREATE DATABASE ... TEMPLATE grid_template.
 \getenv owner_password GRID_DATABASE_OWNER_PASSWORD
 CREATE ROLE grid_owner LOGIN CREATEDB PASSWORD :'owner_password';
+GRANT pg_signal_backend TO grid_owner;
 CREATE ROLE grid LOGIN PASSWORD 'grid';
 ALTER DATABASE grid OWNER TO grid_owner;
 CREATE DATABASE grid_template OWNER grid_owner;

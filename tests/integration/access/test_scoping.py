@@ -690,6 +690,117 @@ async def _decision_document(w: World) -> None:
     assert (await w.get(w.a.dispatcher, f"/api/v1/cases/{w.b.case_id}/documents/decision.pdf")).status_code == 404
 
 
+ANON = {"Authorization": ""}
+"""No token at all (the client's default header is the administrator's)."""
+
+
+# --- cameras and sensors ---------------------------------------------------------------------------------------
+
+
+def _device(town: str, lon: float, lat: float) -> dict[str, Any]:
+    return {"kind": "camera", "name": "路口监控", "location": {"lon": lon, "lat": lat}, "unit_code": town}
+
+
+async def _device_of_a(w: World) -> str:
+    """A camera registered in side a's township (by the administrator), its id."""
+    spot = await w.db.fetchrow(
+        "SELECT ST_X(ST_PointOnSurface(geom)) AS lon, ST_Y(ST_PointOnSurface(geom)) AS lat"
+        " FROM grids WHERE code = $1 AND valid_to IS NULL",
+        w.a.grid,
+    )
+    assert spot is not None
+    device = f"cam-scope-{w.a.town}"
+    body = _device(w.a.town, spot["lon"], spot["lat"])
+    assert await w.status({}, "PUT", f"/api/v1/devices/{device}", json=body) == 200  # the administrator
+    return device
+
+
+@check("GET", "/api/v1/devices")
+async def _devices(w: World) -> None:
+    device = await _device_of_a(w)
+    assert device in [d["id"] for d in (await w.get(w.a.dispatcher, "/api/v1/devices")).json()]
+    assert device not in [d["id"] for d in (await w.get(w.b.dispatcher, "/api/v1/devices")).json()]
+    assert (await w.get(w.a.worker, "/api/v1/devices")).status_code == 403
+
+
+@check("PUT", "/api/v1/devices/{device_id}")
+async def _put_device(w: World) -> None:
+    body = _device(w.b.town, 105.2, 32.6)
+    assert await w.status(w.b.dispatcher, "PUT", "/api/v1/devices/cam-x", json=body) == 403
+    foreign = await w.http.put(
+        "/api/v1/devices/cam-x", json={**body, "unit_code": "510802001"}, headers=gateway_headers()
+    )
+    assert foreign.status_code == 404 and foreign.json()["detail"][0]["loc"] == ["body", "unit_code"]
+
+
+@check("DELETE", "/api/v1/devices/{device_id}")
+async def _end_device(w: World) -> None:
+    device = await _device_of_a(w)
+    assert await w.status(w.a.dispatcher, "DELETE", f"/api/v1/devices/{device}") == 403
+    assert await w.status(w.a.worker, "DELETE", f"/api/v1/devices/{device}") == 403
+
+
+# --- base maps: one for the whole deployment, for anyone signed in ------------------------------------------------
+
+
+@check("GET", "/api/v1/basemaps")
+async def _basemaps(w: World) -> None:
+    mine, theirs = await w.get(w.a.worker, "/api/v1/basemaps"), await w.get(w.b.dispatcher, "/api/v1/basemaps")
+    assert mine.status_code == theirs.status_code == 200 and mine.json() == theirs.json()
+    assert (await w.get(ANON, "/api/v1/basemaps")).status_code == 401
+
+
+@check("GET", "/api/v1/basemaps/local.pmtiles")
+async def _local_basemap(w: World) -> None:
+    assert (await w.get(ANON, "/api/v1/basemaps/local.pmtiles")).status_code == 401
+    assert (await w.get(w.a.worker, "/api/v1/basemaps/local.pmtiles")).status_code == 404  # none configured here
+
+
+# --- Open311: public reads of citizens' requests only; posts need a client's key ----------------------------------
+
+
+@check("GET", "/open311/discovery.{fmt}")
+async def _open311_discovery(w: World) -> None:
+    assert (await w.get(ANON, "/open311/discovery.json")).status_code == 200
+
+
+@check("GET", "/open311/v2/discovery.{fmt}")
+async def _open311_discovery_v2(w: World) -> None:
+    assert (await w.get(ANON, "/open311/v2/discovery.xml")).status_code == 200
+
+
+@check("GET", "/open311/v2/services.{fmt}")
+async def _open311_services(w: World) -> None:
+    assert (await w.get(ANON, "/open311/v2/services.json", jurisdiction_id=w.a.town)).status_code == 200
+
+
+@check("GET", "/open311/v2/services/{service_code}.{fmt}")
+async def _open311_definition(w: World) -> None:
+    assert (await w.get(ANON, "/open311/v2/services/0102.json")).status_code == 200
+
+
+@check("GET", "/open311/v2/requests.{fmt}")
+async def _open311_requests(w: World) -> None:
+    internal = await w.get(ANON, "/open311/v2/requests.json", service_request_id=w.a.case_id)
+    assert internal.status_code == 200 and internal.json() == []  # a grid member's incident is not public
+
+
+@check("GET", "/open311/v2/requests/{service_request_id}.{fmt}")
+async def _open311_request(w: World) -> None:
+    assert (await w.get(ANON, f"/open311/v2/requests/{w.a.case_id}.json")).status_code == 404
+
+
+@check("GET", "/open311/v2/tokens/{token}.{fmt}")
+async def _open311_token(w: World) -> None:
+    assert (await w.get(ANON, f"/open311/v2/tokens/{w.a.event_id}.json")).status_code == 404  # no Open311 request
+
+
+@check("POST", "/open311/v2/requests.{fmt}")
+async def _open311_post(w: World) -> None:
+    form = {"service_code": "0102", "lat": "32.6", "long": "105.2"}
+    assert await w.status(w.a.dispatcher, "POST", "/open311/v2/requests.json", data=form) == 403  # a token is no key
+
+
 @pytest.mark.parametrize("endpoint", sorted(CHECKS), ids=lambda e: f"{e[0]} {e[1]}")
 async def test_scoped(endpoint: tuple[str, str], world: World) -> None:
     await CHECKS[endpoint](world)

@@ -80,12 +80,12 @@ async def test_an_sla_edited_through_the_api_sets_the_next_cases_deadline_and_is
         terms = {"accept_minutes": 9, "verify_minutes": 45, "reason": "试点后微调"}
         replaced = await http.put(f"{PATH}/{policy['id']}", json=terms)
         assert replaced.status_code == 200, replaced.text
-        assert replaced.json()["id"] != policy["id"] and replaced.json()["category"] == "other"
+        assert replaced.json()["id"] != policy["id"] and replaced.json()["category"] == "06"  # "other" names its 大类
         await _deadline_becomes(http, db, spot, "other", 9)
         listed = (await http.get(PATH, params={"unit": town})).json()
         assert [(p["id"], p["accept_minutes"]) for p in listed] == [(replaced.json()["id"], 9)]
     finally:
-        current = [p for p in (await http.get(PATH, params={"unit": town})).json() if p["category"] == "other"]
+        current = [p for p in (await http.get(PATH, params={"unit": town})).json() if p["category"] == "06"]
         for p in current:
             assert (await http.delete(f"{PATH}/{p['id']}", params={"reason": "试点结束"})).status_code == 204
     gone = await http.delete(f"{PATH}/{replaced.json()['id']}", params={"reason": "再次结束"})
@@ -175,14 +175,14 @@ async def test_gridctl_sets_lists_and_ends_a_policy_that_the_processors_use(
     args = ("--verify", "30", "--category", "dispute", "--by", "张科长", "--reason", "矛盾纠纷先行化解")
     first = _gridctl(live_stack, "set", town, "--accept", "12", *args)
     assert first.returncode == 0, first.stderr
-    assert "created" in first.stderr and "category=dispute" in first.stdout
+    assert "created" in first.stderr and "category=07" in first.stdout  # "dispute" names its 大类
     await _deadline_becomes(http, db, spot, "dispute", 12)
     second = _gridctl(live_stack, "set", town, "--accept", "15", *args)
     assert second.returncode == 0 and "replaced" in second.stderr, second.stderr
     await _deadline_becomes(http, db, spot, "dispute", 15)
 
     listed = _gridctl(live_stack, "list", "--unit", town)
-    lines = [line for line in listed.stdout.splitlines() if "category=dispute" in line]
+    lines = [line for line in listed.stdout.splitlines() if "category=07" in line]
     assert len(lines) == 1 and "accept 15 min, verify 30 min" in lines[0]
     policy_id = lines[0].split()[0].lstrip("#")
     ended = _gridctl(live_stack, "end", policy_id, "--by", "张科长", "--reason", "恢复县级默认")

@@ -89,6 +89,8 @@ export class PositionSharing {
     this.root.append(toggle, this.status);
     this.input.addEventListener('change', () => this.set(this.input.checked));
     window.addEventListener('online', () => this.tick());
+    // A page being closed may see its geolocation watch end as "denied": that is no answer of the person's.
+    window.addEventListener('pagehide', () => (this.leaving = true));
     window.setInterval(() => this.tick(), TICK_MS);
     onLangChange(() => this.render());
     onSession((event) => {
@@ -137,6 +139,8 @@ export class PositionSharing {
   }
 
   private memory: Wanted = 'off';
+  /** The page is being closed (pagehide): the switch keeps what the person chose. */
+  private leaving = false;
 
   private set wanted(value: Wanted) {
     this.memory = value;
@@ -183,6 +187,7 @@ export class PositionSharing {
   }
 
   private onError(error: GeolocationPositionError): void {
+    if (this.leaving) return;
     if (error.code === error.PERMISSION_DENIED) {
       // Nothing can be shared: switch off (withdrawing what an earlier permission let through).
       this.set(false);
