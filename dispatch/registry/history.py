@@ -26,13 +26,13 @@ ORDER BY g.code LIMIT 1
 """
 
 SUCCESSORS = """
-WITH RECURSIVE chain(code, kind, plan_id, effective_date, depth) AS (
-    SELECT to_code, kind, plan_id, effective_date, 1 FROM unit_lineage WHERE from_code = $1 AND to_code <> $1
+WITH RECURSIVE chain(code, kind, plan_id, effective_date, share, depth) AS (
+    SELECT to_code, kind, plan_id, effective_date, share, 1 FROM unit_lineage WHERE from_code = $1 AND to_code <> $1
   UNION
-    SELECT l.to_code, l.kind, l.plan_id, l.effective_date, c.depth + 1
+    SELECT l.to_code, l.kind, l.plan_id, l.effective_date, l.share, c.depth + 1
     FROM unit_lineage l JOIN chain c ON l.from_code = c.code WHERE l.to_code <> l.from_code AND c.depth < 20
 )
-SELECT code, kind, plan_id, effective_date, depth FROM chain ORDER BY depth, code
+SELECT code, kind, plan_id, effective_date, share, depth FROM chain ORDER BY depth, code
 """
 
 EXPORT = {
