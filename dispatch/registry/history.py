@@ -58,9 +58,13 @@ async def responsible_at(
 
 
 async def successors(pool: asyncpg.Pool, code: str) -> list[dict[str, Any]]:
-    """Every unit or grid an old code became, nearest first, with the plan that did it."""
+    """Every unit or grid an old code became, nearest first, with the plan that did it and, where the operation
+    recorded it, the share that went there (villages moved, fraction of the area)."""
     rows = await pool.fetch(SUCCESSORS, code)
-    return [{**dict(r.items()), "effective_date": str(r["effective_date"])} for r in rows]
+    return [
+        {**{k: v for k, v in r.items() if k != "share" or v is not None}, "effective_date": str(r["effective_date"])}
+        for r in rows
+    ]
 
 
 async def known_code(pool: asyncpg.Pool, code: str) -> bool:
