@@ -234,6 +234,10 @@ async def test_a_township_divided_among_three_successors_names_them_all(
         THIRD: ("divided_into", [f"{C}203"]),
     }
     assert sum(s["share"]["area"] for s in became.values()) == pytest.approx(1, abs=1e-3)
+    later = plan_of("stale-rename", TOMORROW + timedelta(days=1), {"op": "rename", "code": C, "name": "丙乡"})
+    refused = await admin.post("/api/v1/plans/validate", json=later)
+    assert refused.status_code == 422
+    assert f"divided_into {A}, {B}, {THIRD} by plan divide-test" in refused.json()["detail"][0]["msg"]
     history = ok(gridctl(stack, "history", "code", C), "history")
     assert all(re.search(f'"code": "{code}"', history) for code in (A, B, THIRD))
     assert "no gaps, no overlaps" in ok(gridctl(stack, "check", test_county, "--on", TOMORROW.isoformat()), "check")
