@@ -132,9 +132,13 @@ def _abolished(e: _Emitter) -> None:
     merging into the same successor in one item, their villages moved first)."""
     merging: dict[str, list[str]] = defaultdict(list)
     for code, towns in _abolished_successors(e).items():
-        if len(towns) < 2:
-            fallback = e.m.successors_of(code) or [sorted(e.lists.new_t)[0]]
-            merging[towns[0] if towns else fallback[0]].append(code)
+        if len(towns) == 1:
+            merging[towns[0]].append(code)
+            continue
+        if not towns:  # no village to follow
+            into = sorted(e.lists.new_t)[0]
+            e.m.review[code] = f"{e.lists.old_t[code].name} ({code}) has no villages to follow: merged into {into}"
+            merging[into].append(code)
             continue
         villages = [v for v in sorted(e.lists.old_v) if v[:9] == code and v in e.m.successor]
         shares = [

@@ -102,6 +102,8 @@ def plan_validate(path: Annotated[Path, typer.Argument(exists=True, dir_okay=Fal
         f" {c['grids_started']} start, {c['cases_to_move']} open cases move; registry revision"
         f" {c['registry_revision']} (apply with --registry-revision {c['registry_revision']} to refuse a stale one)"
     )
+    if plan.review:
+        console.print(f"[yellow]{len(plan.review)} review items[/yellow] in the plan: guesses a person should check")
 
 
 @plan_app.command("apply")

@@ -59,6 +59,34 @@ def divide(out: Outcome, item: Divide, county: str) -> None:
     """分设: every village of the township goes to one successor (whole, or minus drawn areas given to another);
     the township ends with an edge to each successor saying which villages and what share of the area went."""
     old = need(out, item.code, "township")
+    _check_division(out, item, county)
+    for share in item.shares:
+        if share.into not in out.units and share.name is not None:
+            out.units[share.into] = Unit(
+                share.into, share.name, "township", county, shapely.Polygon(), is_statistical_only(share.into)
+            )
+    new_code = {m.code: m.new_code for s in item.shares for m in s.villages}
+    for share in item.shares:
+        for m in share.villages:
+            move_village(out, m.code, m.new_code, m.name)
+    for share in item.shares:  # a drawn area's source may be named by its old or its new code
+        parts = [p.model_copy(update={"source": new_code.get(p.source, p.source)}) for p in share.areas]
+        _move_in(out, [], parts)
+    del out.units[item.code]
+    for share in item.shares:
+        out.lineage.append(
+            Lineage(
+                item.code,
+                share.into,
+                "divided_into",
+                "township",
+                _share(old, out, share.into, share.villages, share.areas),
+            )
+        )
+
+
+def _check_division(out: Outcome, item: Divide, county: str) -> None:
+    """Each village of the township goes to exactly one successor, each successor exists or is named."""
     intos = [s.into for s in item.shares]
     if len(set(intos)) != len(intos) or item.code in intos:
         raise ItemError("each successor appears once, and the divided township is not one of them")
@@ -75,30 +103,17 @@ def divide(out: Outcome, item: Divide, county: str) -> None:
     for share in item.shares:
         if share.into[:6] != county:
             raise ItemError(f"successor {share.into} is not of county {county}")
-        if share.into not in out.units and share.name is None:
-            raise ItemError(f"successor {share.into} does not exist; give `name` to create it")
+        if not share.villages and not share.areas:
+            raise ItemError(f"successor {share.into} receives nothing: give it villages or drawn areas")
         if share.into in out.units:
             need(out, share.into, "township")
+        elif share.name is None:
+            raise ItemError(f"successor {share.into} does not exist; give `name` to create it")
+        else:
+            need_new(out, share.into)
         _check_moves(share.villages, share.into)
         if any(p.into is None or p.into[:9] != share.into for p in share.areas):
             raise ItemError(f"each drawn area given to {share.into} names `into`, a village of it")
-    for share in item.shares:
-        if share.into not in out.units and share.name is not None:
-            out.units[share.into] = Unit(
-                share.into, share.name, "township", county, shapely.Polygon(), is_statistical_only(share.into)
-            )
-    new_code = {m.code: m.new_code for s in item.shares for m in s.villages}
-    for share in item.shares:
-        for m in share.villages:
-            move_village(out, m.code, m.new_code, m.name)
-    for share in item.shares:  # a drawn area's source may be named by its old or its new code
-        parts = [p.model_copy(update={"source": new_code.get(p.source, p.source)}) for p in share.areas]
-        _move_in(out, [], parts)
-    del out.units[item.code]
-    for share in item.shares:
-        out.lineage.append(
-            Lineage(item.code, share.into, "divided_into", "township", _share(old, out, share.into, share.villages, []))
-        )
 
 
 def reparent(out: Outcome, item: Reparent) -> None:

@@ -173,7 +173,7 @@ def test_a_township_divided_among_three_successors_lists_every_successor_with_it
     assert C not in units
     assert edges(out, "township") == [(C, A, "divided_into"), (C, B, "divided_into"), (C, NEW_TOWN, "divided_into")]
     assert share_of(out, C, A) == {"villages": [f"{C}201"], "area": 0.125}
-    assert share_of(out, C, B) == {"villages": [f"{C}202"], "area": 0.625}
+    assert share_of(out, C, B) == {"villages": [f"{C}202"], "area": 0.625, "drawn_from": [f"{C}201"]}
     assert share_of(out, C, NEW_TOWN) == {"villages": [f"{C}203"], "area": 0.25}
     assert units[NEW_TOWN].name == "丙新镇" and units[f"{B}210"].name == "乙中村"
     assert units[f"{A}210"].geom.equals(shapely.box(2.5, 0, 3, 0.5))
@@ -225,6 +225,20 @@ def test_a_township_divided_among_three_successors_lists_every_successor_with_it
                 {"into": NEW_TOWN, "villages": [{"code": f"{C}203", "new_code": f"{NEW_TOWN}201"}]},
             ],
             f"successor {NEW_TOWN} does not exist; give `name` to create it",
+        ),
+        (
+            [
+                {
+                    "into": A,
+                    "villages": [
+                        {"code": f"{C}201", "new_code": f"{A}210"},
+                        {"code": f"{C}202", "new_code": f"{A}211"},
+                        {"code": f"{C}203", "new_code": f"{A}212"},
+                    ],
+                },
+                {"into": B},
+            ],
+            f"successor {B} receives nothing: give it villages or drawn areas",
         ),
         (
             [
