@@ -79,7 +79,85 @@ class Split(Item):
     parts: list[SplitPart] = Field(min_length=2)
 
 
-PlanItem = Annotated[Merge | Recode | Rename | TransferPart | Split, Field(discriminator="op")]
+class MovedVillage(BaseModel):
+    """A whole village moving into another township: it takes `new_code`, or joins the village already there."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    code: str = Field(pattern=VILLAGE_CODE)
+    new_code: str = Field(pattern=VILLAGE_CODE)
+    name: str | None = Field(default=None, max_length=60, pattern=NO_NUL, description="its name from now on")
+
+
+class DrawnPart(BaseModel):
+    """A drawn area (GeoJSON polygon, lon/lat) of an existing village, moving into a village of the new unit."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    source: str = Field(pattern=VILLAGE_CODE)
+    area: dict[str, Any]
+    into: str | None = Field(
+        default=None, pattern=VILLAGE_CODE, description="the receiving village (a township's part only)"
+    )
+    name: str | None = Field(
+        default=None, max_length=60, pattern=NO_NUL, description="name of `into` when this part creates it"
+    )
+
+
+class Create(Item):
+    """设立: a new township from villages of townships that continue (and drawn areas), or a new village from
+    drawn areas of villages that continue; the sources keep their codes."""
+
+    op: Literal["create"]
+    code: str = Field(pattern=UNIT_CODE)
+    name: str = Field(min_length=1, max_length=60, pattern=NO_NUL)
+    villages: list[MovedVillage] = Field(default_factory=list, description="a township's villages moved in whole")
+    areas: list[DrawnPart] = Field(default_factory=list)
+
+
+class Share(BaseModel):
+    """What one successor of a divided township receives: whole villages, and drawn areas of them."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    into: str = Field(pattern=TOWNSHIP_CODE)
+    name: str | None = Field(
+        default=None, max_length=60, pattern=NO_NUL, description="name of `into` when the plan creates it"
+    )
+    villages: list[MovedVillage] = Field(default_factory=list)
+    areas: list[DrawnPart] = Field(default_factory=list)
+
+
+class Divide(Item):
+    """分设: a township is abolished and each of its villages goes to one of several successor townships."""
+
+    op: Literal["divide"]
+    code: str = Field(pattern=TOWNSHIP_CODE)
+    shares: list[Share] = Field(min_length=2)
+
+
+class Reparent(Item):
+    """改隶: a village moves whole to another township; its code follows (`new_code`, else the same last digits)."""
+
+    op: Literal["reparent"]
+    code: str = Field(pattern=VILLAGE_CODE)
+    parent: str = Field(pattern=TOWNSHIP_CODE)
+    new_code: str | None = Field(default=None, pattern=VILLAGE_CODE)
+
+
+PlanItem = Annotated[
+    Merge | Recode | Rename | TransferPart | Split | Create | Divide | Reparent, Field(discriminator="op")
+]
+
+
+class Review(BaseModel):
+    """What a built plan could not establish from the lists: a person checks it before applying the plan."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    code: str = Field(pattern=UNIT_CODE, description="the unit concerned")
+    item: int | None = Field(default=None, ge=1, description="the item (1-based) that carries the guess")
+    reason: str = Field(min_length=1, max_length=500, pattern=NO_NUL)
 
 
 class RedistrictingPlan(BaseModel):
@@ -93,6 +171,7 @@ class RedistrictingPlan(BaseModel):
     legal_basis: str = Field(min_length=2, max_length=200, pattern=NO_NUL, description="e.g. 广府〔2019〕118号")
     title: str = Field(default="", max_length=200, pattern=NO_NUL)
     items: list[PlanItem] = Field(min_length=1)
+    review: list[Review] = Field(default_factory=list, description="what a built plan guessed: check before applying")
 
 
 PLAN_ADAPTER: TypeAdapter[RedistrictingPlan] = TypeAdapter(RedistrictingPlan)

@@ -1,156 +1,159 @@
 """Build a redistricting plan for one county from its division lists before and after (e.g. 2019 → 2020).
 
-Villages are matched by code, then by their name without the committee suffix; what names cannot
-settle is recorded as explicit merge items with a note saying it was inferred.
+Villages are matched by code and name (`matching.py`). The items then say what happened, in an order that
+applies: renames; each new township made of villages of townships that continue (`create`); each abolished
+township merged into its one successor (its villages moved first) or divided among several (`divide`); the
+remaining villages moved between townships that continue. Every guess is listed in the plan's `review`.
 """
 
 from __future__ import annotations
 
-import re
-from collections import Counter, defaultdict
+from collections import defaultdict
 from datetime import date
 
-from core.plans import Merge, PlanItem, Recode, RedistrictingPlan, Rename
+from core.plans import Create, Divide, Merge, MovedVillage, PlanItem, Recode, RedistrictingPlan, Rename, Review, Share
 from dispatch.geometry.synthetic import Division
+from dispatch.redistricting.matching import Lists, Matching, core_name, match, similarity
 
-SUFFIXES = re.compile(r"(村村民委员会|村民委员会|社区居民委员会|居民委员会|居委会|村委会|社区|村)$")
-TOWN_SUFFIXES = re.compile(r"(回族乡|藏族乡|镇|乡|街道)$")
+__all__ = ["INFERRED", "build_plan", "core_name", "similarity"]
+
 INFERRED = "inferred: no name match in the new list"
 
 
-def core_name(name: str) -> str:
-    """A village's name without its committee suffix: 黄水村民委员会 and 黄水村村民委员会 are both 黄水."""
-    previous = None
-    while previous != name:
-        previous, name = name, SUFFIXES.sub("", name)
-    return name
+class _Emitter:
+    """The items in order, with which villages and townships exist at each point and which item moved each code."""
 
+    def __init__(self, lists: Lists, m: Matching) -> None:
+        self.lists, self.m = lists, m
+        self.items: list[PlanItem] = []
+        self.villages = set(lists.old_v)
+        self.townships = set(lists.old_t)
+        self.item_of: dict[str, int] = {}
 
-def similarity(a: str, b: str) -> int:
-    """How alike two core names are: shared characters, a shared first character counting double."""
-    return len(set(a) & set(b)) + (1 if a[:1] == b[:1] else 0)
+    def add(self, item: PlanItem, *codes: str) -> None:
+        self.items.append(item)
+        for code in codes:
+            self.item_of.setdefault(code, len(self.items))
+
+    def move(self, code: str) -> MovedVillage:
+        """A whole village into its successor (recoded when the code is free, else joining the village there)."""
+        new = self.m.successor[code]
+        self.villages.discard(code)
+        self.villages.add(new)
+        name = self.lists.new_v[new].name
+        return MovedVillage(code=code, new_code=new, name=name if name != self.lists.old_v[code].name else None)
+
+    def moves_as_items(self, codes: list[str]) -> None:
+        """Plain items for villages moving between existing townships: a recode, or a merge into the village."""
+        by_target: dict[str, list[str]] = defaultdict(list)
+        for code in codes:
+            by_target[self.m.successor[code]].append(code)
+        for target, sources in sorted(by_target.items()):
+            note = "matched by name" if all(s in self.m.by_name for s in sources) else INFERRED
+            name = self.lists.new_v[target].name
+            if target in self.villages:
+                self.add(Merge(op="merge", sources=sources, into=target, note=note), *sources)
+            elif len(sources) == 1:
+                own = self.lists.old_v[sources[0]].name
+                recode = Recode(op="recode", code=sources[0], new_code=target, name=name if name != own else None)
+                self.add(recode.model_copy(update={"note": note}), *sources)
+            else:
+                merge = Merge(op="merge", sources=sources, into=target, name=name, parent=target[:9], note=note)
+                self.add(merge, *sources)
+            self.villages -= set(sources)
+            self.villages.add(target)
 
 
 def build_plan(
     before: list[Division], after: list[Division], county: str, plan_id: str, effective: date, legal_basis: str
 ) -> RedistrictingPlan:
-    """The plan that turns the county's `before` list into its `after` list."""
-    old_t = {d.code: d for d in before if d.level == "township" and d.parent_code == county}
-    new_t = {d.code: d for d in after if d.level == "township" and d.parent_code == county}
-    old_v = {d.code: d for d in before if d.level == "village" and d.parent_code in old_t}
-    new_v = {d.code: d for d in after if d.level == "village" and d.parent_code in new_t}
-
-    renames: list[PlanItem] = [
-        Rename(op="rename", code=c, name=new_v[c].name)
-        for c in sorted(old_v.keys() & new_v.keys())
-        if old_v[c].name != new_v[c].name
+    """The plan that turns the county's `before` list into its `after` list, with what it guessed to review."""
+    lists = Lists.of(before, after, county)
+    m = match(lists)
+    e = _Emitter(lists, m)
+    _renames(e)
+    _creates(e)
+    _abolished(e)
+    rest = [c for c in sorted(lists.old_v) if c in m.successor and m.successor[c] != c and c in e.villages]
+    e.moves_as_items(rest)
+    review = [Review(code=code, item=e.item_of.get(code), reason=why) for code, why in sorted(m.review.items())]
+    review += [
+        Review(code=code, reason=f"{lists.new_v[code].name} ({code}) has no predecessor left: draw its area (create)")
+        for code in m.unplaced
     ]
-    renames += [
-        Rename(op="rename", code=c, name=new_t[c].name)
-        for c in sorted(old_t.keys() & new_t.keys())
-        if old_t[c].name != new_t[c].name
-    ]
-    successor: dict[str, str] = {c: c for c in old_v.keys() & new_v.keys()}
-    recodes = _match_by_name(old_v, new_v, successor)
-    town_of = _township_successors(old_t, new_t, successor)
-    merges = _merge_the_rest(old_v, new_v, successor, town_of)
-    township_items = _township_merges(old_t, new_t, town_of)
     return RedistrictingPlan(
         plan_id=plan_id,
         county=county,
         effective_date=effective,
         legal_basis=legal_basis,
-        title=f"{county} {len(old_t)}→{len(new_t)} townships, {len(old_v)}→{len(new_v)} villages",
-        items=[*renames, *recodes, *merges, *township_items],
+        title=f"{county} {len(lists.old_t)}→{len(lists.new_t)} townships,"
+        f" {len(lists.old_v)}→{len(lists.new_v)} villages",
+        items=e.items,
+        review=review,
     )
 
 
-def _match_by_name(old_v: dict[str, Division], new_v: dict[str, Division], successor: dict[str, str]) -> list[PlanItem]:
-    taken = set(successor.values())
-    by_name: dict[str, list[str]] = defaultdict(list)
-    for code in sorted(new_v.keys() - taken):
-        by_name[core_name(new_v[code].name)].append(code)
-    items: list[PlanItem] = []
-    for code in sorted(old_v.keys() - successor.keys()):
-        candidates = [c for c in by_name.get(core_name(old_v[code].name), []) if c not in taken]
-        if not candidates:
+def _renames(e: _Emitter) -> None:
+    old_v, new_v, old_t, new_t = e.lists.old_v, e.lists.new_v, e.lists.old_t, e.lists.new_t
+    for c in sorted(old_v.keys() & new_v.keys()):
+        if old_v[c].name != new_v[c].name:
+            e.add(Rename(op="rename", code=c, name=new_v[c].name))
+    for c in sorted(old_t.keys() & new_t.keys()):
+        if old_t[c].name != new_t[c].name:
+            e.add(Rename(op="rename", code=c, name=new_t[c].name))
+
+
+def _abolished_successors(e: _Emitter) -> dict[str, list[str]]:
+    """Each abolished township's successors (where its villages went), in code order."""
+    found: dict[str, list[str]] = {}
+    for code in sorted(e.lists.old_t.keys() - e.lists.new_t.keys()):
+        found[code] = sorted({e.m.successor[v][:9] for v in e.lists.old_v if v[:9] == code and v in e.m.successor})
+    return found
+
+
+def _creates(e: _Emitter) -> None:
+    """A new township receiving villages of townships that continue, or no abolished township, is created."""
+    fed = {t for towns in _abolished_successors(e).values() for t in towns}
+    for code in sorted(e.lists.new_t.keys() - e.lists.old_t.keys()):
+        parts = [v for v in sorted(e.lists.old_v) if e.m.successor.get(v, "")[:9] == code and v[:9] in e.lists.new_t]
+        if not parts and code in fed:
             continue
-        target = min(candidates, key=lambda c: (c[:9] != old_v[code].parent_code, c))
-        successor[code] = target
-        taken.add(target)
-        name = new_v[target].name if new_v[target].name != old_v[code].name else None
-        items.append(Recode(op="recode", code=code, new_code=target, name=name, note="matched by name"))
-    return items
-
-
-def _township_successors(
-    old_t: dict[str, Division], new_t: dict[str, Division], successor: dict[str, str]
-) -> dict[str, str]:
-    votes: dict[str, Counter[str]] = defaultdict(Counter)
-    for old, new in successor.items():
-        votes[old[:9]][new[:9]] += 1
-    town_of: dict[str, str] = {}
-    for code, unit in old_t.items():
-        if code in new_t:
-            town_of[code] = code
-        elif votes[code]:
-            town_of[code] = votes[code].most_common(1)[0][0]
-        else:
-            core = TOWN_SUFFIXES.sub("", unit.name)
-            town_of[code] = max(sorted(new_t), key=lambda c: similarity(core, TOWN_SUFFIXES.sub("", new_t[c].name)))
-    return town_of
-
-
-def _merge_the_rest(
-    old_v: dict[str, Division], new_v: dict[str, Division], successor: dict[str, str], town_of: dict[str, str]
-) -> list[PlanItem]:
-    """Give each unmatched old village a successor in its township's successor, covering every new village."""
-    orphans = sorted(old_v.keys() - successor.keys())
-    uncovered = sorted(new_v.keys() - set(successor.values()))
-    for code in uncovered:  # every new village needs at least one predecessor's area
-        town = new_v[code].parent_code
-        pool = [o for o in orphans if town_of[old_v[o].parent_code] == town and o not in successor]
-        if pool:
-            best = max(pool, key=lambda o: similarity(core_name(old_v[o].name), core_name(new_v[code].name)))
-            successor[best] = code
-    for code in orphans:
-        if code in successor:
+        if not parts:
+            e.m.review[code] = f"{e.lists.new_t[code].name} ({code}) has no predecessor: not created"
             continue
-        town = town_of[old_v[code].parent_code]
-        here = sorted(c for c in new_v if new_v[c].parent_code == town)
-        successor[code] = max(here, key=lambda c: similarity(core_name(old_v[code].name), core_name(new_v[c].name)))
-    groups: dict[str, list[str]] = defaultdict(list)
-    for code in orphans:
-        groups[successor[code]].append(code)
-    existing_targets = set(old_v) | {s for o, s in successor.items() if o not in orphans}
-    items: list[PlanItem] = []
-    for target in sorted(groups):
-        new = target not in existing_targets
-        items.append(
-            Merge(
-                op="merge",
-                sources=groups[target],
-                into=target,
-                name=new_v[target].name if new else None,
-                parent=new_v[target].parent_code if new else None,
-                note=INFERRED,
+        moves = [e.move(v) for v in parts]
+        note = f"new township from {len(parts)} villages of townships that continue"
+        e.add(Create(op="create", code=code, name=e.lists.new_t[code].name, villages=moves, note=note), *parts)
+        e.townships.add(code)
+
+
+def _abolished(e: _Emitter) -> None:
+    """Each abolished township: divided among several successors, or merged into its one successor (townships
+    merging into the same successor in one item, their villages moved first)."""
+    merging: dict[str, list[str]] = defaultdict(list)
+    for code, towns in _abolished_successors(e).items():
+        if len(towns) == 1:
+            merging[towns[0]].append(code)
+            continue
+        if not towns:  # no village to follow
+            into = sorted(e.lists.new_t)[0]
+            e.m.review[code] = f"{e.lists.old_t[code].name} ({code}) has no villages to follow: merged into {into}"
+            merging[into].append(code)
+            continue
+        villages = [v for v in sorted(e.lists.old_v) if v[:9] == code and v in e.m.successor]
+        shares = [
+            Share(
+                into=town,
+                name=None if town in e.townships else e.lists.new_t[town].name,
+                villages=[e.move(v) for v in villages if e.m.successor[v][:9] == town],
             )
-        )
-    return items
-
-
-def _township_merges(old_t: dict[str, Division], new_t: dict[str, Division], town_of: dict[str, str]) -> list[PlanItem]:
-    groups: dict[str, list[str]] = defaultdict(list)
-    for old, new in sorted(town_of.items()):
-        if old != new:
-            groups[new].append(old)
-    return [
-        Merge(
-            op="merge",
-            sources=sources,
-            into=target,
-            name=None if target in old_t else new_t[target].name,
-            note="township merged (撤并)",
-        )
-        for target, sources in sorted(groups.items())
-    ]
+            for town in towns
+        ]
+        note = f"divided among {len(towns)} successors by where its villages went"
+        e.add(Divide(op="divide", code=code, shares=shares, note=note), code, *villages)
+        e.townships.update(towns)
+    for into, sources in sorted(merging.items()):
+        e.moves_as_items([v for v in sorted(e.lists.old_v) if v[:9] in sources and v in e.m.successor])
+        name = None if into in e.townships else e.lists.new_t[into].name
+        e.add(Merge(op="merge", sources=sources, into=into, name=name, note="township merged (撤并)"), *sources)
+        e.townships.add(into)

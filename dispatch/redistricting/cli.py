@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -65,7 +66,8 @@ def plan_build(
     basis: Annotated[str, typer.Option(help="legal basis, e.g. 广府〔2019〕118号")],
     plan_id: Annotated[str, typer.Option(help="plan id")],
 ) -> None:
-    """Build a plan from two division lists (matching villages by code and name) and print it as JSON."""
+    """Build a plan from two division lists (matching villages by code and name) and print it as JSON; what the
+    lists could not settle is listed as review items (on stderr, and in the plan's `review`)."""
     try:
         plan = build_plan(
             read_checked(before), read_checked(after), county, plan_id, date.fromisoformat(effective), basis
@@ -74,8 +76,11 @@ def plan_build(
         fail("cannot read the division lists", exc.problems)
         return
     sys.stdout.write(orjson.dumps(plan.model_dump(mode="json"), option=orjson.OPT_INDENT_2).decode() + "\n")
-    inferred = sum(1 for i in plan.items if i.note.startswith("inferred"))
-    console.print(f"{len(plan.items)} items, {inferred} inferred without a name match (review them)")
+    ops = Counter(i.op for i in plan.items)
+    console.print(f"{len(plan.items)} items (" + ", ".join(f"{n} {op}" for op, n in sorted(ops.items())) + ")")
+    for r in plan.review:
+        console.print(f"  review {r.code}" + (f" (item {r.item})" if r.item else "") + f": {r.reason}", markup=False)
+    console.print(f"{len(plan.review)} review items: what the lists could not settle (in the plan's `review`)")
 
 
 @plan_app.command("validate")
@@ -97,6 +102,8 @@ def plan_validate(path: Annotated[Path, typer.Argument(exists=True, dir_okay=Fal
         f" {c['grids_started']} start, {c['cases_to_move']} open cases move; registry revision"
         f" {c['registry_revision']} (apply with --registry-revision {c['registry_revision']} to refuse a stale one)"
     )
+    if plan.review:
+        console.print(f"[yellow]{len(plan.review)} review items[/yellow] in the plan: guesses a person should check")
 
 
 @plan_app.command("apply")

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from shapely.geometry.base import BaseGeometry
 
-LineageKind = Literal["merged_into", "recoded_to", "renamed", "part_transferred_to", "split_into"]
+LineageKind = Literal["merged_into", "recoded_to", "renamed", "part_transferred_to", "split_into", "divided_into"]
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,7 @@ class Lineage:
     to_code: str
     kind: LineageKind
     level: str
+    share: Mapping[str, object] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

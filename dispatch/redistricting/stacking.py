@@ -35,14 +35,17 @@ async def registry_revision(conn: Conn) -> int:
 async def ended_units(conn: Conn, plan: RedistrictingPlan, units: Mapping[str, Unit]) -> dict[str, str]:
     """Units of the county that applied plans ended by the plan's date, each with what became of it and by whom."""
     rows = await conn.fetch(
-        "SELECT DISTINCT ON (from_code) from_code, to_code, kind, plan_id, effective_date FROM unit_lineage"
+        "SELECT DISTINCT ON (from_code) from_code, to_codes, kind, plan_id, effective_date FROM ("
+        " SELECT from_code, kind, plan_id, effective_date, max(id) AS id,"
+        " string_agg(to_code, ', ' ORDER BY to_code) AS to_codes FROM unit_lineage"
         " WHERE level <> 'grid' AND left(from_code, 6) = $1 AND effective_date <= $2 AND from_code <> to_code"
+        " GROUP BY from_code, kind, plan_id, effective_date) edges"
         " ORDER BY from_code, effective_date DESC, id DESC",
         plan.county,
         plan.effective_date,
     )
-    return {
-        r["from_code"]: f"{r['kind']} {r['to_code']} by plan {r['plan_id']} on {r['effective_date']}"
+    return {  # a divided township names every successor
+        r["from_code"]: f"{r['kind']} {r['to_codes']} by plan {r['plan_id']} on {r['effective_date']}"
         for r in rows
         if r["from_code"] not in units
     }

@@ -15,7 +15,7 @@ from dispatch.redistricting.model import Grid, Unit
 from dispatch.redistricting.registry_check import county_errors
 from dispatch.redistricting.stacking import PlanAlreadyApplied, PlanConflict
 from dispatch.redistricting.validate import Outcome, PlanInvalid, apply_plan
-from dispatch.redistricting.writes import move_people, write_grids, write_units
+from dispatch.redistricting.writes import move_people, write_grids, write_lineage, write_units
 from dispatch.registry.revisions import bump_revision
 
 __all__ = ["PlanAlreadyApplied", "PlanConflict", "apply", "load_county", "refuse_broken_tiling", "validate"]
@@ -121,11 +121,7 @@ async def apply(
             await write_units(conn, out, eff)
             await write_grids(conn, out, plan.county, eff)
             out.counts["people_changed"] = len(await move_people(conn, out, before, eff))
-            await conn.executemany(
-                "INSERT INTO unit_lineage (from_code, to_code, kind, level, plan_id, effective_date)"
-                " VALUES ($1,$2,$3,$4,$5,$6)",
-                [(e.from_code, e.to_code, e.kind, e.level, plan.plan_id, eff) for e in out.lineage],
-            )
+            await write_lineage(conn, out, plan.plan_id, eff)
             await refuse_broken_tiling(conn, plan)
             for part in ("boundaries", "people"):
                 await bump_revision(conn, part)

@@ -4,54 +4,29 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 import shapely
-from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
-from core.plans import Merge, PlanItem, Recode, RedistrictingPlan, Rename, Split, TransferPart
+from core.plans import Create, Divide, Merge, PlanItem, Recode, RedistrictingPlan, Rename, Reparent, Split, TransferPart
 from dispatch.errors import Invalid, Loc
 from dispatch.geometry.tiling import tiling_errors
-from dispatch.redistricting.model import Grid, Lineage, LineageKind, Rows, Unit, grid_rows, unit_rows
+from dispatch.redistricting import operations
+from dispatch.redistricting.model import Grid, Lineage, Rows, Unit, grid_rows, unit_rows
+from dispatch.redistricting.outcome import (
+    SLIVER,
+    ItemError,
+    Outcome,
+    cut_grids,
+    drawn,
+    move_area,
+    move_grids,
+    need,
+)
 from dispatch.redistricting.registry_check import county_errors
 
-__all__ = ["Grid", "Lineage", "Outcome", "PlanInvalid", "Rows", "Unit", "apply_plan", "plan_error_loc"]
-
-SLIVER = 1e-6  # a piece smaller than this share of its grid is not a piece
-
-
-@dataclass
-class Outcome:
-    """The registry after the plan, what changed, exactly the rows to write, and every validation error."""
-
-    units: dict[str, Unit]
-    grids: dict[str, Grid]
-    lineage: list[Lineage] = field(default_factory=list)
-    changed_units: set[str] = field(default_factory=set)
-    grid_pieces: dict[str, list[str]] = field(default_factory=dict)
-    errors: list[str] = field(default_factory=list)
-    taken: set[str] = field(default_factory=set)
-    gone: dict[str, str] = field(default_factory=dict)
-    rows: Rows = field(default_factory=Rows)
-    counts: dict[str, int] = field(default_factory=dict)
-
-    def post_moves(self) -> dict[str, str]:
-        """Where the members of each ended grid go: a remainder keeping the code keeps them, else the largest piece."""
-        moves: dict[str, str] = {}
-        for old, pieces in self.grid_pieces.items():
-            standing = self._standing(old)
-            if old not in pieces and standing:
-                moves[old] = max(standing, key=lambda code: (self.grids[code].geom.area, code))
-        return moves
-
-    def _standing(self, code: str, depth: int = 0) -> list[str]:
-        """The grids a code ends up as, following pieces that later items moved or cut again."""
-        pieces = self.grid_pieces.get(code)
-        if pieces is None or code in pieces or depth > 20:
-            return [code] if code in self.grids else []
-        return [found for piece in dict.fromkeys(pieces) for found in self._standing(piece, depth + 1)]
-
+__all__ = ["Grid", "ItemError", "Lineage", "Outcome", "PlanInvalid", "Rows", "Unit", "apply_plan", "plan_error_loc"]
 
 ITEM = re.compile(r"^item (\d+) \(")
 
@@ -88,7 +63,7 @@ def apply_plan(
     for n, item in enumerate(plan.items, start=1):
         label = f"item {n} ({item.op})"
         try:
-            _apply_item(out, item, label)
+            _apply_item(out, item, plan.county)
         except ItemError as exc:
             out.errors.append(f"{label}: {exc}")
     if not out.errors:
@@ -96,24 +71,9 @@ def apply_plan(
     return out
 
 
-class ItemError(Invalid):
-    """One item cannot be applied."""
-
-
-def _need(out: Outcome, code: str, level: str | None = None) -> Unit:
-    unit = out.units.get(code)
-    if unit is None and code in out.gone:
-        raise ItemError(f"unit {code} no longer exists on the plan's date: {out.gone[code]}")
-    if unit is None:
-        raise ItemError(f"unit {code} does not exist (or was already abolished by an earlier item)")
-    if level is not None and unit.level != level:
-        raise ItemError(f"{code} is a {unit.level}, not a {level}")
-    return unit
-
-
-def _apply_item(out: Outcome, item: PlanItem, label: str) -> None:
+def _apply_item(out: Outcome, item: PlanItem, county: str) -> None:
     if isinstance(item, Rename):
-        unit = _need(out, item.code)
+        unit = need(out, item.code)
         out.units[item.code] = replace(unit, name=item.name)
         out.lineage.append(Lineage(item.code, item.code, "renamed", unit.level))
     elif isinstance(item, Recode):
@@ -121,25 +81,31 @@ def _apply_item(out: Outcome, item: PlanItem, label: str) -> None:
     elif isinstance(item, Merge):
         _merge(out, item)
     elif isinstance(item, TransferPart):
-        _transfer_part(out, item)
+        move_area(out, item.source, item.target, drawn(item.area, "area"))
     elif isinstance(item, Split):
         _split(out, item)
+    elif isinstance(item, Create):
+        operations.create(out, item, county)
+    elif isinstance(item, Divide):
+        operations.divide(out, item, county)
+    elif isinstance(item, Reparent):
+        operations.reparent(out, item)
 
 
 def _recode(out: Outcome, item: Recode) -> None:
-    unit = _need(out, item.code, "village")
+    unit = need(out, item.code, "village")
     if item.new_code in out.units:
         raise ItemError(f"new code {item.new_code} is already in use")
     del out.units[item.code]
     out.units[item.new_code] = replace(unit, code=item.new_code, parent=item.new_code[:9], name=item.name or unit.name)
     out.lineage.append(Lineage(item.code, item.new_code, "recoded_to", "village"))
-    _move_grids(out, [item.code], item.new_code)
+    move_grids(out, [item.code], item.new_code)
 
 
 def _merge(out: Outcome, item: Merge) -> None:
     if item.into in item.sources:
         raise ItemError(f"{item.into} cannot be merged into itself")
-    sources = [_need(out, code) for code in item.sources]
+    sources = [need(out, code) for code in item.sources]
     levels = {s.level for s in sources}
     if len(levels) != 1:
         raise ItemError(f"sources mix levels {sorted(levels)}")
@@ -160,35 +126,12 @@ def _merge(out: Outcome, item: Merge) -> None:
         del out.units[s.code]
         out.lineage.append(Lineage(s.code, item.into, "merged_into", level))
     if level == "village":
-        _move_grids(out, item.sources, item.into)
-
-
-def _area(geojson: dict[str, object], what: str) -> BaseGeometry:
-    try:
-        geom = shape(geojson)
-    except (ValueError, TypeError, KeyError, AttributeError) as exc:
-        raise ItemError(f"{what} is not a GeoJSON geometry: {exc}") from exc
-    if geom.geom_type not in ("Polygon", "MultiPolygon") or not geom.is_valid or geom.is_empty:
-        raise ItemError(f"{what} must be a valid, non-empty polygon")
-    return geom
-
-
-def _transfer_part(out: Outcome, item: TransferPart) -> None:
-    source, target = _need(out, item.source, "village"), _need(out, item.target, "village")
-    area = _area(item.area, "area")
-    if area.difference(source.geom).area > area.area * 1e-6:
-        raise ItemError(f"the drawn area is not inside village {item.source}")
-    if area.area >= source.geom.area * (1 - 1e-6):
-        raise ItemError(f"the drawn area is all of {item.source}: merge it instead")
-    out.units[item.source] = replace(source, geom=source.geom.difference(area))
-    out.units[item.target] = replace(target, geom=shapely.union_all([target.geom, area]))
-    out.lineage.append(Lineage(item.source, item.target, "part_transferred_to", "village"))
-    _cut_grids(out, item.source, [(item.target, area)], keep_rest=True)
+        move_grids(out, item.sources, item.into)
 
 
 def _split(out: Outcome, item: Split) -> None:
-    source = _need(out, item.code, "village")
-    parts = [(p.code, _area(p.area, f"area of part {p.code}")) for p in item.parts]
+    source = need(out, item.code, "village")
+    parts = [(p.code, drawn(p.area, f"area of part {p.code}")) for p in item.parts]
     for code, _ in parts:
         if code in out.units and code != item.code:
             raise ItemError(f"part code {code} is already in use")
@@ -198,83 +141,9 @@ def _split(out: Outcome, item: Split) -> None:
     del out.units[item.code]
     for part, (code, geom) in zip(item.parts, parts, strict=True):
         out.units[code] = Unit(code, part.name, "village", code[:9], geom, source.statistical_only)
-        out.lineage.append(Lineage(item.code, code, "split_into", "village"))
-    _cut_grids(out, item.code, parts, keep_rest=False)
-
-
-def _next_sequence(out: Outcome, village: str) -> int:
-    """After the highest sequence the village ever used, so a code never comes back with another meaning."""
-    used = [int(code[12:]) for code in out.taken if code[:12] == village]
-    return max(used, default=0) + 1
-
-
-def _renumber(out: Outcome, old: Grid, village: str, kind: LineageKind, piece: Grid | None = None) -> None:
-    """Give a grid (or a piece of one) the next code of `village`, with its lineage edge."""
-    seq = _next_sequence(out, village)
-    code = f"{village}{seq:03d}"
-    village_name = out.units[village].name if village in out.units else village
-    out.grids[code] = replace(piece or old, code=code, village=village, name=f"{village_name}第{seq}网格")
-    out.taken.add(code)
-    out.lineage.append(Lineage(old.code, code, kind, "grid"))
-    out.grid_pieces.setdefault(old.code, []).append(code)
-
-
-def _move_grids(out: Outcome, villages: list[str], into: str) -> None:
-    moving = sorted((g for g in out.grids.values() if g.village in villages), key=lambda g: g.code)
-    for grid in moving:
-        del out.grids[grid.code]
-        _renumber(out, grid, into, "recoded_to")
-
-
-def _cut_grids(out: Outcome, village: str, parts: list[tuple[str, BaseGeometry]], keep_rest: bool) -> None:
-    """Cut the village's grids along the parts: every piece stays a grid, with an edge from the old grid to it.
-
-    The remainder of a grid that keeps its village keeps its code; a piece in another village takes that
-    village's next code. A grid that moves whole is recoded, not split."""
-    for grid in sorted((g for g in out.grids.values() if g.village == village), key=lambda g: g.code):
-        pieces = [(code, _polygonal(grid.geom.intersection(geom))) for code, geom in parts]
-        pieces = [(c, p) for c, p in pieces if p.area > grid.geom.area * SLIVER]
-        if not pieces:
-            continue
-        rest = _polygonal(grid.geom.difference(shapely.union_all([p for _, p in pieces]))) if keep_rest else None
-        kept = rest is not None and rest.area > grid.geom.area * SLIVER
-        geoms = [p for _, p in pieces] + ([rest] if kept and rest is not None else [])
-        shares = _shares(grid, geoms)
-        del out.grids[grid.code]
-        whole = len(geoms) == 1
-        if kept and rest is not None:
-            out.grids[grid.code] = shares[-1]
-            out.lineage.append(Lineage(grid.code, grid.code, "split_into", "grid"))
-            out.grid_pieces.setdefault(grid.code, []).append(grid.code)
-        for (code, _), share in zip(pieces, shares, strict=False):
-            _renumber(out, grid, code, "recoded_to" if whole else "split_into", share)
-
-
-def _shares(grid: Grid, geoms: list[BaseGeometry]) -> list[Grid]:
-    """The grid once per piece, its households and population divided by area, summing exactly to the grid's."""
-    weights = [g.area for g in geoms]
-    households, population = _apportion(grid.households, weights), _apportion(grid.population, weights)
-    return [
-        replace(grid, geom=geom, households=h, population=p)
-        for geom, h, p in zip(geoms, households, population, strict=True)
-    ]
-
-
-def _apportion(total: int, weights: list[float]) -> list[int]:
-    """`total` in whole shares proportional to `weights` (largest remainders), summing to `total`."""
-    whole = sum(weights) or 1.0
-    exact = [total * w / whole for w in weights]
-    shares = [int(x) for x in exact]
-    by_remainder = sorted(range(len(exact)), key=lambda i: exact[i] - shares[i], reverse=True)
-    for i in by_remainder[: total - sum(shares)]:
-        shares[i] += 1
-    return shares
-
-
-def _polygonal(geom: BaseGeometry) -> BaseGeometry:
-    if geom.geom_type == "GeometryCollection":
-        return shapely.union_all([g for g in geom.geoms if g.geom_type in ("Polygon", "MultiPolygon")])
-    return geom
+        share = {"area": round(geom.area / source.geom.area, 4)} if source.geom.area else None
+        out.lineage.append(Lineage(item.code, code, "split_into", "village", share))
+    cut_grids(out, item.code, parts, keep_rest=False)
 
 
 def _finish(

@@ -49,6 +49,18 @@ async def write_grids(conn: Conn, out: Outcome, county: str, eff: date) -> None:
     )
 
 
+async def write_lineage(conn: Conn, out: Outcome, plan_id: str, eff: date) -> None:
+    """Every lineage edge of the plan, with the share that went where when the operation knows it."""
+    await conn.executemany(
+        "INSERT INTO unit_lineage (from_code, to_code, kind, level, plan_id, effective_date, share)"
+        " VALUES ($1,$2,$3,$4,$5,$6,$7)",
+        [
+            (e.from_code, e.to_code, e.kind, e.level, plan_id, eff, None if e.share is None else dict(e.share))
+            for e in out.lineage
+        ],
+    )
+
+
 async def move_people(conn: Conn, out: Outcome, before: dict[str, Unit], eff: date) -> set[str]:
     """Grid members follow their grid (a cut grid's to its remainder or largest piece); teams and duty posts of
     abolished units end; new townships get their teams. Returns the ids of the people whose posts changed."""

@@ -208,7 +208,7 @@ def history_point(lon: float, lat: float, on: Annotated[str, typer.Option(help="
 
 @history_app.command("code")
 def history_code(code: str) -> None:
-    """Which units an old code became (following merges, recodes and splits)."""
+    """Which units an old code became (following merges, recodes, splits, divisions and parts given), with shares."""
     console.print_json(data=with_pool(lambda pool: history.successors(pool, code)))
 
 

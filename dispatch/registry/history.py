@@ -26,13 +26,13 @@ ORDER BY g.code LIMIT 1
 """
 
 SUCCESSORS = """
-WITH RECURSIVE chain(code, kind, plan_id, effective_date, depth) AS (
-    SELECT to_code, kind, plan_id, effective_date, 1 FROM unit_lineage WHERE from_code = $1 AND to_code <> $1
+WITH RECURSIVE chain(code, kind, plan_id, effective_date, share, depth) AS (
+    SELECT to_code, kind, plan_id, effective_date, share, 1 FROM unit_lineage WHERE from_code = $1 AND to_code <> $1
   UNION
-    SELECT l.to_code, l.kind, l.plan_id, l.effective_date, c.depth + 1
+    SELECT l.to_code, l.kind, l.plan_id, l.effective_date, l.share, c.depth + 1
     FROM unit_lineage l JOIN chain c ON l.from_code = c.code WHERE l.to_code <> l.from_code AND c.depth < 20
 )
-SELECT code, kind, plan_id, effective_date, depth FROM chain ORDER BY depth, code
+SELECT code, kind, plan_id, effective_date, share, depth FROM chain ORDER BY depth, code
 """
 
 EXPORT = {
@@ -58,9 +58,13 @@ async def responsible_at(
 
 
 async def successors(pool: asyncpg.Pool, code: str) -> list[dict[str, Any]]:
-    """Every unit or grid an old code became, nearest first, with the plan that did it."""
+    """Every unit or grid an old code became, nearest first, with the plan that did it and, where the operation
+    recorded it, the share that went there (villages moved, fraction of the area)."""
     rows = await pool.fetch(SUCCESSORS, code)
-    return [{**dict(r.items()), "effective_date": str(r["effective_date"])} for r in rows]
+    return [
+        {**{k: v for k, v in r.items() if k != "share" or v is not None}, "effective_date": str(r["effective_date"])}
+        for r in rows
+    ]
 
 
 async def known_code(pool: asyncpg.Pool, code: str) -> bool:

@@ -48,7 +48,7 @@ GROUP BY p.id
 # Units that ceased to exist and what they became; a part transferred away leaves its unit in place.
 UNIT_LINEAGE = (
     "SELECT from_code, to_code FROM unit_lineage WHERE level <> 'grid'"
-    " AND kind IN ('merged_into', 'recoded_to', 'split_into') ORDER BY effective_date, id"
+    " AND kind IN ('merged_into', 'recoded_to', 'split_into', 'divided_into') ORDER BY effective_date, id"
 )
 
 SELF_REPORT_POLICIES = "SELECT unit_code, policy FROM self_report_policies"
