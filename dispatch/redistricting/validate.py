@@ -35,6 +35,7 @@ class Outcome:
     gone: dict[str, str] = field(default_factory=dict)
     rows: Rows = field(default_factory=Rows)
     counts: dict[str, int] = field(default_factory=dict)
+    staff_review: list[str] = field(default_factory=list)
 
     def post_moves(self) -> dict[str, str]:
         """Where the members of each ended grid go: a remainder keeping the code keeps them, else the largest piece."""
@@ -53,13 +54,16 @@ class Outcome:
         return [found for piece in dict.fromkeys(pieces) for found in self._standing(piece, depth + 1)]
 
 
-ITEM = re.compile(r"^item (\d+) \(")
+ITEM = re.compile(r"^(item|staff) (\d+) \(")
 
 
 def plan_error_loc(error: str) -> Loc:
-    """Where a plan error points: the item it names (`item 3 (merge): …` is body.items.2), else the whole plan."""
+    """Where a plan error points: the item it names (`item 3 (merge): …` is body.items.2, `staff 1 (…)` is
+    body.staff.0), else the whole plan."""
     found = ITEM.match(error)
-    return ("body", "items", int(found.group(1)) - 1) if found else ("body",)
+    if found is None:
+        return ("body",)
+    return ("body", "items" if found.group(1) == "item" else "staff", int(found.group(2)) - 1)
 
 
 class PlanInvalid(Invalid):
