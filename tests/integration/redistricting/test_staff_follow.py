@@ -168,7 +168,8 @@ async def test_a_new_township_routes_by_its_predecessors_override(admin: httpx.A
     assert applied.status_code == 201, applied.text
     assert applied.json()["rules_inherited"] == overrides
     audit = await db.fetchrow(
-        "SELECT c.after ->> 'inherited_from' AS source, c.after ->> 'valid_from' AS day FROM routing_rule_changes c JOIN routing_rules r ON r.id = c.rule_id"
+        "SELECT c.after ->> 'inherited_from' AS source, c.after ->> 'valid_from' AS day"
+        " FROM routing_rule_changes c JOIN routing_rules r ON r.id = c.rule_id"
         " WHERE r.unit_code = $1 AND r.note = '市场监管优先' AND c.action = 'create'",
         new,
     )
