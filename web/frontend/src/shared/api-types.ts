@@ -2879,6 +2879,11 @@ export interface components {
             /** Plan Id */
             plan_id: string;
             /**
+             * Staff
+             * @description named people's fates; the default rule moves the rest
+             */
+            staff?: components["schemas"]["StaffItem"][];
+            /**
              * Title
              * @default
              */
@@ -3273,6 +3278,35 @@ export interface components {
             code: string;
             /** Name */
             name: string;
+        };
+        /**
+         * StaffItem
+         * @description A named person's fate at the plan's date: carried to a unit (and team) that exists then, or ended.
+         */
+        StaffItem: {
+            /**
+             * End
+             * @description their service ends at the date
+             * @default false
+             */
+            end: boolean;
+            /**
+             * Note
+             * @default
+             */
+            note: string;
+            /** Person */
+            person: string;
+            /**
+             * Team
+             * @description the team they join (of `to`)
+             */
+            team?: string | null;
+            /**
+             * To
+             * @description the unit they serve from the date
+             */
+            to?: string | null;
         };
         /**
          * StageBody
