@@ -159,9 +159,9 @@ def _follow_grids(person: Serving, abolished: Mapping[str, list[str]]) -> Decisi
         if not heirs:
             return Decision(person.id, "end", reason=f"{person.unit} has no successor", review="ended: no grid left")
         return Decision(person.id, "carry", heirs[0], None, f"{person.unit} → {heirs[0]}", "no grid left")
+    if person.unit in units:
+        return None  # their unit still holds grids of theirs
     target = min(units, key=lambda c: (-units[c], c))
-    if target == person.unit:
-        return None
     review = f"their grids lie in {', '.join(sorted(units))}; carried to {target}" if len(units) > 1 else ""
     return Decision(person.id, "carry", target, None, f"their grids moved: {person.unit} → {target}", review)
 
@@ -210,13 +210,16 @@ def item_errors(
 def predecessors(
     before: Mapping[str, Unit], after: Mapping[str, Unit], heirs: Mapping[str, list[str]]
 ) -> dict[str, str]:
-    """Each township the plan creates and the abolished township whose area it took most of (whose overrides it
-    inherits)."""
+    """Each township the plan creates and the township whose overrides it inherits: of the abolished townships it
+    succeeds, else of all townships it took area from, the one it took most of its area from."""
     found: dict[str, str] = {}
     for code, unit in sorted(after.items()):
         if code in before or unit.level != "township":
             continue
-        olds = [old for old, new in heirs.items() if code in new and before[old].level == "township"]
-        if olds:
-            found[code] = max(olds, key=lambda o: (before[o].geom.intersection(unit.geom).area, o))
+        olds = [old for old, new in heirs.items() if code in new and before[old].level == "township"] or [
+            old for old, u in before.items() if u.level == "township" and u.geom.intersects(unit.geom)
+        ]
+        shares = {old: before[old].geom.intersection(unit.geom).area for old in olds}
+        if any(shares.values()):
+            found[code] = max(shares, key=lambda o: (shares[o], o))
     return found

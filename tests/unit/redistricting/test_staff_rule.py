@@ -138,3 +138,17 @@ def test_a_new_township_inherits_from_the_predecessor_whose_area_it_took_most_of
     heirs = successors(BEFORE, after, [Lineage(OLD, BIG, "merged_into", "township")])
     assert predecessors(BEFORE, after, heirs) == {BIG: OLD}
     assert predecessors(BEFORE, {KEPT: Unit(KEPT, "乔庄镇", "township", "510822", box(0, 0, 4, 1))}, merged()) == {}
+
+
+def test_a_township_formed_from_parts_of_townships_that_continue_inherits_from_the_largest_part() -> None:
+    after = {
+        OLD: Unit(OLD, "旧乡", "township", "510822", box(0, 0, 1.5, 1)),
+        KEPT: Unit(KEPT, "乔庄镇", "township", "510822", box(2.2, 0, 4, 1)),
+        BIG: Unit(BIG, "新街道", "township", "510822", box(1.5, 0, 2.2, 1)),
+    }
+    assert predecessors(BEFORE, after, successors(BEFORE, after, [])) == {BIG: OLD}
+
+
+def test_a_grid_member_whose_unit_keeps_one_of_their_grids_stays() -> None:
+    member = Serving("gm-z", "grid_member", "510822100201", grids_after=("510822100201001", "510822100203001"))
+    assert decide([member], {}, merged(), TEAMS) == []
