@@ -97,6 +97,9 @@ def plan_validate(path: Annotated[Path, typer.Argument(exists=True, dir_okay=Fal
         f" {c['grids_started']} start, {c['cases_to_move']} open cases move; registry revision"
         f" {c['registry_revision']} (apply with --registry-revision {c['registry_revision']} to refuse a stale one)"
     )
+    console.print(f"people: {c['people_carried']} carried, {c['people_ended']} ended, {c['people_review']} to review")
+    for line in out.staff_review:
+        console.print(f"  review {line}")
 
 
 @plan_app.command("apply")

@@ -83,8 +83,7 @@ async def teams_on(conn: Conn, plan: RedistrictingPlan, out: Outcome, before: di
 async def write_staff(conn: Conn, plan_id: str, staff: StaffPlan, eff: date, today: date) -> set[str]:
     """Write every decision; returns the ids of the people changed."""
     carried = [d for d in staff.decisions if d.action == "carry"]
-    for d in carried:
-        await _carry(conn, plan_id, d, eff)
+    await _carry(conn, plan_id, carried, eff)
     ended = sorted(d.person for d in staff.decisions if d.action == "end")
     await conn.execute(
         "UPDATE people SET valid_to = greatest(valid_from, $2) WHERE id = ANY($1::text[])"
@@ -104,44 +103,45 @@ async def write_staff(conn: Conn, plan_id: str, staff: StaffPlan, eff: date, tod
     return {d.person for d in carried} | set(ended)
 
 
-async def _carry(conn: Conn, plan_id: str, d: Decision, eff: date) -> None:
-    """End the person's membership at the date and start the new one; `people` and accounts take the new one."""
-    reused = await conn.fetchval(
-        "UPDATE team_memberships SET unit_code = $2, team_id = $3, plan_id = $4"
-        " WHERE person_id = $1 AND valid_to IS NULL AND valid_from >= $5 RETURNING id",
-        d.person,
-        d.unit,
-        d.team,
+MOVES = "unnest($1::text[], $2::text[], $3::text[]) AS d(person, unit, team)"
+
+
+async def _carry(conn: Conn, plan_id: str, carried: list[Decision], eff: date) -> None:
+    """End each person's membership at the date and start the new one (a membership starting on or after the date
+    is the new one); `people` and their accounts take the new unit and team."""
+    moves = ([d.person for d in carried], [d.unit for d in carried], [d.team for d in carried])
+    reused = await conn.fetch(
+        f"UPDATE team_memberships m SET unit_code = d.unit, team_id = d.team, plan_id = $4::text FROM {MOVES}"
+        " WHERE m.person_id = d.person AND m.valid_to IS NULL AND m.valid_from >= $5 RETURNING m.person_id",
+        *moves,
         plan_id,
         eff,
     )
-    if reused is None:
-        await conn.execute(
-            "UPDATE team_memberships SET valid_to = $2 WHERE person_id = $1 AND valid_to IS NULL AND valid_from < $2",
-            d.person,
-            eff,
-        )
-        await conn.execute(
-            "INSERT INTO team_memberships (person_id, unit_code, team_id, valid_from, plan_id) VALUES ($1,$2,$3,$4,$5)",
-            d.person,
-            d.unit,
-            d.team,
-            eff,
-            plan_id,
-        )
-    await conn.execute("UPDATE people SET unit_code = $2, team_id = $3 WHERE id = $1", d.person, d.unit, d.team)
     await conn.execute(
-        "UPDATE users SET unit_code = $2, team_id = $3, session_epoch = session_epoch + 1"
-        " WHERE person_id = $1 AND (unit_code, team_id) IS DISTINCT FROM ($2, $3)",
-        d.person,
-        d.unit,
-        d.team,
+        "UPDATE team_memberships SET valid_to = $2 WHERE person_id = ANY($1::text[]) AND valid_to IS NULL"
+        " AND valid_from < $2 AND NOT person_id = ANY($3::text[])",
+        moves[0],
+        eff,
+        [r["person_id"] for r in reused],
     )
-    if d.by_item:
-        await conn.execute(
-            "UPDATE grid_posts SET valid_to = $3 WHERE person_id = $1 AND valid_to IS NULL AND valid_from < $3"
-            " AND NOT starts_with(grid_code, $2)",
-            d.person,
-            d.unit,
-            eff,
-        )
+    await conn.execute(
+        f"INSERT INTO team_memberships (person_id, unit_code, team_id, valid_from, plan_id)"
+        f" SELECT d.person, d.unit, d.team, $4::date, $5::text FROM {MOVES} WHERE NOT d.person = ANY($6::text[])",
+        *moves,
+        eff,
+        plan_id,
+        [r["person_id"] for r in reused],
+    )
+    await conn.execute(
+        f"UPDATE people p SET unit_code = d.unit, team_id = d.team FROM {MOVES} WHERE p.id = d.person", *moves
+    )
+    await conn.execute(
+        f"UPDATE users u SET unit_code = d.unit, team_id = d.team, session_epoch = u.session_epoch + 1 FROM {MOVES}"
+        " WHERE u.person_id = d.person AND (u.unit_code, u.team_id) IS DISTINCT FROM (d.unit, d.team)",
+        *moves,
+    )
+    await conn.executemany(
+        "UPDATE grid_posts SET valid_to = $3 WHERE person_id = $1 AND valid_to IS NULL AND valid_from < $3"
+        " AND NOT starts_with(grid_code, $2)",
+        [(d.person, d.unit, eff) for d in carried if d.by_item],
+    )
