@@ -162,11 +162,30 @@ async def test_a_new_township_routes_by_its_predecessors_override(admin: httpx.A
     rule = {"unit_code": old, "position": 0, "event_type": "citizen_report", "target": "agency",
             "agency_type": "market", "sla_hours": 12, "note": "市场监管优先"}  # fmt: skip
     assert (await admin.post("/api/v1/rules", json=rule)).status_code == 201
+    sla = {"unit_code": old, "accept_minutes": 7, "verify_minutes": 50, "reason": "山区路远"}
+    assert (await admin.post("/api/v1/step-slas", json=sla)).status_code == 201
+    policy = await admin.put(f"/api/v1/self-report-policies/{old}", json={"policy": "duty_post"})
+    assert policy.status_code == 200, policy.text
     overrides = await db.fetchval("SELECT count(*) FROM routing_rules WHERE unit_code = $1 AND valid_to IS NULL", old)
     merge = {"op": "merge", "sources": [old], "into": new, "name": "新城镇"}
     applied = await admin.post("/api/v1/plans", json=plan("staff-new-town", *await moved_into(db, old, new), merge))
     assert applied.status_code == 201, applied.text
     assert applied.json()["rules_inherited"] == overrides
+    assert (applied.json()["step_slas_inherited"], applied.json()["self_report_inherited"]) == (1, 1)
+    copied = await db.fetchrow(
+        "SELECT s.accept_minutes, s.valid_from, p.policy FROM step_slas s JOIN self_report_policies p"
+        " ON p.unit_code = s.unit_code WHERE s.unit_code = $1 AND s.valid_to IS NULL",
+        new,
+    )
+    assert copied is not None and tuple(copied.values()) == (7, TODAY, "duty_post")
+    assert (
+        await db.fetchval(
+            "SELECT count(*) FROM step_sla_changes WHERE unit_code = $1 AND action = 'create' AND reason LIKE $2",
+            new,
+            f"plan staff-new-town: inherited from {old}",
+        )
+        == 1
+    )
     audit = await db.fetchrow(
         "SELECT c.after ->> 'inherited_from' AS source, c.after ->> 'valid_from' AS day"
         " FROM routing_rule_changes c JOIN routing_rules r ON r.id = c.rule_id"
