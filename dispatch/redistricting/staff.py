@@ -7,14 +7,26 @@ an ended person's service, posts and (from the date) accounts end.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 from core.plans import RedistrictingPlan
 from dispatch.access.users import disable_person_accounts
+from dispatch.clock import local_day
 from dispatch.db import Conn
+from dispatch.redistricting.inherit import inherit_overrides
 from dispatch.redistricting.model import Unit
-from dispatch.redistricting.staff_rule import Decision, Serving, StaffPlan, Team, decide, item_errors, successors
+from dispatch.redistricting.staff_rule import (
+    Decision,
+    Serving,
+    StaffPlan,
+    Team,
+    decide,
+    item_errors,
+    predecessors,
+    successors,
+)
 from dispatch.redistricting.validate import Outcome
+from dispatch.redistricting.writes import move_people
 from dispatch.registry.load import township_teams
 
 TOUCHED = """
@@ -78,6 +90,18 @@ async def teams_on(conn: Conn, plan: RedistrictingPlan, out: Outcome, before: di
     ]
     known = {t.id for t in kept}
     return kept + [t for t in made if t.id not in known]
+
+
+async def follow_plan(
+    conn: Conn, plan: RedistrictingPlan, out: Outcome, before: dict[str, Unit], staff: StaffPlan, by: str
+) -> dict[str, int]:
+    """After the plan's units and grids are written: posts follow their grids, people their decisions, and new
+    townships inherit their predecessor's overrides; returns the counts of what changed."""
+    eff = plan.effective_date
+    posted = await move_people(conn, out, before, eff)
+    changed = await write_staff(conn, plan.plan_id, staff, eff, local_day(datetime.now(UTC)))
+    heirs = predecessors(before, out.units, successors(before, out.units, out.lineage))
+    return {"people_changed": len(posted | changed), **await inherit_overrides(conn, plan.plan_id, heirs, eff, by)}
 
 
 async def write_staff(conn: Conn, plan_id: str, staff: StaffPlan, eff: date, today: date) -> set[str]:

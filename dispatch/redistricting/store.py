@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 
 import asyncpg
 import shapely
 from shapely.geometry.base import BaseGeometry
 
 from core.plans import RedistrictingPlan
-from dispatch.clock import local_day
 from dispatch.db import Conn
 from dispatch.redistricting import stacking
-from dispatch.redistricting.inherit import inherit_overrides
 from dispatch.redistricting.model import Grid, Unit
 from dispatch.redistricting.registry_check import county_errors
 from dispatch.redistricting.stacking import PlanAlreadyApplied, PlanConflict
-from dispatch.redistricting.staff import plan_staff, write_staff
-from dispatch.redistricting.staff_rule import StaffPlan, predecessors, successors
+from dispatch.redistricting.staff import follow_plan, plan_staff
+from dispatch.redistricting.staff_rule import StaffPlan
 from dispatch.redistricting.validate import Outcome, PlanInvalid, apply_plan
-from dispatch.redistricting.writes import move_people, write_grids, write_units
+from dispatch.redistricting.writes import write_grids, write_units
 from dispatch.registry.revisions import bump_revision
 
 __all__ = ["PlanAlreadyApplied", "PlanConflict", "apply", "load_county", "refuse_broken_tiling", "validate"]
@@ -127,11 +125,7 @@ async def apply(
             )
             await write_units(conn, out, eff)
             await write_grids(conn, out, plan.county, eff)
-            posted = await move_people(conn, out, before, eff)
-            carried = await write_staff(conn, plan.plan_id, staff, eff, local_day(datetime.now(UTC)))
-            out.counts["people_changed"] = len(posted | carried)
-            heirs = predecessors(before, out.units, successors(before, out.units, out.lineage))
-            out.counts.update(await inherit_overrides(conn, plan.plan_id, heirs, eff, applied_by))
+            out.counts.update(await follow_plan(conn, plan, out, before, staff, applied_by))
             await conn.executemany(
                 "INSERT INTO unit_lineage (from_code, to_code, kind, level, plan_id, effective_date)"
                 " VALUES ($1,$2,$3,$4,$5,$6)",
