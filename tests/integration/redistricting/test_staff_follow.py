@@ -22,6 +22,7 @@ from tests.integration.auth import admin_headers
 from tests.integration.conftest import running_stack
 from tests.integration.harness import LiveStack, client_on, pool_on, wait_for
 from tests.integration.helpers import event
+from tests.integration.redistricting.test_redistricting import gridctl
 
 COUNTY = "510822"
 TODAY = local_day(datetime.now(UTC))
@@ -143,6 +144,9 @@ async def test_a_merge_leaves_nobody_serving_the_abolished_township_and_accounts
         (gone, f"enf-{gone}", TODAY.isoformat()),
         (kept, f"enf-{kept}", None),
     ]
+    history = gridctl(stack, "people", "history", f"off-{gone}-1")
+    assert history.returncode == 0, history.stderr
+    assert f"enf-{gone}" in history.stdout and f"enf-{kept}  (plan staff-merge)" in history.stdout
     team = (await admin.get("/api/v1/teams", params={"unit": kept})).json()
     assert any(t["id"] == f"enf-{kept}" and t["members"] >= 8 for t in team)
 
