@@ -17,6 +17,7 @@ from dispatch.redistricting.staff_rule import (
     predecessors,
     successors,
 )
+from dispatch.redistricting.validate import plan_error_loc
 
 OLD, KEPT, BIG, SMALL = "510822108", "510822100", "510822190", "510822191"
 BEFORE = {
@@ -152,3 +153,7 @@ def test_a_township_formed_from_parts_of_townships_that_continue_inherits_from_t
 def test_a_grid_member_whose_unit_keeps_one_of_their_grids_stays() -> None:
     member = Serving("gm-z", "grid_member", "510822100201", grids_after=("510822100201001", "510822100203001"))
     assert decide([member], {}, merged(), TEAMS) == []
+
+
+def test_a_staff_items_error_is_located_at_the_item() -> None:
+    assert plan_error_loc("staff 2 (off-x-1): team enf-y does not exist on 2026-12-01") == ("body", "staff", 1)
