@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
 from core.inputs import NO_NUL
 
@@ -13,6 +13,8 @@ TOWNSHIP_CODE = r"^[0-9]{9}$"
 VILLAGE_CODE = r"^[0-9]{12}$"
 UNIT_CODE = r"^([0-9]{9}|[0-9]{12})$"
 PLAN_ID = r"^[a-z0-9][a-z0-9-]{2,63}$"
+PERSON_ID = r"^[a-z0-9][a-z0-9-]{2,63}$"
+TEAM_ID = r"^[a-z0-9][a-z0-9_-]{1,63}$"
 
 
 class Item(BaseModel):
@@ -160,6 +162,26 @@ class Review(BaseModel):
     reason: str = Field(min_length=1, max_length=500, pattern=NO_NUL)
 
 
+class StaffItem(BaseModel):
+    """A named person's fate at the plan's date: carried to a unit (and team) that exists then, or ended."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    person: str = Field(pattern=PERSON_ID)
+    to: str | None = Field(default=None, pattern=UNIT_CODE, description="the unit they serve from the date")
+    team: str | None = Field(default=None, pattern=TEAM_ID, description="the team they join (of `to`)")
+    end: bool = Field(default=False, description="their service ends at the date")
+    note: str = Field(default="", max_length=500, pattern=NO_NUL)
+
+    @model_validator(mode="after")
+    def _one_fate(self) -> StaffItem:
+        if self.end and (self.to is not None or self.team is not None):
+            raise ValueError("a person ended is carried nowhere: give `end` or `to`/`team`, not both")
+        if not self.end and self.to is None and self.team is None:
+            raise ValueError("give `to` (and `team`) to carry the person, or `end: true`")
+        return self
+
+
 class RedistrictingPlan(BaseModel):
     """A whole plan: one county, one effective date, its legal basis, and its items in order."""
 
@@ -172,6 +194,9 @@ class RedistrictingPlan(BaseModel):
     title: str = Field(default="", max_length=200, pattern=NO_NUL)
     items: list[PlanItem] = Field(min_length=1)
     review: list[Review] = Field(default_factory=list, description="what a built plan guessed: check before applying")
+    staff: list[StaffItem] = Field(
+        default_factory=list, max_length=10_000, description="named people's fates; the default rule moves the rest"
+    )
 
 
 PLAN_ADAPTER: TypeAdapter[RedistrictingPlan] = TypeAdapter(RedistrictingPlan)

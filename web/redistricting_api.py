@@ -51,6 +51,7 @@ def outcome_summary(plan: RedistrictingPlan, out: Outcome) -> dict[str, Any]:
         "items": len(plan.items),
         **out.counts,
         "lineage": dict(sorted(Counter(f"{e.level} {e.kind}" for e in out.lineage).items())),
+        "staff_review": out.staff_review,
     }
 
 

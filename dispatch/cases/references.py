@@ -19,14 +19,22 @@ from dispatch.media import grants as media_grants
 from dispatch.media import store as media_store
 
 SERVING = "valid_from <= $2 AND (valid_to IS NULL OR $2 < valid_to)"
+MEMBER_ON = (
+    "JOIN team_memberships m ON m.person_id = p.id AND m.valid_from <= $2 AND (m.valid_to IS NULL OR $2 < m.valid_to)"
+)
+"""A person's unit and team on the day are their membership's then (the people row holds the latest)."""
 PERSON_IN_TOWNSHIP = (
-    f"SELECT name FROM people WHERE id = $1 AND {SERVING} AND starts_with(unit_code, $3) AND role = ANY($4::text[])"
+    f"SELECT p.name FROM people p {MEMBER_ON} WHERE p.id = $1 AND p.valid_from <= $2"
+    " AND (p.valid_to IS NULL OR $2 < p.valid_to) AND starts_with(m.unit_code, $3) AND p.role = ANY($4::text[])"
 )
 FIELD_ROLE_NAMES = sorted(role.value for role in FIELD_ROLES)
 """A case goes to a person as its grid's member or duty post; officers and staff receive it through their team."""
 TEAM_IN_TOWNSHIP = f"SELECT name FROM teams WHERE id = $1 AND {SERVING} AND starts_with(unit_code, $3) AND kind = $4"
 TEAM_KIND = {PartyKind.ENFORCEMENT: "enforcement", PartyKind.AGENCY: "agency"}
-TEAM_MEMBERS = f"SELECT id FROM people WHERE id = ANY($1::text[]) AND {SERVING} AND team_id = $3"
+TEAM_MEMBERS = (
+    f"SELECT p.id FROM people p {MEMBER_ON} WHERE p.id = ANY($1::text[])"
+    " AND p.valid_from <= $2 AND (p.valid_to IS NULL OR $2 < p.valid_to) AND m.team_id = $3"
+)
 
 
 async def check(pool: asyncpg.Pool, body: CommandBody, case: CaseRecord, scope: Scope, day: date) -> Assignee | None:

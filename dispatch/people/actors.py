@@ -11,9 +11,12 @@ from core.vocabulary import Role
 from dispatch.access.scope import Scope
 
 PERSON = """
-SELECT id, role, unit_code, team_id FROM people
-WHERE id = $1 AND valid_from <= $2 AND (valid_to IS NULL OR $2 < valid_to)
+SELECT p.id, p.role, m.unit_code, m.team_id FROM people p
+JOIN team_memberships m ON m.person_id = p.id AND m.valid_from <= $2 AND (m.valid_to IS NULL OR $2 < m.valid_to)
+WHERE p.id = $1 AND p.valid_from <= $2 AND (p.valid_to IS NULL OR $2 < p.valid_to)
+ORDER BY m.valid_from DESC LIMIT 1
 """
+"""The person serving on the day, in the unit and team of their membership that day."""
 
 
 async def resolve(pool: asyncpg.Pool, person_id: str, day: date) -> Actor | None:

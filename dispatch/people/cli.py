@@ -75,6 +75,20 @@ def people_teams(unit: Annotated[str | None, typer.Option(help="county or townsh
         print(f"{t['id']:<24} {t['kind']:<12} {t['agency_type'] or '':<10} {t['name']}  {t['members']} people")
 
 
+@people_app.command("history")
+def people_history(person_id: str) -> None:
+    """Where a person served and when: each membership (unit, team, the plan that moved them) and each grid post."""
+    row = with_pool(lambda pool: people_store.get_person(pool, person_id))
+    if row is None:
+        _refuse(f"no person {person_id}", [])
+        return
+    for m in row["memberships"]:
+        plan = f"  (plan {m['plan_id']})" if m["plan_id"] else ""
+        print(f"{m['valid_from']} – {m['valid_to'] or '':<10} {m['unit_code']:<15} {m['team_id'] or ''}{plan}")
+    for p in row["posts"]:
+        print(f"{p['valid_from']} – {p['valid_to'] or '':<10} grid {p['grid_code']} ({p['post']})")
+
+
 @people_app.command("add")
 def people_add(
     role: Annotated[str, typer.Option(help="grid_member, officer, legal_reviewer or agency_staff")],

@@ -24,33 +24,39 @@ SELECT p.id, p.name, p.phone, p.role, p.unit_code, p.team_id, t.name AS team_nam
        t.agency_type, p.valid_from, p.valid_to,
        coalesce((SELECT json_agg(json_build_object('grid_code', gp.grid_code, 'post', gp.post,
                  'valid_from', gp.valid_from, 'valid_to', gp.valid_to) ORDER BY gp.valid_from, gp.grid_code)
-                 FROM grid_posts gp WHERE gp.person_id = p.id), '[]'::json) AS posts
+                 FROM grid_posts gp WHERE gp.person_id = p.id), '[]'::json) AS posts,
+       coalesce((SELECT json_agg(json_build_object('unit_code', m.unit_code, 'team_id', m.team_id,
+                 'valid_from', m.valid_from, 'valid_to', m.valid_to, 'plan_id', m.plan_id) ORDER BY m.valid_from, m.id)
+                 FROM team_memberships m WHERE m.person_id = p.id), '[]'::json) AS memberships
 FROM people p LEFT JOIN teams t ON t.id = p.team_id
 WHERE p.id = $1
 """
 
 POST_ON_DAY = "gp.person_id = p.id AND gp.valid_from <= $1 AND (gp.valid_to IS NULL OR $1 < gp.valid_to)"
 
+MEMBER_ON_DAY = "m.person_id = p.id AND m.valid_from <= $1 AND (m.valid_to IS NULL OR $1 < m.valid_to)"
+"""A person's unit and team on a day: their membership then (the people row holds the latest)."""
+
 PEOPLE = f"""
-SELECT p.id, p.name, p.phone, p.role, p.unit_code, p.team_id, t.name AS team_name, t.kind AS team_kind,
+SELECT p.id, p.name, p.phone, p.role, m.unit_code, m.team_id, t.name AS team_name, t.kind AS team_kind,
        t.agency_type, p.valid_from, p.valid_to,
        coalesce((SELECT json_agg(json_build_object('grid_code', gp.grid_code, 'post', gp.post,
                  'valid_from', gp.valid_from, 'valid_to', gp.valid_to) ORDER BY gp.grid_code)
                  FROM grid_posts gp WHERE {POST_ON_DAY}), '[]'::json) AS posts
-FROM people p LEFT JOIN teams t ON t.id = p.team_id
+FROM people p JOIN team_memberships m ON {MEMBER_ON_DAY} LEFT JOIN teams t ON t.id = m.team_id
 WHERE p.valid_from <= $1 AND (p.valid_to IS NULL OR $1 < p.valid_to)
-  AND ($2::text IS NULL OR left(p.unit_code, length($2)) = $2
+  AND ($2::text IS NULL OR left(m.unit_code, length($2)) = $2
        OR EXISTS (SELECT 1 FROM grid_posts gp WHERE {POST_ON_DAY} AND left(gp.grid_code, length($2)) = $2))
   AND ($3::text IS NULL OR EXISTS (SELECT 1 FROM grid_posts gp WHERE {POST_ON_DAY} AND gp.grid_code = $3))
   AND ($4::text IS NULL OR p.role = $4)
-ORDER BY p.unit_code, p.role, p.id
+ORDER BY m.unit_code, p.role, p.id
 LIMIT $5
 """
 
 TEAMS = """
 SELECT t.id, t.kind, t.agency_type, t.name, t.unit_code, t.valid_from, t.valid_to,
-       (SELECT count(*) FROM people p WHERE p.team_id = t.id AND p.valid_from <= $1
-          AND (p.valid_to IS NULL OR $1 < p.valid_to)) AS members
+       (SELECT count(*) FROM team_memberships m WHERE m.team_id = t.id AND m.valid_from <= $1
+          AND (m.valid_to IS NULL OR $1 < m.valid_to)) AS members
 FROM teams t
 WHERE t.valid_from <= $1 AND (t.valid_to IS NULL OR $1 < t.valid_to)
   AND ($2::text IS NULL OR left(t.unit_code, length($2)) = $2)

@@ -104,6 +104,9 @@ def plan_validate(path: Annotated[Path, typer.Argument(exists=True, dir_okay=Fal
     )
     if plan.review:
         console.print(f"[yellow]{len(plan.review)} review items[/yellow] in the plan: guesses a person should check")
+    console.print(f"people: {c['people_carried']} carried, {c['people_ended']} ended, {c['people_review']} to review")
+    for line in out.staff_review:
+        console.print(f"  review {line}")
 
 
 @plan_app.command("apply")

@@ -29,6 +29,7 @@ class Outcome:
     gone: dict[str, str] = field(default_factory=dict)
     rows: Rows = field(default_factory=Rows)
     counts: dict[str, int] = field(default_factory=dict)
+    staff_review: list[str] = field(default_factory=list)
 
     def post_moves(self) -> dict[str, str]:
         """Where the members of each ended grid go: a remainder keeping the code keeps them, else the largest piece."""

@@ -14,8 +14,10 @@ from dispatch.redistricting import stacking
 from dispatch.redistricting.model import Grid, Unit
 from dispatch.redistricting.registry_check import county_errors
 from dispatch.redistricting.stacking import PlanAlreadyApplied, PlanConflict
+from dispatch.redistricting.staff import follow_plan, plan_staff
+from dispatch.redistricting.staff_rule import StaffPlan
 from dispatch.redistricting.validate import Outcome, PlanInvalid, apply_plan
-from dispatch.redistricting.writes import move_people, write_grids, write_lineage, write_units
+from dispatch.redistricting.writes import write_grids, write_lineage, write_units
 from dispatch.registry.revisions import bump_revision
 
 __all__ = ["PlanAlreadyApplied", "PlanConflict", "apply", "load_county", "refuse_broken_tiling", "validate"]
@@ -64,7 +66,7 @@ async def load_county(conn: Conn, county: str, day: date) -> tuple[BaseGeometry,
 
 async def _outcome(
     conn: Conn, plan: RedistrictingPlan, expected_revision: int | None
-) -> tuple[Outcome, dict[str, Unit]]:
+) -> tuple[Outcome, dict[str, Unit], StaffPlan]:
     """The plan applied in memory to the registry of its effective date, with every applied plan in it; refused
     when it would land out of order, on a stale registry, or on rows another plan started that day."""
     await stacking.refuse_out_of_order(conn, plan)
@@ -74,8 +76,10 @@ async def _outcome(
     taken = await conn.fetch("SELECT DISTINCT code FROM grids WHERE county_code = $1", plan.county)
     gone = await stacking.ended_units(conn, plan, units)
     out = apply_plan(plan, outline, units, grids, (r["code"] for r in taken), gone)
-    if out.errors:
-        raise PlanInvalid(out.errors)
+    staff = await plan_staff(conn, plan, out, units)
+    if out.errors or staff.errors:
+        raise PlanInvalid(out.errors + staff.errors)
+    out.staff_review = staff.review
     await stacking.refuse_same_day_rows(conn, plan, out.rows)
     out.counts = {
         "units_changed": len(out.changed_units),
@@ -84,15 +88,16 @@ async def _outcome(
         "grids_changed": len(out.rows.grids_ended),
         "grids_started": len(out.rows.grids_started),
         "cases_to_move": await stacking.cases_to_move(conn, out),
+        **staff.counts(),
         "registry_revision": await stacking.registry_revision(conn),
     }
-    return out, units
+    return out, units, staff
 
 
 async def validate(pool: asyncpg.Pool, plan: RedistrictingPlan, expected_revision: int | None = None) -> Outcome:
     """Apply the plan in memory to the registry as of its effective date; raise with every error or conflict."""
     async with pool.acquire() as conn:
-        out, _ = await _outcome(conn, plan, expected_revision)
+        out, _, _ = await _outcome(conn, plan, expected_revision)
     return out
 
 
@@ -106,7 +111,7 @@ async def apply(
         async with pool.acquire() as conn, conn.transaction(isolation="serializable"):
             if await conn.fetchval("SELECT 1 FROM redistricting_plans WHERE plan_id = $1", plan.plan_id):
                 raise PlanAlreadyApplied(plan.plan_id)
-            out, before = await _outcome(conn, plan, expected_revision)
+            out, before, staff = await _outcome(conn, plan, expected_revision)
             await conn.execute(
                 "INSERT INTO redistricting_plans (plan_id, county, effective_date, legal_basis, title, body,"
                 " applied_by) VALUES ($1,$2,$3,$4,$5,$6,$7)",
@@ -120,7 +125,7 @@ async def apply(
             )
             await write_units(conn, out, eff)
             await write_grids(conn, out, plan.county, eff)
-            out.counts["people_changed"] = len(await move_people(conn, out, before, eff))
+            out.counts.update(await follow_plan(conn, plan, out, before, staff, applied_by))
             await write_lineage(conn, out, plan.plan_id, eff)
             await refuse_broken_tiling(conn, plan)
             for part in ("boundaries", "people"):

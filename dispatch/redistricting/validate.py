@@ -28,13 +28,16 @@ from dispatch.redistricting.registry_check import county_errors
 
 __all__ = ["Grid", "ItemError", "Lineage", "Outcome", "PlanInvalid", "Rows", "Unit", "apply_plan", "plan_error_loc"]
 
-ITEM = re.compile(r"^item (\d+) \(")
+ITEM = re.compile(r"^(item|staff) (\d+) \(")
 
 
 def plan_error_loc(error: str) -> Loc:
-    """Where a plan error points: the item it names (`item 3 (merge): …` is body.items.2), else the whole plan."""
+    """Where a plan error points: the item it names (`item 3 (merge): …` is body.items.2, `staff 1 (…)` is
+    body.staff.0), else the whole plan."""
     found = ITEM.match(error)
-    return ("body", "items", int(found.group(1)) - 1) if found else ("body",)
+    if found is None:
+        return ("body",)
+    return ("body", "items" if found.group(1) == "item" else "staff", int(found.group(2)) - 1)
 
 
 class PlanInvalid(Invalid):

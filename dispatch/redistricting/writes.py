@@ -62,8 +62,9 @@ async def write_lineage(conn: Conn, out: Outcome, plan_id: str, eff: date) -> No
 
 
 async def move_people(conn: Conn, out: Outcome, before: dict[str, Unit], eff: date) -> set[str]:
-    """Grid members follow their grid (a cut grid's to its remainder or largest piece); teams and duty posts of
-    abolished units end; new townships get their teams. Returns the ids of the people whose posts changed."""
+    """Grid members' posts follow their grid (a cut grid's to its remainder or largest piece); teams of abolished
+    units end; new units get their teams and duty posts (the people themselves: `staff`). Returns the ids of the
+    people whose posts changed."""
     moves = out.post_moves()
     moved = await conn.fetch(
         "UPDATE grid_posts SET valid_to = $2 WHERE grid_code = ANY($1::text[]) AND valid_to IS NULL"
@@ -77,7 +78,6 @@ async def move_people(conn: Conn, out: Outcome, before: dict[str, Unit], eff: da
     )
     changed = {p["person_id"] for p in moved}
     abolished = sorted(c for c in before if c not in out.units)
-    successor = {e.from_code: e.to_code for e in out.lineage if e.kind == "merged_into" and e.level == "township"}
     created = [u for c, u in sorted(out.units.items()) if c not in before]
     await conn.executemany(
         "INSERT INTO teams (id, kind, agency_type, name, unit_code, valid_from) VALUES ($1,$2,$3,$4,$5,$6)"
@@ -98,26 +98,9 @@ async def move_people(conn: Conn, out: Outcome, before: dict[str, Unit], eff: da
                 eff,
             )
         )
-    for old, new in sorted(successor.items()):
-        changed.update(
-            r["id"]
-            for r in await conn.fetch(
-                "UPDATE people p SET team_id = new.id, unit_code = new.unit_code FROM teams old, teams new"
-                " WHERE p.team_id = old.id AND old.unit_code = $1 AND old.kind = 'enforcement'"
-                " AND new.unit_code = $2 AND new.kind = 'enforcement' AND new.valid_to IS NULL RETURNING p.id",
-                old,
-                new,
-            )
-        )
     await conn.execute(
         "UPDATE teams SET valid_to = $2 WHERE unit_code = ANY($1::text[]) AND valid_to IS NULL AND valid_from < $2",
         abolished,
         eff,
     )
-    ended = await conn.fetch(
-        "UPDATE people SET valid_to = $2 WHERE unit_code = ANY($1::text[]) AND valid_to IS NULL AND valid_from < $2"
-        " AND role = 'duty' RETURNING id",
-        abolished,
-        eff,
-    )
-    return changed | {r["id"] for r in ended}
+    return changed

@@ -69,6 +69,9 @@ def multipolygon_wkb(geom: BaseGeometry) -> bytes:
 async def _clear(conn: Conn, county: str) -> None:
     like = county + "%"
     await conn.execute("DELETE FROM grid_posts WHERE grid_code LIKE $1", like)
+    await conn.execute(
+        "DELETE FROM team_memberships WHERE person_id IN (SELECT id FROM people WHERE unit_code LIKE $1)", like
+    )
     await conn.execute("DELETE FROM people WHERE unit_code LIKE $1", like)
     await conn.execute("DELETE FROM teams WHERE unit_code LIKE $1", like)
     await conn.execute("DELETE FROM grids WHERE county_code = $1", county)

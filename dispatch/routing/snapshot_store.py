@@ -37,12 +37,13 @@ ORDER BY gp.grid_code, gp.post = 'full_time' DESC, gp.id
 """
 
 PEOPLE = """
-SELECT p.id, p.role, p.unit_code, p.team_id,
+SELECT p.id, p.role, m.unit_code, m.team_id,
        coalesce(array_agg(gp.grid_code) FILTER (WHERE gp.grid_code IS NOT NULL), '{}') AS grids
 FROM people p
+JOIN team_memberships m ON m.person_id = p.id AND m.valid_from <= $1 AND (m.valid_to IS NULL OR $1 < m.valid_to)
 LEFT JOIN grid_posts gp ON gp.person_id = p.id AND gp.valid_from <= $1 AND (gp.valid_to IS NULL OR $1 < gp.valid_to)
 WHERE p.valid_from <= $1 AND (p.valid_to IS NULL OR $1 < p.valid_to)
-GROUP BY p.id
+GROUP BY p.id, m.id
 """
 
 # Units that ceased to exist and what they became; a part transferred away leaves its unit in place.
