@@ -2009,6 +2009,34 @@ export interface components {
             note: string;
         };
         /**
+         * Create
+         * @description 设立: a new township from villages of townships that continue (and drawn areas), or a new village from
+         *     drawn areas of villages that continue; the sources keep their codes.
+         */
+        Create: {
+            /** Areas */
+            areas?: components["schemas"]["DrawnPart"][];
+            /** Code */
+            code: string;
+            /** Name */
+            name: string;
+            /**
+             * Note
+             * @default
+             */
+            note: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            op: "create";
+            /**
+             * Villages
+             * @description a township's villages moved in whole
+             */
+            villages?: components["schemas"]["MovedVillage"][];
+        };
+        /**
          * DeadLetterItem
          * @description A record no processor could read or trust, with where it came from.
          */
@@ -2181,6 +2209,48 @@ export interface components {
             items: components["schemas"]["PublicDecision"][];
             /** Next Cursor */
             next_cursor: string | null;
+        };
+        /**
+         * Divide
+         * @description 分设: a township is abolished and each of its villages goes to one of several successor townships.
+         */
+        Divide: {
+            /** Code */
+            code: string;
+            /**
+             * Note
+             * @default
+             */
+            note: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            op: "divide";
+            /** Shares */
+            shares: components["schemas"]["Share"][];
+        };
+        /**
+         * DrawnPart
+         * @description A drawn area (GeoJSON polygon, lon/lat) of an existing village, moving into a village of the new unit.
+         */
+        DrawnPart: {
+            /** Area */
+            area: {
+                [key: string]: unknown;
+            };
+            /**
+             * Into
+             * @description the receiving village (a township's part only)
+             */
+            into?: string | null;
+            /**
+             * Name
+             * @description name of `into` when this part creates it
+             */
+            name?: string | null;
+            /** Source */
+            source: string;
         };
         /**
          * EnforcementLead
@@ -2546,6 +2616,21 @@ export interface components {
             name_zh: string;
         };
         /**
+         * MovedVillage
+         * @description A whole village moving into another township: it takes `new_code`, or joins the village already there.
+         */
+        MovedVillage: {
+            /** Code */
+            code: string;
+            /**
+             * Name
+             * @description its name from now on
+             */
+            name?: string | null;
+            /** New Code */
+            new_code: string;
+        };
+        /**
          * Notice
          * @description One notice addressed to one person about one case.
          */
@@ -2870,7 +2955,7 @@ export interface components {
              */
             effective_date: string;
             /** Items */
-            items: (components["schemas"]["Merge"] | components["schemas"]["Recode"] | components["schemas"]["Rename"] | components["schemas"]["TransferPart"] | components["schemas"]["Split"])[];
+            items: (components["schemas"]["Merge"] | components["schemas"]["Recode"] | components["schemas"]["Rename"] | components["schemas"]["TransferPart"] | components["schemas"]["Split"] | components["schemas"]["Create"] | components["schemas"]["Divide"] | components["schemas"]["Reparent"])[];
             /**
              * Legal Basis
              * @description e.g. 广府〔2019〕118号
@@ -2878,6 +2963,11 @@ export interface components {
             legal_basis: string;
             /** Plan Id */
             plan_id: string;
+            /**
+             * Review
+             * @description what a built plan guessed: check before applying
+             */
+            review?: components["schemas"]["Review"][];
             /**
              * Staff
              * @description named people's fates; the default rule moves the rest
@@ -2945,6 +3035,28 @@ export interface components {
             kind: "reopen";
             /** Reason */
             reason: string;
+        };
+        /**
+         * Reparent
+         * @description 改隶: a village moves whole to another township; its code follows (`new_code`, else the same last digits).
+         */
+        Reparent: {
+            /** Code */
+            code: string;
+            /** New Code */
+            new_code?: string | null;
+            /**
+             * Note
+             * @default
+             */
+            note: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            op: "reparent";
+            /** Parent */
+            parent: string;
         };
         /**
          * Reporter
@@ -3092,6 +3204,24 @@ export interface components {
             reason: string;
         };
         /**
+         * Review
+         * @description What a built plan could not establish from the lists: a person checks it before applying the plan.
+         */
+        Review: {
+            /**
+             * Code
+             * @description the unit concerned
+             */
+            code: string;
+            /**
+             * Item
+             * @description the item (1-based) that carries the guess
+             */
+            item?: number | null;
+            /** Reason */
+            reason: string;
+        };
+        /**
          * ReviewBody
          * @description The legal reviewer's opinion: approve or reject the proposed decision.
          */
@@ -3224,6 +3354,23 @@ export interface components {
          * @enum {string}
          */
         Severity: "low" | "normal" | "high" | "urgent";
+        /**
+         * Share
+         * @description What one successor of a divided township receives: whole villages, and drawn areas of them.
+         */
+        Share: {
+            /** Areas */
+            areas?: components["schemas"]["DrawnPart"][];
+            /** Into */
+            into: string;
+            /**
+             * Name
+             * @description name of `into` when the plan creates it
+             */
+            name?: string | null;
+            /** Villages */
+            villages?: components["schemas"]["MovedVillage"][];
+        };
         /**
          * Split
          * @description 拆分: a village is abolished and its area divided among new villages that together cover it.
