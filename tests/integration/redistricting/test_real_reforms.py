@@ -1,8 +1,10 @@
 """What reforms really did, on the real stack. Every county of the real data whose list changed between 2019 and
-2020: generated from its 2019 list, its plan built, validated and applied with gridctl, after which the registry's
-townships and villages are the 2020 list and the county tiles. And, on a small test county, a township created from
-parts of townships that continue and a township divided among three successors, through the API, with history
-naming every successor and its share."""
+2020: loaded from its 2019 list with its people, events posted into the townships the plan abolishes or changes,
+its plan built, validated and applied with gridctl, after which the registry's townships and villages are the 2020
+list, the county tiles, every open case lands once with a transfer naming the plan, history/point answers the old
+unit before the date and the new one on it, and nobody serves a unit that ended. And, on a small test county, a
+township created from parts of townships that continue and a township divided among three successors, through the API,
+with history naming every successor and its share."""
 
 from __future__ import annotations
 
@@ -23,9 +25,18 @@ from shapely.geometry import mapping
 
 from dispatch.clock import local_day
 from dispatch.geometry.synthetic import read_divisions
+from dispatch.registry.demo import DEMO_COUNTY
+from tests.conftest import SESSION_ENV
 from tests.integration.auth import admin_headers
 from tests.integration.conftest import running_stack
 from tests.integration.harness import ROOT, LiveStack, client_on, pool_on
+from tests.integration.redistricting.reform_checks import (
+    check_cases_landed,
+    check_history_at_points,
+    check_nobody_serves_ended_units,
+    post_events,
+    touched_townships,
+)
 from tests.integration.redistricting.test_redistricting import gridctl
 
 DATA = ROOT / "dispatch" / "data" / "guangyuan"
@@ -37,7 +48,14 @@ A, B, C, NEW, THIRD = (f"{TEST_COUNTY}{n}" for n in ("100", "101", "102", "103",
 
 @pytest.fixture(scope="module")
 def stack() -> Iterator[LiveStack]:
-    with running_stack() as ts:
+    """Every changed county on its 2019 list with its people, teams and rules (the demo county first: its `admin`
+    account is the one admin_headers() speaks for), the product running; transfers looked for every second."""
+    year_2019 = ["--divisions", str(DATA / "divisions-2019.csv"), "--valid-from", "2000-01-01", "--no-notify"]
+    loads = [
+        ["demo", "load", "--county", county, *year_2019]
+        for county in sorted(changed_counties(), key=lambda c: c != DEMO_COUNTY)
+    ]
+    with running_stack(*loads, extra_env={**SESSION_ENV, "GRID_TRANSFER_CHECK_SECONDS": "1"}) as ts:
         yield ts
 
 
@@ -80,7 +98,9 @@ def ok(done: Any, what: str) -> str:
     return str(done.stdout) + str(done.stderr)
 
 
-async def test_every_changed_county_becomes_its_2020_list(stack: LiveStack, db: asyncpg.Pool, tmp_path: Path) -> None:
+async def test_every_changed_county_becomes_its_2020_list(
+    stack: LiveStack, db: asyncpg.Pool, admin: httpx.AsyncClient, tmp_path: Path
+) -> None:
     counties = changed_counties()
     assert len(counties) == 7
     wanted_all = {
@@ -91,7 +111,8 @@ async def test_every_changed_county_becomes_its_2020_list(stack: LiveStack, db: 
     timings: list[str] = []
     for county in counties:
         started = time.monotonic()
-        ok(gridctl(stack, "generate", str(DATA / "divisions-2019.csv"), "--county", county, "--no-notify"), county)
+        touched = touched_townships(DATA / "divisions-2019.csv", DATA / "divisions-2020.csv", county)
+        posted = await post_events(admin, db, touched, TODAY)
         built = gridctl(
             stack,
             *("plan", "build", "--county", county, "--effective", TODAY.isoformat(), "--plan-id", f"reform-{county}"),
@@ -117,7 +138,16 @@ async def test_every_changed_county_becomes_its_2020_list(stack: LiveStack, db: 
             sum(1 for v in wanted.values() if v[1] == "village"),
         )
         assert "no gaps, no overlaps" in ok(gridctl(stack, "check", county, "--on", TODAY.isoformat()), county)
-        timings.append(f"{county} {time.monotonic() - started:.0f}s")
+        towns = {c for c, v in wanted.items() if v[1] == "township"}
+        landed = await check_cases_landed(db, posted, f"reform-{county}", TODAY, towns)
+        await check_history_at_points(admin, posted, landed, TODAY)
+        abolished = [t for t in touched if t not in towns]
+        ended, staff = await check_nobody_serves_ended_units(db, county, TODAY, abolished)
+        moved = sum(1 for p in posted if landed[p.case_id]["grid_code"] != p.grid_code)
+        timings.append(
+            f"{county} {time.monotonic() - started:.0f}s ({len(posted)} cases, {moved} moved;"
+            f" {ended} units ended, their {staff} people carried or ended)"
+        )
     print("counties:", ", ".join(timings))
 
 
@@ -147,8 +177,6 @@ def test_county(stack: LiveStack, tmp_path_factory: pytest.TempPathFactory) -> s
     (folder / "outline.geojson").write_text(orjson.dumps({"type": "FeatureCollection", "features": [outline]}).decode())
     args = (str(folder / "list.csv"), "--county", TEST_COUNTY, "--outlines", str(folder / "outline.geojson"))
     ok(gridctl(stack, "generate", *args, "--no-notify"), "generate the test county")
-    admin = ("users", "add", "admin", "--role", "admin", "--unit", "510822", "--password", "reform-test-admin")
-    ok(gridctl(stack, *admin), "the administrator's account")  # the one admin_headers() speaks for
     return TEST_COUNTY
 
 
