@@ -225,10 +225,12 @@ async def goes_on(ts: LiveStack, opened: Opened) -> None:
 async def test_force_puts_the_backup_back_over_a_database_that_went_on(
     drill_stack: LiveStack, backed_up: tuple[Path, dict[str, int], list[Opened]]
 ) -> None:
-    archive, counts, _ = backed_up
+    archive, counts, cases = backed_up
     async with app_db(drill_stack) as db:
-        if await db.fetchval("SELECT to_regclass('public.cases')") is None:
-            pytest.skip("runs after the restore test")
+        restored = await db.fetchval("SELECT to_regclass('public.cases')") is not None
+    if not restored:  # the damaged-archive test emptied the stack and the restore test did not run: restore first
+        assert gridctl(drill_stack, "restore", str(archive)).returncode == 0
+        await goes_on(drill_stack, cases[0])
     busy = gridctl(drill_stack, "restore", "--force", str(archive))
     assert busy.returncode == 1 and "other session(s) use database" in busy.stderr, busy.stderr
     for service in drill_stack.services:
