@@ -24,9 +24,8 @@ from dispatch.clock import local_day
 from dispatch.redistricting import store as plan_store
 from dispatch.redistricting.validate import PlanInvalid
 from tests.conftest import SESSION_ENV
-from tests.integration.auth import admin_headers
 from tests.integration.conftest import running_stack
-from tests.integration.harness import ROOT, LiveStack, client_on, pool_on, wait_for
+from tests.integration.harness import ROOT, LiveStack, pool_on, wait_for
 from tests.integration.helpers import event
 from tests.integration.redistricting.test_redistricting import gridctl
 
@@ -52,12 +51,6 @@ def stack() -> Iterator[LiveStack]:
 async def sdb(stack: LiveStack) -> AsyncIterator[asyncpg.Pool]:
     async with pool_on(stack) as pool:
         yield pool
-
-
-@pytest_asyncio.fixture(scope="module")
-async def admin(stack: LiveStack) -> AsyncIterator[httpx.AsyncClient]:
-    async with client_on(stack, admin_headers()) as client:
-        yield client
 
 
 def plan(plan_id: str, day: Any, *items: dict[str, Any], county: str = COUNTY) -> dict[str, Any]:

@@ -27,9 +27,8 @@ from dispatch.clock import local_day
 from dispatch.geometry.synthetic import read_divisions
 from dispatch.registry.demo import DEMO_COUNTY
 from tests.conftest import SESSION_ENV
-from tests.integration.auth import admin_headers
 from tests.integration.conftest import running_stack
-from tests.integration.harness import ROOT, LiveStack, client_on, pool_on
+from tests.integration.harness import ROOT, LiveStack, pool_on
 from tests.integration.redistricting.reform_checks import (
     check_cases_landed,
     check_history_at_points,
@@ -63,12 +62,6 @@ def stack() -> Iterator[LiveStack]:
 async def db(stack: LiveStack) -> AsyncIterator[asyncpg.Pool]:
     async with pool_on(stack) as pool:
         yield pool
-
-
-@pytest_asyncio.fixture(scope="module")
-async def admin(stack: LiveStack) -> AsyncIterator[httpx.AsyncClient]:
-    async with client_on(stack, admin_headers()) as client:
-        yield client
 
 
 def changed_counties() -> list[str]:

@@ -18,9 +18,8 @@ from core.cases import case_id_for_event
 from dispatch.access.demo_accounts import DEMO_PASSWORD
 from dispatch.clock import local_day
 from tests.conftest import SESSION_ENV
-from tests.integration.auth import admin_headers
 from tests.integration.conftest import running_stack
-from tests.integration.harness import LiveStack, client_on, pool_on, wait_for
+from tests.integration.harness import LiveStack, pool_on, wait_for
 from tests.integration.helpers import event
 from tests.integration.redistricting.test_redistricting import gridctl
 
@@ -42,12 +41,6 @@ def stack() -> Iterator[LiveStack]:
 async def db(stack: LiveStack) -> AsyncIterator[asyncpg.Pool]:
     async with pool_on(stack) as pool:
         yield pool
-
-
-@pytest_asyncio.fixture(scope="module")
-async def admin(stack: LiveStack) -> AsyncIterator[httpx.AsyncClient]:
-    async with client_on(stack, admin_headers()) as client:
-        yield client
 
 
 async def townships(db: asyncpg.Pool) -> list[str]:
