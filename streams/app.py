@@ -76,6 +76,7 @@ def create_app(settings: StreamSettings) -> faust.App:
     timers = Timers(ctx, commands, inbox)
     app.timer(interval=settings.transfer_check_seconds, on_leader=True)(registry.plans_coming_into_effect)
     app.timer(interval=settings.deadline_check_seconds, on_leader=True)(timers.deadlines)
+    app.timer(interval=settings.transfer_check_seconds, on_leader=True)(timers.accounts_follow_service)
     app.timer(interval=settings.audit_anchor_seconds)(writer.anchor)
     app.on_before_shutdown.connect(writer.last_anchor)
     app.timer(interval=60.0)(timers.report_counters)

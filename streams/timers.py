@@ -1,13 +1,16 @@
-"""Timers: supervise cases past their step's deadline, and log the counters for operators."""
+"""Timers: supervise cases past their step's deadline, move accounts with their people's service on its day, and log
+the counters for operators."""
 
 from __future__ import annotations
 
 import logging
 from datetime import timedelta
 
+import asyncpg
 from faust.types import TopicT
 
 from dispatch import clock
+from dispatch.access.account_follow import Followed, follow_service
 from dispatch.cases import deadlines, supervision
 from streams.case_writer_agent import announce
 from streams.context import StreamContext
@@ -35,6 +38,21 @@ class Timers:
         warned = await self.ctx.retrying("deadline warnings", lambda pool: deadlines.warn_round(pool, now, ahead))
         await announce(self.inbox, warned)
         self.ctx.counters["deadline_warnings"] += len(warned)
+
+    async def accounts_follow_service(self) -> None:
+        """A plan dated ahead moves and ends people on its day: their accounts take today's unit and team, and the
+        accounts of people whose service ended are disabled."""
+        today = clock.local_day(clock.now(self.ctx.settings.clock_file))
+
+        async def follow(pool: asyncpg.Pool) -> Followed:
+            async with pool.acquire() as conn, conn.transaction():
+                return await follow_service(conn, today)
+
+        done = await self.ctx.retrying("accounts following their people", follow)
+        if done.moved or done.disabled:
+            log.info("on %s: accounts moved %s, disabled %s", today, done.moved, done.disabled)
+        self.ctx.counters["accounts_moved"] += len(done.moved)
+        self.ctx.counters["accounts_disabled"] += len(done.disabled)
 
     async def report_counters(self) -> None:
         """Log what the agents have done, for operators."""

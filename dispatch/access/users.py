@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 from uuid import UUID, uuid4
 
@@ -15,12 +15,19 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from core.vocabulary import Role
 from dispatch.access.scope import Scope
+from dispatch.clock import local_day
 from dispatch.db import Conn
 from dispatch.errors import Invalid, Unauthorized
 
 HASHER = PasswordHasher()
 MIN_PASSWORD = 8
 PERSON_ROLES = frozenset(Role) - {Role.ADMIN, Role.SYSTEM}
+SERVING_PERSON = (
+    "SELECT p.role, m.unit_code, m.team_id FROM people p JOIN team_memberships m ON m.person_id = p.id"
+    " AND m.valid_from <= $2 AND (m.valid_to IS NULL OR $2 < m.valid_to)"
+    " WHERE p.id = $1 AND p.valid_from <= $2 AND (p.valid_to IS NULL OR $2 < p.valid_to)"
+)
+"""A person in service today, with the unit and team of today's membership (a plan may have dated a move later)."""
 # A phone whose answer was lost on a bad network may present a just-used token again.
 REUSE_GRACE = timedelta(minutes=2)
 
@@ -105,16 +112,14 @@ async def add_user(
     person_id: str | None = None,
     demo: bool = False,
 ) -> dict[str, Any]:
-    """Create an account; a person-bound role takes its unit and team from the person in the registry."""
+    """Create an account; a person-bound role takes its unit and team from the person's membership today."""
     if len(password) < MIN_PASSWORD and not demo:
         raise UserError(f"password: at least {MIN_PASSWORD} characters")
     team_id = None
     if role in PERSON_ROLES:
         if person_id is None:
             raise UserError(f"person: a {role} account belongs to a person of the registry")
-        person = await pool.fetchrow(
-            "SELECT role, unit_code, team_id FROM people WHERE id = $1 AND valid_to IS NULL", person_id
-        )
+        person = await pool.fetchrow(SERVING_PERSON, person_id, local_day(datetime.now(UTC)))
         if person is None:
             raise UserError(f"person: no serving person {person_id}")
         if person["role"] != role:
@@ -165,6 +170,8 @@ async def set_password(pool: asyncpg.Pool, username: str, password: str) -> None
 async def set_status(pool: asyncpg.Pool, username: str, *, disabled: bool) -> None:
     """Disable an account (ending every session of it) or enable it again."""
     async with pool.acquire() as conn, conn.transaction():
+        if not disabled:
+            await _refuse_ended_person(conn, username)
         sql = (
             "UPDATE users SET disabled_at = CASE WHEN $2 THEN now() END,"
             " session_epoch = session_epoch + CASE WHEN $2 THEN 1 ELSE 0 END WHERE username = $1"
@@ -186,6 +193,18 @@ async def disable_person_accounts(conn: Conn, person_id: str) -> list[str]:
     ]
     await conn.execute("UPDATE refresh_tokens SET revoked_at = now() WHERE username = ANY($1)", names)
     return names
+
+
+async def _refuse_ended_person(conn: Conn, username: str) -> None:
+    """An account cannot be enabled for a person no longer in service (the processors would disable it again)."""
+    ended = await conn.fetchrow(
+        "SELECT p.id, p.valid_to FROM users u JOIN people p ON p.id = u.person_id"
+        " WHERE u.username = $1 AND p.valid_to <= $2",
+        username,
+        local_day(datetime.now(UTC)),
+    )
+    if ended is not None:
+        raise UserError(f"username: {username} belongs to {ended['id']}, whose service ended on {ended['valid_to']}")
 
 
 def _found(status: str, username: str) -> None:

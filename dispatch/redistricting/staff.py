@@ -1,8 +1,9 @@
 """People at a plan's date: read whom the plan touches, decide their fate (`staff_rule`), and write it as history.
 
-A carried person's membership ends at the date and a new one starts (the team history keeps both); `people` and the
-person's accounts take the new unit and team (the account's sessions end, so its next token carries the new scope);
-an ended person's service, posts and (from the date) accounts end.
+A carried person's membership ends at the date and a new one starts (the team history keeps both), and `people`
+takes the new unit and team (it holds the latest); an ended person's service and posts end at the date. Their
+accounts follow on the date itself (`dispatch.access.account_follow`): at once when the plan applies on or after it,
+else by the processors' clock when the day comes.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from core.plans import RedistrictingPlan
-from dispatch.access.users import disable_person_accounts
+from dispatch.access.account_follow import accounts_of, follow_service
 from dispatch.clock import local_day
 from dispatch.db import Conn
 from dispatch.redistricting.inherit import inherit_overrides
@@ -99,12 +100,20 @@ async def follow_plan(
     townships inherit their predecessor's overrides; returns the counts of what changed."""
     eff = plan.effective_date
     posted = await move_people(conn, out, before, eff)
-    changed = await write_staff(conn, plan.plan_id, staff, eff, local_day(datetime.now(UTC)))
+    changed = await write_staff(conn, plan.plan_id, staff, eff)
+    today, touched = local_day(datetime.now(UTC)), sorted(posted | changed)
+    accounts = await follow_service(conn, today, touched) if eff <= today else None
     heirs = predecessors(before, out.units, successors(before, out.units, out.lineage))
-    return {"people_changed": len(posted | changed), **await inherit_overrides(conn, plan.plan_id, heirs, eff, by)}
+    return {
+        "people_changed": len(posted | changed),
+        "accounts_moved": len(accounts.moved) if accounts else 0,
+        "accounts_disabled": len(accounts.disabled) if accounts else 0,
+        "accounts_on_date": 0 if accounts else await accounts_of(conn, touched),
+        **await inherit_overrides(conn, plan.plan_id, heirs, eff, by),
+    }
 
 
-async def write_staff(conn: Conn, plan_id: str, staff: StaffPlan, eff: date, today: date) -> set[str]:
+async def write_staff(conn: Conn, plan_id: str, staff: StaffPlan, eff: date) -> set[str]:
     """Write every decision; returns the ids of the people changed."""
     carried = [d for d in staff.decisions if d.action == "carry"]
     await _carry(conn, plan_id, carried, eff)
@@ -121,9 +130,6 @@ async def write_staff(conn: Conn, plan_id: str, staff: StaffPlan, eff: date, tod
         ended,
         eff,
     )
-    if eff <= today:
-        for person in ended:
-            await disable_person_accounts(conn, person)
     return {d.person for d in carried} | set(ended)
 
 
@@ -132,7 +138,7 @@ MOVES = "unnest($1::text[], $2::text[], $3::text[]) AS d(person, unit, team)"
 
 async def _carry(conn: Conn, plan_id: str, carried: list[Decision], eff: date) -> None:
     """End each person's membership at the date and start the new one (a membership starting on or after the date
-    is the new one); `people` and their accounts take the new unit and team."""
+    is the new one); `people` takes the new unit and team."""
     moves = ([d.person for d in carried], [d.unit for d in carried], [d.team for d in carried])
     reused = await conn.fetch(
         f"UPDATE team_memberships m SET unit_code = d.unit, team_id = d.team, plan_id = $4::text FROM {MOVES}"
@@ -158,11 +164,6 @@ async def _carry(conn: Conn, plan_id: str, carried: list[Decision], eff: date) -
     )
     await conn.execute(
         f"UPDATE people p SET unit_code = d.unit, team_id = d.team FROM {MOVES} WHERE p.id = d.person", *moves
-    )
-    await conn.execute(
-        f"UPDATE users u SET unit_code = d.unit, team_id = d.team, session_epoch = u.session_epoch + 1 FROM {MOVES}"
-        " WHERE u.person_id = d.person AND (u.unit_code, u.team_id) IS DISTINCT FROM (d.unit, d.team)",
-        *moves,
     )
     await conn.executemany(
         "UPDATE grid_posts SET valid_to = $3 WHERE person_id = $1 AND valid_to IS NULL AND valid_from < $3"

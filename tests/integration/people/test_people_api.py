@@ -239,6 +239,9 @@ async def test_the_cli_adds_lists_posts_and_ends_people(live_stack: LiveStack, d
         live_stack, *add, "--unit", TOWN, "--grid", spare["code"], "--post", "part_time", "--id", "gm-cli-zhou"
     )
     assert added.returncode == 0, added.stderr
+    account = gridctl(live_stack, "users", "add", "zhouhong", "--role", "grid_member", "--person", "gm-cli-zhou",
+                      "--password", "zhou-hong-2026")  # fmt: skip
+    assert account.returncode == 0, account.stderr
     listed = gridctl(live_stack, "people", "list", "--grid", spare["code"])
     assert "gm-cli-zhou" in listed.stdout and spare_member in listed.stdout
     assert gridctl(live_stack, "people", "end", "gm-cli-zhou", "--grid", spare["code"], "--by", "li").returncode == 0
@@ -246,6 +249,10 @@ async def test_the_cli_adds_lists_posts_and_ends_people(live_stack: LiveStack, d
     assert gridctl(live_stack, "people", "end", "gm-cli-zhou", "--by", "li").returncode == 0
     again = gridctl(live_stack, "people", "end", "gm-cli-zhou", "--by", "li")
     assert again.returncode == 1 and "person gm-cli-zhou is not in service" in again.stderr
+    state = await db.fetchval("SELECT disabled_at IS NOT NULL FROM users WHERE username = 'zhouhong'")
+    assert state is True, "ending a person's service disables their account"
+    enabled = gridctl(live_stack, "users", "enable", "zhouhong")
+    assert enabled.returncode == 1 and "zhouhong belongs to gm-cli-zhou, whose service ended on" in enabled.stderr
     posts = await db.fetch("SELECT post, valid_to FROM grid_posts WHERE person_id = 'gm-cli-zhou' ORDER BY id")
     assert [(p["post"], p["valid_to"] is not None) for p in posts] == [("part_time", True), ("full_time", True)]
     teams = gridctl(live_stack, "people", "teams", "--unit", TOWN)

@@ -1,12 +1,14 @@
 """People and rules follow a plan, on the real stack: nobody is left serving an abolished township, an officer's team
 history keeps both memberships, a moved person's demo account signs in and sees the new township's cases, a new
-township routes by its predecessor's override, and a grid member follows a recoded grid."""
+township routes by its predecessor's override, a grid member follows a recoded grid, and a plan dated tomorrow moves
+and ends accounts on its day by the processors' clock, not when it is applied."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -15,8 +17,10 @@ import pytest
 import pytest_asyncio
 
 from core.cases import case_id_for_event
+from core.vocabulary import Role
+from dispatch.access import users as users_store
 from dispatch.access.demo_accounts import DEMO_PASSWORD
-from dispatch.clock import local_day
+from dispatch.clock import LOCAL_TZ, local_day
 from tests.conftest import SESSION_ENV
 from tests.integration.conftest import running_stack
 from tests.integration.harness import LiveStack, pool_on, wait_for
@@ -25,15 +29,21 @@ from tests.integration.redistricting.test_redistricting import gridctl
 
 COUNTY = "510822"
 TODAY = local_day(datetime.now(UTC))
+TOMORROW = TODAY + timedelta(days=1)
 SERVING = "p.valid_from <= $2 AND (p.valid_to IS NULL OR $2 < p.valid_to)"
 
 
 @pytest.fixture(scope="module")
-def stack() -> Iterator[LiveStack]:
-    """The demo county with its demo accounts, the product running; transfers looked for every second."""
-    with running_stack(
-        ["demo", "load", "--no-notify"], extra_env={**SESSION_ENV, "GRID_TRANSFER_CHECK_SECONDS": "1"}
-    ) as ts:
+def clock(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The processors' clock file (no offset until a test writes one)."""
+    return tmp_path_factory.mktemp("clock") / "offset"
+
+
+@pytest.fixture(scope="module")
+def stack(clock: Path) -> Iterator[LiveStack]:
+    """The demo county with its demo accounts, the product running; transfers and accounts looked at every second."""
+    env = {**SESSION_ENV, "GRID_TRANSFER_CHECK_SECONDS": "1", "GRID_CLOCK_FILE": str(clock)}
+    with running_stack(["demo", "load", "--no-notify"], extra_env=env) as ts:
         yield ts
 
 
@@ -51,11 +61,13 @@ async def townships(db: asyncpg.Pool) -> list[str]:
     return [r["code"] for r in rows]
 
 
-def plan(plan_id: str, *items: dict[str, Any], staff: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def plan(
+    plan_id: str, *items: dict[str, Any], staff: list[dict[str, Any]] | None = None, on: date = TODAY
+) -> dict[str, Any]:
     return {
         "plan_id": plan_id,
         "county": COUNTY,
-        "effective_date": TODAY.isoformat(),
+        "effective_date": on.isoformat(),
         "legal_basis": "青府〔2026〕12号",
         "items": list(items),
         "staff": staff or [],
@@ -261,3 +273,65 @@ async def test_a_staff_item_naming_someone_of_another_county_is_refused_at_its_p
         ),
     )
     assert ok.status_code == 200 and ok.json()["people_ended"] == 1, ok.text
+
+
+def set_clock(clock: Path, moment: datetime) -> None:
+    """Set the processors' clock to `moment` (the offset from now, in seconds)."""
+    clock.write_text(str((moment - datetime.now(UTC)).total_seconds()))
+
+
+async def me(stack: LiveStack, token: str) -> httpx.Response:
+    async with httpx.AsyncClient(base_url=stack.base_url, timeout=15) as c:
+        return await c.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"})
+
+
+async def test_a_plan_dated_tomorrow_moves_and_ends_accounts_on_its_day_not_when_applied(
+    stack: LiveStack, admin: httpx.AsyncClient, db: asyncpg.Pool, clock: Path
+) -> None:
+    kept, gone = [t for t in await townships(db) if t != COUNTY + "190"][-2:]  # untouched by the tests above
+    dispatcher, duty, officer = f"disp-{gone}", f"duty-{gone}", f"off-{gone}-1"
+    for person, role in ((dispatcher, Role.DISPATCHER), (duty, Role.DUTY)):
+        await users_store.add_user(db, person, DEMO_PASSWORD, role, person_id=person, demo=True)
+    tokens = {person: await sign_in(stack, person) for person in (dispatcher, duty)}
+
+    merge = {"op": "merge", "sources": [gone], "into": kept}
+    items = await moved_into(db, gone, kept)
+    applied = await admin.post("/api/v1/plans", json=plan("staff-tomorrow", *items, merge, on=TOMORROW))
+    assert applied.status_code == 201, applied.text
+    summary = applied.json()
+    assert (summary["accounts_moved"], summary["accounts_disabled"], summary["accounts_on_date"]) == (0, 0, 2)
+
+    for person in (dispatcher, duty):
+        today = await me(stack, tokens[person])
+        assert today.status_code == 200, f"{person} still serves {gone} until tomorrow"
+        assert today.json()["unit_code"] == gone
+    await users_store.add_user(db, officer, DEMO_PASSWORD, Role.OFFICER, person_id=officer, demo=True)
+    made = await db.fetchrow("SELECT unit_code, team_id FROM users WHERE username = $1", officer)
+    assert made is not None and tuple(made.values()) == (gone, f"enf-{gone}"), "an account made today has today's team"
+
+    set_clock(clock, datetime.combine(TOMORROW, time(0, 0, 30), LOCAL_TZ))
+
+    async def followed() -> bool:
+        rows = await db.fetch(
+            "SELECT username, unit_code, team_id, disabled_at IS NOT NULL AS off FROM users WHERE username = ANY($1)",
+            [dispatcher, duty, officer],
+        )
+        now = {r["username"]: (r["unit_code"], r["team_id"], r["off"]) for r in rows}
+        return now == {
+            dispatcher: (kept, None, False),
+            officer: (kept, f"enf-{kept}", False),
+            duty: (gone, None, True),
+        }
+
+    await wait_for(followed, "the accounts to follow their people on the plan's day", within=30)
+    for person in (dispatcher, duty):
+
+        async def refused(token: str = tokens[person]) -> bool:
+            return (await me(stack, token)).status_code == 401
+
+        await wait_for(refused, f"{person}'s token of yesterday's scope to end (within the session check)", within=30)
+    async with httpx.AsyncClient(base_url=stack.base_url, timeout=15) as c:
+        refused = await c.post("/api/v1/auth/token", data={"username": duty, "password": DEMO_PASSWORD})
+    assert refused.status_code == 401, "the ended duty post's account no longer signs in"
+    moved = await me(stack, await sign_in(stack, dispatcher))
+    assert moved.status_code == 200 and moved.json()["unit_code"] == kept, moved.text
