@@ -14,12 +14,13 @@ from core.cases import Assignee
 from core.vocabulary import CaseState, Severity, Step
 from dispatch.access.scope import Scope
 from dispatch.cases.columns import CASE_COLUMNS, case_from_row
+from dispatch.registry.dated import in_force
 
 LEVELS = (1, 2, 3)
 TITLE_CHARS = 40
 ON_BOARD = "closed_at IS NULL AND (supervision_level > 0 OR step_due_at < $1)"
 TOWNSHIPS = (
-    "SELECT DISTINCT ON (code) code, name FROM admin_units WHERE level = 'township' AND valid_to IS NULL AND {area}"
+    f"SELECT DISTINCT ON (code) code, name FROM admin_units a WHERE level = 'township' AND {in_force('a')} AND {{area}}"
     " ORDER BY code, valid_from DESC"
 )
 

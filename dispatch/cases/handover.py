@@ -15,18 +15,19 @@ from dispatch.access.scope import Scope
 from dispatch.cases import references
 from dispatch.clock import local_day
 from dispatch.errors import Invalid, NotInReach
+from dispatch.registry.dated import in_force
 
-GRID = """
+GRID = f"""
 SELECT g.code, g.name, g.village_code, g.township_code, coalesce(t.name, g.township_code) AS township_name
 FROM grids g
 LEFT JOIN LATERAL (
-    SELECT name FROM admin_units a WHERE a.code = g.township_code ORDER BY a.valid_from DESC LIMIT 1
+    SELECT name FROM admin_units a WHERE a.code = g.township_code AND {in_force("a")} LIMIT 1
 ) t ON true
-WHERE g.code = $1 AND g.valid_to IS NULL AND starts_with(g.code, $2)
+WHERE g.code = $1 AND {in_force("g")} AND starts_with(g.code, $2)
 """
-GRID_MEMBER = """
+GRID_MEMBER = f"""
 SELECT p.id, p.name FROM grid_posts gp JOIN people p ON p.id = gp.person_id
-WHERE gp.grid_code = $1 AND gp.valid_to IS NULL AND p.valid_to IS NULL
+WHERE gp.grid_code = $1 AND {in_force("gp")} AND {in_force("p")}
 ORDER BY gp.post = 'full_time' DESC, gp.id LIMIT 1
 """
 

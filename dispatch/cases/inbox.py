@@ -10,19 +10,20 @@ import asyncpg
 from core.notices import Notice
 from dispatch.cases.notices import NoticeDraft
 from dispatch.db import Conn
+from dispatch.registry.dated import in_force
 
 # One row per draft and selector; a person reached twice by one draft gets one notice (the unique key).
-# A person is reached inside the case's township only: their unit is in it, or (a county supervisor) above it.
-INSERT_NOTICES = """
+# A person is reached inside the case's township only: their unit today is in it, or (a county supervisor) above it.
+INSERT_NOTICES = f"""
 INSERT INTO notices (person_id, case_id, source, kind, township_code, text_zh, text_en)
 SELECT DISTINCT ON (p.id, d.case_id, d.source, d.kind) p.id, d.case_id, d.source, d.kind, d.township, d.zh, d.en
 FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
      AS d(case_id, source, kind, township, selector, value, zh, en, actor)
-JOIN people p ON (p.valid_to IS NULL OR p.valid_to > current_date) AND p.id <> d.actor
- AND d.township IS NOT NULL
- AND (starts_with(p.unit_code, d.township) OR (d.selector = 'person' AND starts_with(d.township, p.unit_code)))
+JOIN people p ON {in_force("p")} AND p.id <> d.actor AND d.township IS NOT NULL
+JOIN team_memberships m ON m.person_id = p.id AND {in_force("m")}
+ AND (starts_with(m.unit_code, d.township) OR (d.selector = 'person' AND starts_with(d.township, m.unit_code)))
  AND ((d.selector = 'person' AND p.id = d.value)
-   OR (d.selector = 'team' AND p.team_id = d.value)
+   OR (d.selector = 'team' AND m.team_id = d.value)
    OR (d.selector = 'role' AND p.role = d.value))
 ORDER BY p.id, d.case_id, d.source, d.kind
 ON CONFLICT ON CONSTRAINT notices_once DO NOTHING

@@ -11,6 +11,7 @@ import asyncpg
 
 from dispatch.cases.columns import Row
 from dispatch.cases.disclosure import mask_text
+from dispatch.registry.dated import in_force
 
 LIMIT = 1000
 """The spec's response volume: at most 1,000 requests (and 90 days) per answer."""
@@ -85,8 +86,8 @@ async def unit_exists(pool: asyncpg.Pool, code: str) -> bool:
     """Whether `code` is a current county or township (a jurisdiction_id)."""
     return bool(
         await pool.fetchval(
-            "SELECT EXISTS (SELECT 1 FROM admin_units WHERE code = $1 AND level IN ('county', 'township')"
-            " AND valid_to IS NULL)",
+            "SELECT EXISTS (SELECT 1 FROM admin_units a WHERE code = $1 AND level IN ('county', 'township')"
+            f" AND {in_force('a')})",
             code,
         )
     )

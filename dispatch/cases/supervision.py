@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from uuid import UUID, uuid5
 
 import asyncpg
 
 from core.cases import Actor, Supervise
 from core.vocabulary import Role
+from dispatch.clock import local_day
+from dispatch.registry.dated import in_force
 
 CLOCK = Actor(id="system:clock", role=Role.SYSTEM)
 LEVEL_NAMES = {1: "township", 2: "county", 3: "county, repeated"}
@@ -20,13 +22,14 @@ FROM cases WHERE closed_at IS NULL AND step_due_at < $1
 ORDER BY step_due_at LIMIT $2
 """
 
-LEADERS = """
-SELECT id FROM people
-WHERE ((role = 'township_leader' AND unit_code = $1)
-    OR (role = 'county_supervisor' AND unit_code = left($1, 6) AND $2 >= 2))
-  AND valid_to IS NULL
-ORDER BY role DESC, id
+LEADERS = f"""
+SELECT p.id FROM people p JOIN team_memberships m ON m.person_id = p.id AND {in_force("m", "$3")}
+WHERE ((p.role = 'township_leader' AND m.unit_code = $1)
+    OR (p.role = 'county_supervisor' AND m.unit_code = left($1, 6) AND $2 >= 2))
+  AND {in_force("p", "$3")}
+ORDER BY p.role DESC, p.id
 """
+"""The township's leader and (from level 2) the county's supervisor serving on the day, by their membership then."""
 
 
 @dataclass(frozen=True)
@@ -73,9 +76,9 @@ def _overdue(r: asyncpg.Record) -> Overdue:
     return Overdue(r["id"], r["township_code"], r["step"], r["step_due_at"], r["supervision_level"], r["assignee_id"])
 
 
-async def recipients(pool: asyncpg.Pool, case: Overdue, level: int) -> tuple[str, ...]:
+async def recipients(pool: asyncpg.Pool, case: Overdue, level: int, day: date) -> tuple[str, ...]:
     """Who is told: the responsible party, the township's leader, and from level 2 the county's supervisor."""
-    leaders = [r["id"] for r in await pool.fetch(LEADERS, case.township_code or "", level)]
+    leaders = [r["id"] for r in await pool.fetch(LEADERS, case.township_code or "", level, day)]
     return tuple(dict.fromkeys([*([case.assignee_id] if case.assignee_id else []), *leaders]))
 
 
@@ -85,5 +88,5 @@ async def supervision_round(pool: asyncpg.Pool, now: datetime, escalate_every: t
     for case in await overdue_cases(pool, now):
         level = breach_level(case.step_due_at, now, escalate_every)
         if level > case.supervision_level:
-            commands.append(supervise_command(case, level, now, await recipients(pool, case, level)))
+            commands.append(supervise_command(case, level, now, await recipients(pool, case, level, local_day(now))))
     return commands

@@ -8,6 +8,7 @@ from typing import Any
 import asyncpg
 
 from core.notices import NOTICE_KINDS
+from dispatch.registry.dated import in_force
 
 CHANNELS = ("sms", "webhook")
 COLUMNS = "id, unit_code, team_id, name, url, enabled, updated_by, updated_at"
@@ -68,10 +69,10 @@ async def set_channel(pool: asyncpg.Pool, kind: str, channel: str, on: bool) -> 
         await pool.execute("DELETE FROM notice_channels WHERE kind = $1 AND channel = $2", kind, channel)
 
 
-DEMO_WEBHOOKS = """
+DEMO_WEBHOOKS = f"""
 INSERT INTO delivery_webhooks (unit_code, name, url, updated_by)
 SELECT u.code, u.name || '指挥群', $1 || '/' || u.code, $2 FROM admin_units u
-WHERE u.level = 'township' AND u.valid_to IS NULL
+WHERE u.level = 'township' AND {in_force("u")}
   AND NOT EXISTS (SELECT 1 FROM delivery_webhooks w WHERE w.unit_code = u.code)
 """
 

@@ -15,6 +15,7 @@ from dispatch import errors
 from dispatch.access.users import disable_person_accounts
 from dispatch.db import Conn
 from dispatch.people.model import PersonSpec, PostSpec, grid_in_unit, start_day
+from dispatch.registry.dated import in_force
 from dispatch.registry.revisions import bump_revision
 
 Loc = errors.Loc
@@ -77,7 +78,10 @@ TEAM_OF_UNIT = (
     " AND ($3::text IS NULL OR agency_type = $3) AND valid_from <= $4 AND (valid_to IS NULL OR $4 < valid_to)"
     " ORDER BY id LIMIT 1"
 )
-CURRENT_PERSON = "SELECT id, role, unit_code FROM people WHERE id = $1 AND (valid_to IS NULL OR $2 < valid_to)"
+CURRENT_PERSON = (
+    "SELECT p.id, p.role, m.unit_code FROM people p JOIN team_memberships m ON m.person_id = p.id"
+    f" AND {in_force('m', '$2')} WHERE p.id = $1 AND {in_force('p', '$2')}"
+)
 END = "greatest(valid_from, $2::date)"
 
 

@@ -6,9 +6,11 @@ from typing import Any
 
 import asyncpg
 
+from dispatch.registry.dated import in_force
+
 # An unrouted event belongs to the area whose boundary covers it; one outside every boundary to the admin.
-UNROUTED_AREA = """($2 = '' OR EXISTS (SELECT 1 FROM admin_units u
-    WHERE u.code = $2 AND u.valid_to IS NULL AND ST_Covers(u.geom, e.location)))"""
+UNROUTED_AREA = f"""($2 = '' OR EXISTS (SELECT 1 FROM admin_units u
+    WHERE u.code = $2 AND {in_force("u")} AND ST_Covers(u.geom, e.location)))"""
 
 
 async def unrouted(pool: asyncpg.Pool, area: str, limit: int = 200) -> list[dict[str, Any]]:
@@ -39,7 +41,7 @@ async def dead_letters(pool: asyncpg.Pool, limit: int = 200) -> list[dict[str, A
 async def township_of_unrouted(pool: asyncpg.Pool, event_id: str) -> str | None:
     """The code of the township whose current boundary covers an unrouted event, if any."""
     code: str | None = await pool.fetchval(
-        "SELECT u.code FROM unrouted_events e JOIN admin_units u ON u.level = 'township' AND u.valid_to IS NULL"
+        f"SELECT u.code FROM unrouted_events e JOIN admin_units u ON u.level = 'township' AND {in_force('u')}"
         " AND ST_Covers(u.geom, e.location) WHERE e.event_id::text = $1 ORDER BY u.code LIMIT 1",
         event_id,
     )

@@ -14,6 +14,7 @@ import shapely
 
 from dispatch import errors
 from dispatch.db import Conn
+from dispatch.registry.dated import in_force
 from dispatch.registry.grid_check import ImportPlan, Member, RegistryView, Village, check_grids
 from dispatch.registry.grid_fields import GridFields
 from dispatch.registry.grid_file import GridFile
@@ -33,9 +34,10 @@ LATER = (
     " GROUP BY village_code"
 )
 MEMBERS = (
-    "SELECT p.id, p.name, p.unit_code, p.phone, u.username FROM people p LEFT JOIN users u ON u.person_id = p.id"
-    " WHERE p.role = 'grid_member' AND p.valid_from <= $2 AND p.valid_to IS NULL"
-    " AND starts_with(p.unit_code, $3) AND (p.id = ANY($1::text[]) OR p.phone = ANY($1::text[])"
+    "SELECT p.id, p.name, m.unit_code, p.phone, u.username FROM people p LEFT JOIN users u ON u.person_id = p.id"
+    f" JOIN team_memberships m ON m.person_id = p.id AND {in_force('m', '$2')}"
+    f" WHERE p.role = 'grid_member' AND {in_force('p', '$2')}"
+    " AND starts_with(m.unit_code, $3) AND (p.id = ANY($1::text[]) OR p.phone = ANY($1::text[])"
     " OR u.username = ANY($1::text[]))"
 )
 REPLACED = "village_code = ANY($1::text[]) AND valid_from < $2 AND (valid_to IS NULL OR $2 < valid_to)"

@@ -275,6 +275,18 @@ async def test_a_staff_item_naming_someone_of_another_county_is_refused_at_its_p
     assert ok.status_code == 200 and ok.json()["people_ended"] == 1, ok.text
 
 
+async def shows_today(admin: httpx.AsyncClient, gone: str, recoded: list[str]) -> None:
+    """The command centre's map and board show today's registry while a plan waits for its date."""
+    grids = (await admin.get("/api/v1/grids")).json()["features"]
+    villages = {g["properties"]["village_code"] for g in grids}
+    assert any(g["properties"]["township_code"] == gone for g in grids), "the township's grids are on today's map"
+    assert not villages & set(recoded), "tomorrow's villages are not"
+    units = (await admin.get("/api/v1/units", params={"level": "township"})).json()["features"]
+    assert gone in {u["id"] for u in units}
+    board = (await admin.get("/api/v1/supervision/board")).json()
+    assert gone in {t["township_code"] for t in board["townships"]}
+
+
 def set_clock(clock: Path, moment: datetime) -> None:
     """Set the processors' clock to `moment` (the offset from now, in seconds)."""
     clock.write_text(str((moment - datetime.now(UTC)).total_seconds()))
@@ -301,6 +313,7 @@ async def test_a_plan_dated_tomorrow_moves_and_ends_accounts_on_its_day_not_when
     summary = applied.json()
     assert (summary["accounts_moved"], summary["accounts_disabled"], summary["accounts_on_date"]) == (0, 0, 2)
 
+    await shows_today(admin, gone, [i["new_code"] for i in items])
     for person in (dispatcher, duty):
         today = await me(stack, tokens[person])
         assert today.status_code == 200, f"{person} still serves {gone} until tomorrow"
