@@ -24,3 +24,10 @@ def now(offset_file: str | None) -> datetime:
 def local_day(moment: datetime) -> date:
     """The calendar day in Asia/Shanghai, which is what effective dates refer to."""
     return moment.astimezone(LOCAL_TZ).date()
+
+
+def seconds_to_next_day(moment: datetime) -> float:
+    """Seconds from `moment` to the next local midnight (Asia/Shanghai), when the rows in force change."""
+    local = moment.astimezone(LOCAL_TZ)
+    midnight = datetime.combine(local.date() + timedelta(days=1), datetime.min.time(), LOCAL_TZ)
+    return (midnight - local).total_seconds()
