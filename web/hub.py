@@ -164,7 +164,11 @@ def to_client_message(topic_base: str, value: bytes) -> LiveMessage | None:
         text = orjson.dumps({"type": "notice", "notice": item.model_dump(mode="json")}).decode()
         return LiveMessage(text, recipient=item.person_id)
     if topic_base == topics.REGISTRY.name:
-        return registry_message(RegistryChange.model_validate_json(value))
+        try:
+            return registry_message(RegistryChange.model_validate_json(value))
+        except ValidationError:  # the registry agent dead-letters it, once
+            log.warning("unreadable registry notice: no page is told of it")
+            return None
     return None
 
 
