@@ -63,3 +63,5 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     INBOX,
     REGISTRY,
 )
+LIVE: tuple[TopicSpec, ...] = (CASE_CHANGES, QUEUE_CHANGES, INBOX, REGISTRY)
+"""What the web server's live hub reads from the end (no group): what pages show live, and registry notices (maps)."""

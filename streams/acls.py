@@ -53,8 +53,8 @@ class Grant:
 
 def grants(prefix: str, app_id: str) -> list[Grant]:
     """Least privilege for the topics of one prefix: the intake writes events; the web server publishes commands,
-    registry notices, queue notices and an administrator's replays, reads case and queue changes and new notices (no
-    group), and
+    registry notices, queue notices and an administrator's replays, reads case and queue changes, new notices and
+    registry notices (no group), and
     dead-letters what it cannot read; the stream workers read their inputs in their group and write their outputs."""
 
     def topic(user: str, name: str, operations: tuple[ACLOperation, ...]) -> Grant:
@@ -67,7 +67,7 @@ def grants(prefix: str, app_id: str) -> list[Grant]:
     return [
         *(topic(INTAKE, name, PRODUCE) for name in events),
         *(topic(WEB, name, PRODUCE) for name in web_writes),
-        *(topic(WEB, spec.name, CONSUME) for spec in (topics.CASE_CHANGES, topics.QUEUE_CHANGES, topics.INBOX)),
+        *(topic(WEB, spec.name, CONSUME) for spec in topics.LIVE),
         *(topic(STREAM, name, CONSUME) for name in inputs),
         *(topic(STREAM, name, PRODUCE) for name in stream_writes),
         Grant(STREAM, ResourceType.GROUP, f"{prefix}{app_id}", (ACLOperation.READ,)),

@@ -16,6 +16,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import cached_property
 from uuid import UUID
 
@@ -27,10 +28,12 @@ from pydantic import ValidationError
 from core import topics
 from core.case_views import CaseChange, CaseView
 from core.notices import Notice
-from core.queues import DeadLetter, QueueChange
+from core.queues import DeadLetter, QueueChange, RegistryChange
 from core.registry import dump
+from core.topics import REGISTRY_MAX_BYTES
 from core.vocabulary import Role
 from dispatch.access.scope import COMMAND_CENTRE, Scope
+from dispatch.clock import seconds_to_next_day
 from web.backlog import Backlog
 from web.settings import WebSettings
 from web.waiters import CommandWaiters
@@ -38,6 +41,8 @@ from web.waiters import CommandWaiters
 log = logging.getLogger(__name__)
 Publish = Callable[[str, bytes | None, bytes], Awaitable[None]]
 """Sends a record (topic's full name, key, value) and waits for the broker's acknowledgement."""
+MAP_PARTS = frozenset({"boundaries", "people", "plan"})
+"""The registry parts a map draws."""
 REFUSED = "refused"
 """The change the writer publishes for a refused command: the case unchanged, for the waiting request only."""
 
@@ -158,12 +163,32 @@ def to_client_message(topic_base: str, value: bytes) -> LiveMessage | None:
         item = Notice.model_validate_json(value)
         text = orjson.dumps({"type": "notice", "notice": item.model_dump(mode="json")}).decode()
         return LiveMessage(text, recipient=item.person_id)
+    if topic_base == topics.REGISTRY.name:
+        try:
+            return registry_message(RegistryChange.model_validate_json(value))
+        except ValidationError:  # the registry agent dead-letters it, once
+            log.warning("unreadable registry notice: no page is told of it")
+            return None
     return None
 
 
+def new_day_message() -> LiveMessage:
+    """At local midnight the rows in force change (a plan dated today takes effect): every map draws today's."""
+    return LiveMessage(orjson.dumps({"type": "registry_changed", "part": "day", "revision": 0}).decode())
+
+
+def registry_message(change: RegistryChange) -> LiveMessage | None:
+    """Tell every page that the map's registry changed (grids, units, people, a plan), so it draws today's again;
+    rule and SLA edits change nothing drawn."""
+    if change.part not in MAP_PARTS:
+        return None
+    text = orjson.dumps({"type": "registry_changed", "part": change.part, "revision": change.revision}).decode()
+    return LiveMessage(text)
+
+
 class LiveHub:
-    """Consumes case.changes, queue.changes and inbox.notices from their end, offers each to every client (a notice
-    to its recipient's only), wakes command waiters."""
+    """Consumes case.changes, queue.changes, inbox.notices and the registry notices from their end, offers each to
+    every client (a notice to its recipient's only), wakes command waiters."""
 
     def __init__(self, settings: WebSettings, publish: Publish | None = None) -> None:
         self._settings = settings
@@ -172,6 +197,7 @@ class LiveHub:
         self._by_account: dict[str, list[LiveClient]] = {}
         self._consumer: AIOKafkaConsumer | None = None
         self._task: asyncio.Task[None] | None = None
+        self._days: asyncio.Task[None] | None = None
         self.waiters = CommandWaiters(settings.command_waiters)
         self.delivered = 0
         self.dropped = 0
@@ -185,13 +211,14 @@ class LiveHub:
         """Start consuming from the current end, with positions fixed before any client subscribes."""
         # No consumer group: every partition is assigned, so each web process (GRID_WEB_WORKERS > 1) sees every
         # change, and the one whose request waits for a command hears of it.
-        names = [self._settings.topic(t.name) for t in (topics.CASE_CHANGES, topics.QUEUE_CHANGES, topics.INBOX)]
+        names = [self._settings.topic(t.name) for t in topics.LIVE]
         self._consumer = AIOKafkaConsumer(
             *names,
             bootstrap_servers=self._settings.kafka_bootstrap,
             group_id=None,
             auto_offset_reset="latest",
             enable_auto_commit=False,
+            max_partition_fetch_bytes=REGISTRY_MAX_BYTES,  # a plan notice carries the plan
             client_id="gridcmd-web-hub",
             **self._settings.kafka_options(),
         )
@@ -202,13 +229,15 @@ class LiveHub:
         for tp in self._consumer.assignment():
             await self._consumer.position(tp)
         self._task = asyncio.create_task(self._pump(), name="live-hub")
+        self._days = asyncio.create_task(self._announce_days(), name="live-hub-days")
 
     async def stop(self) -> None:
         """Stop consuming."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        for task in (self._task, self._days):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         if self._consumer is not None:
             await self._consumer.stop()
 
@@ -262,6 +291,11 @@ class LiveHub:
                 self.receive(record.topic[prefix:], record.value)
             except ValueError as exc:
                 await self._dead_letter(record, exc)
+
+    async def _announce_days(self) -> None:
+        while True:
+            await asyncio.sleep(seconds_to_next_day(datetime.now(UTC)) + 1)
+            self.broadcast(new_day_message())
 
     async def _dead_letter(self, record: ConsumerRecord[bytes, bytes], exc: ValueError) -> None:
         """Put a record the hub cannot read on the dead-letter topic (every web process does: the queue keeps one)."""

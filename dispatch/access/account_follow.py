@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from dispatch.access.users import PERSON_ROLES
+from dispatch.clock import in_force
 from dispatch.db import Conn
 
 ROLES = sorted(r.value for r in PERSON_ROLES)
-MEMBER_ON_DAY = "m.person_id = u.person_id AND m.valid_from <= $1 AND (m.valid_to IS NULL OR $1 < m.valid_to)"
+MEMBER_ON_DAY = f"m.person_id = u.person_id AND {in_force('m', '$1')}"
 
 MOVE = f"""
 UPDATE users u SET unit_code = m.unit_code, team_id = m.team_id, session_epoch = u.session_epoch + 1

@@ -15,7 +15,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from core.vocabulary import Role
 from dispatch.access.scope import Scope
-from dispatch.clock import local_day
+from dispatch.clock import in_force, local_day
 from dispatch.db import Conn
 from dispatch.errors import Invalid, Unauthorized
 
@@ -24,8 +24,7 @@ MIN_PASSWORD = 8
 PERSON_ROLES = frozenset(Role) - {Role.ADMIN, Role.SYSTEM}
 SERVING_PERSON = (
     "SELECT p.role, m.unit_code, m.team_id FROM people p JOIN team_memberships m ON m.person_id = p.id"
-    " AND m.valid_from <= $2 AND (m.valid_to IS NULL OR $2 < m.valid_to)"
-    " WHERE p.id = $1 AND p.valid_from <= $2 AND (p.valid_to IS NULL OR $2 < p.valid_to)"
+    f" AND {in_force('m', '$2')} WHERE p.id = $1 AND {in_force('p', '$2')}"
 )
 """A person in service today, with the unit and team of today's membership (a plan may have dated a move later)."""
 # A phone whose answer was lost on a bad network may present a just-used token again.

@@ -14,7 +14,7 @@ from core.cases import Assignee
 from core.vocabulary import CaseState, Severity, Step
 from dispatch.access.scope import Scope
 from dispatch.cases.columns import CASE_COLUMNS, case_from_row
-from dispatch.registry.dated import in_force
+from dispatch.clock import in_force
 
 LEVELS = (1, 2, 3)
 TITLE_CHARS = 40

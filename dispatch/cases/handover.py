@@ -13,9 +13,8 @@ from core.cases import Actor, Assignee, PartyRef, Reason, TransferCase
 from core.vocabulary import PartyKind
 from dispatch.access.scope import Scope
 from dispatch.cases import references
-from dispatch.clock import local_day
+from dispatch.clock import in_force, local_day
 from dispatch.errors import Invalid, NotInReach
-from dispatch.registry.dated import in_force
 
 GRID = f"""
 SELECT g.code, g.name, g.village_code, g.township_code, coalesce(t.name, g.township_code) AS township_name

@@ -9,8 +9,8 @@ import asyncpg
 
 from core.notices import Notice
 from dispatch.cases.notices import NoticeDraft
+from dispatch.clock import in_force
 from dispatch.db import Conn
-from dispatch.registry.dated import in_force
 
 # One row per draft and selector; a person reached twice by one draft gets one notice (the unique key).
 # A person is reached inside the case's township only: their unit today is in it, or (a county supervisor) above it.

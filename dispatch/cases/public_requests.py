@@ -11,7 +11,7 @@ import asyncpg
 
 from dispatch.cases.columns import Row
 from dispatch.cases.disclosure import mask_text
-from dispatch.registry.dated import in_force
+from dispatch.clock import in_force
 
 LIMIT = 1000
 """The spec's response volume: at most 1,000 requests (and 90 days) per answer."""

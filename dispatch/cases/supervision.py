@@ -10,8 +10,7 @@ import asyncpg
 
 from core.cases import Actor, Supervise
 from core.vocabulary import Role
-from dispatch.clock import local_day
-from dispatch.registry.dated import in_force
+from dispatch.clock import in_force, local_day
 
 CLOCK = Actor(id="system:clock", role=Role.SYSTEM)
 LEVEL_NAMES = {1: "township", 2: "county", 3: "county, repeated"}

@@ -8,7 +8,7 @@ from typing import Any
 import asyncpg
 
 from core.notices import NOTICE_KINDS
-from dispatch.registry.dated import in_force
+from dispatch.clock import in_force
 
 CHANNELS = ("sms", "webhook")
 COLUMNS = "id, unit_code, team_id, name, url, enabled, updated_by, updated_at"

@@ -13,9 +13,9 @@ import asyncpg
 
 from dispatch import errors
 from dispatch.access.users import disable_person_accounts
+from dispatch.clock import in_force
 from dispatch.db import Conn
 from dispatch.people.model import PersonSpec, PostSpec, grid_in_unit, start_day
-from dispatch.registry.dated import in_force
 from dispatch.registry.revisions import bump_revision
 
 Loc = errors.Loc

@@ -6,7 +6,7 @@ from typing import Any
 
 import asyncpg
 
-from dispatch.registry.dated import in_force
+from dispatch.clock import in_force
 
 # An unrouted event belongs to the area whose boundary covers it; one outside every boundary to the admin.
 UNROUTED_AREA = f"""($2 = '' OR EXISTS (SELECT 1 FROM admin_units u

@@ -7,7 +7,7 @@ from typing import Any
 
 import asyncpg
 
-from dispatch.registry.dated import in_force
+from dispatch.clock import in_force
 
 GRIDS_GEOJSON = f"""
 SELECT json_build_object('type', 'FeatureCollection', 'features', coalesce(json_agg(json_build_object(

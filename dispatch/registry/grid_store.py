@@ -13,8 +13,8 @@ import asyncpg
 import shapely
 
 from dispatch import errors
+from dispatch.clock import in_force
 from dispatch.db import Conn
-from dispatch.registry.dated import in_force
 from dispatch.registry.grid_check import ImportPlan, Member, RegistryView, Village, check_grids
 from dispatch.registry.grid_fields import GridFields
 from dispatch.registry.grid_file import GridFile

@@ -16,7 +16,7 @@ from core import topics
 from core.case_views import CaseChange, CaseView
 from core.cases import Assignee
 from core.notices import Notice
-from core.queues import QueueChange
+from core.queues import QueueChange, RegistryChange
 from core.registry import dump
 from core.vocabulary import CaseState, PartyKind, Role, Severity
 from dispatch.access.scope import Scope
@@ -296,3 +296,19 @@ def test_a_notice_goes_to_its_recipients_clients_only() -> None:
     for who in ("gm-2", "disp-1"):
         with pytest.raises(TimeoutError):
             asyncio.run(asyncio.wait_for(clients[who].batch(), 0.05))
+
+
+def test_a_registry_change_a_map_draws_reaches_every_page_and_a_rule_edit_none() -> None:
+    plan = to_client_message(topics.REGISTRY.name, dump(RegistryChange.now("plan", 12, "plan p1 applied", "p1")))
+    assert plan is not None
+    assert orjson.loads(plan.text) == {"type": "registry_changed", "part": "plan", "revision": 12}
+    clients = [
+        LiveClient(10, DISPATCHER),
+        LiveClient(10, Scope("gm", Role.GRID_MEMBER, OTHER, "gm-9")),
+        LiveClient(10, Scope("a", Role.ADMIN, "510822")),
+    ]
+    for client in clients:
+        client.offer(plan)
+        assert asyncio.run(asyncio.wait_for(client.batch(), 0.1)) == [plan.text]
+    assert to_client_message(topics.REGISTRY.name, dump(RegistryChange.now("rules", 13, "rule edited"))) is None
+    assert to_client_message(topics.REGISTRY.name, b'{"part": "day"}') is None, "the registry agent dead-letters it"

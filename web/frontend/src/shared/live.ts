@@ -15,7 +15,8 @@ export type LiveMessage =
   | { type: 'deadletter'; item: { id: string } }
   | { type: 'position'; position: LivePosition }
   | { type: 'position_gone'; person_id: string }
-  | { type: 'notice'; notice: Notice };
+  | { type: 'notice'; notice: Notice }
+  | { type: 'registry_changed'; part: string };
 
 /** The subprotocol the server speaks, and the close code of a refused token. */
 export const PROTOCOL = 'grid.live';
@@ -96,6 +97,8 @@ export function parseLiveMessage(raw: string): LiveMessage | null {
     }
     case 'notice':
       return isNotice(msg['notice']) ? { type: 'notice', notice: msg['notice'] } : null;
+    case 'registry_changed':
+      return { type: 'registry_changed', part: String(msg['part'] ?? '') };
     default:
       return null;
   }

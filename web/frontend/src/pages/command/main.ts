@@ -35,6 +35,8 @@ import { POSITION_LAYER, PositionLayer } from './positions';
 import { tc } from './texts';
 
 const LIST_LIMIT = 300;
+/** A registry change is drawn within this much (and half a second) of its notice, each page at its own moment. */
+const REGISTRY_SPREAD_MS = 10_000;
 
 function layout() {
   const app = document.getElementById('app');
@@ -269,11 +271,12 @@ function onLiveMessage(message: LiveMessage): void {
     case 'snapshot':
       store.mergeSnapshot(message.cases);
       board.caseChanged();
-      // We may have missed queue changes, positions and filtered cases while offline.
+      // We may have missed queue changes, positions, filtered cases and registry changes while offline.
       refreshQueues();
       void loadPositions();
       void queryCases();
       void inbox.reload();
+      redrawRegistrySoon();
       break;
     case 'notice':
       inbox.receive(message.notice);
@@ -298,6 +301,36 @@ function onLiveMessage(message: LiveMessage): void {
     case 'position_gone':
       positions.remove(message.person_id);
       break;
+    case 'registry_changed':
+      redrawRegistrySoon();
+      break;
+  }
+}
+
+// ---- the registry changed (a plan, an import, a new day): draw today's grids and units again ----
+
+let registryRedraw: number | undefined;
+
+/** Redraws once within a while, at a moment of its own so that every open page does not ask at the same instant. */
+function redrawRegistrySoon(): void {
+  if (!mapReady || registryRedraw !== undefined) return;
+  registryRedraw = window.setTimeout(
+    () => {
+      registryRedraw = undefined;
+      void redrawRegistry();
+    },
+    500 + Math.random() * REGISTRY_SPREAD_MS,
+  );
+}
+
+async function redrawRegistry(): Promise<void> {
+  try {
+    const grids = await api.grids();
+    commandMap.showGrids(grids);
+    await loadUnits();
+    void loadNames(grids);
+  } catch (error) {
+    console.warn('registry', error);
   }
 }
 

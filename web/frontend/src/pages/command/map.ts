@@ -125,8 +125,14 @@ export class CommandMap {
     this.map.on('mousemove', (e) => this.onHover(e));
   }
 
-  /** Adds the grid layers (under everything else) and fits the view to them. */
+  /** Adds the grid layers (under everything else) and fits the view to them; later, redraws today's grids in place. */
   showGrids(grids: GridCollection): void {
+    const source = this.map.getSource<GeoJSONSource>(GRID_SOURCE);
+    if (source) {
+      void source.setData(grids);
+      this.applyGridLoad();
+      return;
+    }
     this.map.addSource(GRID_SOURCE, { type: 'geojson', data: grids, promoteId: 'code' });
     this.map.addLayer({
       id: GRID_FILL_LAYER,
@@ -146,10 +152,16 @@ export class CommandMap {
     if (bounds) this.map.fitBounds(bounds, { padding: 40, duration: 0, maxZoom: 15 });
   }
 
-  /** Village and township outlines above the grids, with their names (under the cases). */
+  /** Village and township outlines above the grids, with their names (under the cases); later, redrawn in place. */
   showUnits(level: 'village' | 'township', units: UnitCollection): void {
     const id = UNIT_SOURCES[level];
     const below = this.map.getLayer(CLUSTER_LAYER) ? CLUSTER_LAYER : undefined;
+    const source = this.map.getSource<GeoJSONSource>(id);
+    if (source) {
+      void source.setData(units);
+      showUnitLabels(this.map, level, units, below);
+      return;
+    }
     this.map.addSource(id, { type: 'geojson', data: units });
     this.map.addLayer(
       {
