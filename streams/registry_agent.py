@@ -80,19 +80,16 @@ class RegistryAgent:
             log.warning("carrying stranded cases: the database is unavailable (%s); done on the next round", exc)
 
     async def carry_cases(self) -> None:
-        """Send every open case stranded in a grid that no longer exists to its successor's people."""
-        # A case routed just before the reload is carried on the next round; transfer ids are per plan and case.
+        """Send every open case stranded in a grid that no longer exists to its successor's people: by the plan that
+        ended the grid, or (grids redrawn by an import) to the grid its location lies in."""
+        # A case routed just before the reload is carried on the next round; transfer ids are per plan (or old grid)
+        # and case.
         pool, now = await self.ctx.pool(), datetime.now(UTC)
         today = local_day(now)
         plans = await transfers.plans_in_effect(pool, today)
-        if not plans:
-            return
         snap = await self.ctx.snapshot()
         for case in await transfers.stranded_cases(pool, today):
             plan_id = transfers.plan_of(case, plans)
-            if plan_id is None:  # a grid ended by no plan of its county: nothing names the move
-                log.error("case %s: grid %s ended, but no plan of its county is in effect", case.id, case.grid_code)
-                continue
             command, snap = await self._transfer(case, snap, today, now, plan_id)
             if command is not None:
                 await self.commands.send(key=str(case.id).encode(), value=self.ctx.signer.record(command))
@@ -104,7 +101,7 @@ class RegistryAgent:
                 log.info("plan %s in effect: stranded cases sent to their successors", plan.plan_id)
 
     async def _transfer(
-        self, case: transfers.OpenCaseRef, snap: RoutingSnapshot, today: date, now: datetime, plan_id: str
+        self, case: transfers.OpenCaseRef, snap: RoutingSnapshot, today: date, now: datetime, plan_id: str | None
     ) -> tuple[TransferCase | None, RoutingSnapshot]:
         """The case's transfer (None when it must wait or has nowhere to go), and the snapshot to go on with."""
         try:

@@ -33,6 +33,8 @@ class OpenCaseRef:
     pieces: tuple[str, ...] = ()
     """Every grid the case's grid became (a cut grid becomes several)."""
     location: tuple[float, float] | None = None
+    ended_on: date | None = None
+    """The day the case's grid ended (its last row's valid_to), when it did."""
 
 
 class NoSuccessor(NotFound):
@@ -43,16 +45,21 @@ class StaleSnapshot(Conflict):
     """The routing snapshot predates the plan: it still has the case's grid; retry after a reload."""
 
 
-def transfer_for(case: OpenCaseRef, snap: RoutingSnapshot, today: date, now: datetime, plan_id: str) -> TransferCase:
-    """The command that moves a case to the successor grid's responsible people of the same kind."""
-    grid = _piece_at(case, snap, today) or snap.index.current(case.grid_code, today)
+def transfer_for(
+    case: OpenCaseRef, snap: RoutingSnapshot, today: date, now: datetime, plan_id: str | None
+) -> TransferCase:
+    """The command that moves a case to the successor grid's responsible people of the same kind: the piece its
+    location lies in, else its grid's successor by lineage, else (grids redrawn outside any plan, as by a grid
+    import) the grid its location lies in today."""
+    grid = _piece_at(case, snap, today) or snap.index.current(case.grid_code, today) or _grid_at(case, snap, today)
     if grid is None:
         raise NoSuccessor(f"case {case.id}: grid {case.grid_code} has no successor on {today}")
     if grid.code == case.grid_code:
         raise StaleSnapshot(f"case {case.id}: the snapshot still routes to {grid.code}")
     party = _successor_party(case, grid.code, grid.township_code, snap)
+    why = f"区划调整 {plan_id}" if plan_id else "网格调整"
     return TransferCase(
-        command_id=uuid5(TRANSFER_NAMESPACE, f"{plan_id}:{case.id}"),
+        command_id=uuid5(TRANSFER_NAMESPACE, f"{plan_id or 'regrid:' + case.grid_code}:{case.id}"),
         case_id=case.id,
         issued_at=now,
         actor=REGISTRY_ACTOR,
@@ -62,7 +69,7 @@ def transfer_for(case: OpenCaseRef, snap: RoutingSnapshot, today: date, now: dat
         township_code=grid.township_code,
         township_name=grid.township_name,
         assignee=Assignee(kind=party.kind, id=party.id, name=party.name),
-        reason=f"区划调整 {plan_id}: {case.grid_code} → {grid.code}",
+        reason=f"{why}: {case.grid_code} → {grid.code}",
         plan_id=plan_id,
     )
 
@@ -73,6 +80,11 @@ def _piece_at(case: OpenCaseRef, snap: RoutingSnapshot, today: date) -> GridRef 
         return None
     found = snap.index.locate(*case.location, today)
     return found if found is not None and found.code in case.pieces else None
+
+
+def _grid_at(case: OpenCaseRef, snap: RoutingSnapshot, today: date) -> GridRef | None:
+    """The grid the case's location lies in today."""
+    return None if case.location is None else snap.index.locate(*case.location, today)
 
 
 def _successor_party(case: OpenCaseRef, grid_code: str, township: str, snap: RoutingSnapshot) -> Party:
@@ -110,7 +122,8 @@ async def stranded_cases(pool: asyncpg.Pool, today: date) -> list[OpenCaseRef]:
         " (SELECT l.plan_id FROM unit_lineage l WHERE l.from_code = c.grid_code AND l.level = 'grid'"
         "  AND l.effective_date <= $1 ORDER BY l.effective_date DESC, l.id DESC LIMIT 1) AS plan_id,"
         " ARRAY(SELECT l.to_code FROM unit_lineage l WHERE l.from_code = c.grid_code AND l.level = 'grid'"
-        "  AND l.effective_date <= $1) AS pieces, ST_X(c.location) AS lon, ST_Y(c.location) AS lat FROM cases c"
+        "  AND l.effective_date <= $1) AS pieces, ST_X(c.location) AS lon, ST_Y(c.location) AS lat,"
+        " (SELECT max(g.valid_to) FROM grids g WHERE g.code = c.grid_code) AS ended_on FROM cases c"
         " LEFT JOIN teams t ON t.id = c.assignee_id"
         " WHERE c.closed_at IS NULL AND c.grid_code IS NOT NULL AND (NOT EXISTS ("
         "   SELECT 1 FROM grids g WHERE g.code = c.grid_code AND g.valid_from <= $1"
@@ -129,6 +142,7 @@ async def stranded_cases(pool: asyncpg.Pool, today: date) -> list[OpenCaseRef]:
             r["plan_id"],
             tuple(r["pieces"]),
             None if r["lon"] is None else (r["lon"], r["lat"]),
+            r["ended_on"],
         )
         for r in rows
     ]
@@ -141,24 +155,30 @@ class PlanInEffect:
     plan_id: str
     county: str
     done: bool
+    effective_date: date | None = None
 
 
 async def plans_in_effect(pool: asyncpg.Pool, today: date) -> list[PlanInEffect]:
     """Plans in effect, oldest first."""
     rows = await pool.fetch(
-        "SELECT plan_id, county, transfers_done_at IS NOT NULL AS done FROM redistricting_plans"
+        "SELECT plan_id, county, transfers_done_at IS NOT NULL AS done, effective_date FROM redistricting_plans"
         " WHERE effective_date <= $1 ORDER BY effective_date, applied_at, plan_id",
         today,
     )
-    return [PlanInEffect(r["plan_id"], r["county"], r["done"]) for r in rows]
+    return [PlanInEffect(r["plan_id"], r["county"], r["done"], r["effective_date"]) for r in rows]
 
 
 def plan_of(case: OpenCaseRef, plans: list[PlanInEffect]) -> str | None:
-    """The plan a case's transfer names: the one that ended its grid, else the newest in effect of its county."""
+    """The plan a case's transfer names: the one that ended its grid by lineage, else the plan of its county that
+    took effect the day its grid ended (the newest of its county when that day is unknown); None when no plan ended
+    it (its grids were redrawn by an import): the case then follows its location."""
     if case.plan_id is not None:
         return case.plan_id
     county = case.township_code[:6] if case.township_code else case.grid_code[:6]
-    return next((p.plan_id for p in reversed(plans) if p.county == county), None)
+    mine = [p for p in reversed(plans) if p.county == county]
+    if case.ended_on is None:
+        return next((p.plan_id for p in mine), None)
+    return next((p.plan_id for p in mine if p.effective_date == case.ended_on), None)
 
 
 async def mark_done(pool: asyncpg.Pool, plan_id: str) -> None:

@@ -51,8 +51,10 @@ def gridctl(ts: LiveStack, *args: str) -> subprocess.CompletedProcess[str]:
 @pytest.fixture(scope="module")
 def grid_stack() -> Iterator[LiveStack]:
     """The demo county on a database and topics of its own: the imports here change its grids. Duplicate detection
-    is off, since the tests post at one point until the processors have reloaded."""
-    with running_stack(["demo", "load", "--no-notify"], extra_env={"GRID_DUPLICATE_RADIUS_M": "0"}) as ts:
+    is off, since the tests post at one point until the processors have reloaded; stranded cases are looked for
+    every second."""
+    env = {"GRID_DUPLICATE_RADIUS_M": "0", "GRID_TRANSFER_CHECK_SECONDS": "1"}
+    with running_stack(["demo", "load", "--no-notify"], extra_env=env) as ts:
         yield ts
 
 
@@ -269,6 +271,33 @@ async def test_an_administrator_uploads_a_zipped_shapefile_dry_run_first(
     assert [r["kind"] for r in kinds] == ["urban", "rural"]
     case = await routed_to(admin, gdb, grids[0]["geometry"], f"{place['code']}901")
     assert case["assignee_id"] == member["id"]
+
+
+async def test_open_cases_of_grids_an_import_ends_follow_their_location_to_the_new_grids(
+    grid_stack: LiveStack, gdb: asyncpg.Pool, admin: httpx.AsyncClient
+) -> None:
+    place = await village(gdb, 3)
+    before = await old_grids(gdb, place["code"])
+    area = shapely.from_wkb(await gdb.fetchval("SELECT ST_AsBinary(geom) FROM grids WHERE code = $1", before[-1]))
+    case = await routed_to(admin, gdb, area, before[-1])
+    grids = await grid_table(gdb, place["code"], [None, None])
+    upload = {"file": ("grids.geojson", as_geojson(grids), "application/geo+json")}
+    done = await admin.post("/api/v1/grids/import", files=upload, data={"effective_date": TODAY.isoformat()})
+    assert done.status_code == 201, done.text
+    assert done.json()["open_cases_on_ended_codes"] >= 1
+
+    spot = area.point_on_surface()
+    lies_in = next(g["网格编码"] for g in grids if g["geometry"].covers(spot))
+
+    async def carried() -> asyncpg.Record | None:
+        row = await gdb.fetchrow("SELECT grid_code, assignee_id, version FROM cases WHERE id = $1", case["id"])
+        return row if row is not None and row["grid_code"] == lies_in else None
+
+    moved = await wait_for(carried, "the case carried to the new grid its location lies in", within=30)
+    assert moved["assignee_id"] == f"duty-{place['code']}", "the new grid is vacant: the village's duty post has it"
+    log = await gdb.fetch("SELECT payload FROM case_log WHERE case_id = $1 AND kind = 'transferred'", case["id"])
+    transfers = [orjson.loads(r["payload"]) for r in log]
+    assert [(t["reason"], t.get("plan_id")) for t in transfers] == [(f"网格调整: {before[-1]} → {lies_in}", None)]
 
 
 async def test_a_broken_file_changes_nothing_and_names_the_grid(

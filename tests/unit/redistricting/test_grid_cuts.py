@@ -132,6 +132,19 @@ def test_a_case_of_a_cut_grid_goes_to_the_piece_its_location_lies_in() -> None:
     assert transfer_for(case, snap, day, now, "cut-plan").grid_code == f"{VILLAGE}002"  # no location: by lineage
 
 
+def test_a_case_of_a_grid_redrawn_by_an_import_goes_to_the_grid_its_location_lies_in() -> None:
+    old, day = f"{VILLAGE}003", date(2026, 12, 1)
+    index = GridIndex([grid(old, 105.0, valid_to=day), grid(f"{VILLAGE}901", 105.0, day), grid(f"{VILLAGE}001", 105.1)])
+    snap = RoutingSnapshot(index, RuleBook(DEFAULT_RULES), directory())
+    case = OpenCaseRef(uuid.uuid4(), old, TOWN_CODE, "grid_member", "gm-0", None, location=(105.05, 32.05))
+    moved = transfer_for(case, snap, day, datetime(2026, 12, 1, 1, tzinfo=UTC), None)
+    assert (moved.grid_code, moved.plan_id) == (f"{VILLAGE}901", None)
+    assert moved.reason == f"网格调整: {old} → {VILLAGE}901"
+    assert moved.assignee.id == "duty-v", "a vacant new grid's case goes to the village's duty post"
+    again = transfer_for(case, snap, day, datetime(2026, 12, 1, 2, tzinfo=UTC), None)
+    assert again.command_id == moved.command_id, "the next round sends the same command (applied once)"
+
+
 def test_members_follow_a_grid_moved_then_cut_by_a_later_item_of_the_same_plan() -> None:
     out, after = applied(
         {"op": "transfer_part", "source": V1, "target": V2, "area": mapping(shapely.box(1, 0, 2, 1))},

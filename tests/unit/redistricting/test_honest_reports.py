@@ -4,6 +4,7 @@ registry the plans before it made; a transfer names its own county's plan."""
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -89,10 +90,15 @@ def test_a_stale_second_plan_renaming_a_village_the_first_abolished_is_refused()
     assert named.errors == [f"item 1 (rename): unit {gone} no longer exists on the plan's date: {ended[gone]}"]
 
 
-def test_a_transfer_names_the_plan_that_ended_its_grid_else_its_own_countys_newest() -> None:
-    plans = [PlanInEffect("qingchuan-2019", "510822", True), PlanInEffect("cangxi-2020", "510824", False)]
-    case = OpenCaseRef(uuid.uuid4(), "510822100201001", "510822100", "grid_member", "gm-1", None)
+def test_a_transfer_names_the_plan_that_ended_its_grid_else_its_own_countys_plan_of_that_day() -> None:
+    day = date(2019, 12, 31)
+    plans = [PlanInEffect("qingchuan-2019", "510822", True, day), PlanInEffect("cangxi-2020", "510824", False, day)]
+    case = OpenCaseRef(uuid.uuid4(), "510822100201001", "510822100", "grid_member", "gm-1", None, ended_on=day)
     assert plan_of(case, plans) == "qingchuan-2019"
     assert plan_of(OpenCaseRef(**{**case.__dict__, "plan_id": "village-fix"}), plans) == "village-fix"
     elsewhere = OpenCaseRef(**{**case.__dict__, "grid_code": "510821100201001", "township_code": "510821100"})
     assert plan_of(elsewhere, plans) is None
+    imported = OpenCaseRef(**{**case.__dict__, "ended_on": date(2026, 12, 1)})
+    assert plan_of(imported, plans) is None, "grids redrawn on a day no plan took effect: no plan is named"
+    unknown = OpenCaseRef(**{**case.__dict__, "ended_on": None})
+    assert plan_of(unknown, plans) == "qingchuan-2019"
