@@ -56,7 +56,7 @@ def transfer_for(
         raise NoSuccessor(f"case {case.id}: grid {case.grid_code} has no successor on {today}")
     if grid.code == case.grid_code:
         raise StaleSnapshot(f"case {case.id}: the snapshot still routes to {grid.code}")
-    party = _successor_party(case, grid.code, grid.township_code, snap)
+    party = _successor_party(case, grid, snap)
     why = f"区划调整 {plan_id}" if plan_id else "网格调整"
     return TransferCase(
         command_id=uuid5(TRANSFER_NAMESPACE, f"{plan_id or 'regrid:' + case.grid_code}:{case.id}"),
@@ -87,15 +87,17 @@ def _grid_at(case: OpenCaseRef, snap: RoutingSnapshot, today: date) -> GridRef |
     return None if case.location is None else snap.index.locate(*case.location, today)
 
 
-def _successor_party(case: OpenCaseRef, grid_code: str, township: str, snap: RoutingSnapshot) -> Party:
-    d = snap.directory
+def _successor_party(case: OpenCaseRef, grid: GridRef, snap: RoutingSnapshot) -> Party:
+    """Who takes the case in its new grid, of the same kind: the township's team or agency, else the grid's member,
+    or while the grid is vacant its village's and then its township's duty post (as routing falls back)."""
+    d, township = snap.directory, grid.township_code
     found: Party | None
     if case.assignee_kind == PartyKind.ENFORCEMENT:
         found = d.enforcement_teams.get(township)
     elif case.assignee_kind == PartyKind.AGENCY:
         found = d.agencies.get((township, case.agency_type or ""))
     else:
-        found = d.grid_members.get(grid_code) or d.duty_posts.get(township)
+        found = d.grid_members.get(grid.code) or d.duty_posts.get(grid.village_code) or d.duty_posts.get(township)
     if found is None:
         raise NoSuccessor(f"case {case.id}: nobody in {township} to take a {case.assignee_kind} case")
     return found

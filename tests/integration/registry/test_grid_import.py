@@ -276,7 +276,7 @@ async def test_an_administrator_uploads_a_zipped_shapefile_dry_run_first(
 async def test_open_cases_of_grids_an_import_ends_follow_their_location_to_the_new_grids(
     grid_stack: LiveStack, gdb: asyncpg.Pool, admin: httpx.AsyncClient
 ) -> None:
-    place = await village(gdb, 3)
+    place = await village(gdb, 5)
     before = await old_grids(gdb, place["code"])
     area = shapely.from_wkb(await gdb.fetchval("SELECT ST_AsBinary(geom) FROM grids WHERE code = $1", before[-1]))
     case = await routed_to(admin, gdb, area, before[-1])

@@ -24,7 +24,8 @@ def test_the_intake_writes_events_and_reads_nothing() -> None:
 
 
 def test_the_web_server_reads_changes_and_never_writes_them() -> None:
-    assert reach(WEB, ACLOperation.READ) == {topics.CASE_CHANGES.name, topics.QUEUE_CHANGES.name, topics.INBOX.name}
+    live = {topics.CASE_CHANGES.name, topics.QUEUE_CHANGES.name, topics.INBOX.name, topics.REGISTRY.name}
+    assert reach(WEB, ACLOperation.READ) == live
     assert topics.INBOX.name not in reach(WEB, ACLOperation.WRITE)
     assert topics.CASE_COMMANDS.name in reach(WEB, ACLOperation.WRITE)
     assert topics.CASE_CHANGES.name not in reach(WEB, ACLOperation.WRITE)
