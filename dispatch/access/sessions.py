@@ -18,13 +18,15 @@ from datetime import timedelta
 import asyncpg
 
 from dispatch.access.tokens import AccessClaims, BadToken
+from dispatch.access.users import LIVE
 
 ACCOUNT_STATE = (
-    "SELECT session_epoch, disabled_at IS NULL AS enabled, ARRAY(SELECT DISTINCT family::text FROM refresh_tokens r"
+    f"SELECT session_epoch, {LIVE} AS enabled, ARRAY(SELECT DISTINCT family::text FROM refresh_tokens r"
     " WHERE r.username = u.username AND r.revoked_at > now() - $2::interval) AS revoked"
     " FROM users u WHERE username = $1"
 )
-"""The account's epoch and state, and the sign-ins revoked recently enough for their access tokens to live."""
+"""The account's epoch and state (enabled, and its person still serving), and the sign-ins revoked recently enough
+for their access tokens to live."""
 MOST_HELD = 10_000
 """Accounts remembered per process before the stale ones are forgotten."""
 

@@ -15,7 +15,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from core.vocabulary import Role
 from dispatch.access.scope import Scope
-from dispatch.clock import in_force, local_day
+from dispatch.clock import LOCAL_TODAY, in_force, local_day
 from dispatch.db import Conn
 from dispatch.errors import Invalid, Unauthorized
 
@@ -27,6 +27,12 @@ SERVING_PERSON = (
     f" AND {in_force('m', '$2')} WHERE p.id = $1 AND {in_force('p', '$2')}"
 )
 """A person in service today, with the unit and team of today's membership (a plan may have dated a move later)."""
+LIVE = (
+    "u.disabled_at IS NULL AND NOT EXISTS"
+    f" (SELECT 1 FROM people p WHERE p.id = u.person_id AND p.valid_to <= {LOCAL_TODAY})"
+)
+"""SQL: the account `u` is live: enabled and, a person's, while its person serves today (a plan dated ahead ends
+them at midnight, a moment before the processors disable the account)."""
 # A phone whose answer was lost on a bad network may present a just-used token again.
 REUSE_GRACE = timedelta(minutes=2)
 
@@ -212,9 +218,10 @@ def _found(status: str, username: str) -> None:
 
 
 async def authenticate(pool: asyncpg.Pool, username: str, password: str) -> User:
-    """The user for a correct password; an unknown or disabled name costs the same hash and gets the same answer."""
+    """The user for a correct password; an unknown, disabled or ended name costs the same hash and gets the same
+    answer."""
     row = await pool.fetchrow(
-        f"SELECT {USER_COLUMNS}, password_hash FROM users WHERE username = $1 AND disabled_at IS NULL", username
+        f"SELECT {USER_COLUMNS}, password_hash FROM users u WHERE username = $1 AND {LIVE}", username
     )
     if row is None:
         await _verify(await _dummy_hash(), password)
@@ -283,7 +290,8 @@ async def rotate_refresh(
     refused: str | None = None
     async with pool.acquire() as conn, conn.transaction():
         row = await conn.fetchrow(
-            f"SELECT t.family, t.expires_at, t.used_at, t.revoked_at, {', '.join('u.' + c for c in _COLUMNS)}"
+            f"SELECT t.family, t.expires_at, t.used_at, t.revoked_at, {LIVE} AS live,"
+            f" {', '.join('u.' + c for c in _COLUMNS)}"
             " FROM refresh_tokens t JOIN users u USING (username) WHERE t.token_hash = $1 FOR UPDATE OF t",
             keys.digest(token),
         )
@@ -292,7 +300,7 @@ async def rotate_refresh(
         elif row["used_at"] is not None and now - row["used_at"] > REUSE_GRACE:
             await conn.execute("UPDATE refresh_tokens SET revoked_at = $2 WHERE family = $1", row["family"], now)
             refused = "refresh token already used; every session of this sign-in is revoked"
-        elif row["revoked_at"] is not None or row["disabled_at"] is not None or row["expires_at"] <= now:
+        elif row["revoked_at"] is not None or not row["live"] or row["expires_at"] <= now:
             refused = "refresh token expired or revoked; sign in again"
         elif row["used_at"] is None:
             await conn.execute("UPDATE refresh_tokens SET used_at = $2 WHERE token_hash = $1", keys.digest(token), now)

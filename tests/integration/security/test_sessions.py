@@ -22,8 +22,10 @@ import websockets
 from websockets.typing import Subprotocol
 
 from core.vocabulary import Role
+from dispatch.access.demo_accounts import DEMO_PASSWORD
 from dispatch.access.tokens import TokenIssuer
 from dispatch.access.users import User
+from dispatch.clock import local_day
 from tests.integration.access.test_auth import gridctl, new_user, refused_after, sign_in
 from tests.integration.auth import ISSUER, as_person, person_user
 from tests.integration.conftest import another_web
@@ -128,6 +130,33 @@ async def test_ending_a_person_disables_their_accounts_and_a_colleague_elsewhere
     assert await db.fetchval("SELECT disabled_at FROM users WHERE person_id = $1", officer) is not None
     refused = await refused_soon(live_stack.base_url, auth(token))
     assert refused.json()["detail"].startswith("access token refused:")
+
+
+async def test_an_account_ends_with_its_persons_service_on_the_day_before_any_process_disables_it(
+    live_stack: LiveStack, db: asyncpg.Pool
+) -> None:
+    _, town = await townships(db)
+    async with httpx.AsyncClient(base_url=live_stack.base_url) as c:
+        added = await c.post(
+            "/api/v1/people",
+            json={"role": "officer", "name": "调离执法员", "unit_code": town},
+            headers=await as_person(db, f"disp-{town}"),
+        )
+    assert added.status_code == 201, added.text
+    officer = added.json()["id"]
+    await person_user(db, officer)
+    reply = await sign_in(live_stack.base_url, officer, DEMO_PASSWORD)
+    assert reply.status_code == 200, reply.text
+    tokens = reply.json()
+
+    # A plan applied last week ended this officer's service today: the day has come, the account is still enabled.
+    await db.execute("UPDATE people SET valid_to = $2 WHERE id = $1", officer, local_day(datetime.now(UTC)))
+    refused = await refused_soon(live_stack.base_url, auth(tokens["access_token"]))
+    assert refused.json()["detail"] == "access token refused: the account is disabled"
+    assert (await sign_in(live_stack.base_url, officer, DEMO_PASSWORD)).status_code == 401
+    async with httpx.AsyncClient(base_url=live_stack.base_url) as c:
+        again = await c.post("/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+    assert again.status_code == 401
 
 
 async def test_a_password_change_and_a_sign_out_end_existing_access_tokens(live_stack: LiveStack) -> None:
