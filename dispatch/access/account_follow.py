@@ -8,10 +8,10 @@ processors' clock (`streams.timers`), or at once when the plan applies on or aft
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
-from dispatch.access.users import PERSON_ROLES
+from dispatch.access.users import PERSON_ROLES, disable_person_accounts
 from dispatch.clock import in_force
 from dispatch.db import Conn
 
@@ -26,36 +26,33 @@ WHERE {MEMBER_ON_DAY} AND u.role = ANY($2::text[]) AND u.disabled_at IS NULL
   AND (u.unit_code, u.team_id) IS DISTINCT FROM (m.unit_code, m.team_id)
 RETURNING u.username
 """
-DISABLE = """
-UPDATE users u SET disabled_at = now(), session_epoch = u.session_epoch + 1
-FROM people p
-WHERE p.id = u.person_id AND p.valid_to <= $1 AND u.role = ANY($2::text[]) AND u.disabled_at IS NULL
-  AND ($3::text[] IS NULL OR u.person_id = ANY($3::text[]))
-RETURNING u.username
+ENDED = """
+SELECT DISTINCT u.person_id FROM users u JOIN people p ON p.id = u.person_id
+WHERE p.valid_to <= $1 AND u.disabled_at IS NULL AND ($2::text[] IS NULL OR u.person_id = ANY($2::text[]))
 """
-WAITING = (
+ENABLED = (
     "SELECT count(*) FROM users WHERE person_id = ANY($1::text[]) AND role = ANY($2::text[]) AND disabled_at IS NULL"
 )
 
 
-@dataclass
+@dataclass(frozen=True)
 class Followed:
     """The accounts that changed: moved to a new unit or team, and disabled."""
 
-    moved: list[str] = field(default_factory=list)
-    disabled: list[str] = field(default_factory=list)
+    moved: list[str]
+    disabled: list[str]
 
 
 async def follow_service(conn: Conn, day: date, people: list[str] | None = None) -> Followed:
     """Move every person-bound account (of `people`, or everyone's) to its person's membership on `day` and disable
     those whose person's service ended on or before it, in the caller's transaction; the usernames changed."""
-    disabled = [r["username"] for r in await conn.fetch(DISABLE, day, ROLES, people)]
-    await conn.execute("UPDATE refresh_tokens SET revoked_at = now() WHERE username = ANY($1::text[])", disabled)
+    ended = [r["person_id"] for r in await conn.fetch(ENDED, day, people)]
+    disabled = await disable_person_accounts(conn, ended)
     moved = [r["username"] for r in await conn.fetch(MOVE, day, ROLES, people)]
     return Followed(sorted(moved), sorted(disabled))
 
 
 async def accounts_of(conn: Conn, people: list[str]) -> int:
     """How many enabled person-bound accounts these people have."""
-    count: int = await conn.fetchval(WAITING, people, ROLES)
+    count: int = await conn.fetchval(ENABLED, people, ROLES)
     return count

@@ -23,10 +23,11 @@ HASHER = PasswordHasher()
 MIN_PASSWORD = 8
 PERSON_ROLES = frozenset(Role) - {Role.ADMIN, Role.SYSTEM}
 SERVING_PERSON = (
-    "SELECT p.role, m.unit_code, m.team_id FROM people p JOIN team_memberships m ON m.person_id = p.id"
-    f" AND {in_force('m', '$2')} WHERE p.id = $1 AND {in_force('p', '$2')}"
+    "SELECT p.id, p.role, m.unit_code, m.team_id FROM people p JOIN team_memberships m ON m.person_id = p.id"
+    f" AND {in_force('m', '$2')} WHERE p.id = $1 AND {in_force('p', '$2')} ORDER BY m.valid_from DESC LIMIT 1"
 )
-"""A person in service today, with the unit and team of today's membership (a plan may have dated a move later)."""
+"""The person serving on day $2, in the unit and team of their membership that day (a plan may have dated a move
+later: `people` holds the latest)."""
 LIVE = (
     "u.disabled_at IS NULL AND NOT EXISTS"
     f" (SELECT 1 FROM people p WHERE p.id = u.person_id AND p.valid_to <= {LOCAL_TODAY})"
@@ -186,14 +187,14 @@ async def set_status(pool: asyncpg.Pool, username: str, *, disabled: bool) -> No
             await conn.execute("UPDATE refresh_tokens SET revoked_at = now() WHERE username = $1", username)
 
 
-async def disable_person_accounts(conn: Conn, person_id: str) -> list[str]:
-    """Disable every account of a person whose service ended, in the caller's transaction; their usernames."""
+async def disable_person_accounts(conn: Conn, people: list[str]) -> list[str]:
+    """Disable every account of these people, whose service ended, in the caller's transaction; their usernames."""
     names = [
         r["username"]
         for r in await conn.fetch(
             "UPDATE users SET disabled_at = now(), session_epoch = session_epoch + 1"
-            " WHERE person_id = $1 AND disabled_at IS NULL RETURNING username",
-            person_id,
+            " WHERE person_id = ANY($1::text[]) AND disabled_at IS NULL RETURNING username",
+            people,
         )
     ]
     await conn.execute("UPDATE refresh_tokens SET revoked_at = now() WHERE username = ANY($1)", names)
@@ -204,9 +205,8 @@ async def _refuse_ended_person(conn: Conn, username: str) -> None:
     """An account cannot be enabled for a person no longer in service (the processors would disable it again)."""
     ended = await conn.fetchrow(
         "SELECT p.id, p.valid_to FROM users u JOIN people p ON p.id = u.person_id"
-        " WHERE u.username = $1 AND p.valid_to <= $2",
+        f" WHERE u.username = $1 AND p.valid_to <= {LOCAL_TODAY}",
         username,
-        local_day(datetime.now(UTC)),
     )
     if ended is not None:
         raise UserError(f"username: {username} belongs to {ended['id']}, whose service ended on {ended['valid_to']}")

@@ -9,19 +9,12 @@ import asyncpg
 from core.cases import Actor
 from core.vocabulary import Role
 from dispatch.access.scope import Scope
-
-PERSON = """
-SELECT p.id, p.role, m.unit_code, m.team_id FROM people p
-JOIN team_memberships m ON m.person_id = p.id AND m.valid_from <= $2 AND (m.valid_to IS NULL OR $2 < m.valid_to)
-WHERE p.id = $1 AND p.valid_from <= $2 AND (p.valid_to IS NULL OR $2 < p.valid_to)
-ORDER BY m.valid_from DESC LIMIT 1
-"""
-"""The person serving on the day, in the unit and team of their membership that day."""
+from dispatch.access.users import SERVING_PERSON
 
 
 async def resolve(pool: asyncpg.Pool, person_id: str, day: date) -> Actor | None:
     """The actor for a person serving on `day`, or None when there is no such person."""
-    row = await pool.fetchrow(PERSON, person_id, day)
+    row = await pool.fetchrow(SERVING_PERSON, person_id, day)
     if row is None:
         return None
     return Actor(id=row["id"], role=row["role"], unit_code=row["unit_code"], team_id=row["team_id"])

@@ -12,8 +12,7 @@ from typing import Any
 import asyncpg
 
 from dispatch import errors
-from dispatch.access.users import disable_person_accounts
-from dispatch.clock import in_force
+from dispatch.access.users import SERVING_PERSON, disable_person_accounts
 from dispatch.db import Conn
 from dispatch.people.model import PersonSpec, PostSpec, grid_in_unit, start_day
 from dispatch.registry.revisions import bump_revision
@@ -77,10 +76,6 @@ TEAM_OF_UNIT = (
     "SELECT id, kind, agency_type, unit_code FROM teams WHERE unit_code = $1 AND kind = $2"
     " AND ($3::text IS NULL OR agency_type = $3) AND valid_from <= $4 AND (valid_to IS NULL OR $4 < valid_to)"
     " ORDER BY id LIMIT 1"
-)
-CURRENT_PERSON = (
-    "SELECT p.id, p.role, m.unit_code FROM people p JOIN team_memberships m ON m.person_id = p.id"
-    f" AND {in_force('m', '$2')} WHERE p.id = $1 AND {in_force('p', '$2')}"
 )
 END = "greatest(valid_from, $2::date)"
 
@@ -174,7 +169,7 @@ async def add_post(pool: asyncpg.Pool, person_id: str, spec: PostSpec, today: da
     """Post a grid member to one more grid of their unit."""
     day = _start(spec.valid_from, today, ("body", "valid_from"))
     async with pool.acquire() as conn, conn.transaction():
-        person = await conn.fetchrow(CURRENT_PERSON, person_id, day)
+        person = await conn.fetchrow(SERVING_PERSON, person_id, day)
         if person is None:
             raise NotFound(f"person {person_id} is not in service")
         if person["role"] != "grid_member":
@@ -233,7 +228,7 @@ async def end_person(pool: asyncpg.Pool, person_id: str, today: date) -> int:
             person_id,
             today,
         )
-        await disable_person_accounts(conn, person_id)
+        await disable_person_accounts(conn, [person_id])
         await bump_revision(conn, "people")
     return len(posts)
 

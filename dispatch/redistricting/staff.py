@@ -101,16 +101,22 @@ async def follow_plan(
     eff = plan.effective_date
     posted = await move_people(conn, out, before, eff)
     changed = await write_staff(conn, plan.plan_id, staff, eff)
-    today, touched = local_day(datetime.now(UTC)), sorted(posted | changed)
-    accounts = await follow_service(conn, today, touched) if eff <= today else None
+    touched = sorted(posted | changed)
     heirs = predecessors(before, out.units, successors(before, out.units, out.lineage))
     return {
-        "people_changed": len(posted | changed),
-        "accounts_moved": len(accounts.moved) if accounts else 0,
-        "accounts_disabled": len(accounts.disabled) if accounts else 0,
-        "accounts_on_date": 0 if accounts else await accounts_of(conn, touched),
+        "people_changed": len(touched),
+        **await _accounts_follow(conn, touched, eff),
         **await inherit_overrides(conn, plan.plan_id, heirs, eff, by),
     }
+
+
+async def _accounts_follow(conn: Conn, people: list[str], eff: date) -> dict[str, int]:
+    """The people's accounts follow now when the date has come, else on the date (counted as waiting)."""
+    today = local_day(datetime.now(UTC))
+    if eff > today:
+        return {"accounts_moved": 0, "accounts_disabled": 0, "accounts_on_date": await accounts_of(conn, people)}
+    done = await follow_service(conn, today, people)
+    return {"accounts_moved": len(done.moved), "accounts_disabled": len(done.disabled), "accounts_on_date": 0}
 
 
 async def write_staff(conn: Conn, plan_id: str, staff: StaffPlan, eff: date) -> set[str]:

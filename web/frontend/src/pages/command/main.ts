@@ -325,13 +325,17 @@ function redrawRegistrySoon(): void {
 
 async function redrawRegistry(): Promise<void> {
   try {
-    const grids = await api.grids();
-    commandMap.showGrids(grids);
-    await loadUnits();
-    void loadNames(grids);
+    await drawRegistry(await api.grids());
   } catch (error) {
     console.warn('registry', error);
   }
+}
+
+/** Draws (or redraws in place) the grids, the unit outlines and the names the panels show. */
+async function drawRegistry(grids: GridCollection): Promise<void> {
+  commandMap.showGrids(grids);
+  await loadUnits();
+  void loadNames(grids);
 }
 
 // ---- grids and outlines: retry until the API answers, then draw and declare the page ready ----
@@ -383,9 +387,7 @@ async function start(): Promise<void> {
   void loadPositions();
   const [grids, basemaps] = await Promise.all([loadGrids(), offeredBaseMaps(), commandMap.loaded]);
   layerSwitch.setBaseMaps(basemaps);
-  commandMap.showGrids(grids);
-  await loadUnits();
-  void loadNames(grids);
+  await drawRegistry(grids);
   mapReady = true;
   render();
   commandMap.showUnrouted(panel.unrouted.items());
